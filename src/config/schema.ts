@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+// The file format. Every field is documented in config/README.md; keep the two in step.
+const durationMs = z.number().int().positive();
+const secretRef = z
+  .strictObject({ env: z.string().min(1).optional(), file: z.string().min(1).optional() })
+  .refine((ref) => (ref.env === undefined) !== (ref.file === undefined), 'give exactly one of "env" or "file"');
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/, 'expected "host:port"');
+
+const upstreamAuth = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('anonymous') }),
+  z.strictObject({ type: z.literal('basic'), username: z.string().min(1), password: secretRef }),
+  z.strictObject({ type: z.literal('bearer'), token: secretRef }),
+]);
+
+const upstream = z.strictObject({
+  name: z.string().regex(/^[a-z0-9]+(?:[-_][a-z0-9]+)*$/, 'lowercase letters, digits, "-" and "_"'),
+  url: z.url({ protocol: /^https?$/ }).refine((u) => !/[?#]/.test(u), 'no query or fragment'),
+  registryHost: z.string().regex(/^[a-z0-9.-]+(?::\d{1,5})?$/, 'a registry host such as "docker.io" or "127.0.0.1:5000"').optional(),
+  aliases: z.array(z.string().min(1)).default([]),
+  default: z.boolean().default(false),
+  repositories: z.array(z.string().min(1)).min(1),
+  auth: upstreamAuth.default({ type: 'anonymous' }),
+  tokenRealms: z.array(z.url({ protocol: /^https?$/ })).default([]),
+  allowAnonymousPulls: z.boolean().default(false),
+  tls: z
+    .strictObject({ caFile: z.string().optional(), certFile: z.string().optional(), keyFile: z.string().optional() })
+    .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), 'certFile and keyFile go together')
+    .default({}),
+  timeouts: z
+    .strictObject({ connectMs: durationMs.default(5_000), headersMs: durationMs.default(30_000), bodyIdleMs: durationMs.default(30_000) })
+    .default({ connectMs: 5_000, headersMs: 30_000, bodyIdleMs: 30_000 }),
+  retries: z.number().int().min(0).max(5).default(2),
+  maxConcurrentRequests: z.number().int().min(1).max(10_000).default(64),
+  blobRedirects: z
+    .strictObject({ mode: z.enum(['pass', 'follow']).default('pass'), allowedHosts: z.array(z.string().min(1)).default([]) })
+    .default({ mode: 'pass', allowedHosts: [] }),
+});
+
+const listen = z.strictObject({
+  address: hostPort.default('127.0.0.1:5050'),
+  plainHttp: z.boolean().default(false),
+  tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+  maxHeaderBytes: z.number().int().min(1024).max(1_048_576).default(16_384),
+  headersTimeoutMs: durationMs.default(10_000),
+  requestTimeoutMs: durationMs.default(300_000),
+  keepAliveTimeoutMs: durationMs.default(5_000),
+  maxConnections: z.number().int().positive().default(4_096),
+});
+
+export const configSchema = z.strictObject({
+  listen: listen.default(listen.parse({})),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  redis: z.strictObject({ url: z.string().min(1).optional() }).default({}),
+  manifests: z
+    .strictObject({ maxBytes: z.number().int().min(1024).max(64 * 1_048_576).default(4 * 1_048_576), cacheMaxBytes: z.number().int().min(0).default(64 * 1_048_576) })
+    .default({ maxBytes: 4 * 1_048_576, cacheMaxBytes: 64 * 1_048_576 }),
+  upstreams: z.array(upstream).min(1),
+});
+
+export type ConfigFile = z.infer<typeof configSchema>;
+export type UpstreamFile = z.infer<typeof upstream>;

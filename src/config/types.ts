@@ -1,0 +1,50 @@
+import type { ImagePattern } from '../policy/pattern.ts';
+import type { Secret } from './secret.ts';
+
+export type UpstreamCredentials =
+  | { readonly type: 'anonymous' }
+  | { readonly type: 'basic'; readonly username: string; readonly password: Secret }
+  | { readonly type: 'bearer'; readonly token: Secret };
+
+export interface UpstreamConfig {
+  readonly name: string;
+  /** Base URL without a trailing slash; `/v2/...` is appended. */
+  readonly url: string;
+  /** The host in canonical names: `<registryHost>/<repository>`. */
+  readonly registryHost: string;
+  /** Hosts a client may name in `?ns=` for this upstream (registryHost included). */
+  readonly namespaces: readonly string[];
+  readonly isDefault: boolean;
+  readonly allow: readonly ImagePattern[];
+  readonly credentials: UpstreamCredentials;
+  /**
+   * Token endpoints (Docker token auth `realm`) trustgate may call for this upstream, besides
+   * realms on the upstream's own origin. Anything else an upstream names is refused (no SSRF).
+   */
+  readonly tokenRealms: readonly string[];
+  readonly tls: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
+  readonly timeouts: { readonly connectMs: number; readonly headersMs: number; readonly bodyIdleMs: number };
+  readonly retries: number;
+  readonly maxConcurrentRequests: number;
+  readonly blobRedirects: { readonly mode: 'pass' | 'follow'; readonly allowedHosts: readonly string[] };
+}
+
+export interface ListenConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  readonly maxHeaderBytes: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxConnections: number;
+}
+
+export interface Config {
+  readonly source: string;
+  readonly listen: ListenConfig;
+  readonly log: { readonly level: string };
+  readonly redis: { readonly url?: string };
+  readonly manifests: { readonly maxBytes: number; readonly cacheMaxBytes: number };
+  readonly upstreams: readonly UpstreamConfig[];
+}

@@ -1,0 +1,40 @@
+import { TrustgateError, type ErrorCode } from './errors.ts';
+
+/** The only place an error becomes an HTTP status and an OCI error body (distribution-spec "Error Codes"). */
+const STATUS: Record<ErrorCode, { status: number; ociCode: string }> = {
+  NAME_INVALID: { status: 400, ociCode: 'NAME_INVALID' },
+  NAME_UNKNOWN: { status: 404, ociCode: 'NAME_UNKNOWN' },
+  DIGEST_INVALID: { status: 400, ociCode: 'DIGEST_INVALID' },
+  MANIFEST_INVALID: { status: 400, ociCode: 'MANIFEST_INVALID' },
+  MANIFEST_UNKNOWN: { status: 404, ociCode: 'MANIFEST_UNKNOWN' },
+  BLOB_UNKNOWN: { status: 404, ociCode: 'BLOB_UNKNOWN' },
+  UNAUTHORIZED: { status: 401, ociCode: 'UNAUTHORIZED' },
+  DENIED: { status: 403, ociCode: 'DENIED' },
+  UNSUPPORTED: { status: 405, ociCode: 'UNSUPPORTED' },
+  TOOMANYREQUESTS: { status: 429, ociCode: 'TOOMANYREQUESTS' },
+  UPSTREAM_UNREACHABLE: { status: 502, ociCode: 'UNAVAILABLE' },
+  UPSTREAM_BAD_RESPONSE: { status: 502, ociCode: 'UNAVAILABLE' },
+  UPSTREAM_DIGEST_MISMATCH: { status: 502, ociCode: 'DIGEST_INVALID' },
+  UPSTREAM_MANIFEST_TOO_LARGE: { status: 502, ociCode: 'MANIFEST_INVALID' },
+  UPSTREAM_BUSY: { status: 503, ociCode: 'UNAVAILABLE' },
+  UPSTREAM_TIMEOUT: { status: 504, ociCode: 'UNAVAILABLE' },
+  INTERNAL: { status: 500, ociCode: 'UNKNOWN' },
+};
+
+export interface HttpError {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export function toHttpError(error: unknown): HttpError {
+  const known = error instanceof TrustgateError ? error : new TrustgateError('INTERNAL', 'internal error');
+  const { status, ociCode } = STATUS[known.code];
+  const entry: Record<string, unknown> = { code: ociCode, message: known.message };
+  if (known.detail !== undefined) entry['detail'] = known.detail;
+  return {
+    status,
+    headers: { 'content-type': 'application/json', ...known.headers },
+    body: JSON.stringify({ errors: [entry] }),
+  };
+}
