@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'DENIED'
   | 'UNSUPPORTED'
   | 'TOOMANYREQUESTS'
+  // A query parameter trustgate will not forward.
+  | 'QUERY_INVALID'
   // Gateway failures: the upstream could not give a usable answer.
   | 'UPSTREAM_UNREACHABLE'
   | 'UPSTREAM_TIMEOUT'

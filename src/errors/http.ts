@@ -12,6 +12,7 @@ const STATUS: Record<ErrorCode, { status: number; ociCode: string }> = {
   DENIED: { status: 403, ociCode: 'DENIED' },
   UNSUPPORTED: { status: 405, ociCode: 'UNSUPPORTED' },
   TOOMANYREQUESTS: { status: 429, ociCode: 'TOOMANYREQUESTS' },
+  QUERY_INVALID: { status: 400, ociCode: 'UNSUPPORTED' },
   UPSTREAM_UNREACHABLE: { status: 502, ociCode: 'UNAVAILABLE' },
   UPSTREAM_BAD_RESPONSE: { status: 502, ociCode: 'UNAVAILABLE' },
   UPSTREAM_DIGEST_MISMATCH: { status: 502, ociCode: 'DIGEST_INVALID' },
@@ -37,4 +38,15 @@ export function toHttpError(error: unknown): HttpError {
     headers: { 'content-type': 'application/json', ...known.headers },
     body: JSON.stringify({ errors: [entry] }),
   };
+}
+
+/** Writes an error to a response that has not started; a started one can only be cut off. */
+export function sendError(res: import('node:http').ServerResponse, error: unknown, isHead: boolean): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const http = toHttpError(error);
+  res.writeHead(http.status, { ...http.headers, 'content-length': Buffer.byteLength(http.body) });
+  res.end(isHead ? undefined : http.body);
 }

@@ -1,0 +1,26 @@
+import type { UpstreamConfig } from '../config/types.ts';
+import type { Decision } from './types.ts';
+
+export const SOURCE_RULE = 'source-allowlist';
+
+interface Named {
+  readonly upstream: UpstreamConfig;
+  readonly canonicalName: string;
+}
+
+/** The first check of every request: the repository must be on its upstream's allowlist. */
+export function checkSource(source: Named): Decision | undefined {
+  if (source.upstream.allow.some((pattern) => pattern.test(source.canonicalName))) return undefined;
+  return denySource(`"${source.canonicalName}" is not on the allowlist of upstream "${source.upstream.name}"`);
+}
+
+export function denySource(message: string): Decision {
+  return {
+    outcome: 'deny',
+    rule: SOURCE_RULE,
+    reasons: [{ code: 'source_not_allowed', message }],
+    signers: [],
+    digest: undefined,
+    notAfter: undefined,
+  };
+}

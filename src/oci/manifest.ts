@@ -1,0 +1,72 @@
+// Manifest shapes from image-spec manifest.md / image-index.md and distribution manifest-v2-2.md.
+import { bareMediaType, isIndex, isSchema1, SUPPORTED_MANIFEST_TYPES } from './media-types.ts';
+import { isDigest, type Digest } from './reference.ts';
+
+export interface ParsedManifest {
+  readonly mediaType: string;
+  /** For an index: the child manifests it lists. */
+  readonly children: readonly Digest[];
+  /** For an image manifest: the config and layer blobs. */
+  readonly blobs: readonly Digest[];
+  readonly subject: Digest | undefined;
+  readonly artifactType: string | undefined;
+}
+
+export type ManifestParse =
+  | { readonly ok: true; readonly manifest: ParsedManifest }
+  | { readonly ok: false; readonly kind: 'schema1' | 'unsupported' | 'invalid'; readonly problem: string };
+
+/** Parses the exact bytes served; the media type comes from Content-Type and must agree with the body. */
+export function parseManifest(bytes: Buffer, contentType: string | undefined): ManifestParse {
+  const header = bareMediaType(contentType);
+  if (isSchema1(header)) return { ok: false, kind: 'schema1', problem: 'Docker schema 1 manifests cannot be signed and are refused' };
+  let body: unknown;
+  try {
+    body = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return { ok: false, kind: 'invalid', problem: 'manifest is not valid JSON' };
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, kind: 'invalid', problem: 'manifest is not a JSON object' };
+  }
+  const doc = body as Record<string, unknown>;
+  if (doc['schemaVersion'] === 1) return { ok: false, kind: 'schema1', problem: 'Docker schema 1 manifests cannot be signed and are refused' };
+  if (doc['schemaVersion'] !== 2) return { ok: false, kind: 'invalid', problem: 'manifest schemaVersion must be 2' };
+  const declared = typeof doc['mediaType'] === 'string' ? doc['mediaType'] : undefined;
+  const mediaType = SUPPORTED_MANIFEST_TYPES.includes(header) ? header : declared;
+  if (mediaType === undefined || !SUPPORTED_MANIFEST_TYPES.includes(mediaType)) {
+    return { ok: false, kind: 'unsupported', problem: `unsupported manifest media type "${header || declared || 'none'}"` };
+  }
+  // image-spec manifest.md: when mediaType is present it must match the descriptor/Content-Type.
+  if (declared !== undefined && declared !== mediaType) {
+    return { ok: false, kind: 'invalid', problem: `Content-Type "${mediaType}" disagrees with the manifest's mediaType "${declared}"` };
+  }
+  const digests = (list: unknown): Digest[] | undefined => {
+    if (list === undefined) return [];
+    if (!Array.isArray(list)) return undefined;
+    const out: Digest[] = [];
+    for (const entry of list) {
+      const digest = (entry as { digest?: unknown } | null)?.digest;
+      if (typeof digest !== 'string' || !isDigest(digest)) return undefined;
+      out.push(digest);
+    }
+    return out;
+  };
+  const children = isIndex(mediaType) ? digests(doc['manifests']) : [];
+  const layers = isIndex(mediaType) ? [] : digests(doc['layers']);
+  const config = isIndex(mediaType) ? [] : digests(doc['config'] === undefined ? [] : [doc['config']]);
+  if (children === undefined || layers === undefined || config === undefined) {
+    return { ok: false, kind: 'invalid', problem: 'manifest lists a descriptor without a valid digest' };
+  }
+  const subjectDigest = (doc['subject'] as { digest?: unknown } | undefined)?.digest;
+  return {
+    ok: true,
+    manifest: {
+      mediaType,
+      children,
+      blobs: [...config, ...layers],
+      subject: typeof subjectDigest === 'string' && isDigest(subjectDigest) ? subjectDigest : undefined,
+      artifactType: typeof doc['artifactType'] === 'string' ? doc['artifactType'] : undefined,
+    },
+  };
+}

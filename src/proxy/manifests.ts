@@ -1,0 +1,66 @@
+import type { Request, Response } from 'express';
+import { denialError } from '../gate/denial.ts';
+import type { Gate, PullContext } from '../gate/types.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Reference } from '../oci/reference.ts';
+import { fetchManifest, type ManifestFetchOptions } from './manifest-fetch.ts';
+import type { VerifiedManifest } from './manifest-cache.ts';
+import type { Source } from './source.ts';
+
+export interface ManifestDeps extends ManifestFetchOptions {
+  readonly gate: Gate;
+  readonly logger: Logger;
+}
+
+/** GET and HEAD of a manifest: fetch and hash, ask the gate, then serve exactly the bytes hashed. */
+export async function serveManifest(req: Request, res: Response, source: Source, reference: Reference, deps: ManifestDeps): Promise<void> {
+  const started = performance.now();
+  const manifest = await fetchManifest(source, reference, req.headers.accept, deps);
+  const decision = await deps.gate.decide(pullContext(source, reference, manifest));
+  deps.logger.info(
+    {
+      event: 'decision',
+      name: source.canonicalName,
+      upstream: source.upstream.name,
+      reference: reference.kind === 'tag' ? reference.tag : undefined,
+      digest: manifest.digest,
+      method: req.method,
+      outcome: decision.outcome,
+      rule: decision.rule,
+      reasons: decision.reasons.map((r) => r.code),
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    },
+    'manifest pull',
+  );
+  if (decision.outcome !== 'allow') throw denialError(decision, source.canonicalName);
+  const etag = `"${manifest.digest}"`;
+  res.status(req.headers['if-none-match'] === etag ? 304 : 200);
+  // Raw setHeader: express's res.set would append a charset to the media type.
+  res.setHeader('content-type', manifest.parsed.mediaType);
+  res.setHeader('docker-content-digest', manifest.digest);
+  res.setHeader('content-length', manifest.bytes.length);
+  res.setHeader('etag', etag);
+  if (req.method === 'HEAD' || res.statusCode === 304) {
+    res.end();
+    return;
+  }
+  res.end(manifest.bytes);
+}
+
+function pullContext(source: Source, reference: Reference, manifest: VerifiedManifest): PullContext {
+  return {
+    canonicalName: source.canonicalName,
+    repository: source.repository,
+    upstream: source.upstream,
+    requested: reference,
+    ns: source.ns,
+    manifest: {
+      bytes: manifest.bytes,
+      digest: manifest.digest,
+      mediaType: manifest.parsed.mediaType,
+      children: manifest.parsed.children,
+    },
+    parentIndex: undefined,
+    client: undefined,
+  };
+}

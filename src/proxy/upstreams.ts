@@ -1,0 +1,37 @@
+import type { Config } from '../config/types.ts';
+import type { Logger } from '../log/logger.ts';
+import { createUpstreamClient } from '../upstream/index.ts';
+import type { UpstreamClient } from '../upstream/types.ts';
+import { createBlobProxy, type BlobProxy } from './blobs.ts';
+
+export interface UpstreamHandle {
+  readonly client: UpstreamClient;
+  readonly blobs: BlobProxy;
+}
+
+export interface Upstreams {
+  get(name: string): UpstreamHandle;
+  close(): Promise<void>;
+}
+
+/** Opens one client (manifests, tags, referrers) and one blob proxy per configured upstream. */
+export function openUpstreams(config: Config, logger: Logger): Upstreams {
+  const handles = new Map<string, UpstreamHandle>();
+  for (const upstream of config.upstreams) {
+    const client = createUpstreamClient(upstream, { logger });
+    handles.set(upstream.name, { client, blobs: createBlobProxy(client, logger) });
+  }
+  return {
+    get(name) {
+      const handle = handles.get(name);
+      if (handle === undefined) throw new TypeError(`unknown upstream "${name}"`);
+      return handle;
+    },
+    async close() {
+      for (const handle of handles.values()) {
+        handle.blobs.close();
+        await handle.client.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import type { UpstreamConfig } from '../config/types.ts';
+import { TrustgateError } from '../errors/errors.ts';
+import { UpstreamAuth } from './auth.ts';
+import { withRetries, type Logger } from './retry.ts';
+import { TokenCache } from './token-cache.ts';
+import { createTransport } from './transport.ts';
+import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './types.ts';
+
+export interface UpstreamClientOptions {
+  /** Clock for token expiry (epoch ms). */
+  readonly now?: () => number;
+  readonly logger?: Logger;
+}
+
+/** Headers trustgate sets itself or that only concern one hop. */
+const DROPPED_HEADERS = new Set([
+  'authorization',
+  'host',
+  'connection',
+  'keep-alive',
+  'content-length',
+  'transfer-encoding',
+  'te',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-connection',
+]);
+const PATH_SHAPE = /^\/v2\/[\x21-\x7e]*$/;
+const PROBE_MAX_BYTES = 64 * 1024;
+
+export function createUpstreamClient(config: UpstreamConfig, options: UpstreamClientOptions = {}): UpstreamClient {
+  const now = options.now ?? Date.now;
+  const logger = options.logger;
+  const transport = createTransport(config);
+  const auth = new UpstreamAuth({ config, transport, now, logger, cache: new TokenCache({ now }) });
+  const base = new URL(config.url);
+  const basePath = base.pathname.replace(/\/+$/, '');
+  let probe: Promise<void> | undefined;
+
+  async function exchange(request: UpstreamRequest, authorization: string | undefined): Promise<UpstreamResponse> {
+    if (!PATH_SHAPE.test(request.path)) {
+      throw new TrustgateError('INTERNAL', `refusing to send a malformed path to upstream ${JSON.stringify(config.name)}`);
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers ?? {})) {
+      if (!DROPPED_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
+    }
+    if (authorization !== undefined) headers['authorization'] = authorization;
+    const target = { method: request.method, origin: base.origin, path: basePath + request.path, headers, maxBytes: request.maxBytes };
+    return withRetries(() => transport.send(target), { config, logger });
+  }
+
+  /** `GET /v2/` once, to learn which challenge the upstream uses before we have seen a 401. */
+  function discover(): Promise<void> {
+    probe ??= (async () => {
+      const response = await exchange({ method: 'GET', path: '/v2/', scope: '', maxBytes: PROBE_MAX_BYTES }, undefined);
+      if (response.status === 401) auth.observe(response.headers['www-authenticate']);
+    })().catch((error: unknown) => {
+      probe = undefined;
+      throw error;
+    });
+    return probe;
+  }
+
+  return {
+    config,
+
+    async request(request) {
+      const sent = await auth.header(request.scope);
+      const first = await exchange(request, sent);
+      if (first.status !== 401) return first;
+      const retryWith = await auth.answer(first.headers['www-authenticate'], request.scope, sent);
+      if (retryWith === undefined) return first;
+      return exchange(request, retryWith);
+    },
+
+    async authorization(scope) {
+      if (!auth.settled) await discover();
+      return auth.header(scope);
+    },
+
+    invalidate(scope) {
+      auth.invalidate(scope);
+    },
+
+    close: () => transport.close(),
+  };
+}

@@ -1,0 +1,70 @@
+import { Agent } from 'undici';
+import type { UpstreamConfig } from '../config/types.ts';
+import type { UpstreamResponse } from './types.ts';
+import { discard, readCapped } from './capped-body.ts';
+
+/** One HTTP exchange: no auth, no retries. Throws raw transport errors (see transport-errors.ts). */
+export interface Target {
+  readonly method: 'GET' | 'HEAD';
+  /** `https://host:port`, no path. */
+  readonly origin: string;
+  /** Path and query. */
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly maxBytes: number;
+}
+
+export interface Transport {
+  send(target: Target): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+}
+
+const USER_AGENT = 'trustgate';
+
+/**
+ * One keep-alive agent per upstream, used for the registry and its token realm alike, so both get
+ * the same TLS trust settings, timeouts and connection cap. Redirects are never followed (undici 7
+ * agents have no redirect handling unless the redirect interceptor is composed in).
+ */
+export function createTransport(config: UpstreamConfig): Transport {
+  const { connectMs, headersMs, bodyIdleMs } = config.timeouts;
+  const agent = new Agent({
+    connections: config.maxConcurrentRequests,
+    headersTimeout: headersMs,
+    bodyTimeout: bodyIdleMs,
+    connect: {
+      timeout: connectMs,
+      ...(config.tls.ca === undefined ? {} : { ca: config.tls.ca }),
+      ...(config.tls.cert === undefined ? {} : { cert: config.tls.cert }),
+      ...(config.tls.key === undefined ? {} : { key: config.tls.key }),
+    },
+  });
+
+  return {
+    async send(target) {
+      const response = await agent.request({
+        origin: target.origin,
+        path: target.path,
+        method: target.method,
+        headers: { 'user-agent': USER_AGENT, ...target.headers },
+      });
+      const headers = flattenHeaders(response.headers);
+      if (target.method === 'HEAD') {
+        await discard(response.body);
+        return { status: response.statusCode, headers, body: Buffer.alloc(0) };
+      }
+      const body = await readCapped(response.body, headers['content-length'], target.maxBytes, config.name);
+      return { status: response.statusCode, headers, body };
+    },
+    close: () => agent.close(),
+  };
+}
+
+function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}

@@ -1,0 +1,15 @@
+// Public surface of the end-to-end test kit.
+export { freePort } from './free-port.ts';
+export { httpGet } from './http-get.ts';
+export type { HttpGetOptions, HttpGetResult } from './http-get.ts';
+export { bcryptHash } from './bcrypt.ts';
+export { makeTls, makeSelfSigned, openssl } from './tls.ts';
+export type { TlsFiles } from './tls.ts';
+export { startTokenIssuer, libtrustKeyId, parseScope } from './token-issuer.ts';
+export type { Access, TokenCall, TokenIssuer, TokenIssuerOptions } from './token-issuer.ts';
+export { startRegistry, REGISTRY_BIN } from './registry.ts';
+export type { RegistryAuth, RegistryOptions, RunningRegistry } from './registry.ts';
+export { buildImage, blobPath, seededBytes, sha256, tarOneFile, MT } from './oci-image.ts';
+export type { BuildImageOptions, BuiltChild, BuiltImage, Descriptor, Platform } from './oci-image.ts';
+export { copy, inspect, push, runSkopeo, SKOPEO_BIN } from './skopeo.ts';
+export type { CopyOpts, InspectOpts, RegistryOpts, SkopeoResult } from './skopeo.ts';
