@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages trustgate's tests use, when they are missing, and says so.
+#   docker-registry: the CNCF distribution registry, the real upstream in end-to-end tests
+#   skopeo:          a real client pulling through trustgate
+#   redis-server:    shared state (trust store, verdict cache) in the Redis adapter tests
+#   openssl:         test CAs and certificates
+set -euo pipefail
+declare -A needs=([docker-registry]=/usr/bin/docker-registry [skopeo]=/usr/bin/skopeo [redis-server]=/usr/bin/redis-server [openssl]=/usr/bin/openssl)
+missing=()
+for pkg in "${!needs[@]}"; do
+  [ -x "${needs[$pkg]}" ] || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "trustgate tests: installing missing Debian packages: ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "trustgate tests: need root (or sudo) to install ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "trustgate tests: installed ${missing[*]}" >&2

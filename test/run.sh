@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite: `npm test`. Installs missing Debian packages first (and says so),
+# type-checks, then runs every test file with node's test runner.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-packages.sh
+echo "trustgate tests: type-checking" >&2
+npx tsc --noEmit -p .
+mapfile -t files < <(find test -name '*.test.ts' | sort)
+exec node --import tsx --test --test-timeout=180000 "$@" "${files[@]}"
