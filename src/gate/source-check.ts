@@ -11,7 +11,7 @@ interface Named {
 /** The first check of every request: the repository must be on its upstream's allowlist. */
 export function checkSource(source: Named): Decision | undefined {
   if (source.upstream.allow.some((pattern) => pattern.test(source.canonicalName))) return undefined;
-  return denySource(`"${source.canonicalName}" is not on the allowlist of upstream "${source.upstream.name}"`);
+  return denySource(`not on the allowlist of upstream "${source.upstream.name}"`);
 }
 
 export function denySource(message: string): Decision {

@@ -2,7 +2,7 @@ import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'n
 import { Agent as HttpsAgent } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
-import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middleware';
+import { createProxyMiddleware, proxyEventsPlugin, type RequestHandler } from 'http-proxy-middleware';
 import { Agent } from 'undici';
 import type { UpstreamConfig } from '../config/types.ts';
 import { TrustgateError } from '../errors/errors.ts';
@@ -47,7 +47,9 @@ export function createBlobProxy(client: UpstreamClient, logger: Logger): BlobPro
     changeOrigin: true,
     agent,
     selfHandleResponse: true,
+    // Only the plugin that wires `on`: errors are answered as OCI errors below, and logging is ours.
     ejectPlugins: true,
+    plugins: [proxyEventsPlugin],
     proxyTimeout: Math.max(upstream.timeouts.headersMs, upstream.timeouts.bodyIdleMs),
     pathRewrite: (_path, req) => forwards.get(req)?.path ?? '/v2/',
     on: {

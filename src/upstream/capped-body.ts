@@ -3,6 +3,13 @@ import { TrustgateError } from '../errors/errors.ts';
 export interface Body extends AsyncIterable<Uint8Array> {
   destroy(error?: Error): unknown;
   dump(options?: { limit: number }): Promise<void>;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/** Stops a body and closes its connection; the abort error undici then emits is expected, not a crash. */
+function abandon(body: Body): void {
+  body.on('error', () => {});
+  body.destroy();
 }
 
 function tooLarge(upstreamName: string, maxBytes: number): TrustgateError {
@@ -23,7 +30,7 @@ export async function readCapped(
   upstreamName: string,
 ): Promise<Buffer> {
   if (contentLength !== undefined && /^\d+$/.test(contentLength.trim()) && Number(contentLength.trim()) > maxBytes) {
-    body.destroy();
+    abandon(body);
     throw tooLarge(upstreamName, maxBytes);
   }
   const chunks: Uint8Array[] = [];
@@ -31,7 +38,7 @@ export async function readCapped(
   for await (const chunk of body) {
     total += chunk.byteLength;
     if (total > maxBytes) {
-      body.destroy();
+      abandon(body);
       throw tooLarge(upstreamName, maxBytes);
     }
     chunks.push(chunk);
@@ -44,6 +51,6 @@ export async function discard(body: Body): Promise<void> {
   try {
     await body.dump({ limit: 64 * 1024 });
   } catch {
-    body.destroy();
+    abandon(body);
   }
 }

@@ -23,6 +23,10 @@ const TOKEN68_CHAR = /[A-Za-z0-9\-._~+/]/;
 const MAX_HEADER_LENGTH = 16 * 1024;
 const MAX_CHALLENGES = 16;
 
+function isControl(c: string): boolean {
+  return c !== '\t' && (c < ' ' || c === '\x7f');
+}
+
 class Reader {
   pos = 0;
   constructor(readonly text: string) {}
@@ -44,21 +48,27 @@ class Reader {
     while (!this.done && TCHAR.test(this.peek())) this.pos++;
     return this.text.slice(start, this.pos);
   }
-  /** Reads a quoted string at `pos` (which is on the opening quote); undefined if unterminated or invalid. */
+  /**
+   * Reads a quoted string at `pos` (which is on the opening quote) up to its closing quote;
+   * undefined if it never ends or holds control characters.
+   */
   quoted(): string | undefined {
     let out = '';
+    let valid = true;
     this.pos++;
     while (!this.done) {
       const c = this.peek();
       this.pos++;
-      if (c === '"') return out;
+      if (c === '"') return valid ? out : undefined;
       if (c === '\\') {
         if (this.done) return undefined;
-        out += this.peek();
+        const escaped = this.peek();
         this.pos++;
+        if (isControl(escaped)) valid = false;
+        out += escaped;
         continue;
       }
-      if (c !== '\t' && (c < ' ' || c === '\x7f')) return undefined;
+      if (isControl(c)) valid = false;
       out += c;
     }
     return undefined;

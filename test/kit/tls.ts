@@ -85,7 +85,7 @@ export async function makeSelfSigned(
   return { certFile, keyFile };
 }
 
-/** CA + server certificate for 127.0.0.1 and localhost. */
+/** CA + server certificate for 127.0.0.1 and localhost. Without `dir`, a new temp dir the caller removes. */
 export async function makeTls(dir?: string): Promise<TlsFiles> {
   const root = dir ?? (await mkdtemp(join(tmpdir(), 'trustgate-tls-')));
   const cnf = await writeCnf(root);

@@ -2,17 +2,22 @@
 // GET <realm>?service=..&scope=..[&scope=..] with optional HTTP Basic creds,
 // answered with an ES256 JWT the registry verifies against `certFile`.
 // distribution v2.8 accepts the signing key via `x5c` (a chain ending in a
-// rootcertbundle cert) or via `kid` = libtrust key ID of a root cert's key.
+// rootcertbundle cert) or via `kid` = libtrust key ID of a root cert's key;
+// keys must be RSA or ECDSA (an Ed25519 root cert makes it panic at startup)
+// and `aud` must be a plain string (the Debian 2.8.2 build rejects an array).
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHash, createPublicKey, randomUUID, X509Certificate } from 'node:crypto';
+import { createPublicKey, randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importPKCS8, SignJWT } from 'jose';
 import { makeSelfSigned } from './tls.ts';
+import { libtrustKeyId, parseScope } from './token-scope.ts';
+import type { Access } from './token-scope.ts';
 
-export interface Access { type: string; name: string; actions: string[] }
+export type { Access };
+
 export interface TokenCall { scopes: string[]; user: string | null; status: number }
 
 export interface TokenIssuerOptions {
@@ -32,6 +37,8 @@ export interface TokenIssuer {
   issuer: string;
   /** Self-signed signing certificate (PEM): the registry's rootcertbundle. */
   certFile: string;
+  /** Its EC P-256 private key (PKCS#8 PEM), for forging tokens in tests. */
+  keyFile: string;
   /** libtrust key ID of the signing key (the `kid` header). */
   keyId: string;
   /** Number of requests to the token endpoint (any outcome). */
@@ -40,26 +47,6 @@ export interface TokenIssuer {
   /** Mint a token directly, bypassing HTTP (not counted in `requests`). */
   mint(access: Access[], subject?: string): Promise<string>;
   stop(): Promise<void>;
-}
-
-/** libtrust KeyID: base32(sha256(SPKI DER)[:30]) in 12 colon-separated groups of 4. */
-export function libtrustKeyId(spkiDer: Buffer): string {
-  const bytes = createHash('sha256').update(spkiDer).digest().subarray(0, 30);
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const b of bytes) bits += b.toString(2).padStart(8, '0');
-  const b32 = bits.match(/.{5}/g)!.map((c) => alphabet[parseInt(c, 2)]).join('');
-  return b32.match(/.{4}/g)!.join(':');
-}
-
-/** Parses `type[(class)]:name:actions` (the name may itself contain ':'). */
-export function parseScope(scope: string): Access | null {
-  const first = scope.indexOf(':');
-  const last = scope.lastIndexOf(':');
-  if (first < 0 || last === first) return null;
-  const type = scope.slice(0, first).replace(/\(.*\)$/, '');
-  const actions = scope.slice(last + 1).split(',').filter((a) => a !== '');
-  return { type, name: scope.slice(first + 1, last), actions };
 }
 
 export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promise<TokenIssuer> {
@@ -106,6 +93,7 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
       send(res, status, body, extra);
     };
     if (req.method !== 'GET') return finish(405, denied('UNSUPPORTED', 'only GET is implemented'));
+    const basicChallenge = { 'www-authenticate': 'Basic realm="trustgate-test-token"' };
     const auth = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
     if (auth) {
       const decoded = Buffer.from(auth[1]!, 'base64').toString('utf8');
@@ -113,14 +101,10 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
       const user = sep < 0 ? decoded : decoded.slice(0, sep);
       call.user = user;
       if (Object.keys(users).length > 0 && users[user] !== decoded.slice(sep + 1)) {
-        return finish(401, denied('UNAUTHORIZED', 'bad credentials'), {
-          'www-authenticate': 'Basic realm="trustgate-test-token"',
-        });
+        return finish(401, denied('UNAUTHORIZED', 'bad credentials'), basicChallenge);
       }
     } else if (Object.keys(users).length > 0) {
-      return finish(401, denied('UNAUTHORIZED', 'credentials required'), {
-        'www-authenticate': 'Basic realm="trustgate-test-token"',
-      });
+      return finish(401, denied('UNAUTHORIZED', 'credentials required'), basicChallenge);
     }
     const asked = url.searchParams.get('service');
     if (asked !== null && asked !== service) return finish(400, denied('DENIED', `unknown service ${asked}`));
@@ -144,7 +128,7 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
 
   return {
     url: `http://127.0.0.1:${address.port}/token`,
-    service, issuer, certFile, keyId, calls, mint,
+    service, issuer, certFile, keyFile, keyId, calls, mint,
     get requests() { return calls.length; },
     async stop() {
       server.closeAllConnections();

@@ -54,6 +54,6 @@ describe('source resolution', () => {
     assert.equal(checkSource(resolved('library/nginx', 'docker.io')), undefined);
     const local = checkSource(resolved('library/nginx'));
     assert.equal(local?.reasons[0]?.code, 'source_not_allowed');
-    assert.match(local!.reasons[0]!.message, /"127\.0\.0\.1:5000\/library\/nginx" is not on the allowlist of upstream "local"/);
+    assert.match(local!.reasons[0]!.message, /^not on the allowlist of upstream "local"$/);
   });
 });

@@ -13,6 +13,8 @@ export interface FakeServer {
   readonly origin: string;
   readonly port: number;
   readonly requests: SeenRequest[];
+  /** TCP connections accepted so far (TLS handshakes that fail still count). */
+  readonly connections: () => number;
   /** Requests whose path starts with `prefix`. */
   count(prefix: string): number;
   close(): Promise<void>;
@@ -32,9 +34,12 @@ export async function startServer(handler: Handler, tls?: ServerOptions): Promis
     });
   };
   const server: Server = tls === undefined ? createHttpServer(listener) : createHttpsServer(tls, listener);
+  let connections = 0;
+  server.on('connection', () => void (connections += 1));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   fake = {
+    connections: () => connections,
     origin: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     port,
     requests,
