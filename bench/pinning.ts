@@ -1,0 +1,73 @@
+// CPU pinning with taskset: the servers (registry, trustgate) on one CPU, wrk on
+// another, so the load generator does not steal CPU from what it measures.
+// Without taskset or with fewer than two usable CPUs everything runs unpinned.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const TASKSET_BIN = '/usr/bin/taskset';
+
+export interface PinPlan {
+  /** CPU list for the registry and trustgate, or undefined (unpinned). */
+  server: string | undefined;
+  /** CPU list for wrk, or undefined (unpinned). */
+  load: string | undefined;
+  /** One line for the report. */
+  note: string;
+}
+
+/** "0-2,5" → [0, 1, 2, 5] */
+export function parseCpuList(list: string): number[] {
+  const cpus: number[] = [];
+  for (const part of list.trim().split(',')) {
+    const [from, to] = part.split('-').map(Number) as [number, number | undefined];
+    for (let cpu = from; cpu <= (to ?? from); cpu++) cpus.push(cpu);
+  }
+  return cpus;
+}
+
+export async function planPinning(): Promise<PinPlan> {
+  if (!existsSync(TASKSET_BIN)) {
+    return { server: undefined, load: undefined, note: 'unpinned: taskset not found (Debian package util-linux)' };
+  }
+  const { stdout } = await run(TASKSET_BIN, ['-cp', String(process.pid)]);
+  const cpus = parseCpuList(stdout.slice(stdout.lastIndexOf(':') + 1));
+  if (cpus.length < 2) {
+    return { server: undefined, load: undefined, note: `unpinned: only CPU ${cpus.join(',')} is usable, nothing to separate` };
+  }
+  const [server, load] = cpus.map(String) as [string, string];
+  return {
+    server,
+    load,
+    note: `taskset: registry and trustgate share CPU ${server}, wrk runs alone on CPU ${load}` +
+      (cpus.length > 2 ? ` (CPUs ${cpus.slice(2).join(',')} unused)` : ''),
+  };
+}
+
+/** The command and arguments that run `bin args` pinned to `cpu` (unchanged when cpu is undefined). */
+export function pinned(cpu: string | undefined, bin: string, args: readonly string[]): [string, string[]] {
+  return cpu === undefined ? [bin, [...args]] : [TASKSET_BIN, ['-c', cpu, bin, ...args]];
+}
+
+/** Pins every thread of a running process. */
+export async function pinRunning(pid: number, cpu: string): Promise<void> {
+  await run(TASKSET_BIN, ['-a', '-cp', cpu, String(pid)]);
+}
+
+/** The pid of the one process whose command line contains `needle`, e.g. a unique config path. */
+export async function findPid(needle: string): Promise<number> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      if (cmdline.includes(needle)) found.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  if (found.length !== 1) throw new Error(`expected one process with "${needle}" on its command line, found ${found.length}`);
+  return found[0]!;
+}

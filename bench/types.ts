@@ -1,0 +1,60 @@
+// Shared shapes of the benchmark harness.
+
+/** One load-generator run against one URL, parsed from wrk's output. */
+export interface LoadResult {
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Responses wrk counted as errors by status ("Non-2xx or 3xx responses": in practice status >= 400). */
+  non2xx: number;
+  /** Total requests completed in the run. */
+  requests: number;
+  /** wrk's socket errors (connect + read + write + timeout). */
+  socketErrors: number;
+}
+
+/** The same measurement taken directly on the registry and through trustgate. */
+export interface ScenarioResult {
+  direct: LoadResult;
+  proxy: LoadResult;
+}
+
+/** The image pushed for the benchmark. */
+export interface BenchImage {
+  /** Repository name, e.g. "bench/app". */
+  repository: string;
+  tag: string;
+  /** Digest of the top-level manifest. */
+  digest: string;
+  mediaType: string;
+}
+
+/** How load is generated; fixed for the whole run. */
+export interface LoadSettings {
+  durationSec: number;
+  connections: number;
+  /** `taskset -c` CPU list for wrk, or undefined to run unpinned. */
+  cpu: string | undefined;
+}
+
+/** What every scenario gets: both targets, the image, and a scratch dir. */
+export interface BenchEnv {
+  /** http://127.0.0.1:PORT of the registry. */
+  registryUrl: string;
+  /** http://127.0.0.1:PORT of trustgate. */
+  proxyUrl: string;
+  image: BenchImage;
+  /** Temp dir for scenario files (Lua scripts); removed at teardown. */
+  workDir: string;
+  load: LoadSettings;
+}
+
+export interface Scenario {
+  /** kebab-case, used by --only and in the table. */
+  name: string;
+  /** One line: what is measured. */
+  measures: string;
+  /** Throws with a clear message when a target is not ready to be measured. */
+  check(env: BenchEnv): Promise<void>;
+  run(env: BenchEnv): Promise<ScenarioResult>;
+}
