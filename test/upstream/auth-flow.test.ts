@@ -8,6 +8,7 @@ import { createUpstreamClient, type UpstreamClient } from '../../src/upstream/in
 import { MANIFEST, upstreamConfig } from './helpers/config.ts';
 import { sendJson, startServer, type FakeServer } from './helpers/fake-server.ts';
 import { startTokenRegistry, type TokenRegistry, type TokenRegistryOptions } from './helpers/registry.ts';
+import { rejection } from '../support/rejection.ts';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 
@@ -33,15 +34,6 @@ function basicOf(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TrustgateError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof TrustgateError, `expected a TrustgateError, got ${inspect(error)}`);
-    return error;
-  }
-  assert.fail('expected the promise to reject');
-}
 
 describe('anonymous access to a registry that uses token auth', () => {
   it('answers the Bearer challenge with a token from the realm and retries with it', async (t) => {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { before, describe, it, type TestContext } from 'node:test';
 import type { ServerOptions } from 'node:https';
-import { inspect } from 'node:util';
 import type { UpstreamConfig } from '../../src/config/types.ts';
 import { TrustgateError } from '../../src/errors/errors.ts';
 import { createUpstreamClient } from '../../src/upstream/index.ts';
 import { makeTestPki, type TestPki } from './helpers/certs.ts';
 import { MANIFEST, upstreamConfig } from './helpers/config.ts';
 import { sendJson, startServer, type FakeServer } from './helpers/fake-server.ts';
+import { rejection } from '../support/rejection.ts';
 
 let pki: TestPki;
 before(() => {
@@ -34,15 +34,6 @@ async function request(t: TestContext, config: UpstreamConfig): Promise<unknown>
   return c.request(MANIFEST);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TrustgateError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof TrustgateError, `expected a TrustgateError, got ${inspect(error)}`);
-    return error;
-  }
-  assert.fail('expected the promise to reject');
-}
 
 describe('an HTTPS upstream signed by a private CA', () => {
   it('works, token endpoint included, when tls.ca names that CA', async (t) => {

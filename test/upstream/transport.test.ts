@@ -7,6 +7,7 @@ import { TrustgateError } from '../../src/errors/errors.ts';
 import { createUpstreamClient, type UpstreamClient } from '../../src/upstream/index.ts';
 import { MANIFEST, upstreamConfig } from './helpers/config.ts';
 import { sendJson, startServer, unusedPort, type FakeServer, type Handler } from './helpers/fake-server.ts';
+import { rejection } from '../support/rejection.ts';
 
 async function server(t: TestContext, handler: Handler): Promise<FakeServer> {
   const s = await startServer(handler);
@@ -20,15 +21,6 @@ function client(t: TestContext, config: UpstreamConfig, logger?: { warn(obj: obj
   return c;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TrustgateError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof TrustgateError, `expected a TrustgateError, got ${inspect(error)}`);
-    return error;
-  }
-  assert.fail('expected the promise to reject');
-}
 
 describe('requests', () => {
   it('go to config.url plus the path, keeping a path prefix, with the caller headers', async (t) => {
