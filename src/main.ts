@@ -33,6 +33,8 @@ async function main(): Promise<void> {
     await upstreams.close();
     process.exit(0);
   };
+  // A stray rejection is a bug to log, not a reason to drop every in-flight pull.
+  process.on('unhandledRejection', (reason) => logger.error({ event: 'unhandled_rejection', err: String(reason) }, 'unhandled rejection'));
   process.once('SIGINT', (s) => void stop(s));
   process.once('SIGTERM', (s) => void stop(s));
 }
