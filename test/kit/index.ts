@@ -14,3 +14,5 @@ export { buildImage, blobPath, seededBytes, sha256, tarOneFile, MT } from './oci
 export type { BuildImageOptions, BuiltChild, BuiltImage, Descriptor, Platform } from './oci-image.ts';
 export { copy, inspect, push, runSkopeo, SKOPEO_BIN } from './skopeo.ts';
 export type { CopyOpts, InspectOpts, RegistryOpts, SkopeoResult } from './skopeo.ts';
+export { putBlob, putManifest, getManifest } from './registry-api.ts';
+export type { Pushed } from './registry-api.ts';
