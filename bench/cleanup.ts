@@ -30,10 +30,21 @@ export function cleanupAll(): Promise<void> {
   return running;
 }
 
-/** Tears down and exits on Ctrl-C or SIGTERM. */
+let signalled: NodeJS.Signals | undefined;
+
+/** The signal that started the teardown, if one did. */
+export const stoppedBy = (): NodeJS.Signals | undefined => signalled;
+
+/**
+ * Tears down and exits on Ctrl-C or SIGTERM. Repeats are ignored while tearing
+ * down: `npm run` relays the terminal's SIGINT, so the process gets it twice,
+ * and a second default handler would kill it before the teardown ends.
+ */
 export function cleanupOnSignals(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (signalled !== undefined) return;
+      signalled = signal;
       process.stderr.write(`\nbench: ${signal}, tearing down\n`);
       void cleanupAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });

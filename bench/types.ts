@@ -1,7 +1,10 @@
 // Shared shapes of the benchmark harness.
+import type { LoadTool } from './load.ts';
 
-/** One load-generator run against one URL, parsed from wrk's output. */
+/** One load-generator run against one URL, parsed from the tool's output. */
 export interface LoadResult {
+  /** The load generator that produced it. */
+  tool: string;
   requestsPerSec: number;
   p50Ms: number;
   p99Ms: number;
@@ -54,7 +57,11 @@ export interface Scenario {
   name: string;
   /** One line: what is measured. */
   measures: string;
+  /** Load generators it runs (installed before set-up when missing). */
+  tools: readonly LoadTool[];
   /** Throws with a clear message when a target is not ready to be measured. */
   check(env: BenchEnv): Promise<void>;
+  /** Optional untimed load on both targets before round 1 (JIT, connection pools, caches). */
+  warmUp?(env: BenchEnv, seconds: number): Promise<void>;
   run(env: BenchEnv): Promise<ScenarioResult>;
 }
