@@ -1,0 +1,52 @@
+/**
+ * The trust store: public keys (cosign) and X.509 roots (notation) with what each may do.
+ * Entries are plain data; `compileTrust` turns a snapshot into the verifier's TrustMaterial once per
+ * version, never per pull.
+ */
+export type TrustKind = 'key' | 'notation-root';
+export type Purpose = 'sign' | 'scan';
+
+export interface TrustEntry {
+  readonly id: string;
+  readonly kind: TrustKind;
+  /** PEM: an SPKI public key (`key`) or a certificate (`notation-root`). Never a private key. */
+  readonly pem: string;
+  /** Image patterns over canonical names this entry may sign for. */
+  readonly scopes: readonly string[];
+  readonly purposes: readonly Purpose[];
+  /** Epoch ms; the entry counts only inside [notBefore, notAfter). */
+  readonly notBefore?: number;
+  readonly notAfter?: number;
+  /** Where it came from: the `keys/` directory or the admin API. */
+  readonly origin: 'file' | 'api';
+}
+
+/** A revocation is a tombstone: sticky across restarts and reloads of `keys/`. */
+export interface Revocation {
+  readonly id: string;
+  /** Epoch ms. A key-based signature has no trusted time, so it stops counting at once for every signature. */
+  readonly revokedAt: number;
+  readonly reason: string;
+}
+
+export interface TrustSnapshot {
+  /** Bumped on every change; part of every verdict cache key. */
+  readonly version: number;
+  readonly entries: readonly TrustEntry[];
+  readonly revocations: readonly Revocation[];
+}
+
+/**
+ * Shared trust state. Reads are synchronous from the last snapshot the process holds, so a Redis
+ * outage keeps the last known store (fail static). Every change bumps the version and notifies
+ * every replica.
+ */
+export interface TrustStore {
+  snapshot(): TrustSnapshot;
+  /** Adds or replaces entries (e.g. from `keys/`); a revoked id stays revoked. */
+  upsert(entries: readonly TrustEntry[]): Promise<TrustSnapshot>;
+  revoke(id: string, reason: string, at: number): Promise<TrustSnapshot>;
+  /** Called with each new snapshot, from this or another replica. Returns an unsubscribe function. */
+  onChange(listener: (snapshot: TrustSnapshot) => void): () => void;
+  close(): Promise<void>;
+}
