@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { compilePattern, patternHost } from '../policy/pattern.ts';
 import { ConfigError } from './config-error.ts';
+import { fromZod } from './zod-error.ts';
 import { configSchema, type ConfigFile, type UpstreamFile } from './schema.ts';
 import { Secret } from './secret.ts';
 import type { Config, UpstreamConfig, UpstreamCredentials } from './types.ts';
@@ -57,15 +57,6 @@ function applyOverrides(raw: unknown, overrides: EnvOverrides): unknown {
   return out;
 }
 
-function fromZod(source: string, error: z.ZodError): ConfigError {
-  const issue = error.issues[0]!;
-  const field = issue.path.reduce<string>(
-    (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc === '' ? String(part) : `${acc}.${String(part)}`),
-    '',
-  );
-  return new ConfigError(source, field, issue.message);
-}
-
 function compile(file: ConfigFile, source: string, env: Readonly<Record<string, string | undefined>>): Config {
   const baseDir = dirname(resolve(source));
   const { listen } = file;
@@ -96,6 +87,9 @@ function compile(file: ConfigFile, source: string, env: Readonly<Record<string, 
     redis: file.redis,
     manifests: file.manifests,
     upstreams,
+    policyFile: resolve(baseDir, file.policy.file),
+    keysDir: resolve(baseDir, file.keys.dir),
+    gate: file.gate,
   });
 }
 

@@ -51,6 +51,25 @@ const listen = z.strictObject({
   maxConnections: z.number().int().positive().default(4_096),
 });
 
+const gate = z.strictObject({
+  /** Serve a blob only when an allowed manifest of that repository references it. */
+  blobGate: z.boolean().default(true),
+  verdicts: z
+    .strictObject({
+      allowTtlMs: durationMs.default(3_600_000),
+      denyTtlMs: durationMs.default(30_000),
+      memoryEntries: z.number().int().min(1).max(1_000_000).default(10_000),
+    })
+    .default({ allowTtlMs: 3_600_000, denyTtlMs: 30_000, memoryEntries: 10_000 }),
+  discovery: z
+    .strictObject({
+      maxSignatures: z.number().int().min(1).max(200).default(50),
+      maxBlobBytes: z.number().int().min(1024).max(16 * 1_048_576).default(1_048_576),
+      maxRequests: z.number().int().min(2).max(1_000).default(64),
+    })
+    .default({ maxSignatures: 50, maxBlobBytes: 1_048_576, maxRequests: 64 }),
+});
+
 export const configSchema = z.strictObject({
   listen: listen.default(listen.parse({})),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
@@ -59,6 +78,11 @@ export const configSchema = z.strictObject({
     .strictObject({ maxBytes: z.number().int().min(1024).max(64 * 1_048_576).default(4 * 1_048_576), cacheMaxBytes: z.number().int().min(0).default(64 * 1_048_576) })
     .default({ maxBytes: 4 * 1_048_576, cacheMaxBytes: 64 * 1_048_576 }),
   upstreams: z.array(upstream).min(1),
+  /** The policy file, relative to this config file. */
+  policy: z.strictObject({ file: z.string().min(1).default('policy.yaml') }).default({ file: 'policy.yaml' }),
+  /** The trust store's declarations (keys/README.md), relative to this config file. */
+  keys: z.strictObject({ dir: z.string().min(1).default('../keys') }).default({ dir: '../keys' }),
+  gate: gate.default(gate.parse({})),
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;

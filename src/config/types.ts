@@ -47,4 +47,12 @@ export interface Config {
   readonly redis: { readonly url?: string };
   readonly manifests: { readonly maxBytes: number; readonly cacheMaxBytes: number };
   readonly upstreams: readonly UpstreamConfig[];
+  /** Absolute paths. */
+  readonly policyFile: string;
+  readonly keysDir: string;
+  readonly gate: {
+    readonly blobGate: boolean;
+    readonly verdicts: { readonly allowTtlMs: number; readonly denyTtlMs: number; readonly memoryEntries: number };
+    readonly discovery: { readonly maxSignatures: number; readonly maxBlobBytes: number; readonly maxRequests: number };
+  };
 }

@@ -2,7 +2,22 @@ import type { UpstreamConfig } from '../config/types.ts';
 import type { Digest, Reference } from '../oci/reference.ts';
 
 /** Why a pull was refused. A closed set: metrics, logs and clients all key on these. */
-export type ReasonCode = 'source_not_allowed';
+export type ReasonCode =
+  | 'source_not_allowed'
+  | 'no_matching_rule'
+  | 'unsigned'
+  | 'signature_invalid'
+  | 'digest_mismatch'
+  | 'untrusted_signer'
+  | 'key_revoked'
+  | 'key_not_valid'
+  | 'identity_mismatch'
+  | 'signature_expired'
+  | 'unsupported_algorithm'
+  | 'certificate_unsupported'
+  | 'threshold_not_met'
+  | 'required_signer_missing'
+  | 'blob_not_referenced';
 
 export interface Reason {
   readonly code: ReasonCode;
@@ -10,7 +25,8 @@ export interface Reason {
 }
 
 export interface Decision {
-  readonly outcome: 'allow' | 'deny';
+  /** `warn`: allowed by a rule in warn mode that would have denied; `reasons` say why. */
+  readonly outcome: 'allow' | 'deny' | 'warn';
   /** The rule that decided, or the built-in check's name. */
   readonly rule: string;
   readonly reasons: readonly Reason[];
@@ -38,6 +54,10 @@ export interface PullContext {
     readonly mediaType: string;
     /** Child manifest digests when this is an index. */
     readonly children: readonly Digest[];
+    /** Config and layer digests when this is an image manifest. */
+    readonly blobs: readonly Digest[];
+    /** A signature or attestation artifact rather than a runnable image. */
+    readonly isSignatureArtifact: boolean;
   };
   /** The allowed index this manifest was listed in, when known. */
   readonly parentIndex: Digest | undefined;
@@ -46,4 +66,6 @@ export interface PullContext {
 
 export interface Gate {
   decide(context: PullContext): Promise<Decision>;
+  /** The blob gate: may this blob of this repository be served? */
+  allowsBlob(canonicalName: string, digest: Digest): Promise<boolean>;
 }

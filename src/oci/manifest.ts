@@ -10,6 +10,11 @@ export interface ParsedManifest {
   readonly blobs: readonly Digest[];
   readonly subject: Digest | undefined;
   readonly artifactType: string | undefined;
+  readonly configMediaType: string | undefined;
+  /** Layer media types, in order (image manifests). */
+  readonly layerMediaTypes: readonly string[];
+  /** Each child's artifactType, or its mediaType when absent (indexes). */
+  readonly childArtifactTypes: readonly (string | undefined)[];
 }
 
 export type ManifestParse =
@@ -59,6 +64,11 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): M
     return { ok: false, kind: 'invalid', problem: 'manifest lists a descriptor without a valid digest' };
   }
   const subjectDigest = (doc['subject'] as { digest?: unknown } | undefined)?.digest;
+  const mediaTypeOf = (entry: unknown): string | undefined => {
+    const value = (entry as { mediaType?: unknown } | null)?.mediaType;
+    return typeof value === 'string' ? value : undefined;
+  };
+  const list = (key: string): unknown[] => (Array.isArray(doc[key]) ? (doc[key] as unknown[]) : []);
   return {
     ok: true,
     manifest: {
@@ -67,6 +77,14 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): M
       blobs: [...config, ...layers],
       subject: typeof subjectDigest === 'string' && isDigest(subjectDigest) ? subjectDigest : undefined,
       artifactType: typeof doc['artifactType'] === 'string' ? doc['artifactType'] : undefined,
+      configMediaType: mediaTypeOf(doc['config']),
+      layerMediaTypes: isIndex(mediaType) ? [] : list('layers').map((l) => mediaTypeOf(l) ?? ''),
+      childArtifactTypes: isIndex(mediaType)
+        ? list('manifests').map((m) => {
+            const type = (m as { artifactType?: unknown } | null)?.artifactType;
+            return typeof type === 'string' ? type : undefined;
+          })
+        : [],
     },
   };
 }

@@ -1,8 +1,9 @@
 import type { Request, Response } from 'express';
 import { denialError } from '../gate/denial.ts';
-import type { Gate, PullContext } from '../gate/types.ts';
+import type { Decision, Gate, PullContext } from '../gate/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Reference } from '../oci/reference.ts';
+import { isSignatureArtifact } from '../oci/signature-artifact.ts';
 import { fetchManifest, type ManifestFetchOptions } from './manifest-fetch.ts';
 import type { VerifiedManifest } from './manifest-cache.ts';
 import type { Source } from './source.ts';
@@ -32,7 +33,8 @@ export async function serveManifest(req: Request, res: Response, source: Source,
     },
     'manifest pull',
   );
-  if (decision.outcome !== 'allow') throw denialError(decision, source.canonicalName);
+  if (decision.outcome === 'deny') throw denialError(decision, source.canonicalName);
+  if (decision.outcome === 'warn') res.setHeader('warning', warning(decision));
   const etag = `"${manifest.digest}"`;
   res.status(req.headers['if-none-match'] === etag ? 304 : 200);
   // Raw setHeader: express's res.set would append a charset to the media type.
@@ -59,8 +61,16 @@ function pullContext(source: Source, reference: Reference, manifest: VerifiedMan
       digest: manifest.digest,
       mediaType: manifest.parsed.mediaType,
       children: manifest.parsed.children,
+      blobs: manifest.parsed.blobs,
+      isSignatureArtifact: isSignatureArtifact(manifest.parsed),
     },
     parentIndex: undefined,
     client: undefined,
   };
+}
+
+/** RFC 9111 §5.5 / distribution-spec "Warnings": `299 - "text"`, at most 4096 bytes in all. */
+function warning(decision: Decision): string {
+  const text = `trustgate: rule "${decision.rule}" is in warn mode and would deny this pull: ${decision.reasons.map((r) => r.message).join('; ')}`;
+  return `299 - "${text.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?').slice(0, 4000)}"`;
 }

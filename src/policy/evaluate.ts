@@ -1,0 +1,134 @@
+import type { Decision, Reason, ReasonCode } from '../gate/types.ts';
+import type { Digest, Reference } from '../oci/reference.ts';
+import type { CompiledTrust } from '../trust/compile.ts';
+import { matchesSignedReference } from '../verify/cosign/identity.ts';
+import { matchesTrustedIdentity } from '../verify/notation/identity.ts';
+import type { SignatureFailure, SignatureFinding } from '../verify/types.ts';
+import { DEFAULT_RULE_NAME, type Rule } from './types.ts';
+
+export interface Evaluation {
+  readonly rule: Rule | undefined;
+  readonly canonicalName: string;
+  readonly requested: Reference;
+  readonly digest: Digest;
+  readonly findings: readonly SignatureFinding[];
+  readonly trust: CompiledTrust;
+  readonly now: number;
+}
+
+const FAILURE_REASON: Record<SignatureFailure, ReasonCode> = {
+  format: 'signature_invalid',
+  crypto: 'signature_invalid',
+  integrity: 'signature_invalid',
+  digest: 'digest_mismatch',
+  authenticity: 'untrusted_signer',
+  expiry: 'signature_expired',
+  unsupported_algorithm: 'unsupported_algorithm',
+  certificate_only: 'certificate_unsupported',
+};
+
+/** Pure: the signature findings for one manifest, judged by its rule against the trust store. */
+export function evaluateSignatures(input: Evaluation): Decision {
+  const { rule, digest } = input;
+  if (rule === undefined) {
+    return decision('deny', DEFAULT_RULE_NAME, digest, [{ code: 'no_matching_rule', message: 'no policy rule matches this image, and the default rule denies' }], [], undefined);
+  }
+  if (rule.mode === 'off') return decision('allow', rule.name, digest, [], [], undefined);
+  const signers = new Map<string, number | undefined>();
+  const problems: Reason[] = [];
+  for (const finding of input.findings) {
+    if (finding.failure !== undefined) {
+      problems.push({ code: FAILURE_REASON[finding.failure.kind], message: `${finding.source}: ${finding.failure.message}` });
+      continue;
+    }
+    for (const id of finding.verifiedBy) {
+      const refusal = refuseSigner(id, finding, input);
+      if (refusal !== undefined) {
+        problems.push({ code: refusal.code, message: `${finding.source}: ${refusal.message}` });
+        continue;
+      }
+      // A signer counts until its key or this signature stops holding; its best signature decides.
+      const expires = earliest(finding.notAfter, input.trust.byId.get(id)?.entry.notAfter);
+      signers.set(id, signers.has(id) ? latest(signers.get(id), expires) : expires);
+    }
+  }
+  const reasons = shortfall(rule, signers, problems, input.findings.length);
+  const ids = [...signers.keys()].sort();
+  if (reasons.length === 0) {
+    const notAfter = [...signers.values()].reduce<number | undefined>((a, b) => earliest(a, b), undefined);
+    return decision('allow', rule.name, digest, [], ids, notAfter);
+  }
+  return decision(rule.mode === 'warn' ? 'warn' : 'deny', rule.name, digest, reasons, ids, undefined);
+}
+
+function refuseSigner(id: string, finding: SignatureFinding, input: Evaluation): Reason | undefined {
+  const compiled = input.trust.byId.get(id);
+  const rule = input.rule!;
+  if (compiled === undefined) return { code: 'untrusted_signer', message: `"${id}" is not in the trust store` };
+  const { entry } = compiled;
+  const revoked = input.trust.revoked.get(id);
+  if (revoked !== undefined) return { code: 'key_revoked', message: `signed by "${id}", revoked at ${new Date(revoked.revokedAt).toISOString()}` };
+  if (!entry.purposes.includes('sign')) return { code: 'untrusted_signer', message: `"${id}" is not trusted to sign images` };
+  if (!compiled.scopes.some((scope) => scope.test(input.canonicalName))) {
+    return { code: 'untrusted_signer', message: `"${id}" is not trusted for this repository` };
+  }
+  if (rule.signatures.trust !== undefined && !rule.signatures.trust.includes(id)) {
+    return { code: 'untrusted_signer', message: `"${id}" is not one of the signers rule "${rule.name}" accepts` };
+  }
+  if ((entry.notBefore !== undefined && input.now < entry.notBefore) || (entry.notAfter !== undefined && input.now >= entry.notAfter)) {
+    return { code: 'key_not_valid', message: `"${id}" is outside its validity window` };
+  }
+  if (finding.scheme === 'notation') {
+    const subject = finding.signerSubject ?? {};
+    if (!rule.signatures.trustedIdentities.some((identity) => matchesTrustedIdentity(subject, identity))) {
+      return { code: 'identity_mismatch', message: `signer ${formatSubject(subject)} is not a trusted identity of rule "${rule.name}"` };
+    }
+  } else if (finding.scheme === 'cosign' && rule.signatures.signedIdentity !== 'any') {
+    const mode = rule.signatures.signedIdentity;
+    const reference = mode === 'repository' ? input.canonicalName : `${input.canonicalName}${input.requested.kind === 'tag' ? `:${input.requested.tag}` : `@${input.requested.digest}`}`;
+    if (!matchesSignedReference(finding.signedReference, { mode, reference })) {
+      return { code: 'identity_mismatch', message: `signed for "${finding.signedReference ?? 'no reference'}", not ${reference}` };
+    }
+  }
+  return undefined;
+}
+
+function shortfall(rule: Rule, signers: Map<string, number | undefined>, problems: readonly Reason[], checked: number): Reason[] {
+  const { threshold, required } = rule.signatures;
+  const missing = required.filter((id) => !signers.has(id));
+  if (signers.size >= threshold && missing.length === 0) return [];
+  if (checked === 0) return [{ code: 'unsigned', message: 'no signature found' }];
+  const reasons: Reason[] = [];
+  if (signers.size === 0) {
+    const detail = unique(problems.map((p) => p.message)).slice(0, 4).join('; ');
+    reasons.push({ code: problems[0]?.code ?? 'signature_invalid', message: `no valid signature from a trusted key (${checked} checked: ${detail})` });
+  } else if (signers.size < threshold) {
+    reasons.push({ code: 'threshold_not_met', message: `${signers.size} of ${threshold} required signers (${[...signers.keys()].join(', ')})` });
+  }
+  if (missing.length > 0) reasons.push({ code: 'required_signer_missing', message: `no valid signature from required signer ${missing.map((m) => `"${m}"`).join(', ')}` });
+  for (const code of unique(problems.map((p) => p.code))) if (!reasons.some((r) => r.code === code)) reasons.push({ code, message: problems.find((p) => p.code === code)!.message });
+  return reasons;
+}
+
+function decision(outcome: Decision['outcome'], rule: string, digest: Digest, reasons: readonly Reason[], signers: readonly string[], notAfter: number | undefined): Decision {
+  return { outcome, rule, reasons, signers, digest, notAfter };
+}
+
+/** undefined means "never expires". */
+function latest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : Math.max(a, b);
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+function formatSubject(subject: Readonly<Record<string, string>>): string {
+  return `"${Object.entries(subject).map(([k, v]) => `${k}=${v}`).join(', ')}"`;
+}

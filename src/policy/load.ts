@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { ConfigError } from '../config/config-error.ts';
+import { fromZod } from '../config/zod-error.ts';
+import { compilePattern } from './pattern.ts';
+import { policySchema, type PolicyFile } from './schema.ts';
+import type { Policy, Rule } from './types.ts';
+
+/** Checks a trusted-identity entry; throws TypeError naming the problem. Injected to keep policy/ free of verify/ internals. */
+export type IdentityCheck = (identity: string) => void;
+
+export function loadPolicy(path: string, checkIdentity: IdentityCheck): Policy {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, '', `cannot read the policy file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return parsePolicy(text, path, checkIdentity);
+}
+
+/** Validates and compiles a policy once; the result is frozen and hashed. */
+export function parsePolicy(text: string, source: string, checkIdentity: IdentityCheck): Policy {
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(source, '', `not valid YAML at line ${doc.errors[0]!.linePos?.[0]?.line ?? '?'}: ${doc.errors[0]!.code}`);
+  }
+  const parsed = policySchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) throw fromZod(source, parsed.error);
+  const rules = parsed.data.rules.map((rule, i) => compileRule(rule, i, source, checkIdentity));
+  const names = new Set<string>();
+  rules.forEach((rule, i) => {
+    if (names.has(rule.name)) throw new ConfigError(source, `rules[${i}].name`, `duplicate rule name "${rule.name}"`);
+    names.add(rule.name);
+  });
+  const hash = createHash('sha256').update(JSON.stringify(parsed.data)).digest('hex').slice(0, 16);
+  return Object.freeze({ rules: Object.freeze(rules), hash, source });
+}
+
+function compileRule(rule: PolicyFile['rules'][number], index: number, source: string, checkIdentity: IdentityCheck): Rule {
+  const field = `rules[${index}]`;
+  const sig = rule.signatures;
+  if (sig.keyless !== undefined || sig.rekor !== undefined) {
+    const key = sig.keyless !== undefined ? 'keyless' : 'rekor';
+    throw new ConfigError(source, `${field}.signatures.${key}`, 'not supported yet: this version verifies key-based cosign signatures and notation signatures only');
+  }
+  const images = rule.images.map((pattern, j) => {
+    try {
+      return compilePattern(pattern);
+    } catch (error) {
+      throw new ConfigError(source, `${field}.images[${j}]`, (error as Error).message);
+    }
+  });
+  sig.notation.trustedIdentities.forEach((identity, j) => {
+    try {
+      checkIdentity(identity);
+    } catch (error) {
+      throw new ConfigError(source, `${field}.signatures.notation.trustedIdentities[${j}]`, (error as Error).message);
+    }
+  });
+  if (sig.trust !== undefined) {
+    sig.required.forEach((id, j) => {
+      if (!sig.trust!.includes(id)) throw new ConfigError(source, `${field}.signatures.required[${j}]`, `"${id}" is required but not listed in signatures.trust`);
+    });
+    if (sig.threshold > sig.trust.length) {
+      throw new ConfigError(source, `${field}.signatures.threshold`, `${sig.threshold} signers needed but only ${sig.trust.length} trusted`);
+    }
+  }
+  if (sig.required.length > sig.threshold) {
+    throw new ConfigError(source, `${field}.signatures.threshold`, `must be at least the ${sig.required.length} required signers`);
+  }
+  return Object.freeze({
+    name: rule.name,
+    images,
+    mode: rule.mode,
+    multiArch: rule.multiArch,
+    order: index,
+    signatures: Object.freeze({
+      trust: sig.trust,
+      threshold: sig.threshold,
+      required: sig.required,
+      signedIdentity: sig.signedIdentity,
+      trustedIdentities: sig.notation.trustedIdentities,
+      signatureRepository: sig.signatureRepository,
+    }),
+  });
+}

@@ -1,0 +1,13 @@
+import { TrustgateError } from '../errors/errors.ts';
+
+/** A per-image cap on upstream requests made to discover signatures (DESIGN §2; PROTOCOL §5 item 6). */
+export class RequestBudget {
+  #left: number;
+  constructor(readonly limit: number) {
+    this.#left = limit;
+  }
+  spend(): void {
+    if (this.#left <= 0) throw new TrustgateError('UPSTREAM_BAD_RESPONSE', `signature discovery needed more than ${this.limit} upstream requests`);
+    this.#left -= 1;
+  }
+}
