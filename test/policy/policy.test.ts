@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../../src/config/config-error.ts';
+import { parsePolicy } from '../../src/policy/load.ts';
+import { selectRule } from '../../src/policy/select.ts';
+
+const noIdentityCheck = (): void => {};
+const policy = (rules: string) => parsePolicy(`version: 1\nrules:\n${rules}`, 'policy.yaml', noIdentityCheck);
+
+function problem(text: string): ConfigError {
+  try {
+    parsePolicy(text, 'policy.yaml', (identity) => {
+      if (identity !== '*' && !identity.startsWith('x509.subject:')) throw new TypeError('must be "*" or start with "x509.subject:"');
+    });
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('rule selection', () => {
+  const p = policy(`
+  - { name: everything, images: ["reg/**"] }
+  - { name: team, images: ["reg/team/*"] }
+  - { name: deep-team, images: ["reg/team/**"] }
+  - { name: exact, images: ["reg/team/app"] }
+  - { name: first-tie, images: ["reg/a*/x"] }
+  - { name: second-tie, images: ["reg/*b/x"] }
+`);
+  it('an exact name beats every wildcard', () => assert.equal(selectRule(p, 'reg/team/app')?.name, 'exact'));
+  it('a pattern without ** beats one with **', () => assert.equal(selectRule(p, 'reg/team/other')?.name, 'team'));
+  it('** catches deeper names', () => assert.equal(selectRule(p, 'reg/team/a/b')?.name, 'deep-team'));
+  it('the broadest rule still catches the rest', () => assert.equal(selectRule(p, 'reg/misc')?.name, 'everything'));
+  it('on an equal score the rule written first wins', () => assert.equal(selectRule(p, 'reg/ab/x')?.name, 'first-tie'));
+  it('no match › undefined, so the default rule denies', () => assert.equal(selectRule(p, 'other/x'), undefined));
+});
+
+describe('policy loading', () => {
+  it('compiles, freezes and hashes; the same text gives the same hash', () => {
+    const a = policy('  - { name: r, images: ["reg/**"], signatures: { threshold: 2 } }');
+    const b = policy('  - { name: r, images: ["reg/**"], signatures: { threshold: 2 } }');
+    assert.equal(a.hash, b.hash);
+    assert.ok(Object.isFrozen(a.rules[0]));
+    assert.notEqual(policy('  - { name: r, images: ["reg/**"] }').hash, a.hash);
+  });
+  it('names the field of a bad mode', () => {
+    assert.equal(problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], mode: maybe }').field, 'rules[0].mode');
+  });
+  it('names an unknown field', () => {
+    assert.equal(problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], colour: red }').field, 'rules[0]');
+  });
+  it('refuses keyless and Rekor requirements as unsupported', () => {
+    const error = problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], signatures: { keyless: { issuer: x } } }');
+    assert.equal(error.field, 'rules[0].signatures.keyless');
+    assert.match(error.message, /not supported yet/);
+  });
+  it('refuses a required signer the rule does not trust, and a threshold above the trusted set', () => {
+    assert.equal(problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], signatures: { trust: [a], required: [b] } }').field, 'rules[0].signatures.required[0]');
+    assert.equal(problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], signatures: { trust: [a], threshold: 2 } }').field, 'rules[0].signatures.threshold');
+  });
+  it('refuses duplicate names and bad identities, naming them', () => {
+    assert.equal(problem('version: 1\nrules:\n  - { name: r, images: ["x/**"] }\n  - { name: r, images: ["y/**"] }').field, 'rules[1].name');
+    assert.equal(problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], signatures: { notation: { trustedIdentities: ["CN=x"] } } }').field, 'rules[0].signatures.notation.trustedIdentities[0]');
+  });
+  it('requires version 1', () => assert.equal(problem('rules: []').field, 'version'));
+});
