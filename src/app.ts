@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Config } from './config/types.ts';
 import { isTrustgateError } from './errors/errors.ts';
 import { sendError } from './errors/http.ts';
-import { checkSource, denialError, denySource, type Gate } from './gate/index.ts';
+import { blobDenied, checkSource, denialError, denySource, type Gate } from './gate/index.ts';
 import type { Logger } from './log/logger.ts';
 import type { ManifestCache } from './proxy/manifest-cache.ts';
 import { serveManifest } from './proxy/manifests.ts';
@@ -53,6 +53,7 @@ export function createApp(deps: AppDeps): express.Express {
           logger: deps.logger,
         });
       case 'blob':
+        if (!(await deps.gate.allowsBlob(source.canonicalName, route.digest))) throw denialError(blobDenied(route.digest), source.canonicalName);
         return blobs.serve(req, res, source, route.digest);
       case 'tags':
         return serveTags(req, res, source, client);

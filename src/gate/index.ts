@@ -1,4 +1,4 @@
-export { checkSource, denySource, SOURCE_RULE } from './source-check.ts';
+export { blobDenied, checkSource, denySource, SOURCE_RULE } from './source-check.ts';
 export { denialError } from './denial.ts';
 export type { Decision, Gate, PullContext, Reason, ReasonCode, ClientIdentity } from './types.ts';
 export { createSignatureGate } from './signature-gate.ts';

@@ -24,3 +24,15 @@ export function denySource(message: string): Decision {
     notAfter: undefined,
   };
 }
+
+/** The blob gate's refusal (DESIGN §1 "Blobs"): layers of a blocked image cannot be pulled by digest. */
+export function blobDenied(digest: Decision['digest']): Decision {
+  return {
+    outcome: 'deny',
+    rule: 'blob-gate',
+    reasons: [{ code: 'blob_not_referenced', message: 'no manifest trustgate allowed from this repository references this blob; pull the image by its manifest first' }],
+    signers: [],
+    digest,
+    notAfter: undefined,
+  };
+}

@@ -22,7 +22,7 @@ let upstream: FakeUpstream;
 let harness: Harness;
 before(async () => {
   upstream = await startFakeUpstream();
-  harness = appFor(`${singleUpstream(upstream.url)}
+  harness = await appFor(`${singleUpstream(upstream.url)}
   - name: second
     url: ${upstream.url}/mirror
     registryHost: second.example

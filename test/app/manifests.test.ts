@@ -20,7 +20,7 @@ let harness: Harness;
 
 before(async () => {
   upstream = await startFakeUpstream();
-  harness = appFor(singleUpstream(upstream.url));
+  harness = await appFor(singleUpstream(upstream.url));
 });
 after(async () => {
   await harness.close();

@@ -14,7 +14,7 @@ let upstream: FakeUpstream;
 let harness: Harness;
 before(async () => {
   upstream = await startFakeUpstream();
-  harness = appFor(singleUpstream(upstream.url));
+  harness = await appFor(singleUpstream(upstream.url));
 });
 after(async () => {
   await harness.close();
@@ -111,7 +111,7 @@ describe('when the upstream is down', () => {
         probe.close(() => resolve(p));
       });
     });
-    const down = appFor(singleUpstream(`http://127.0.0.1:${port}`));
+    const down = await appFor(`${singleUpstream(`http://127.0.0.1:${port}`)}\ngate: { blobGate: false }`);
     try {
       const res = await request(down.app).get(`${PATH}/v1`);
       assert.equal(res.status, 502);

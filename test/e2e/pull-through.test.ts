@@ -154,7 +154,7 @@ describe('a token-auth upstream', () => {
     allowAnonymousPulls: true
     tokenRealms: ["${issuer.url}"]`,
       ),
-      { PULL_PASSWORD: 'pull-secret' },
+      { env: { PULL_PASSWORD: 'pull-secret' } },
     );
   });
   after(async () => {

@@ -1,24 +1,39 @@
+import type express from 'express';
 import { createApp } from '../../src/app.ts';
 import { parseConfig, type Config } from '../../src/config/index.ts';
-import { createGate } from '../../src/gate/index.ts';
 import { noopLogger } from '../../src/log/logger.ts';
-import { ManifestCache } from '../../src/proxy/manifest-cache.ts';
-import { openUpstreams, type Upstreams } from '../../src/proxy/upstreams.ts';
-import type express from 'express';
+import { buildRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.ts';
+import { OPEN_POLICY, runtimeFiles, type KeyFile, type RuntimeFiles } from './runtime-files.ts';
 
 export interface Harness {
   readonly app: express.Express;
   readonly config: Config;
-  readonly upstreams: Upstreams;
+  readonly runtime: Runtime;
+  readonly files: RuntimeFiles;
   close(): Promise<void>;
 }
 
-/** The real app over real upstream clients, configured from YAML text like a user would. */
-export function appFor(yaml: string, env: Record<string, string> = {}): Harness {
-  const config = parseConfig(yaml, 'test.yaml', { env });
-  const upstreams = openUpstreams(config, noopLogger);
-  const app = createApp({ config, upstreams, gate: createGate(), manifestCache: new ManifestCache(config.manifests.cacheMaxBytes), logger: noopLogger });
-  return { app, config, upstreams, close: () => upstreams.close() };
+export interface HarnessOptions extends RuntimeOptions {
+  readonly env?: Record<string, string>;
+  readonly policy?: string;
+  readonly keys?: readonly KeyFile[];
+}
+
+/** The real app over the real runtime (upstream clients, gate, stores), configured from YAML text like a user would. */
+export async function appFor(yaml: string, options: HarnessOptions = {}): Promise<Harness> {
+  const files = runtimeFiles(options.policy ?? OPEN_POLICY, options.keys ?? []);
+  const config = parseConfig(`${yaml}\n${files.configLines}`, 'test.yaml', { env: options.env ?? {} });
+  const runtime = await buildRuntime(config, noopLogger, options);
+  return {
+    app: createApp(runtime.deps),
+    config,
+    runtime,
+    files,
+    async close() {
+      await runtime.close();
+      files.remove();
+    },
+  };
 }
 
 /** One default upstream at `url` allowing `<host>/allowed/**`, with optional extra YAML under it. */
