@@ -50,7 +50,7 @@ export async function discoverSignatures(client: UpstreamClient, repository: str
     if (sig === undefined) return;
     const layers = (sig.json['layers'] as Descriptor[] | undefined) ?? [];
     for (const [i, layer] of layers.slice(0, limits.maxSignatures).entries()) {
-      const source = `${sigTag}#${i}`;
+      const source = `cosign signature ${i + 1}`;
       await guard('cosign', source, async () => {
         const payload = await fetchSmallBlob(client, signatureRepository, layer.digest, layer.size, limits.maxBlobBytes, budget);
         artifacts.push({ scheme: 'cosign', source, mediaType: layer.mediaType, payload, annotations: layer.annotations ?? {} });
@@ -59,7 +59,7 @@ export async function discoverSignatures(client: UpstreamClient, repository: str
   });
   for (const descriptor of (await referrers(client, repository, digest, budget)).slice(0, limits.maxSignatures)) {
     const scheme = descriptor.artifactType === NOTATION_ARTIFACT ? 'notation' : 'sigstore-bundle';
-    const source = `referrer ${descriptor.digest.slice(0, 19)}…`;
+    const source = `${scheme === 'notation' ? 'notation signature' : 'sigstore bundle'} ${descriptor.digest.slice(7, 19)}`;
     await guard(scheme, source, async () => {
       const manifest = await fetchJson(client, repository, `manifests/${descriptor.digest}`, MediaType.ociManifest, budget, descriptor.digest);
       const subject = (manifest?.json['subject'] as Descriptor | undefined)?.digest;
