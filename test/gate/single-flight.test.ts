@@ -73,3 +73,20 @@ describe('single flight', () => {
     assert.equal(verifications, before);
   });
 });
+
+describe('warn mode', () => {
+  it('an unsigned image under a warn rule is served with a Warning: 299 header that says why', async () => {
+    const warnUpstream = await startFakeUpstream();
+    const unsigned = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'f'.repeat(64)}`, size: 2 }, layers: [] }));
+    warnUpstream.on('/v2/allowed/soft/manifests/v1', manifestAnswer(unsigned, MediaType.ociManifest));
+    const soft = await appFor(singleUpstream(warnUpstream.url), { policy: `version: 1\nrules:\n  - { name: soft, images: ["${warnUpstream.host}/allowed/**"], mode: warn }\n` });
+    try {
+      const res = await request(soft.app).get('/v2/allowed/soft/manifests/v1');
+      assert.equal(res.status, 200);
+      assert.match(res.headers['warning'] ?? '', /^299 - "trustgate: rule 'soft' is in warn mode and would deny this pull: no signature found"$/);
+    } finally {
+      await soft.close();
+      await warnUpstream.close();
+    }
+  });
+});
