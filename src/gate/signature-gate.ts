@@ -59,7 +59,7 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
     const trust = deps.trust();
     const key: VerdictKey = { canonicalName, digest: manifest.digest, policyHash: policy.hash, trustVersion: trust.version };
     const cached = await deps.verdicts.get(key, deps.now());
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return (await stillRemembered(context, cached)) ? cached : remember(context, cached);
     return flights.run(`${canonicalName}@${manifest.digest}|${policy.hash}|${trust.version}`, async () => {
       const decision = await verify(context, rule, trust);
       await deps.verdicts.put(key, decision, deps.now());
@@ -93,6 +93,16 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
     if (context.manifest.blobs.length > 0) await deps.allowSets.recordBlobs(gen, context.canonicalName, context.manifest.blobs, ttl);
     if (context.manifest.children.length > 0) await deps.allowSets.recordChildren(gen, context.canonicalName, context.manifest.digest, context.manifest.children, ttl);
     return decision;
+  }
+
+  /** A cached allow whose blob or children records were evicted gets them back (cheap: local copy first). */
+  async function stillRemembered(context: PullContext, decision: Decision): Promise<boolean> {
+    if (decision.outcome === 'deny') return true;
+    const { blobs, children, digest } = context.manifest;
+    const gen = generation();
+    if (blobs.length > 0 && !(await deps.allowSets.isBlobAllowed(gen, context.canonicalName, blobs[0]!))) return false;
+    if (children.length > 0 && (await deps.allowSets.parentOf(gen, context.canonicalName, children[0]!)) !== digest) return false;
+    return true;
   }
 
   return {
