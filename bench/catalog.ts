@@ -1,10 +1,11 @@
 // Every scenario, in the order they run and are reported. Add new ones here.
+import { coldVerification } from './scenarios/cold-verification.ts';
 import { manifestGetByDigest } from './scenarios/manifest-get-by-digest.ts';
 import { manifestGetByTag } from './scenarios/manifest-get-by-tag.ts';
 import { manifestHeadByTag } from './scenarios/manifest-head-by-tag.ts';
 import type { Scenario } from './types.ts';
 
-export const SCENARIOS: readonly Scenario[] = [manifestGetByTag, manifestGetByDigest, manifestHeadByTag];
+export const SCENARIOS: readonly Scenario[] = [manifestGetByTag, manifestGetByDigest, manifestHeadByTag, coldVerification];
 
 /** The scenarios named by --only (all when undefined); throws on an unknown name. */
 export function selectScenarios(only: readonly string[] | undefined): Scenario[] {

@@ -6,6 +6,8 @@ export interface BenchOptions {
   connections: number;
   rounds: number;
   warmupSec: number;
+  /** Fresh signed images per round for cold-verification. */
+  coldImages: number;
   /** Scenario names to run; undefined means all. */
   only: string[] | undefined;
   jsonFile: string | undefined;
@@ -16,6 +18,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --connections <n>       open connections per measurement (default 16)
   --rounds <n>            rounds; each round measures every scenario direct then via trustgate (default 3)
   --warmup <s>            seconds of untimed load on each target before round 1 (default 1, 0 to skip)
+  --cold-images <n>       cold-verification: fresh signed images pulled once each, per round (default 40)
   --only <name,...>       run only these scenarios
   --json <file>           also write the results as JSON
   --help                  show this`;
@@ -36,6 +39,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
       connections: { type: 'string' },
       rounds: { type: 'string' },
       warmup: { type: 'string' },
+      'cold-images': { type: 'string' },
       only: { type: 'string' },
       json: { type: 'string' },
       help: { type: 'boolean' },
@@ -50,6 +54,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
     connections: positiveInt('connections', values.connections, 16),
     rounds: positiveInt('rounds', values.rounds, 3),
     warmupSec: positiveInt('warmup', values.warmup, 1, 0),
+    coldImages: positiveInt('cold-images', values['cold-images'], 40),
     only: only === undefined || only.length === 0 ? undefined : only,
     jsonFile: values.json,
   };

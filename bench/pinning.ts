@@ -1,5 +1,6 @@
-// CPU pinning with taskset: the servers (registry, trustgate) on one CPU, wrk on
-// another, so the load generator does not steal CPU from what it measures.
+// CPU pinning with taskset: the servers (registry, trustgate) on one CPU, the
+// load generators (wrk, hey, and this harness once set up, which times
+// cold-verification itself) on another, so they do not steal CPU from what they measure.
 // Without taskset or with fewer than two usable CPUs everything runs unpinned.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,7 +13,7 @@ export const TASKSET_BIN = '/usr/bin/taskset';
 export interface PinPlan {
   /** CPU list for the registry and trustgate, or undefined (unpinned). */
   server: string | undefined;
-  /** CPU list for wrk, or undefined (unpinned). */
+  /** CPU list for wrk, hey and the harness after set-up, or undefined (unpinned). */
   load: string | undefined;
   /** One line for the report. */
   note: string;
@@ -41,7 +42,7 @@ export async function planPinning(): Promise<PinPlan> {
   return {
     server,
     load,
-    note: `taskset: registry and trustgate share CPU ${server}, wrk runs alone on CPU ${load}` +
+    note: `taskset: registry and trustgate share CPU ${server}, wrk/hey and the harness (cold-verification's fetch) run on CPU ${load}` +
       (cpus.length > 2 ? ` (CPUs ${cpus.slice(2).join(',')} unused)` : ''),
   };
 }

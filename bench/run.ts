@@ -1,13 +1,16 @@
-// `npm run bench -- [options]`: sets up registry + trustgate, checks every
-// selected scenario answers 200 on both targets, runs the scenarios
+// `npm run bench -- [options]`: sets up registry + trustgate (signature
+// enforcement on), checks that a signed image is served and an unsigned one
+// refused, checks every selected scenario answers 200 on both targets (which
+// caches the verdicts: the load scenarios measure the warm path), runs the scenarios
 // interleaved (direct then trustgate, every scenario once per round), prints
 // the report and tears everything down, also on Ctrl-C or an error.
 import { writeFile } from 'node:fs/promises';
 import { selectScenarios } from './catalog.ts';
 import { cleanupAll, cleanupOnSignals, stoppedBy } from './cleanup.ts';
+import { checkEnforcement } from './enforcement.ts';
 import { ensureTools, packageVersion } from './load.ts';
 import { parseOptions, USAGE } from './options.ts';
-import { planPinning } from './pinning.ts';
+import { pinRunning, planPinning } from './pinning.ts';
 import { formatReport, summarize } from './report.ts';
 import type { RunInfo, ScenarioSummary } from './report.ts';
 import { setUp } from './setup.ts';
@@ -28,14 +31,19 @@ async function main(): Promise<void> {
   await ensureTools(tools);
   const pins = await planPinning();
   say(pins.note);
-  const setup = await setUp(pins, { durationSec: options.durationSec, connections: options.connections, cpu: pins.load });
+  const setup = await setUp(pins, { durationSec: options.durationSec, connections: options.connections, cpu: pins.load }, options.coldImages);
   const { env } = setup;
+  // From here on this process only sends requests (cold-verification times them itself): it belongs with the load generators.
+  if (pins.load !== undefined) await pinRunning(process.pid, pins.load);
   const assertProxyAlive = (): void => {
     const exited = setup.proxyExited();
     if (exited !== undefined) throw new Error(exited);
   };
 
   try {
+    const denial = await checkEnforcement(env);
+    say(`enforcement on: ${env.image.repository}:${env.image.tag} (signed) answers 200 via trustgate; ` +
+      `${env.unsignedImage.repository}:${env.unsignedImage.tag} (unsigned) answers 403: ${denial}`);
     for (const scenario of scenarios) await scenario.check(env);
   } catch (error) {
     throw new Error(`pre-check failed, nothing measured: ${error instanceof Error ? error.message : String(error)}`);
@@ -63,6 +71,7 @@ async function main(): Promise<void> {
     connections: options.connections,
     rounds: options.rounds,
     warmupSec: options.warmupSec,
+    coldImages: options.coldImages,
     pinning: pins.note,
     tools: [...(await Promise.all([...tools, 'docker-registry'].map(packageVersion))), `node ${process.version}`].join(', '),
   };

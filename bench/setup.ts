@@ -1,6 +1,8 @@
 // Everything the scenarios measure against: a throwaway registry (test kit) with
-// one pushed image, and trustgate built from this checkout and running as its
-// own process in front of it. Every piece registers its own teardown.
+// one signed and one unsigned image, a key, policy and trust store made for this
+// run, and trustgate built from this checkout and running as its own process in
+// front of the registry with signature enforcement on. Every piece registers its
+// own teardown.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,10 +14,13 @@ import { buildImage, freePort, push, REGISTRY_BIN, startRegistry } from '../test
 import { onCleanup } from './cleanup.ts';
 import { findPid, pinned, pinRunning } from './pinning.ts';
 import type { PinPlan } from './pinning.ts';
+import { makeSigner, signImage } from './signing.ts';
+import type { BenchSigner } from './signing.ts';
 import type { BenchEnv, BenchImage, LoadSettings } from './types.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REPOSITORY = 'bench/app';
+const UNSIGNED_REPOSITORY = 'bench/unsigned';
 const TAG = 'v1';
 
 export interface Setup {
@@ -46,20 +51,23 @@ async function buildTrustgate(): Promise<void> {
   if (code !== 0) throw new Error(`npm run build failed (exit ${code}):\n${output()}`);
 }
 
-async function pushImage(workDir: string, registryHost: string): Promise<BenchImage> {
-  const built = await buildImage(join(workDir, 'image'), { seed: 'trustgate-bench', tag: TAG, layers: 2, layerBytes: 4096 });
-  const ref = `docker://${registryHost}/${REPOSITORY}:${TAG}`;
+/** An OCI manifest with two small layers, pushed with skopeo. */
+async function pushImage(dir: string, registryHost: string, repository: string, seed: string): Promise<BenchImage> {
+  const built = await buildImage(dir, { seed, tag: TAG, layers: 2, layerBytes: 4096 });
+  const ref = `docker://${registryHost}/${repository}:${TAG}`;
   const pushed = await push(built.layoutDir, ref);
   if (pushed.code !== 0) throw new Error(`skopeo push to ${ref} failed (exit ${pushed.code}): ${pushed.stderr.trim()}`);
-  return { repository: REPOSITORY, tag: TAG, digest: built.manifestDigest, mediaType: built.mediaType };
+  return { repository, tag: TAG, digest: built.manifestDigest, mediaType: built.mediaType };
 }
 
-function configYaml(port: number, registryUrl: string): string {
+function configYaml(port: number, registryUrl: string, signer: BenchSigner): string {
   const host = new URL(registryUrl).host;
   return [
     'listen:', `  address: 127.0.0.1:${port}`, '  plainHttp: true',
     'log:', '  level: silent',
     'upstreams:', '  - name: local', `    url: ${registryUrl}`, '    default: true', `    repositories: ["${host}/bench/**"]`,
+    'policy:', `  file: ${JSON.stringify(signer.policyFile)}`,
+    'keys:', `  dir: ${JSON.stringify(signer.keysDir)}`,
     '',
   ].join('\n');
 }
@@ -104,11 +112,11 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-async function startTrustgate(workDir: string, registryUrl: string, cpu: string | undefined): Promise<{ url: string; exited: () => string | undefined }> {
+async function startTrustgate(workDir: string, registryUrl: string, signer: BenchSigner, cpu: string | undefined): Promise<{ url: string; exited: () => string | undefined }> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const configFile = join(workDir, 'trustgate.yaml');
-    await writeFile(configFile, configYaml(port, registryUrl));
+    await writeFile(configFile, configYaml(port, registryUrl, signer));
     const [bin, args] = pinned(cpu, process.execPath, [join(ROOT, 'dist', 'main.js'), '--config', configFile]);
     const child = spawn(bin, args, { cwd: ROOT, env: trustgateEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     const output = collectOutput(child);
@@ -128,7 +136,7 @@ async function startTrustgate(workDir: string, registryUrl: string, cpu: string 
   }
 }
 
-export async function setUp(pins: PinPlan, load: LoadSettings): Promise<Setup> {
+export async function setUp(pins: PinPlan, load: LoadSettings, coldImages: number): Promise<Setup> {
   for (const bin of [REGISTRY_BIN, '/usr/bin/skopeo']) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`bash scripts/ensure-packages.sh\` (npm test runs it too)`);
   }
@@ -140,15 +148,20 @@ export async function setUp(pins: PinPlan, load: LoadSettings): Promise<Setup> {
   onCleanup('registry', () => registry.stop());
   if (pins.server !== undefined) await pinRunning(await findPid(join(registry.dir, 'config.yml')), pins.server);
 
-  say(`pushing ${REPOSITORY}:${TAG}`);
-  const image = await pushImage(workDir, registry.host);
+  say('generating an ECDSA P-256 key, the policy (rule "bench") and the trust store');
+  const signer = await makeSigner(workDir, registry.host);
+
+  say(`pushing and signing ${REPOSITORY}:${TAG}; pushing ${UNSIGNED_REPOSITORY}:${TAG} unsigned`);
+  const image = await pushImage(join(workDir, 'image'), registry.host, REPOSITORY, 'trustgate-bench');
+  await signImage(signer, registry.url, registry.host, REPOSITORY, image.digest);
+  const unsignedImage = await pushImage(join(workDir, 'unsigned'), registry.host, UNSIGNED_REPOSITORY, 'trustgate-bench-unsigned');
 
   await buildTrustgate();
   say('starting trustgate');
-  const proxy = await startTrustgate(workDir, registry.url, pins.server);
+  const proxy = await startTrustgate(workDir, registry.url, signer, pins.server);
 
   return {
-    env: { registryUrl: registry.url, proxyUrl: proxy.url, image, workDir, load },
+    env: { registryUrl: registry.url, registryHost: registry.host, proxyUrl: proxy.url, image, unsignedImage, signer, coldImages, workDir, load },
     proxyExited: proxy.exited,
   };
 }

@@ -1,11 +1,13 @@
 // Shared shapes of the benchmark harness.
 import type { LoadTool } from './load.ts';
+import type { BenchSigner } from './signing.ts';
 
-/** One load-generator run against one URL, parsed from the tool's output. */
+/** One load-generator run against one URL, parsed from the tool's output (or one batch of timed fetches). */
 export interface LoadResult {
-  /** The load generator that produced it. */
+  /** The load generator that produced it ("node fetch" for cold-verification). */
   tool: string;
-  requestsPerSec: number;
+  /** null when the measurement is not a throughput run (cold-verification sends one request at a time). */
+  requestsPerSec: number | null;
   p50Ms: number;
   p99Ms: number;
   /** Responses wrk counted as errors by status ("Non-2xx or 3xx responses": in practice status >= 400). */
@@ -44,9 +46,18 @@ export interface LoadSettings {
 export interface BenchEnv {
   /** http://127.0.0.1:PORT of the registry. */
   registryUrl: string;
+  /** 127.0.0.1:PORT, the registry as it appears in canonical image names (policy, key scopes, signatures). */
+  registryHost: string;
   /** http://127.0.0.1:PORT of trustgate. */
   proxyUrl: string;
+  /** Signed with the bench key, so trustgate serves it (warm path once checked). */
   image: BenchImage;
+  /** Pushed under the same policy rule but never signed: trustgate must refuse it with 403. */
+  unsignedImage: BenchImage;
+  /** The bench key and the policy and trust-store files trustgate runs with. */
+  signer: BenchSigner;
+  /** Images pushed, signed and pulled once per round by cold-verification (--cold-images). */
+  coldImages: number;
   /** Temp dir for scenario files (Lua scripts); removed at teardown. */
   workDir: string;
   load: LoadSettings;

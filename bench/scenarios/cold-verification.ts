@@ -1,0 +1,110 @@
+// cold-verification: the first pull of an image trustgate has never seen. Each
+// round pushes and signs --cold-images fresh images (untimed), then, one image
+// at a time, times one GET by tag on the registry and then one through
+// trustgate, which resolves the tag upstream, fetches the manifest, discovers
+// the cosign signature, verifies it and evaluates the policy. Interleaving per
+// image keeps slow drift on the machine from favouring either side.
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { expectServed } from '../enforcement.ts';
+import { CONTAINERD_ACCEPT } from '../http-scenario.ts';
+import { pushSmallImage, signImage } from '../signing.ts';
+import type { BenchEnv, BenchImage, LoadResult, Scenario } from '../types.ts';
+
+const REPOSITORY = 'bench/cold';
+export const COLD_TOOL = 'node fetch';
+
+/** Batches made so far in this run: every batch gets new seeds and tags, so new digests. */
+let batches = 0;
+
+/** Pushes and signs `count` images trustgate has never seen, tagged `<label>-<batch>-<i>`. */
+async function freshImages(env: BenchEnv, count: number, label: string): Promise<BenchImage[]> {
+  const batch = ++batches;
+  const images: BenchImage[] = [];
+  for (let i = 1; i <= count; i++) {
+    const dir = join(env.workDir, 'cold', `${batch}-${i}`);
+    const image = await pushSmallImage(dir, env.registryUrl, REPOSITORY, `${label}-${batch}-${i}`, `trustgate-bench-cold|${batch}|${i}`);
+    await rm(dir, { recursive: true, force: true });
+    await signImage(env.signer, env.registryUrl, env.registryHost, REPOSITORY, image.digest);
+    images.push(image);
+  }
+  return images;
+}
+
+const byTag = (base: string, image: BenchImage): string => `${base}/v2/${image.repository}/manifests/${image.tag}`;
+
+type Timed = { ms: number; ok: boolean } | { failed: string };
+
+/** One GET, timed from the call to the last body byte; ok when 200 with the image's manifest. */
+async function timedGet(url: string, image: BenchImage): Promise<Timed> {
+  const start = performance.now();
+  let status: number;
+  let body: Buffer;
+  try {
+    const res = await fetch(url, { headers: { Accept: CONTAINERD_ACCEPT }, signal: AbortSignal.timeout(30_000) });
+    status = res.status;
+    body = Buffer.from(await res.arrayBuffer());
+  } catch (error) {
+    return { failed: `GET ${url}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const ms = performance.now() - start;
+  const ok = status === 200 && `sha256:${createHash('sha256').update(body).digest('hex')}` === image.digest;
+  return { ms, ok };
+}
+
+/** Nearest-rank percentile (p in (0, 1]) of ascending values: with 40 samples, p99 is the slowest. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
+}
+
+function summarizeTimings(timings: readonly Timed[]): LoadResult {
+  const latencies = timings.flatMap((t) => ('ms' in t ? [t.ms] : [])).sort((a, b) => a - b);
+  const failures = timings.flatMap((t) => ('failed' in t ? [t.failed] : []));
+  if (latencies.length === 0) throw new Error(`cold-verification: every request failed, first: ${failures[0]}`);
+  const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
+  return {
+    tool: COLD_TOOL,
+    requestsPerSec: null,
+    p50Ms: round3(percentile(latencies, 0.5)),
+    p99Ms: round3(percentile(latencies, 0.99)),
+    non2xx: timings.filter((t) => 'ms' in t && !t.ok).length,
+    requests: latencies.length,
+    socketErrors: failures.length,
+  };
+}
+
+/** Per image: direct, then via trustgate, one request at a time. */
+async function pullEach(env: BenchEnv, images: readonly BenchImage[]): Promise<{ direct: Timed[]; proxy: Timed[] }> {
+  const direct: Timed[] = [];
+  const proxy: Timed[] = [];
+  for (const image of images) {
+    direct.push(await timedGet(byTag(env.registryUrl, image), image));
+    proxy.push(await timedGet(byTag(env.proxyUrl, image), image));
+  }
+  return { direct, proxy };
+}
+
+export const coldVerification: Scenario = {
+  name: 'cold-verification',
+  measures: 'first GET by tag of a freshly signed image, one at a time: through trustgate this includes fetching the manifest, discovering and verifying the cosign signature and evaluating the policy',
+  tools: [],
+  async check(env) {
+    // A probe image of its own: the measured ones must stay unseen until their round.
+    const [probe] = await freshImages(env, 1, 'probe');
+    await expectServed('cold-verification direct', byTag(env.registryUrl, probe!), probe!);
+    await expectServed('cold-verification via trustgate', byTag(env.proxyUrl, probe!), probe!);
+  },
+  async warmUp(env, seconds) {
+    // Untimed first pulls of throwaway images, so JIT and connection pools are warm, not the verdicts.
+    const until = performance.now() + seconds * 1000;
+    do await pullEach(env, await freshImages(env, 1, 'warmup'));
+    while (performance.now() < until);
+  },
+  async run(env) {
+    const images = await freshImages(env, env.coldImages, 'cold');
+    const timings = await pullEach(env, images);
+    return { direct: summarizeTimings(timings.direct), proxy: summarizeTimings(timings.proxy) };
+  },
+};
