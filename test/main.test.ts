@@ -27,6 +27,30 @@ describe('the trustgate process', () => {
     assert.match(run.err(), new RegExp(`invalid configuration: ${file}: upstreams\\[0\\]\\.repositories\\[0\\]: "elsewhere/\\*\\*" must start with`));
   });
 
+  it('on SIGHUP › reloads a changed policy, and keeps it when the new file is bad', async () => {
+    const config = join(work, 'hup.yaml');
+    const policy = join(work, 'hup-policy.yaml');
+    writeFileSync(policy, 'version: 1\nrules:\n  - { name: before, images: ["127.0.0.1:1/**"] }\n');
+    writeFileSync(config, `listen: { address: "127.0.0.1:0", plainHttp: true }\npolicy: { file: ${policy} }\nkeys: { dir: ${join(work, 'no-keys')} }\nupstreams:\n  - { name: up, url: "http://127.0.0.1:1", repositories: ["127.0.0.1:1/**"] }\n`);
+    const run = start(['--config', config]);
+    const waitFor = async (pattern: RegExp): Promise<void> => {
+      for (let i = 0; i < 100 && !pattern.test(run.out()); i += 1) await new Promise((r) => setTimeout(r, 100));
+      assert.match(run.out(), pattern);
+    };
+    try {
+      await waitFor(/"event":"started"/);
+      writeFileSync(policy, 'version: 1\nrules:\n  - { name: after, images: ["127.0.0.1:1/**"] }\n');
+      run.child.kill('SIGHUP');
+      await waitFor(/"event":"policy_reloaded"/);
+      writeFileSync(policy, 'version: 1\nrules:\n  - { name: broken, images: ["127.0.0.1:1/**"], mode: sometimes }\n');
+      run.child.kill('SIGHUP');
+      await waitFor(/"event":"policy_reload_failed".*rules\[0\]\.mode/);
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  });
+
   it('on the shipped defaults › serves /v2/ and stops cleanly on SIGTERM', async () => {
     const run = start([], { TRUSTGATE_LISTEN: '127.0.0.1:0' });
     let url: string | undefined;
