@@ -17,7 +17,11 @@ export type ReasonCode =
   | 'certificate_unsupported'
   | 'threshold_not_met'
   | 'required_signer_missing'
-  | 'blob_not_referenced';
+  | 'blob_not_referenced'
+  | 'unscanned'
+  | 'scan_pending'
+  | 'scan_stale'
+  | 'vulnerable';
 
 export interface Reason {
   readonly code: ReasonCode;
