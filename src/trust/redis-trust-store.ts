@@ -1,26 +1,14 @@
-import { Cluster } from 'ioredis';
 import { noopLogger, type Logger } from '../log/logger.ts';
 import { connectRedis, type RedisClient } from '../state/redis-connection.ts';
 import { createFailureLog } from '../state/throttled-log.ts';
 import { createListeners } from './listeners.ts';
 import { decodeState, LOAD, MERGE, mergeArgs, REVOKE, revokeArgs, UPSERT, upsertArgs, type Loaded } from './redis-trust-scripts.ts';
+import { trustKeys } from './redis-trust-keys.ts';
 import { trustStoreClosed, trustStoreUnavailable } from './trust-errors.ts';
 import { checkRevoke, makeSnapshot, normalizeEntry } from './trust-snapshot.ts';
 import { createTrustSync } from './redis-trust-sync.ts';
 import type { TrustSnapshot, TrustStore } from './types.ts';
 
-/**
- * Redis layout (`<prefix>` is the option below, after the client's own ioredis keyPrefix):
- *
- *   <prefix>trust:entries   HASH  id → TrustEntry JSON (fixed field order)
- *   <prefix>trust:revoked   HASH  id → {"revokedAt":ms,"reason":…}; nothing ever deletes a field
- *   <prefix>trust:version   STRING integer, bumped atomically with every change
- *   <prefix>trust:changed   pub/sub channel carrying the new version (ioredis keyPrefix included)
- *
- * None of these keys has a TTL (see redis-eviction-policy.ts). In a Redis Cluster the three keys
- * must share a slot (the scripts touch all three), so the prefix must hold a hash tag, e.g.
- * `{trustgate}:`.
- */
 export interface RedisTrustStoreOptions {
   readonly redis: RedisClient;
   /** A connection for SUBSCRIBE only (a subscribed connection cannot send other commands). */
@@ -35,23 +23,18 @@ export interface RedisTrustStoreOptions {
   readonly connectTimeoutMs?: number;
 }
 
-export const hasHashTag = (prefix: string): boolean => /\{[^}]+\}/.test(prefix);
-
 /**
- * Loads the store and follows it. Reads never touch Redis (fail static); writes need Redis and
- * reject with a clear error without it. The connections stay the caller's: close() detaches.
- * Rejects when Redis cannot be reached at start: there is no snapshot to be static with yet.
+ * Loads the shared trust store (layout in redis-trust-keys.ts) and follows it. Reads never touch
+ * Redis (fail static); writes need Redis and reject with a clear error without it. A snapshot is
+ * only replaced by a newer one that forgets nothing this replica held: revocations are sticky
+ * even when Redis loses data. The connections stay the caller's (close() detaches; one
+ * subscriber per store). Rejects when Redis is unreachable at start: no snapshot to keep yet.
  */
 export async function createRedisTrustStore(options: RedisTrustStoreOptions): Promise<TrustStore> {
   const { redis, subscriber, prefix } = options;
   const logger = options.logger ?? noopLogger;
   const now = options.now ?? Date.now;
-  const clientPrefix = redis.options.keyPrefix ?? '';
-  if (redis instanceof Cluster && !hasHashTag(clientPrefix + prefix)) {
-    throw new TypeError(`trust store prefix ${JSON.stringify(prefix)}: Redis Cluster needs a hash tag in it, e.g. "{trustgate}:"`);
-  }
-  const keys = [`${prefix}trust:entries`, `${prefix}trust:revoked`, `${prefix}trust:version`] as const;
-  const channel = `${clientPrefix}${prefix}trust:changed`;
+  const { keys, channel } = trustKeys(redis, prefix);
   const listeners = createListeners(logger);
   const failures = createFailureLog(logger, 'trust store refresh from redis failed; serving the last snapshot');
   let current = makeSnapshot(0, [], []);

@@ -1,0 +1,63 @@
+// The `trustgate` command's help texts, kept apart so `--help` loads nothing else.
+
+export const USAGE = `usage: trustgate [serve] [--config <file>]
+       trustgate <command> [options]
+
+A registry proxy that serves only images whose signatures pass policy.
+
+commands:
+  serve    run the proxy (the default): --config <file>, else TRUSTGATE_CONFIG, else
+           config/trustgate.yaml (config/README.md)
+  sign     sign an image in a registry in cosign's format with a local key
+  keygen   make a key pair for sign and a keys/ entry for its public half
+  demo     a signed and an unsigned image pulled through trustgate: one allowed, one denied
+
+Run "trustgate <command> --help" for a command's options.
+Exit codes: 0 ok, 1 failure, 2 usage error.`;
+
+export const SERVE_USAGE = `usage: trustgate serve [--config <file>]
+
+Runs the proxy until SIGINT or SIGTERM; SIGHUP reloads the policy and keys/. The config file is
+--config, else $TRUSTGATE_CONFIG, else config/trustgate.yaml; every field is in config/README.md.
+An invalid config exits 2.`;
+
+export const SIGN_USAGE = `usage: trustgate sign --key <private.pem> --registry <url> <repository>:<tag> | <repository>@<digest>
+
+Signs an image in a registry the way \`cosign sign --key\` does, without cosign: resolves the tag
+to the digest of the exact manifest bytes, signs cosign's simple-signing payload, and stores it
+under the tag sha256-<hex>.sig in the same repository (appending to signatures already there).
+For development and tests; trustgate verifies it like any cosign signature.
+
+  --key <file>          unencrypted PEM private key: ECDSA (SHA-256), Ed25519 or RSA (PKCS#1 v1.5),
+                        e.g. from \`trustgate keygen\` (cosign's encrypted keys are not read)
+  --registry <url>      the registry, e.g. http://127.0.0.1:5000
+  --reference <name>    docker-reference to sign (default <registry host>/<repository>)
+  --username <user>     log in to the registry (Basic, or its token service)
+  --password-env <VAR>  with --username: the environment variable holding the password
+  --insecure-skip-tls   do not verify the registry's HTTPS certificate`;
+
+export const KEYGEN_USAGE = `usage: trustgate keygen --out <dir> --id <id> --scope <pattern> [--scope <pattern>...] [--keys <dir>]
+
+Makes an ECDSA P-256 key pair for \`trustgate sign\`, and a trust store entry for its public half:
+  <out>/<id>.key     the private key, PKCS#8 PEM, mode 0600: keep it secret, never commit it
+  <keys>/<id>.pub    the public key
+  <keys>/<id>.yaml   its metadata: the scopes given, purposes [sign]
+The last two are a keys/ entry (keys/README.md): point --keys at the trust store, or copy them.
+
+  --out <dir>        where the private key goes (made if missing)
+  --id <id>          lowercase letters, digits, ".", "_" or "-"
+  --scope <pattern>  images the key may sign for, e.g. "registry.example/team/**" (repeatable)
+  --keys <dir>       where the public key and metadata go (default <out>/keys); never the same
+                     directory as --out: a trust store holds public material only
+Existing files are never overwritten.`;
+
+export const DEMO_USAGE = `usage: trustgate demo [--keep] [--workdir <dir>]
+
+Shows trustgate at work on this machine (needs the Debian packages docker-registry and skopeo):
+starts a throwaway registry on a free loopback port, pushes a signed and an unsigned sample image
+(signed with a demo key made on first run and reused after), starts trustgate in front of it with
+a one-rule policy, and pulls both through trustgate with skopeo: one allowed, one denied with its
+reason. Exits 0 only if exactly that happened.
+
+  --keep           leave trustgate and the registry running until Ctrl-C
+  --workdir <dir>  where the demo key and each run's files go (default .data/demo, ignored by git)`;

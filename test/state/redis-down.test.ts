@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Decision } from '../../src/gate/types.ts';
+import { createRedisAllowSets } from '../../src/state/redis-allow-sets.ts';
+import { createVerdictCache } from '../../src/state/verdict-cache.ts';
+import type { VerdictKey } from '../../src/state/types.ts';
+import { entry, T0 } from '../trust/entries.ts';
+import { openStore } from '../trust/redis-store-kit.ts';
+import { client, eventually, recordingLogger, scope, within } from './support/helpers.ts';
+import { startOwnRedis } from './support/own-redis.ts';
+
+const D1 = `sha256:${'1'.repeat(64)}` as const;
+const D2 = `sha256:${'2'.repeat(64)}` as const;
+const B1 = `sha256:${'b'.repeat(64)}` as const;
+const B2 = `sha256:${'c'.repeat(64)}` as const;
+const KEY: VerdictKey = { canonicalName: 'docker.io/library/app', digest: D1, policyHash: 'p1', trustVersion: 7 };
+const ALLOW: Decision = { outcome: 'allow', rule: 'r', reasons: [], signers: ['k'], digest: D1, notAfter: undefined };
+const LONG = 3_600_000;
+const FAST = 2000; // every call must come back within this while Redis is down
+
+describe('when Redis goes down', () => {
+  it('serves the last trust snapshot, misses verdicts, falls back to local allow records, and never throws or hangs', async (t) => {
+    const defer = scope(t);
+    const server = await startOwnRedis();
+    defer(() => server.stop());
+    const url = `redis://127.0.0.1:${server.port}`;
+    const logger = recordingLogger();
+    const store = await openStore(defer, url, 'tg:', { logger });
+    await store.upsert([entry('k')]);
+    const snapshot = await store.revoke('k', 'r', T0);
+
+    const mine = { client: await client(defer, url), prefix: 'tg:' };
+    const theirs = { client: await client(defer, url), prefix: 'tg:' };
+    const options = { allowTtlMs: LONG, denyTtlMs: LONG, memoryEntries: 100, logger };
+    const verdicts = createVerdictCache({ ...options, redis: mine });
+    const other = createVerdictCache({ ...options, redis: theirs });
+    await other.put(KEY, ALLOW, T0); // in Redis, not in this replica's memory
+    await verdicts.put({ ...KEY, digest: D2 }, { ...ALLOW, digest: D2 }, T0);
+    const allowSets = createRedisAllowSets({ redis: mine.client, prefix: 'tg:', logger });
+    const otherSets = createRedisAllowSets({ redis: theirs.client, prefix: 'tg:', logger });
+    await allowSets.recordBlobs('g', 'docker.io/library/app', [B1], LONG);
+    await allowSets.recordChildren('g', 'docker.io/library/app', D2, [D1], LONG);
+    await otherSets.recordBlobs('g', 'docker.io/library/app', [B2], LONG);
+    assert.equal(await allowSets.isBlobAllowed('g', 'docker.io/library/app', B2), true, 'shared while Redis is up');
+    assert.ok(await verdicts.get(KEY, T0), 'shared while Redis is up');
+    verdicts.clearLocal();
+    await verdicts.put({ ...KEY, digest: D2 }, { ...ALLOW, digest: D2 }, T0);
+
+    await server.kill();
+    await eventually(() => mine.client.status !== 'ready', 2000, 'the client notices');
+
+    assert.equal(store.snapshot(), snapshot, 'fail static: the same snapshot');
+    assert.equal(await within(FAST, verdicts.get(KEY, T0)), undefined, 'a verdict only Redis had is a miss');
+    assert.deepEqual(await within(FAST, verdicts.get({ ...KEY, digest: D2 }, T0)), { ...ALLOW, digest: D2 }, 'memory still answers');
+    await within(FAST, verdicts.put(KEY, ALLOW, T0)); // logged, not thrown
+    assert.equal(await within(FAST, allowSets.isBlobAllowed('g', 'docker.io/library/app', B1)), true, 'recorded by this replica');
+    assert.equal(await within(FAST, allowSets.isBlobAllowed('g', 'docker.io/library/app', B2)), false, 'fail closed');
+    assert.equal(await within(FAST, allowSets.parentOf('g', 'docker.io/library/app', D1)), D2);
+    assert.equal(await within(FAST, otherSets.parentOf('g', 'docker.io/library/app', D1)), undefined);
+    await within(FAST, allowSets.recordBlobs('g', 'docker.io/library/app', [B2], LONG));
+    await within(FAST, assert.rejects(store.upsert([entry('n')]), /trust store unavailable, upsert was not applied/));
+    await within(FAST, assert.rejects(store.revoke('n', 'r', T0), /trust store unavailable, revoke was not applied/));
+    assert.equal(store.snapshot(), snapshot);
+    assert.match(logger.text(), /verdict cache write to redis failed/);
+
+    // Back up (empty): the shared layers work again without any restart of the replica.
+    await server.start();
+    await eventually(async () => {
+      await verdicts.put(KEY, ALLOW, T0);
+      other.clearLocal();
+      return (await other.get(KEY, T0 + 1)) !== undefined;
+    }, 5000, 'verdicts are shared again');
+    await eventually(() => store.snapshot().version > snapshot.version, 5000, 'the store re-seeded Redis');
+    assert.deepEqual(store.snapshot().revocations.map((r) => r.id), ['k']);
+  });
+
+  it('when Redis hangs (connected, silent), calls give up after the command timeout instead of hanging', async (t) => {
+    const defer = scope(t);
+    const server = await startOwnRedis();
+    defer(() => server.stop());
+    const url = `redis://127.0.0.1:${server.port}`;
+    const connection = { commandTimeoutMs: 300 };
+    const store = await openStore(defer, url, 'tg:', { connection });
+    await store.upsert([entry('k')]);
+    const redis = await client(defer, url, connection);
+    const verdicts = createVerdictCache({ allowTtlMs: LONG, denyTtlMs: LONG, memoryEntries: 10, redis: { client: redis, prefix: 'tg:' } });
+    const allowSets = createRedisAllowSets({ redis, prefix: 'tg:' });
+    server.pause();
+    defer(() => server.resume());
+    assert.equal(await within(FAST, verdicts.get(KEY, T0)), undefined);
+    await within(FAST, verdicts.put(KEY, ALLOW, T0));
+    assert.equal(await within(FAST, allowSets.isBlobAllowed('g', 'n', B1)), false);
+    await within(FAST, assert.rejects(store.revoke('k', 'r', T0), /trust store unavailable/));
+    assert.equal(store.snapshot().entries.length, 1);
+  });
+});

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createVerdictCache, type VerdictLayerName } from '../../src/state/verdict-cache.ts';
+import { verdictId } from '../../src/state/verdict-entry.ts';
+import { client, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
+import { allow, D1, deny, HOUR, key, T0 } from './verdicts.ts';
+
+const options = { allowTtlMs: 24 * HOUR, denyTtlMs: HOUR, memoryEntries: 100 };
+
+describe('verdict cache (memory → Redis)', () => {
+  it('is shared: a put on one replica is a hit on another, then from its memory', async (t) => {
+    const defer = scope(t);
+    const prefix = await sharedPrefix(defer, 'verdict');
+    const lookups: [VerdictLayerName, boolean][] = [];
+    const a = createVerdictCache({ ...options, redis: { client: await client(defer, SHARED_REDIS_URL), prefix } });
+    const b = createVerdictCache({
+      ...options,
+      redis: { client: await client(defer, SHARED_REDIS_URL), prefix },
+      onLookup: (layer, hit) => lookups.push([layer, hit]),
+    });
+    await a.put(key(), allow({ notAfter: T0 + HOUR }), T0);
+    assert.deepEqual(await b.get(key(), T0 + 1), allow({ notAfter: T0 + HOUR }));
+    assert.deepEqual(await b.get(key(), T0 + 2), allow({ notAfter: T0 + HOUR }));
+    assert.deepEqual(lookups, [['memory', false], ['redis', true], ['memory', true]]);
+  });
+
+  it('misses for the same digest under another repository, policy or trust version', async (t) => {
+    const defer = scope(t);
+    const prefix = await sharedPrefix(defer, 'verdict');
+    const a = createVerdictCache({ ...options, redis: { client: await client(defer, SHARED_REDIS_URL), prefix } });
+    const b = createVerdictCache({ ...options, redis: { client: await client(defer, SHARED_REDIS_URL), prefix } });
+    await a.put(key(), allow(), T0);
+    assert.equal(await b.get(key({ canonicalName: 'docker.io/other/app' }), T0), undefined);
+    assert.equal(await b.get(key({ policyHash: 'policy-2' }), T0), undefined);
+    assert.equal(await b.get(key({ trustVersion: 8 }), T0), undefined);
+  });
+
+  it('keeps the put time expiry in Redis: an allow read elsewhere still ends at notAfter', async (t) => {
+    const defer = scope(t);
+    const prefix = await sharedPrefix(defer, 'verdict');
+    const raw = await client(defer, SHARED_REDIS_URL);
+    const a = createVerdictCache({ ...options, redis: { client: raw, prefix } });
+    const b = createVerdictCache({ ...options, redis: { client: await client(defer, SHARED_REDIS_URL), prefix } });
+    await a.put(key(), allow({ notAfter: T0 + 10_000 }), T0);
+    const pttl = await raw.pttl(`${prefix}verdict:${verdictId(key())}`);
+    assert.ok(pttl > 9_000 && pttl <= 10_000, `Redis TTL is min(allowTtl, notAfter − now): ${pttl}`);
+    assert.equal(await b.get(key(), T0 + 10_000), undefined, 'past notAfter on the reader clock');
+    await a.put(key({ trustVersion: 9 }), deny(), T0);
+    assert.ok((await raw.pttl(`${prefix}verdict:${verdictId(key({ trustVersion: 9 }))}`)) > HOUR - 1000);
+    assert.ok(await b.get(key({ trustVersion: 9 }), T0 + HOUR - 1));
+    assert.equal(await b.get(key({ trustVersion: 9 }), T0 + HOUR), undefined, 'deny TTL');
+  });
+
+  it('stores under a hash of the key parts, never the digest', async (t) => {
+    const defer = scope(t);
+    const prefix = await sharedPrefix(defer, 'verdict');
+    const raw = await client(defer, SHARED_REDIS_URL);
+    await createVerdictCache({ ...options, redis: { client: raw, prefix } }).put(key(), allow(), T0);
+    const keys = await raw.keys(`${prefix}*`);
+    assert.equal(keys.length, 1);
+    assert.match(keys[0] ?? '', new RegExp(`^${prefix}verdict:[0-9a-f]{64}$`));
+    assert.ok(!keys[0]?.includes(D1.slice(7)));
+  });
+
+  it('treats a malformed value in Redis as a miss', async (t) => {
+    const defer = scope(t);
+    const prefix = await sharedPrefix(defer, 'verdict');
+    const raw = await client(defer, SHARED_REDIS_URL);
+    const logger = recordingLogger();
+    const cache = createVerdictCache({ ...options, logger, redis: { client: raw, prefix } });
+    for (const bad of ['not json', '{"expiresAt":1e20,"decision":{"outcome":"maybe"}}', `{"expiresAt":1e20,"decision":{"outcome":"allow","rule":"r","reasons":[],"signers":[],"digest":"${D1}","notAfter":"soon"}}`]) {
+      await raw.set(`${prefix}verdict:${verdictId(key())}`, bad);
+      assert.equal(await cache.get(key(), T0), undefined, bad);
+    }
+    assert.match(logger.text(), /malformed verdict/);
+  });
+});
