@@ -24,6 +24,8 @@ async function run(argv: readonly string[]): Promise<number | 'serving'> {
       return (await import('./cli/keygen.ts')).keygenCommand(rest, print);
     case 'demo':
       return (await import('./cli/demo.ts')).demoCommand(rest, print);
+    case 'revoke':
+      return (await import('./cli/revoke.ts')).revokeCommand(rest, print, process.env);
     case 'serve':
       return startProxy(rest);
     default:

@@ -25,7 +25,7 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   readonly now?: () => number;
-  /** Key prefix in Redis, so tests can share one server. */
+  /** Overrides `redis.prefix`, so tests can share one server. */
   readonly redisPrefix?: string;
   readonly onVerify?: (canonicalName: string) => void;
 }
@@ -33,7 +33,7 @@ export interface RuntimeOptions {
 /** Wires real adapters from a validated config: Redis-backed when `redis.url` is set, in memory otherwise. */
 export async function buildRuntime(config: Config, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const now = options.now ?? Date.now;
-  const prefix = options.redisPrefix ?? '{trustgate}:';
+  const prefix = options.redisPrefix ?? config.redis.prefix;
   const policy = new PolicyHolder(() => loadPolicy(config.policyFile, (identity) => void parseTrustedIdentity(identity)), logger);
   const fileEntries = loadKeysDir(config.keysDir);
   const connections: RedisClient[] = [];

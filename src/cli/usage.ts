@@ -11,6 +11,7 @@ commands:
   sign     sign an image in a registry in cosign's format with a local key
   keygen   make a key pair for sign and a keys/ entry for its public half
   demo     a signed and an unsigned image pulled through trustgate: one allowed, one denied
+  revoke   revoke a trust-store key in the shared (Redis) store, for every replica, for good
 
 Run "trustgate <command> --help" for a command's options.
 Exit codes: 0 ok, 1 failure, 2 usage error.`;
@@ -61,3 +62,10 @@ reason. Exits 0 only if exactly that happened.
 
   --keep           leave trustgate and the registry running until Ctrl-C
   --workdir <dir>  where the demo key and each run's files go (default .data/demo, ignored by git)`;
+
+export const REVOKE_USAGE = `usage: trustgate revoke <key id> --reason <text> [--config <file>]
+
+Revokes a trust-store entry in the Redis store the config names (redis.url, or
+$TRUSTGATE_REDIS_URL). Every replica stops accepting signatures made with it within a second,
+old ones included (a key-based signature carries no trusted time), and no restart or reload of
+keys/ undoes it. Without Redis there is no shared store, and this exits 1.`;

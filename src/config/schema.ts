@@ -73,7 +73,13 @@ const gate = z.strictObject({
 export const configSchema = z.strictObject({
   listen: listen.default(listen.parse({})),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
-  redis: z.strictObject({ url: z.string().min(1).optional() }).default({}),
+  redis: z
+    .strictObject({
+      url: z.string().min(1).optional(),
+      /** Prefix of every key and channel; a hash tag keeps them in one Cluster slot. */
+      prefix: z.string().regex(/^\{[A-Za-z0-9_.-]+\}:$/, 'a hash tag and a colon, like "{trustgate}:"').default('{trustgate}:'),
+    })
+    .default({ prefix: '{trustgate}:' }),
   manifests: z
     .strictObject({ maxBytes: z.number().int().min(1024).max(64 * 1_048_576).default(4 * 1_048_576), cacheMaxBytes: z.number().int().min(0).default(64 * 1_048_576) })
     .default({ maxBytes: 4 * 1_048_576, cacheMaxBytes: 64 * 1_048_576 }),

@@ -44,7 +44,7 @@ export interface Config {
   readonly source: string;
   readonly listen: ListenConfig;
   readonly log: { readonly level: string };
-  readonly redis: { readonly url?: string };
+  readonly redis: { readonly url?: string; readonly prefix: string };
   readonly manifests: { readonly maxBytes: number; readonly cacheMaxBytes: number };
   readonly upstreams: readonly UpstreamConfig[];
   /** Absolute paths. */
