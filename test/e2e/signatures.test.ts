@@ -78,6 +78,9 @@ before(async () => {
   await cosignSign('two/app', one, [{ key: ci.privateKey }]);
   const both = await pushImage('two-signers', 'two/both');
   await cosignSign('two/both', both, [{ key: ci.privateKey }, { key: second.privateKey }]);
+  // Signed with COSIGN_REPOSITORY: the signature lives in another repository.
+  const elsewhereSigned = await pushImage('cosign-repository', 'signed/cosign-repo');
+  await cosignSign('signatures/store', elsewhereSigned, [{ key: ci.privateKey }]);
   const notary = await pushImage('notation', 'notary/app');
   const envelope = signNotation({
     leafKeyPem: pki.leaf.keyPem,
@@ -99,6 +102,7 @@ upstreams:
       policy: `version: 1
 rules:
   - { name: signed, images: ["${host}/signed/**"] }
+  - { name: cosign-repo, images: ["${host}/signed/cosign-repo"], signatures: { signatureRepository: "${host}/signatures/store" } }
   - { name: two-keys, images: ["${host}/two/**"], signatures: { threshold: 2 } }
   - { name: notary, images: ["${host}/notary/**"], signatures: { notation: { trustedIdentities: ["x509.subject: C=US, ST=WA, O=Acme"] } } }
 `,
@@ -124,6 +128,10 @@ describe('signature enforcement through skopeo', () => {
     const res = await pull('signed/app');
     assert.equal(res.code, 0, res.stderr);
     assert.equal(res.digest, images['signed']!.manifestDigest);
+  });
+  it('signatures in another repository (COSIGN_REPOSITORY) › found through the rule\'s signatureRepository', async () => {
+    const res = await pull('signed/cosign-repo');
+    assert.equal(res.code, 0, res.stderr);
   });
   it('unsigned › denied: no signature found', async () => {
     const res = await pull('signed/unsigned');
