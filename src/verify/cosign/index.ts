@@ -9,3 +9,4 @@ export { verifyWithKey } from './key-verify.ts';
 export type { KeyVerdict } from './key-verify.ts';
 export { pae, IN_TOTO_PAYLOAD_TYPE } from './dsse.ts';
 export { decodeStdBase64, decodeAnyBase64 } from './base64.ts';
+export { verifyVulnAttestation, VULN_PREDICATE_TYPE } from './vuln-attestation.ts';
