@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from './config/types.ts';
-import { isTrustgateError } from './errors/errors.ts';
+import { isTrustgateError, TrustgateError } from './errors/errors.ts';
 import { sendError } from './errors/http.ts';
 import { blobDenied, checkSource, denialError, denySource, type Gate } from './gate/index.ts';
 import type { Logger } from './log/logger.ts';
@@ -18,6 +18,8 @@ export interface AppDeps {
   readonly gate: Gate;
   readonly manifestCache: ManifestCache;
   readonly logger: Logger;
+  /** The admin API, mounted at /admin/v1 when configured. */
+  readonly admin?: express.Router;
 }
 
 const PING_BODY = '{}';
@@ -31,6 +33,11 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get('/healthz', (_req, res) => {
     res.status(200).json({ status: 'ok' });
+  });
+
+  if (deps.admin !== undefined) app.use('/admin/v1', deps.admin);
+  app.use('/admin', () => {
+    throw new TrustgateError('NAME_UNKNOWN', 'no such admin endpoint (is the admin API configured?)');
   });
 
   app.use(async (req: Request, res: Response) => {

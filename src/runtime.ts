@@ -7,6 +7,11 @@ import { loadPolicy } from './policy/load.ts';
 import { ManifestCache } from './proxy/manifest-cache.ts';
 import { openUpstreams } from './proxy/upstreams.ts';
 import { connectRedis, createMemoryAllowSets, createRedis, createRedisAllowSets, createVerdictCache, warnOnEvictionPolicy, type RedisClient } from './state/index.ts';
+import { createMemoryScanStore } from './state/memory-scan-store.ts';
+import { createRedisScanStore } from './state/redis-scan-store.ts';
+import type { ScanStore } from './state/types.ts';
+import { createAdminRouter } from './admin/router.ts';
+import { createTokenVerifier } from './admin/tokens.ts';
 import { loadKeysDir } from './trust/keys-dir.ts';
 import { createMemoryTrustStore } from './trust/memory-trust-store.ts';
 import { createRedisTrustStore } from './trust/redis-trust-store.ts';
@@ -18,6 +23,7 @@ export interface Runtime {
   readonly deps: AppDeps;
   readonly policy: PolicyHolder;
   readonly trust: TrustStore;
+  readonly scans: ScanStore;
   /** Re-reads `keys/` into the trust store (revocations stay). */
   reloadKeys(): Promise<void>;
   close(): Promise<void>;
@@ -38,7 +44,9 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
   const fileEntries = loadKeysDir(config.keysDir);
   const connections: RedisClient[] = [];
   let trust: TrustStore;
+  let scans: ScanStore;
   let shared: RedisClient | undefined;
+  let onMissedPosts = (): void => {};
   if (config.redis.url !== undefined) {
     shared = createRedis(config.redis.url, { logger });
     const subscriber = createRedis(config.redis.url, { logger });
@@ -46,14 +54,19 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     await Promise.all([connectRedis(shared), connectRedis(subscriber)]);
     void warnOnEvictionPolicy(shared, logger);
     trust = await createRedisTrustStore({ redis: shared, subscriber, prefix, logger, now });
+    const scanSubscriber = createRedis(config.redis.url, { logger });
+    connections.push(scanSubscriber);
+    scans = await createRedisScanStore({ redis: shared, subscriber: scanSubscriber, prefix, logger, requeueAfterMs: config.scans.requeueAfterMs, onMissedPosts: () => onMissedPosts() });
   } else {
     trust = createMemoryTrustStore({}, { logger });
+    scans = createMemoryScanStore({ logger, now, requeueAfterMs: config.scans.requeueAfterMs });
   }
   if (fileEntries.length > 0) await trust.upsert(fileEntries);
   const { verdicts: verdictOptions } = config.gate;
   const verdicts = createVerdictCache({ ...verdictOptions, logger, ...(shared === undefined ? {} : { redis: { client: shared, prefix } }) });
   const allowSets = shared === undefined ? createMemoryAllowSets({ now }) : createRedisAllowSets({ redis: shared, prefix, logger, local: { now } });
   trust.onChange(() => verdicts.clearLocal());
+  onMissedPosts = () => verdicts.clearLocal();
   policy.onChange(() => verdicts.clearLocal());
   const upstreams = openUpstreams(config, logger);
   const gate = createSignatureGate({
@@ -61,6 +74,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     trust: compiledView(trust),
     verdicts,
     allowSets,
+    scans,
     clientFor: (name) => upstreams.get(name).client,
     limits: config.gate.discovery,
     allowTtlMs: verdictOptions.allowTtlMs,
@@ -69,10 +83,16 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     logger,
     ...(options.onVerify === undefined ? {} : { onVerify: options.onVerify }),
   });
+  const manifestCache = new ManifestCache(config.manifests.cacheMaxBytes);
+  const admin =
+    config.admin === undefined
+      ? undefined
+      : createAdminRouter({ config, scans, upstreams, manifestCache, logger, now, verifyToken: createTokenVerifier(config.admin) });
   return {
-    deps: { config, upstreams, gate, manifestCache: new ManifestCache(config.manifests.cacheMaxBytes), logger },
+    deps: { config, upstreams, gate, manifestCache, logger, ...(admin === undefined ? {} : { admin }) },
     policy,
     trust,
+    scans,
     async reloadKeys() {
       await trust.upsert(loadKeysDir(config.keysDir));
     },
@@ -81,6 +101,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
       await verdicts.close();
       await allowSets.close();
       await trust.close();
+      await scans.close();
       for (const connection of connections) connection.disconnect();
     },
   };

@@ -90,6 +90,11 @@ function compile(file: ConfigFile, source: string, env: Readonly<Record<string, 
     policyFile: resolve(baseDir, file.policy.file),
     keysDir: resolve(baseDir, file.keys.dir),
     gate: file.gate,
+    admin:
+      file.admin === undefined
+        ? undefined
+        : { ...file.admin, jwks: file.admin.jwks.file === undefined ? { url: file.admin.jwks.url! } : { file: resolve(baseDir, file.admin.jwks.file) } },
+    scans: file.scans,
   });
 }
 

@@ -70,6 +70,29 @@ const gate = z.strictObject({
     .default({ maxSignatures: 50, maxBlobBytes: 1_048_576, maxRequests: 64 }),
 });
 
+const admin = z
+  .strictObject({
+    /** The JWKS that verifies admin bearer tokens: a local file, or a remote issuer's jwks_uri. */
+    jwks: z
+      .strictObject({ file: z.string().min(1).optional(), url: z.url({ protocol: /^https?$/ }).optional() })
+      .refine((j) => (j.file === undefined) !== (j.url === undefined), 'give exactly one of "file" or "url"'),
+    issuer: z.string().min(1),
+    audience: z.string().min(1),
+    /** The claim that lists a token's roles (admin, key-manager, scanner, auditor). */
+    rolesClaim: z.string().min(1).default('roles'),
+    maxBodyBytes: z.number().int().min(1024).max(64 * 1_048_576).default(16 * 1_048_576),
+    /** A scan report dated later than now by more than this is refused. */
+    maxClockSkewMs: z.number().int().min(0).max(3_600_000).default(300_000),
+  })
+  .optional();
+
+const scanQueue = z
+  .strictObject({
+    /** A queued digest nobody scanned is queued again after this long. */
+    requeueAfterMs: durationMs.default(900_000),
+  })
+  .default({ requeueAfterMs: 900_000 });
+
 export const configSchema = z.strictObject({
   listen: listen.default(listen.parse({})),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
@@ -89,6 +112,9 @@ export const configSchema = z.strictObject({
   /** The trust store's declarations (keys/README.md), relative to this config file. */
   keys: z.strictObject({ dir: z.string().min(1).default('../keys') }).default({ dir: '../keys' }),
   gate: gate.default(gate.parse({})),
+  /** The admin API under /admin/v1; absent: no admin API. */
+  admin,
+  scans: scanQueue,
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;

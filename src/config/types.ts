@@ -40,6 +40,15 @@ export interface ListenConfig {
   readonly maxConnections: number;
 }
 
+export interface AdminConfig {
+  readonly jwks: { readonly file?: string; readonly url?: string };
+  readonly issuer: string;
+  readonly audience: string;
+  readonly rolesClaim: string;
+  readonly maxBodyBytes: number;
+  readonly maxClockSkewMs: number;
+}
+
 export interface Config {
   readonly source: string;
   readonly listen: ListenConfig;
@@ -50,6 +59,8 @@ export interface Config {
   /** Absolute paths. */
   readonly policyFile: string;
   readonly keysDir: string;
+  readonly admin: AdminConfig | undefined;
+  readonly scans: { readonly requeueAfterMs: number };
   readonly gate: {
     readonly blobGate: boolean;
     readonly verdicts: { readonly allowTtlMs: number; readonly denyTtlMs: number; readonly memoryEntries: number };

@@ -16,6 +16,10 @@ export type ErrorCode =
   | 'TOOMANYREQUESTS'
   // A query parameter trustgate will not forward.
   | 'QUERY_INVALID'
+  // Admin API: a request that names something wrongly or sends a bad body.
+  | 'BAD_REQUEST'
+  // Shared state (Redis) is needed for this and is not reachable.
+  | 'STORE_UNAVAILABLE'
   // Gateway failures: the upstream could not give a usable answer.
   | 'UPSTREAM_UNREACHABLE'
   | 'UPSTREAM_TIMEOUT'

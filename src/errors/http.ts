@@ -13,6 +13,8 @@ const STATUS: Record<ErrorCode, { status: number; ociCode: string }> = {
   UNSUPPORTED: { status: 405, ociCode: 'UNSUPPORTED' },
   TOOMANYREQUESTS: { status: 429, ociCode: 'TOOMANYREQUESTS' },
   QUERY_INVALID: { status: 400, ociCode: 'UNSUPPORTED' },
+  BAD_REQUEST: { status: 400, ociCode: 'BAD_REQUEST' },
+  STORE_UNAVAILABLE: { status: 503, ociCode: 'UNAVAILABLE' },
   UPSTREAM_UNREACHABLE: { status: 502, ociCode: 'UNAVAILABLE' },
   UPSTREAM_BAD_RESPONSE: { status: 502, ociCode: 'UNAVAILABLE' },
   UPSTREAM_DIGEST_MISMATCH: { status: 502, ociCode: 'DIGEST_INVALID' },

@@ -4,11 +4,13 @@ import { evaluateSignatures } from '../policy/evaluate.ts';
 import { selectRule } from '../policy/select.ts';
 import type { Policy, Rule } from '../policy/types.ts';
 import { discoverSignatures, type DiscoveryLimits } from '../registry/discover.ts';
-import type { AllowSets, VerdictCache, VerdictKey } from '../state/types.ts';
+import type { AllowSets, ScanStore, VerdictCache, VerdictKey } from '../state/types.ts';
 import type { CompiledTrust } from '../trust/compile.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
 import { verifyArtifact } from '../verify/verify-artifact.ts';
 import type { SignatureFinding } from '../verify/types.ts';
+import { withScan } from './scan-check.ts';
+import { ScanEpochs } from './scan-epochs.ts';
 import { SingleFlight } from './single-flight.ts';
 import { checkSource } from './source-check.ts';
 import type { Decision, Gate, PullContext } from './types.ts';
@@ -18,6 +20,7 @@ export interface SignatureGateDeps {
   readonly trust: () => CompiledTrust;
   readonly verdicts: VerdictCache;
   readonly allowSets: AllowSets;
+  readonly scans: ScanStore;
   readonly clientFor: (upstream: string) => UpstreamClient;
   readonly limits: DiscoveryLimits;
   /** How long an allowed image's blobs and children stay allowed (capped by the verdict's notAfter). */
@@ -39,7 +42,13 @@ const SIGNATURE_ARTIFACT_RULE = 'signature-artifact';
  */
 export function createSignatureGate(deps: SignatureGateDeps): Gate {
   const flights = new SingleFlight<Decision>();
+  const epochs = new ScanEpochs();
   const generation = (): string => `${deps.policy().hash}:${deps.trust().version}`;
+  // A scan posted on any replica: forget what was decided about that digest without it.
+  deps.scans.onPosted((digest) => {
+    epochs.bump(digest);
+    void deps.verdicts.forgetDigest(digest, true);
+  });
 
   async function decide(context: PullContext): Promise<Decision> {
     const denied = checkSource(context);
@@ -53,7 +62,8 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
     if (rule !== undefined && rule.mode !== 'off' && rule.multiArch === 'index' && !isIndex(manifest.mediaType)) {
       const parent = await deps.allowSets.parentOf(generation(), canonicalName, manifest.digest);
       if (parent !== undefined) {
-        return remember(context, { outcome: 'allow', rule: rule.name, reasons: [], signers: [`index ${parent}`], digest: manifest.digest, notAfter: undefined });
+        const byParent: Decision = { outcome: 'allow', rule: rule.name, reasons: [], signers: [`index ${parent}`], digest: manifest.digest, notAfter: undefined };
+        return remember(context, await withScan(context, rule, byParent, deps.trust(), deps));
       }
     }
     const trust = deps.trust();
@@ -61,8 +71,10 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
     const cached = await deps.verdicts.get(key, deps.now());
     if (cached !== undefined) return (await stillRemembered(context, cached)) ? cached : remember(context, cached);
     return flights.run(`${canonicalName}@${manifest.digest}|${policy.hash}|${trust.version}`, async () => {
-      const decision = await verify(context, rule, trust);
-      await deps.verdicts.put(key, decision, deps.now());
+      const epoch = epochs.of(manifest.digest);
+      const decision = await withScan(context, rule, await verify(context, rule, trust), trust, deps);
+      // A scan that arrived while this verification ran makes its verdict stale: do not cache it.
+      if (epochs.of(manifest.digest) === epoch) await deps.verdicts.put(key, decision, deps.now());
       return remember(context, decision);
     });
   }

@@ -6,6 +6,8 @@ import { fromZod } from '../config/zod-error.ts';
 import { compilePattern } from './pattern.ts';
 import { policySchema, type PolicyFile } from './schema.ts';
 import type { Policy, Rule } from './types.ts';
+import type { ScanRequirement } from '../scan/types.ts';
+import { parseDuration } from '../scan/duration.ts';
 
 /** Checks a trusted-identity entry; throws TypeError naming the problem. Injected to keep policy/ free of verify/ internals. */
 export type IdentityCheck = (identity: string) => void;
@@ -71,6 +73,7 @@ function compileRule(rule: PolicyFile['rules'][number], index: number, source: s
     throw new ConfigError(source, `${field}.signatures.threshold`, `must be at least the ${sig.required.length} required signers`);
   }
   return Object.freeze({
+    scan: rule.scan === undefined ? undefined : compileScan(rule.scan, `${field}.scan`, source),
     name: rule.name,
     images,
     mode: rule.mode,
@@ -85,4 +88,29 @@ function compileRule(rule: PolicyFile['rules'][number], index: number, source: s
       signatureRepository: sig.signatureRepository,
     }),
   });
+}
+
+function compileScan(scan: NonNullable<PolicyFile['rules'][number]['scan']>, field: string, source: string): ScanRequirement {
+  let maxAgeMs: number;
+  try {
+    maxAgeMs = parseDuration(scan.maxAge);
+  } catch (error) {
+    throw new ConfigError(source, `${field}.maxAge`, (error as Error).message);
+  }
+  const allow = scan.allow.map((entry, i) => {
+    if (entry.repository !== undefined) {
+      try {
+        compilePattern(entry.repository);
+      } catch (error) {
+        throw new ConfigError(source, `${field}.allow[${i}].repository`, (error as Error).message);
+      }
+    }
+    return Object.freeze({
+      id: entry.id,
+      expires: Date.parse(entry.expires),
+      ...(entry.repository === undefined ? {} : { repository: entry.repository }),
+      ...(entry.reason === undefined ? {} : { reason: entry.reason }),
+    });
+  });
+  return Object.freeze({ required: scan.required, maxSeverity: scan.maxSeverity, blockUnknown: scan.blockUnknown, maxAgeMs, ignoreUnfixed: scan.ignoreUnfixed, allow: Object.freeze(allow) });
 }

@@ -20,6 +20,27 @@ const signatures = z.strictObject({
   rekor: z.unknown().optional(),
 });
 
+const scan = z.strictObject({
+  required: z.boolean().default(true),
+  /** The highest severity that may pass. */
+  maxSeverity: z.enum(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']).default('HIGH'),
+  /** UNKNOWN-severity findings block (true) or pass (false). */
+  blockUnknown: z.boolean().default(false),
+  /** A scan older than this is stale, e.g. "7d", "12h". */
+  maxAge: z.string().default('7d'),
+  ignoreUnfixed: z.boolean().default(false),
+  allow: z
+    .array(
+      z.strictObject({
+        id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{2,63}$/, 'a vulnerability id such as CVE-2024-1234'),
+        repository: z.string().min(1).optional(),
+        expires: z.iso.datetime({ offset: true }),
+        reason: z.string().max(500).optional(),
+      }),
+    )
+    .default([]),
+});
+
 const rule = z.strictObject({
   name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'letters, digits, ".", "_" and "-", at most 63'),
   images: z.array(z.string().min(1)).min(1),
@@ -27,6 +48,8 @@ const rule = z.strictObject({
   signatures: signatures.default({ threshold: 1, required: [], signedIdentity: 'any', notation: { trustedIdentities: ['*'] } }),
   /** `index`: an allowed index covers the children it lists; `each`: every child needs its own signatures. */
   multiArch: z.enum(['index', 'each']).default('index'),
+  /** The scan requirement; omitted: no scan is required. */
+  scan: scan.optional(),
 });
 
 export const policySchema = z.strictObject({

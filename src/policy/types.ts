@@ -1,3 +1,4 @@
+import type { ScanRequirement } from '../scan/types.ts';
 import type { ImagePattern } from './pattern.ts';
 
 export type Mode = 'enforce' | 'warn' | 'off';
@@ -17,6 +18,8 @@ export interface Rule {
   readonly mode: Mode;
   readonly signatures: SignatureRequirement;
   readonly multiArch: 'index' | 'each';
+  /** undefined: no scan required. */
+  readonly scan: ScanRequirement | undefined;
   /** Position in the file, the last tie-break. */
   readonly order: number;
 }

@@ -27,3 +27,5 @@ export {
   signNotation, pushNotationSignature, notationThumbprints, referrersTag, rfc3339, NOTATION_MT, NOTATION_THUMBPRINT_ANNOTATION,
 } from './notation-sign.ts';
 export type { NotationAlg, NotationTarget, PushedNotation, SignNotationOptions } from './notation-sign.ts';
+export { trivyReport, pushVulnAttestation } from './scan-evidence.ts';
+export type { Vulnerability } from './scan-evidence.ts';
