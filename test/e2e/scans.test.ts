@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import { buildImage, inspect, makeSimpleSigningPayload, push, pushCosignSignature, pushVulnAttestation, signPayload, startRegistry, trivyReport, type BuiltImage, type RunningRegistry, type Vulnerability } from '../kit/index.ts';
 import { adminTokens, type AdminTokens } from '../support/admin-tokens.ts';
+import { deleteRedisKeys, REDIS_URL, testPrefix } from '../support/redis-keys.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const prefix = `{tg-scan-${randomUUID().slice(0, 8)}}:`;
+const prefix = testPrefix('scan');
 const work = mkdtempSync(join(tmpdir(), 'tg-scan-e2e-'));
 const signer = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const scanner = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -82,10 +81,7 @@ after(async () => {
   await a?.close();
   await b?.close();
   await registry?.stop();
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
+  await deleteRedisKeys(prefix);
   rmSync(work, { recursive: true, force: true });
 });
 

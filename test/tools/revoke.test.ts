@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import { buildImage, makeSimpleSigningPayload, push, pushCosignSignature, signPayload, startRegistry, type RunningRegistry } from '../kit/index.ts';
+import { deleteRedisKeys, REDIS_URL, testPrefix } from '../support/redis-keys.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { runCli } from './cli-run.ts';
 
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const prefix = `{tg-revoke-${randomUUID().slice(0, 8)}}:`;
+const prefix = testPrefix('revoke');
 const work = mkdtempSync(join(tmpdir(), 'tg-revoke-'));
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 let registry: RunningRegistry;
@@ -35,10 +34,7 @@ before(async () => {
 after(async () => {
   await proxy?.close();
   await registry?.stop();
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
+  await deleteRedisKeys(prefix);
   rmSync(work, { recursive: true, force: true });
 });
 

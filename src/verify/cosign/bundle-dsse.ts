@@ -1,5 +1,6 @@
 // The DSSE half of a bundle: signatures over PAE(payloadType, payload), then the in-toto v1
 // statement cosign v3 writes for an image signature (PROTOCOL §2.4, §2.5 steps 4–5).
+import { decodeDsseSignatures, MAX_DSSE_SIGNATURES } from './dsse.ts';
 import type { SignatureFinding, Subject, TrustedKey } from '../types.ts';
 import { decodeAnyBase64 } from './base64.ts';
 import { IN_TOTO_PAYLOAD_TYPE, pae } from './dsse.ts';
@@ -9,7 +10,7 @@ import type { Origin } from './finding.ts';
 export const STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
 /** Each signature costs one verify per key; a bundle never needs more than a few. */
-const MAX_SIGNATURES = 16;
+const MAX_SIGNATURES = MAX_DSSE_SIGNATURES;
 
 export function verifyBundleDsse(origin: Origin, envelope: unknown, subject: Subject, keys: readonly TrustedKey[]): SignatureFinding {
   if (!isRecord(envelope)) return failed(origin, 'format', 'dsseEnvelope is not an object');
@@ -17,7 +18,7 @@ export function verifyBundleDsse(origin: Origin, envelope: unknown, subject: Sub
   if (payloadType !== IN_TOTO_PAYLOAD_TYPE) return failed(origin, 'format', `DSSE payloadType is not ${IN_TOTO_PAYLOAD_TYPE}`);
   const payload = typeof envelope['payload'] === 'string' ? decodeAnyBase64(envelope['payload']) : undefined;
   if (payload === undefined) return failed(origin, 'format', 'DSSE payload is not base64');
-  const signatures = decodeSignatures(envelope['signatures']);
+  const signatures = decodeDsseSignatures(envelope['signatures']);
   if (signatures === undefined) return failed(origin, 'format', `DSSE needs 1–${MAX_SIGNATURES} base64 signatures`);
 
   const { verifiedBy, ed25519ph } = tryKeys(keys, pae(IN_TOTO_PAYLOAD_TYPE, payload), signatures);
@@ -42,15 +43,4 @@ export function verifyBundleDsse(origin: Origin, envelope: unknown, subject: Sub
     return failed(origin, 'digest', message, verifiedBy);
   }
   return { scheme: origin.scheme, source: origin.source, verifiedBy };
-}
-
-function decodeSignatures(value: unknown): Buffer[] | undefined {
-  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_SIGNATURES) return undefined;
-  const out: Buffer[] = [];
-  for (const entry of value) {
-    const sig = isRecord(entry) && typeof entry['sig'] === 'string' ? decodeAnyBase64(entry['sig']) : undefined;
-    if (sig === undefined || sig.length === 0) return undefined;
-    out.push(sig);
-  }
-  return out;
 }

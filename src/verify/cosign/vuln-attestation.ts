@@ -2,6 +2,7 @@
 // protocol.md) over an in-toto statement (v0.1 or v1) whose predicate is cosign's vuln/v1
 // (cosign specs/COSIGN_VULN_ATTESTATION_SPEC.md, pkg/cosign/attestation CosignVulnPredicate; PROTOCOL §2.4).
 // Which verified keys may vouch for scans is policy's business; every key that verified is returned.
+import { decodeDsseSignatures, MAX_DSSE_SIGNATURES } from './dsse.ts';
 import type { Digest } from '../../oci/reference.ts';
 import { ScanReportError } from '../../scan/errors.ts';
 import type { ScanRecord } from '../../scan/types.ts';
@@ -16,7 +17,7 @@ export const VULN_PREDICATE_TYPE = 'https://cosign.sigstore.dev/attestation/vuln
 export const STATEMENT_TYPES: readonly string[] = ['https://in-toto.io/Statement/v0.1', 'https://in-toto.io/Statement/v1'];
 /** A full Trivy result can run to megabytes; anything past this is not a scan we read. */
 export const MAX_ENVELOPE_BYTES = 32 * 1024 * 1024;
-const MAX_SIGNATURES = 16;
+const MAX_SIGNATURES = MAX_DSSE_SIGNATURES;
 
 export type VulnAttestationFailure = { readonly kind: 'format' | 'crypto' | 'digest'; readonly message: string };
 
@@ -43,7 +44,7 @@ export function verifyVulnAttestation(
   if (payloadType !== IN_TOTO_PAYLOAD_TYPE) return fail('format', `DSSE payloadType is not ${IN_TOTO_PAYLOAD_TYPE}`);
   const payload = typeof envelope.value['payload'] === 'string' ? decodeAnyBase64(envelope.value['payload']) : undefined;
   if (payload === undefined) return fail('format', 'DSSE payload is not base64');
-  const signatures = decodeSignatures(envelope.value['signatures']);
+  const signatures = decodeDsseSignatures(envelope.value['signatures']);
   if (signatures === undefined) return fail('format', `DSSE needs 1–${MAX_SIGNATURES} base64 signatures`);
 
   // DSSE protocol.md: the signature covers PAE(payloadType, payload), never the payload alone.
@@ -82,15 +83,4 @@ function subjectMismatch(subjects: unknown, digest: Digest): VulnAttestationFail
   if (digests.includes(hex)) return undefined;
   const only = digests.length === 1 && typeof digests[0] === 'string' ? `${algorithm}:${digests[0]}` : undefined;
   return { kind: 'digest', message: only ? `attests ${shortDigest(only)} not ${shortDigest(digest)}` : `none of ${subjects.length} statement subjects is ${shortDigest(digest)}` };
-}
-
-function decodeSignatures(value: unknown): Buffer[] | undefined {
-  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_SIGNATURES) return undefined;
-  const out: Buffer[] = [];
-  for (const entry of value) {
-    const sig = isRecord(entry) && typeof entry['sig'] === 'string' ? decodeAnyBase64(entry['sig']) : undefined;
-    if (sig === undefined || sig.length === 0) return undefined;
-    out.push(sig);
-  }
-  return out;
 }
