@@ -1,5 +1,5 @@
-// Public surface of shared state: Redis connections, the verdict cache and the allow sets.
-export type { AllowSets, VerdictCache, VerdictCacheOptions, VerdictKey } from './types.ts';
+// Public surface of shared state: Redis connections, the verdict cache, the allow sets, scan records and the scan queue.
+export type { AllowSets, ScanRequest, ScanStore, VerdictCache, VerdictCacheOptions, VerdictKey } from './types.ts';
 export { connectRedis, createRedis, warnOnEvictionPolicy } from './redis-connection.ts';
 export type { RedisClient, RedisConnectionOptions } from './redis-connection.ts';
 export { parseRedisUrl, redactRedisUrl } from './redis-url.ts';
@@ -9,3 +9,12 @@ export { createMemoryAllowSets } from './memory-allow-sets.ts';
 export type { MemoryAllowSetsOptions } from './memory-allow-sets.ts';
 export { createRedisAllowSets } from './redis-allow-sets.ts';
 export type { RedisAllowSetsOptions } from './redis-allow-sets.ts';
+export { createScanStore } from './scan-store.ts';
+export type { ScanStoreSetup } from './scan-store.ts';
+export { createMemoryScanStore } from './memory-scan-store.ts';
+export type { MemoryScanStoreOptions } from './memory-scan-store.ts';
+export { createRedisScanStore } from './redis-scan-store.ts';
+export type { RedisScanStoreOptions } from './redis-scan-store.ts';
+export type { ScanStoreOptions } from './scan-store-options.ts';
+export { ack, claimNext } from './scan-queue.ts';
+export type { ClaimedRequest, ClaimOptions } from './scan-queue.ts';

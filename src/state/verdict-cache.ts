@@ -18,13 +18,15 @@ export interface VerdictCacheSetup extends VerdictCacheOptions {
 /**
  * Memory first, then Redis; a Redis hit is copied into memory with its original expiry. A put
  * writes both. Entries expire by the caller's `now`: allows at min(put time + allowTtlMs,
- * notAfter), denies at put time + denyTtlMs.
+ * notAfter), denies at put time + denyTtlMs. `forgetDigest` drops a digest's verdicts under every
+ * name, policy and trust version (a scan was posted); Redis keeps an index per digest for it.
  */
 export function createVerdictCache(setup: VerdictCacheSetup): VerdictCache {
   validateOptions(setup);
   const logger = setup.logger ?? noopLogger;
   const memory = createMemoryVerdictLayer(setup.memoryEntries);
-  const shared = setup.redis === undefined ? undefined : createRedisVerdictLayer({ redis: setup.redis.client, prefix: setup.redis.prefix, logger });
+  const indexTtlMs = Math.max(setup.allowTtlMs, setup.denyTtlMs);
+  const shared = setup.redis === undefined ? undefined : createRedisVerdictLayer({ redis: setup.redis.client, prefix: setup.redis.prefix, indexTtlMs, logger });
   const looked = (layer: VerdictLayerName, hit: boolean): void => {
     try {
       setup.onLookup?.(layer, hit);
@@ -48,7 +50,7 @@ export function createVerdictCache(setup: VerdictCacheSetup): VerdictCache {
       const hit = remote !== undefined && isUsable(remote, key, now);
       looked('redis', hit);
       if (!hit) return undefined;
-      memory.set(id, remote);
+      memory.set(id, remote, key.digest);
       return remote.decision;
     },
     async put(key, decision, now) {
@@ -56,10 +58,14 @@ export function createVerdictCache(setup: VerdictCacheSetup): VerdictCache {
       if (expiresAt === undefined) return;
       const id = verdictId(key);
       const entry = { decision, expiresAt };
-      memory.set(id, entry);
-      await shared?.set(id, entry, expiresAt - now);
+      memory.set(id, entry, key.digest);
+      await shared?.set(id, entry, expiresAt - now, key.digest);
     },
     clearLocal: () => memory.clear(),
+    async forgetDigest(digest, everywhere) {
+      memory.forgetDigest(digest);
+      if (everywhere) await shared?.forgetDigest(digest);
+    },
     async close() {
       memory.clear();
     },

@@ -53,6 +53,7 @@ describe('when Redis goes down', () => {
     assert.equal(await within(FAST, verdicts.get(KEY, T0)), undefined, 'a verdict only Redis had is a miss');
     assert.deepEqual(await within(FAST, verdicts.get({ ...KEY, digest: D2 }, T0)), { ...ALLOW, digest: D2 }, 'memory still answers');
     await within(FAST, verdicts.put(KEY, ALLOW, T0)); // logged, not thrown
+    await within(FAST, verdicts.forgetDigest(D1, true)); // logged, not thrown
     assert.equal(await within(FAST, allowSets.isBlobAllowed('g', 'docker.io/library/app', B1)), true, 'recorded by this replica');
     assert.equal(await within(FAST, allowSets.isBlobAllowed('g', 'docker.io/library/app', B2)), false, 'fail closed');
     assert.equal(await within(FAST, allowSets.parentOf('g', 'docker.io/library/app', D1)), D2);
@@ -62,6 +63,7 @@ describe('when Redis goes down', () => {
     await within(FAST, assert.rejects(store.revoke('n', 'r', T0), /trust store unavailable, revoke was not applied/));
     assert.equal(store.snapshot(), snapshot);
     assert.match(logger.text(), /verdict cache write to redis failed/);
+    assert.match(logger.text(), /dropping a digest's verdicts in redis failed/);
 
     // Back up (empty): the shared layers work again without any restart of the replica.
     await server.start();

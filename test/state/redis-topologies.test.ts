@@ -3,11 +3,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { createRedisScanStore } from '../../src/state/redis-scan-store.ts';
+import { ack, claimNext } from '../../src/state/scan-queue.ts';
+import { createVerdictCache } from '../../src/state/verdict-cache.ts';
 import { createRedisTrustStore } from '../../src/trust/redis-trust-store.ts';
 import { entry, T0 } from '../trust/entries.ts';
 import { openStore } from '../trust/redis-store-kit.ts';
 import { client, eventually, scope } from './support/helpers.ts';
 import { startOwnRedis } from './support/own-redis.ts';
+import { openScanStore, record, request } from './scans.ts';
 
 describe('redis topologies', () => {
   it('finds the master through Sentinel (redis-sentinel://host:port/<masterName>)', async (t) => {
@@ -49,6 +53,36 @@ describe('redis topologies', () => {
       await a.upsert([entry('k')]);
       await a.revoke('k', 'r', T0);
       await eventually(() => b.snapshot().revocations.length === 1, 1000, 'B sees the revoke');
+    });
+
+    it('runs the scan store, the scan queue and verdict forgetting when the prefix carries a hash tag', async (t) => {
+      const defer = scope(t);
+      const url = await singleNodeCluster(defer);
+      const a = await openScanStore(defer, url, '{tg}:');
+      const b = await openScanStore(defer, url, '{tg}:');
+      const heard: string[] = [];
+      b.onPosted((d) => heard.push(d));
+      assert.equal(await a.request(request(1)), true);
+      assert.deepEqual(await b.pending(10), [request(1)]);
+      const scanner = await client(defer, url);
+      const claimed = await claimNext(scanner, '{tg}:', 'scanner-a', { blockMs: 100, reclaimIdleMs: 60_000 });
+      assert.deepEqual(claimed?.request, request(1));
+      await ack(scanner, '{tg}:', claimed?.id ?? '');
+      await a.put(record());
+      await eventually(() => heard.length === 1, 1000, 'B hears the post');
+      const verdicts = createVerdictCache({ allowTtlMs: 60_000, denyTtlMs: 60_000, memoryEntries: 10, redis: { client: scanner, prefix: '{tg}:' } });
+      const key = { canonicalName: 'docker.io/library/app', digest: record().digest, policyHash: 'p', trustVersion: 1 };
+      await verdicts.put(key, { outcome: 'allow', rule: 'r', reasons: [], signers: [], digest: key.digest, notAfter: undefined }, T0);
+      await verdicts.forgetDigest(key.digest, true);
+      assert.deepEqual(await scanner.keys('{tg}:verdict*'), []);
+    });
+
+    it('refuses a scan store prefix without a hash tag', async (t) => {
+      const defer = scope(t);
+      const url = await singleNodeCluster(defer);
+      const redis = await client(defer, url);
+      const subscriber = await client(defer, url);
+      await assert.rejects(createRedisScanStore({ redis, subscriber, prefix: 'tg:' }), /hash tag/);
     });
 
     it('refuses a prefix without a hash tag (its keys would span slots)', async (t) => {

@@ -51,15 +51,18 @@ describe('verdict cache (memory → Redis)', () => {
     assert.equal(await b.get(key({ trustVersion: 9 }), T0 + HOUR), undefined, 'deny TTL');
   });
 
-  it('stores under a hash of the key parts, never the digest', async (t) => {
+  it('stores under a hash of the key parts, never the digest, plus an index of the digest\'s verdict keys', async (t) => {
     const defer = scope(t);
     const prefix = await sharedPrefix(defer, 'verdict');
     const raw = await client(defer, SHARED_REDIS_URL);
-    await createVerdictCache({ ...options, redis: { client: raw, prefix } }).put(key(), allow(), T0);
-    const keys = await raw.keys(`${prefix}*`);
-    assert.equal(keys.length, 1);
-    assert.match(keys[0] ?? '', new RegExp(`^${prefix}verdict:[0-9a-f]{64}$`));
-    assert.ok(!keys[0]?.includes(D1.slice(7)));
+    await createVerdictCache({ ...options, redis: { client: raw, prefix } }).put(key(), allow({ notAfter: T0 + 60_000 }), T0);
+    const verdictKey = `${prefix}verdict:${verdictId(key())}`;
+    const index = `${prefix}verdicts-by-digest:${D1}`;
+    assert.deepEqual((await raw.keys(`${prefix}*`)).sort(), [verdictKey, index].sort());
+    assert.ok(!verdictKey.includes(D1.slice(7)));
+    assert.deepEqual(await raw.smembers(index), [verdictKey]);
+    const indexTtl = await raw.pttl(index);
+    assert.ok(indexTtl > 24 * HOUR - 5000 && indexTtl <= 24 * HOUR, `the index lasts as long as the longest verdict TTL: ${indexTtl}`);
   });
 
   it('treats a malformed value in Redis as a miss', async (t) => {

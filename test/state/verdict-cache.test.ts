@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createVerdictCache, type VerdictLayerName } from '../../src/state/verdict-cache.ts';
-import { allow, D2, deny, HOUR, key, T0 } from './verdicts.ts';
+import { allow, D1, D2, deny, HOUR, key, T0 } from './verdicts.ts';
 
 const options = { allowTtlMs: 24 * HOUR, denyTtlMs: 60_000, memoryEntries: 100 };
 
@@ -79,6 +79,22 @@ describe('verdict cache (memory)', () => {
     await cache.put(key(), allow(), T0);
     cache.clearLocal();
     assert.equal(await cache.get(key(), T0), undefined);
+  });
+
+  it('forgetDigest drops that digest under every name and policy, and nothing else', async () => {
+    const cache = createVerdictCache(options);
+    const other = key({ digest: D2 });
+    await cache.put(key(), allow(), T0);
+    await cache.put(key({ canonicalName: 'ghcr.io/team/app' }), deny(), T0);
+    await cache.put(key({ policyHash: 'policy-2' }), allow(), T0);
+    await cache.put(other, allow({ digest: D2 }), T0);
+    await cache.forgetDigest(D1, true); // no Redis: shared is a no-op beyond memory
+    assert.equal(await cache.get(key(), T0), undefined);
+    assert.equal(await cache.get(key({ canonicalName: 'ghcr.io/team/app' }), T0), undefined);
+    assert.equal(await cache.get(key({ policyHash: 'policy-2' }), T0), undefined);
+    assert.deepEqual(await cache.get(other, T0), allow({ digest: D2 }));
+    await cache.forgetDigest(D2, false);
+    assert.equal(await cache.get(other, T0), undefined);
   });
 
   it('reports each lookup by layer', async () => {
