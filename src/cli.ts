@@ -26,6 +26,8 @@ async function run(argv: readonly string[]): Promise<number | 'serving'> {
       return (await import('./cli/demo.ts')).demoCommand(rest, print);
     case 'revoke':
       return (await import('./cli/revoke.ts')).revokeCommand(rest, print, process.env);
+    case 'scan-worker':
+      return (await import('./cli/scan-worker.ts')).scanWorkerCommand(rest, print, process.env);
     case 'serve':
       return startProxy(rest);
     default:
@@ -46,7 +48,7 @@ async function startProxy(args: readonly string[]): Promise<number | 'serving'> 
   return 'serving';
 }
 
-const COMMANDS = new Set(['serve', 'sign', 'keygen', 'demo']);
+const COMMANDS = new Set(['serve', 'sign', 'keygen', 'demo', 'revoke', 'scan-worker']);
 
 function exit(code: number): void {
   process.stdout.write('', () => process.exit(code));

@@ -12,6 +12,8 @@ commands:
   keygen   make a key pair for sign and a keys/ entry for its public half
   demo     a signed and an unsigned image pulled through trustgate: one allowed, one denied
   revoke   revoke a trust-store key in the shared (Redis) store, for every replica, for good
+  scan-worker
+           the reference scanner: scans queued images with trivy and posts the reports
 
 Run "trustgate <command> --help" for a command's options.
 Exit codes: 0 ok, 1 failure, 2 usage error.`;
@@ -69,3 +71,31 @@ Revokes a trust-store entry in the Redis store the config names (redis.url, or
 $TRUSTGATE_REDIS_URL). Every replica stops accepting signatures made with it within a second,
 old ones included (a key-based signature carries no trusted time), and no restart or reload of
 keys/ undoes it. Without Redis there is no shared store, and this exits 1.`;
+
+export const SCAN_WORKER_USAGE = `usage: trustgate scan-worker --api <url> [--config <file>] [--token-file <path>] [--trivy <path>]
+                             [--timeout <ms>] [--reclaim-idle <ms>] [--consumer <name>] [--once]
+
+The reference scanner. Takes scan requests from trustgate's queue (the Redis stream under the
+config's redis.prefix), runs \`trivy image --format json --quiet <image>\` on each image straight
+from its upstream (the upstream's url host, --insecure for http://; never through trustgate, which
+refuses unscanned images), and posts the report to POST <api>/admin/v1/scans. A request is
+acknowledged once its report is stored, or refused (4xx); when trivy fails or times out or the API
+is unavailable it stays claimed, and any worker retries it after --reclaim-idle. Runs until SIGINT
+or SIGTERM, finishing the current image. Nothing starts it unless you do.
+
+  --api <url>           trustgate's base URL, e.g. https://trustgate.example:5443 (required)
+  --config <file>       the trustgate config: redis.url, redis.prefix, upstreams, log.level
+                        (default $TRUSTGATE_CONFIG, else config/trustgate.yaml; $TRUSTGATE_REDIS_URL
+                        and $TRUSTGATE_LOG_LEVEL apply as for serve)
+  --token-file <path>   a bearer token with the role "scanner", read again for each report;
+                        else $TRUSTGATE_SCANNER_TOKEN (never logged; trivy gets no
+                        TRUSTGATE_* variable)
+  --trivy <path>        the trivy executable (default "trivy" on PATH); a missing one exits 1
+  --timeout <ms>        one trivy run's limit (default 600000)
+  --reclaim-idle <ms>   retry a request claimed this long ago and not acknowledged (default the
+                        config's scans.requeueAfterMs); keep it above --timeout
+  --consumer <name>     this worker's name in the consumer group (default <hostname>-<pid>)
+  --once                take at most one request, then exit: 0 if its report was stored or the
+                        queue was empty, 1 otherwise
+
+Registry credentials are trivy's own: set TRIVY_USERNAME and TRIVY_PASSWORD (trivy reads them).`;
