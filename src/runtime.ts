@@ -6,6 +6,8 @@ import { PolicyHolder } from './policy/holder.ts';
 import { loadPolicy } from './policy/load.ts';
 import { ManifestCache } from './proxy/manifest-cache.ts';
 import { openUpstreams } from './proxy/upstreams.ts';
+import { createMetrics } from './metrics/metrics.ts';
+import { compiledTrustCounts } from './metrics/trust-counts.ts';
 import { connectRedis, createMemoryAllowSets, createRedis, createRedisAllowSets, createVerdictCache, warnOnEvictionPolicy, type RedisClient } from './state/index.ts';
 import { createMemoryScanStore } from './state/memory-scan-store.ts';
 import { createRedisScanStore } from './state/redis-scan-store.ts';
@@ -63,15 +65,23 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
   }
   if (fileEntries.length > 0) await trust.upsert(fileEntries);
   const { verdicts: verdictOptions } = config.gate;
-  const verdicts = createVerdictCache({ ...verdictOptions, logger, ...(shared === undefined ? {} : { redis: { client: shared, prefix } }) });
+  const trustView = compiledView(trust);
+  const redisClient = shared;
+  const metrics = createMetrics({
+    trust: () => compiledTrustCounts(trustView()),
+    policyHash: () => policy.current().hash,
+    scanQueuePending: async () => (await scans.pending(1000).catch(() => [])).length,
+    redisUp: () => (redisClient === undefined ? undefined : redisClient.status === 'ready' ? 1 : 0),
+  });
+  const verdicts = createVerdictCache({ ...verdictOptions, logger, onLookup: metrics.cacheLookup, ...(shared === undefined ? {} : { redis: { client: shared, prefix } }) });
   const allowSets = shared === undefined ? createMemoryAllowSets({ now }) : createRedisAllowSets({ redis: shared, prefix, logger, local: { now } });
   trust.onChange(() => verdicts.clearLocal());
   onMissedPosts = () => verdicts.clearLocal();
   policy.onChange(() => verdicts.clearLocal());
-  const upstreams = openUpstreams(config, logger);
+  const upstreams = openUpstreams(config, logger, metrics);
   const gate = createSignatureGate({
     policy: () => policy.current(),
-    trust: compiledView(trust),
+    trust: trustView,
     verdicts,
     allowSets,
     scans,
@@ -82,6 +92,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     now,
     logger,
     ...(options.onVerify === undefined ? {} : { onVerify: options.onVerify }),
+    onVerified: metrics.verification,
   });
   const manifestCache = new ManifestCache(config.manifests.cacheMaxBytes);
   const admin =
@@ -89,7 +100,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
       ? undefined
       : createAdminRouter({ config, scans, upstreams, manifestCache, logger, now, verifyToken: createTokenVerifier(config.admin) });
   return {
-    deps: { config, upstreams, gate, manifestCache, logger, ...(admin === undefined ? {} : { admin }) },
+    deps: { config, upstreams, gate, manifestCache, logger, metrics, ...(admin === undefined ? {} : { admin }) },
     policy,
     trust,
     scans,

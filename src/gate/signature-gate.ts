@@ -31,6 +31,8 @@ export interface SignatureGateDeps {
   readonly logger: Logger;
   /** Called once per real verification (not per cache hit), for tests and metrics. */
   readonly onVerify?: (canonicalName: string) => void;
+  /** Called with each verification's outcome and duration (cache misses only). */
+  readonly onVerified?: (outcome: Decision['outcome'], seconds: number) => void;
 }
 
 const SIGNATURE_ARTIFACT_RULE = 'signature-artifact';
@@ -72,7 +74,9 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
     if (cached !== undefined) return (await stillRemembered(context, cached)) ? cached : remember(context, cached);
     return flights.run(`${canonicalName}@${manifest.digest}|${policy.hash}|${trust.version}`, async () => {
       const epoch = epochs.of(manifest.digest);
+      const started = performance.now();
       const decision = await withScan(context, rule, await verify(context, rule, trust), trust, deps);
+      deps.onVerified?.(decision.outcome, (performance.now() - started) / 1000);
       // A scan that arrived while this verification ran makes its verdict stale: do not cache it.
       if (epochs.of(manifest.digest) === epoch) await deps.verdicts.put(key, decision, deps.now());
       return remember(context, decision);

@@ -8,6 +8,7 @@ import type { UpstreamConfig } from '../config/types.ts';
 import { TrustgateError } from '../errors/errors.ts';
 import { sendError } from '../errors/http.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { Digest } from '../oci/reference.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
 import { copyBlobHeaders } from './blob-headers.ts';
@@ -34,10 +35,11 @@ export interface BlobProxy {
  * Blobs stream through http-proxy-middleware and are never buffered (DESIGN §1 "Blobs"). One proxy
  * and one keep-alive agent per upstream, capped at the upstream's concurrency limit.
  */
-export function createBlobProxy(client: UpstreamClient, logger: Logger): BlobProxy {
+export function createBlobProxy(client: UpstreamClient, logger: Logger, metrics?: Metrics): BlobProxy {
   const upstream = client.config;
   const forwards = new WeakMap<IncomingMessage, Forward>();
   const timedOut = new WeakSet<IncomingMessage>();
+  const started = new WeakMap<IncomingMessage, number>();
   const agentOptions = { keepAlive: true, maxSockets: upstream.maxConcurrentRequests, ...upstream.tls };
   const agent = upstream.url.startsWith('https:') ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   const storage = new Agent({ connect: { ...upstream.tls, timeout: upstream.timeouts.connectMs }, headersTimeout: upstream.timeouts.headersMs, bodyTimeout: upstream.timeouts.bodyIdleMs });
@@ -68,6 +70,7 @@ export function createBlobProxy(client: UpstreamClient, logger: Logger): BlobPro
           ? new TrustgateError('UPSTREAM_TIMEOUT', `upstream "${upstream.name}" did not answer within ${Math.max(upstream.timeouts.headersMs, upstream.timeouts.bodyIdleMs)} ms`)
           : new TrustgateError('UPSTREAM_UNREACHABLE', `upstream "${upstream.name}" is unreachable (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
         logger.warn({ event: 'upstream_error', upstream: upstream.name, code: (error as NodeJS.ErrnoException).code }, 'blob proxy error');
+        metrics?.upstreamError(upstream.name, timedOut.has(req) ? 'timeout' : 'unreachable');
         if ('writeHead' in res) sendError(res, failure, req.method === 'HEAD');
       },
     },
@@ -77,7 +80,14 @@ export function createBlobProxy(client: UpstreamClient, logger: Logger): BlobPro
     const status = proxyRes.statusCode ?? 502;
     if (status === 200 || status === 206 || status === 304 || status === 416) {
       res.writeHead(status, copyBlobHeaders(proxyRes.headers));
-      await pipeline(proxyRes, res);
+      let bytes = 0;
+      proxyRes.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      try {
+        await pipeline(proxyRes, res);
+      } finally {
+        metrics?.blobBytes(upstream.name, bytes);
+        metrics?.upstreamRequest(upstream.name, 'blob', (performance.now() - (started.get(req) ?? performance.now())) / 1000);
+      }
       return;
     }
     proxyRes.resume();
@@ -108,6 +118,7 @@ export function createBlobProxy(client: UpstreamClient, logger: Logger): BlobPro
       const scope = pullScope(source);
       const authorization = await client.authorization(scope);
       forwards.set(req, { path: `/v2/${source.repository}/blobs/${digest}`, scope, authorization });
+      started.set(req, performance.now());
       await proxy(req, res);
     },
     close() {

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { denialError } from '../gate/denial.ts';
 import type { Decision, Gate, PullContext } from '../gate/types.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { Reference } from '../oci/reference.ts';
 import { isSignatureArtifact } from '../oci/signature-artifact.ts';
 import { fetchManifest, type ManifestFetchOptions } from './manifest-fetch.ts';
@@ -11,6 +12,7 @@ import type { Source } from './source.ts';
 export interface ManifestDeps extends ManifestFetchOptions {
   readonly gate: Gate;
   readonly logger: Logger;
+  readonly metrics?: Pick<Metrics, 'decision'>;
 }
 
 /** GET and HEAD of a manifest: fetch and hash, ask the gate, then serve exactly the bytes hashed. */
@@ -33,6 +35,7 @@ export async function serveManifest(req: Request, res: Response, source: Source,
     },
     'manifest pull',
   );
+  deps.metrics?.decision(decision, source.upstream.name);
   if (decision.outcome === 'deny') throw denialError(decision, source.canonicalName);
   if (decision.outcome === 'warn') res.setHeader('warning', warning(decision));
   const etag = `"${manifest.digest}"`;

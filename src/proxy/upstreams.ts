@@ -1,5 +1,7 @@
 import type { Config } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
+import { instrumentClient } from '../metrics/instrumented-client.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { createUpstreamClient } from '../upstream/index.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
 import { createBlobProxy, type BlobProxy } from './blobs.ts';
@@ -15,11 +17,12 @@ export interface Upstreams {
 }
 
 /** Opens one client (manifests, tags, referrers) and one blob proxy per configured upstream. */
-export function openUpstreams(config: Config, logger: Logger): Upstreams {
+export function openUpstreams(config: Config, logger: Logger, metrics?: Metrics): Upstreams {
   const handles = new Map<string, UpstreamHandle>();
   for (const upstream of config.upstreams) {
-    const client = createUpstreamClient(upstream, { logger });
-    handles.set(upstream.name, { client, blobs: createBlobProxy(client, logger) });
+    const raw = createUpstreamClient(upstream, { logger });
+    const client = metrics === undefined ? raw : instrumentClient(raw, metrics);
+    handles.set(upstream.name, { client, blobs: createBlobProxy(client, logger, metrics) });
   }
   return {
     get(name) {

@@ -1,0 +1,82 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Decision } from '../gate/types.ts';
+
+export type UpstreamOp = 'manifest' | 'blob' | 'tags' | 'referrers' | 'token' | 'signature';
+export type UpstreamErrorKind = 'unreachable' | 'timeout' | 'bad_response' | 'rate_limited';
+
+/** Live values read at scrape time. */
+export interface MetricSources {
+  trust(): { readonly version: number; readonly active: number; readonly revoked: number };
+  policyHash(): string;
+  scanQueuePending(): Promise<number>;
+  /** 1 up, 0 down, undefined when Redis is not configured (the gauge is then absent). */
+  redisUp(): number | undefined;
+}
+
+/**
+ * Every metric trustgate exports, on its own registry (no global default), recorded through
+ * functions named after events. Labels are bounded: rule names come from the policy, reasons and
+ * outcomes from closed sets, routes are templates; never an image name, tag or digest.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  decision(decision: Decision, upstream: string): void;
+  manifestRequest(method: string, upstream: string, status: number): void;
+  blobBytes(upstream: string, bytes: number): void;
+  requestDuration(route: string, method: string, seconds: number): void;
+  verification(result: Decision['outcome'], seconds: number): void;
+  cacheLookup(layer: 'memory' | 'redis', hit: boolean): void;
+  upstreamRequest(upstream: string, op: UpstreamOp, seconds: number): void;
+  upstreamError(upstream: string, kind: UpstreamErrorKind): void;
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createMetrics(sources: MetricSources): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'trustgate_' });
+  const decisions = new Counter({ name: 'trustgate_decisions_total', help: 'Manifest pull decisions by outcome and primary reason', labelNames: ['outcome', 'reason', 'rule', 'upstream'], registers: [registry] });
+  const manifests = new Counter({ name: 'trustgate_manifest_requests_total', help: 'Manifest requests answered', labelNames: ['method', 'upstream', 'status'], registers: [registry] });
+  const blobBytes = new Counter({ name: 'trustgate_blob_bytes_total', help: 'Blob bytes streamed to clients', labelNames: ['upstream'], registers: [registry] });
+  const requests = new Histogram({ name: 'trustgate_request_duration_seconds', help: 'Client request duration by route template', labelNames: ['route', 'method'], buckets: LATENCY_BUCKETS, registers: [registry] });
+  const verifications = new Histogram({ name: 'trustgate_verification_duration_seconds', help: 'Time to verify a digest not in the verdict cache (discovery, signatures, scan)', labelNames: ['result'], buckets: LATENCY_BUCKETS, registers: [registry] });
+  const lookups = new Counter({ name: 'trustgate_verdict_cache_lookups_total', help: 'Verdict cache lookups by layer and result', labelNames: ['layer', 'result'], registers: [registry] });
+  const upstreamDurations = new Histogram({ name: 'trustgate_upstream_request_duration_seconds', help: 'Upstream request duration', labelNames: ['upstream', 'op'], buckets: LATENCY_BUCKETS, registers: [registry] });
+  const upstreamErrors = new Counter({ name: 'trustgate_upstream_errors_total', help: 'Upstream failures by kind', labelNames: ['upstream', 'kind'], registers: [registry] });
+  new Gauge({
+    name: 'trustgate_trust_store_keys', help: 'Trust-store entries by status', labelNames: ['status'], registers: [registry],
+    collect() {
+      const trust = sources.trust();
+      this.set({ status: 'active' }, trust.active);
+      this.set({ status: 'revoked' }, trust.revoked);
+    },
+  });
+  new Gauge({ name: 'trustgate_trust_store_version', help: 'The trust store version this replica holds', registers: [registry], collect() { this.set(sources.trust().version); } });
+  new Gauge({
+    name: 'trustgate_policy_info', help: 'The policy this replica runs (value 1, labelled by hash)', labelNames: ['hash'], registers: [registry],
+    collect() {
+      this.reset();
+      this.set({ hash: sources.policyHash() }, 1);
+    },
+  });
+  new Gauge({ name: 'trustgate_scan_queue_pending', help: 'Digests waiting for a scanner (counted up to 1000)', registers: [registry], async collect() { this.set(await sources.scanQueuePending()); } });
+  new Gauge({
+    name: 'trustgate_redis_up', help: 'Whether this replica reaches Redis (absent without Redis)', registers: [registry],
+    collect() {
+      this.reset();
+      const up = sources.redisUp();
+      if (up !== undefined) this.set(up);
+    },
+  });
+  return {
+    registry,
+    decision: (d, upstream) => decisions.inc({ outcome: d.outcome, reason: d.reasons[0]?.code ?? 'none', rule: d.rule, upstream }),
+    manifestRequest: (method, upstream, status) => manifests.inc({ method, upstream, status: String(status) }),
+    blobBytes: (upstream, bytes) => blobBytes.inc({ upstream }, bytes),
+    requestDuration: (route, method, seconds) => requests.observe({ route, method }, seconds),
+    verification: (result, seconds) => verifications.observe({ result }, seconds),
+    cacheLookup: (layer, hit) => lookups.inc({ layer, result: hit ? 'hit' : 'miss' }),
+    upstreamRequest: (upstream, op, seconds) => upstreamDurations.observe({ upstream, op }, seconds),
+    upstreamError: (upstream, kind) => upstreamErrors.inc({ upstream, kind }),
+  };
+}
