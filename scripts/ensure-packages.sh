@@ -4,8 +4,11 @@
 #   skopeo:          a real client pulling through trustgate
 #   redis-server:    shared state (trust store, verdict cache) in the Redis adapter tests
 #   openssl:         test CAs and certificates
+#   prometheus:      for promtool, which checks the shipped alert rules and Prometheus config
+#                    (test/deploy). The package also holds the Prometheus server, which Debian
+#                    enables as a service (on :9090) where systemd runs.
 set -euo pipefail
-declare -A needs=([docker-registry]=/usr/bin/docker-registry [skopeo]=/usr/bin/skopeo [redis-server]=/usr/bin/redis-server [openssl]=/usr/bin/openssl)
+declare -A needs=([docker-registry]=/usr/bin/docker-registry [skopeo]=/usr/bin/skopeo [redis-server]=/usr/bin/redis-server [openssl]=/usr/bin/openssl [prometheus]=/usr/bin/promtool)
 missing=()
 for pkg in "${!needs[@]}"; do
   [ -x "${needs[$pkg]}" ] || missing+=("$pkg")

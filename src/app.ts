@@ -12,6 +12,7 @@ import { parseRoute } from './proxy/route.ts';
 import { resolveSource, type Source } from './proxy/source.ts';
 import { serveTags, singleQuery } from './proxy/tags.ts';
 import type { Upstreams } from './proxy/upstreams.ts';
+import { requestIdOf, requestIds } from './server/request-id.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -22,6 +23,8 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** The admin API, mounted at /admin/v1 when configured. */
   readonly admin?: express.Router;
+  /** Pull-side access control (GET /token, bearer tokens on /v2), when `pullAuth` is configured. */
+  readonly pullAuth?: express.Router;
 }
 
 const PING_BODY = '{}';
@@ -32,6 +35,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
+  app.use(requestIds); // the listener's front has usually assigned it already; tests call the app directly
 
   app.use(timing(deps.metrics));
   app.get('/metrics', async (_req, res) => {
@@ -48,6 +52,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/admin', () => {
     throw new TrustgateError('NAME_UNKNOWN', 'no such admin endpoint (is the admin API configured?)');
   });
+  if (deps.pullAuth !== undefined) app.use(deps.pullAuth);
 
   app.use(async (req: Request, res: Response) => {
     // distribution-spec: clients look for this header on every /v2/ answer.
@@ -101,7 +106,7 @@ function sourceFor(req: Request, res: Response, clientName: string, deps: AppDep
   const denied = checkSource(resolved.source);
   if (denied !== undefined) {
     if (isPull) deps.metrics.decision(denied, resolved.source.upstream.name);
-    deps.logger.info({ event: 'decision', name: resolved.source.canonicalName, outcome: 'deny', rule: denied.rule, reasons: ['source_not_allowed'] }, 'source denied');
+    deps.logger.info({ event: 'decision', name: resolved.source.canonicalName, outcome: 'deny', rule: denied.rule, reasons: ['source_not_allowed'], requestId: requestIdOf(req), clientAddress: req.ip }, 'source denied');
     throw denialError(denied, resolved.source.canonicalName);
   }
   // distribution-spec "Registry Proxying": echo the namespace the client asked for.

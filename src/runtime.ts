@@ -1,6 +1,7 @@
 import type { AppDeps } from './app.ts';
 import type { Config } from './config/types.ts';
 import { createSignatureGate } from './gate/index.ts';
+import { createHealthProvider, type HealthProvider } from './health/report.ts';
 import type { Logger } from './log/logger.ts';
 import { PolicyHolder } from './policy/holder.ts';
 import { loadPolicy } from './policy/load.ts';
@@ -13,7 +14,9 @@ import { createMemoryScanStore } from './state/memory-scan-store.ts';
 import { createRedisScanStore } from './state/redis-scan-store.ts';
 import type { ScanStore } from './state/types.ts';
 import { createAdminRouter } from './admin/router.ts';
+import { createMemoryAuditLog, createRedisAuditLog } from './audit/index.ts';
 import { createTokenVerifier } from './admin/tokens.ts';
+import { createPullAuth } from './pullauth/index.ts';
 import { loadKeysDir } from './trust/keys-dir.ts';
 import { createMemoryTrustStore } from './trust/memory-trust-store.ts';
 import { createRedisTrustStore } from './trust/redis-trust-store.ts';
@@ -26,6 +29,8 @@ export interface Runtime {
   readonly policy: PolicyHolder;
   readonly trust: TrustStore;
   readonly scans: ScanStore;
+  /** Dependency health for /readyz's body and metrics; never makes the replica unready. */
+  readonly health: HealthProvider;
   /** Re-reads `keys/` into the trust store (revocations stay). */
   reloadKeys(): Promise<void>;
   close(): Promise<void>;
@@ -63,7 +68,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     trust = createMemoryTrustStore({}, { logger });
     scans = createMemoryScanStore({ logger, now, requeueAfterMs: config.scans.requeueAfterMs });
   }
-  if (fileEntries.length > 0) await trust.upsert(fileEntries);
+  if (fileEntries.length > 0) await trust.upsertFromFiles(fileEntries); // entries changed through the admin API win
   const { verdicts: verdictOptions } = config.gate;
   const trustView = compiledView(trust);
   const redisClient = shared;
@@ -95,17 +100,20 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     onVerified: metrics.verification,
   });
   const manifestCache = new ManifestCache(config.manifests.cacheMaxBytes);
+  const pullAuth = config.pullAuth === undefined ? undefined : await createPullAuth(config.pullAuth, { config, redis: shared, prefix, logger, now, metrics });
+  const audit = shared === undefined ? createMemoryAuditLog({ maxEntries: config.audit.maxEntries, logger, now }) : createRedisAuditLog({ redis: shared, prefix, maxEntries: config.audit.maxEntries, logger, now });
   const admin =
     config.admin === undefined
       ? undefined
-      : createAdminRouter({ config, scans, upstreams, manifestCache, logger, now, verifyToken: createTokenVerifier(config.admin) });
+      : createAdminRouter({ config, scans, upstreams, manifestCache, logger, now, verifyToken: createTokenVerifier(config.admin), robots: pullAuth?.robots, trust, trustDurable: shared !== undefined, audit });
   return {
-    deps: { config, upstreams, gate, manifestCache, logger, metrics, ...(admin === undefined ? {} : { admin }) },
+    deps: { config, upstreams, gate, manifestCache, logger, metrics, ...(admin === undefined ? {} : { admin }), ...(pullAuth === undefined ? {} : { pullAuth: pullAuth.router }) },
     policy,
     trust,
     scans,
+    health: createHealthProvider({ redis: shared, upstreams, trust, policy }),
     async reloadKeys() {
-      await trust.upsert(loadKeysDir(config.keysDir));
+      await trust.upsertFromFiles(loadKeysDir(config.keysDir));
     },
     async close() {
       await upstreams.close();

@@ -1,9 +1,16 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { RobotStore } from '../pullauth/robots.ts';
+import { registerRobotRoutes } from './robots-routes.ts';
+import { auditDenied } from './audit-calls.ts';
+import { registerAuditRoutes } from './audit-routes.ts';
+import { registerKeyRoutes, type KeyRoutesDeps } from './keys-routes.ts';
 import { getQueue, getScan, postScan, type ScanRoutesDeps } from './scans.ts';
 import { requireRole, type AdminIdentity, type Role } from './tokens.ts';
 
-export interface AdminDeps extends ScanRoutesDeps {
+export interface AdminDeps extends ScanRoutesDeps, KeyRoutesDeps {
   readonly verifyToken: (authorization: string | undefined) => Promise<AdminIdentity>;
+  /** Robot accounts for pull-side access control; present when `pullAuth` is configured. */
+  readonly robots?: RobotStore | undefined;
 }
 
 type Handler = (req: Request, res: Response, identity: AdminIdentity) => Promise<void>;
@@ -12,13 +19,22 @@ type Handler = (req: Request, res: Response, identity: AdminIdentity) => Promise
 export function createAdminRouter(deps: AdminDeps): express.Router {
   const router = express.Router();
   const guarded = (roles: readonly Role[], handler: Handler) => async (req: Request, res: Response, _next: NextFunction) => {
-    const identity = await deps.verifyToken(req.headers.authorization);
-    requireRole(identity, roles);
+    let identity: AdminIdentity | undefined;
+    try {
+      identity = await deps.verifyToken(req.headers.authorization);
+      requireRole(identity, roles);
+    } catch (error) {
+      await auditDenied(deps.audit, req, identity, error); // 401 and 403 are audited too
+      throw error;
+    }
     await handler(req, res, identity);
   };
   const body = express.raw({ type: () => true, limit: deps.config.admin?.maxBodyBytes ?? 16 * 1_048_576 });
   router.post('/scans', body, guarded(['scanner'], (req, res, who) => postScan(req, res, who, deps)));
   router.get('/scans/queue', guarded(['scanner', 'auditor'], (req, res) => getQueue(req, res, deps)));
   router.get('/scans/:digest', guarded(['scanner', 'auditor'], (req, res) => getScan(req, res, deps)));
+  registerKeyRoutes(router, guarded, deps);
+  registerAuditRoutes(router, guarded, deps);
+  if (deps.robots !== undefined) registerRobotRoutes(router, guarded, { robots: deps.robots, audit: deps.audit, now: deps.now });
   return router;
 }

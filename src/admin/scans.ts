@@ -10,6 +10,8 @@ import { resolveSource, type Source } from '../proxy/source.ts';
 import type { Upstreams } from '../proxy/upstreams.ts';
 import { isScanReportError, parseTrivyReport } from '../scan/index.ts';
 import type { ScanStore } from '../state/types.ts';
+import type { AuditLog } from '../audit/types.ts';
+import { audited, type AuditedChange } from './audit-calls.ts';
 import type { AdminIdentity } from './tokens.ts';
 
 export interface ScanRoutesDeps {
@@ -19,6 +21,8 @@ export interface ScanRoutesDeps {
   readonly manifestCache: ManifestCache;
   readonly logger: Logger;
   readonly now: () => number;
+  /** Every posted report is audited (action scan.post), refused ones too. */
+  readonly audit: AuditLog;
 }
 
 /**
@@ -27,6 +31,11 @@ export interface ScanRoutesDeps {
  * manifest's config digest (read from the upstream). The scan time is the report's CreatedAt.
  */
 export async function postScan(req: Request, res: Response, identity: AdminIdentity, deps: ScanRoutesDeps): Promise<void> {
+  const change = await audited(deps.audit, req, identity, () => storeScan(req, identity, deps));
+  res.status(201).json(change.after);
+}
+
+async function storeScan(req: Request, identity: AdminIdentity, deps: ScanRoutesDeps): Promise<AuditedChange> {
   const { source, digest } = imageOf(req, deps.config);
   if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw new TrustgateError('BAD_REQUEST', 'the body must be a Trivy JSON report');
   const manifest = await fetchManifest(source, { kind: 'digest', digest }, undefined, {
@@ -51,7 +60,8 @@ export async function postScan(req: Request, res: Response, identity: AdminIdent
     throw new TrustgateError('STORE_UNAVAILABLE', 'the scan store is unavailable; the report was not stored', { cause: error });
   }
   deps.logger.info({ event: 'scan_posted', by: identity.subject, name: source.canonicalName, digest, scanner: record.scanner, counts: record.counts, finishedAt: new Date(record.finishedAt).toISOString() }, 'scan report stored');
-  res.status(201).json({ digest, scanner: record.scanner, finishedAt: new Date(record.finishedAt).toISOString(), counts: record.counts, findings: record.findings.length });
+  const stored = { digest, scanner: record.scanner, finishedAt: new Date(record.finishedAt).toISOString(), counts: record.counts, findings: record.findings.length };
+  return { target: `${source.canonicalName}@${digest}`, after: stored };
 }
 
 export async function getQueue(req: Request, res: Response, deps: ScanRoutesDeps): Promise<void> {

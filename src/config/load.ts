@@ -6,6 +6,7 @@ import { ConfigError } from './config-error.ts';
 import { fromZod } from './zod-error.ts';
 import { configSchema, type ConfigFile, type UpstreamFile } from './schema.ts';
 import { Secret } from './secret.ts';
+import { compilePullAuth } from './pull-auth.ts';
 import type { Config, UpstreamConfig, UpstreamCredentials } from './types.ts';
 
 export interface EnvOverrides {
@@ -67,7 +68,7 @@ function compile(file: ConfigFile, source: string, env: Readonly<Record<string, 
     throw new ConfigError(source, 'listen.plainHttp', 'cannot be true when listen.tls is set');
   }
   const splitAt = listen.address.lastIndexOf(':');
-  const upstreams = file.upstreams.map((u, i) => compileUpstream(u, `upstreams[${i}]`, source, baseDir, env));
+  const upstreams = file.upstreams.map((u, i) => compileUpstream(u, `upstreams[${i}]`, source, baseDir, env, file.pullAuth !== undefined));
   checkUnique(upstreams, source);
   return deepFreeze({
     source,
@@ -82,6 +83,7 @@ function compile(file: ConfigFile, source: string, env: Readonly<Record<string, 
       requestTimeoutMs: listen.requestTimeoutMs,
       keepAliveTimeoutMs: listen.keepAliveTimeoutMs,
       maxConnections: listen.maxConnections,
+      shutdownGraceMs: listen.shutdownGraceMs,
     },
     log: file.log,
     redis: file.redis,
@@ -95,6 +97,8 @@ function compile(file: ConfigFile, source: string, env: Readonly<Record<string, 
         ? undefined
         : { ...file.admin, jwks: file.admin.jwks.file === undefined ? { url: file.admin.jwks.url! } : { file: resolve(baseDir, file.admin.jwks.file) } },
     scans: file.scans,
+    audit: file.audit,
+    pullAuth: compilePullAuth(file.pullAuth, source, baseDir, env, listen.address.slice(0, splitAt).replace(/^\[|\]$/g, '')),
   });
 }
 
@@ -104,6 +108,7 @@ function compileUpstream(
   source: string,
   baseDir: string,
   env: Readonly<Record<string, string | undefined>>,
+  pullAuth = false,
 ): UpstreamConfig {
   const url = new URL(u.url);
   const registryHost = u.registryHost ?? url.host;
@@ -118,7 +123,8 @@ function compileUpstream(
       throw new ConfigError(source, where, (error as Error).message);
     }
   });
-  if (u.auth.type !== 'anonymous' && !u.allowAnonymousPulls) {
+  // With pullAuth on, only authenticated clients pull, so trustgate's upstream identity is not anonymous's.
+  if (u.auth.type !== 'anonymous' && !u.allowAnonymousPulls && !pullAuth) {
     throw new ConfigError(
       source,
       `${field}.allowAnonymousPulls`,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pullAuthSchema } from './pull-auth.ts';
 
 // The file format. Every field is documented in config/README.md; keep the two in step.
 const durationMs = z.number().int().positive();
@@ -49,6 +50,8 @@ const listen = z.strictObject({
   requestTimeoutMs: durationMs.default(300_000),
   keepAliveTimeoutMs: durationMs.default(5_000),
   maxConnections: z.number().int().positive().default(4_096),
+  /** On SIGTERM/SIGINT: how long in-flight requests may run before their connections are closed. */
+  shutdownGraceMs: durationMs.default(25_000),
 });
 
 const gate = z.strictObject({
@@ -115,6 +118,10 @@ export const configSchema = z.strictObject({
   /** The admin API under /admin/v1; absent: no admin API. */
   admin,
   scans: scanQueue,
+  /** The audit log (Redis stream `<prefix>audit`, or memory): how many entries it keeps. */
+  audit: z.strictObject({ maxEntries: z.number().int().min(100).max(10_000_000).default(100_000) }).default({ maxEntries: 100_000 }),
+  /** Pull-side access control (Docker token auth); absent: pulls are not authenticated. */
+  pullAuth: pullAuthSchema,
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;

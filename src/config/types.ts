@@ -1,5 +1,6 @@
 import type { ImagePattern } from '../policy/pattern.ts';
 import type { Secret } from './secret.ts';
+import type { PullAuthConfig } from './pull-auth.ts';
 
 export type UpstreamCredentials =
   | { readonly type: 'anonymous' }
@@ -38,6 +39,8 @@ export interface ListenConfig {
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly maxConnections: number;
+  /** Drain time on SIGTERM/SIGINT before the remaining connections are closed. */
+  readonly shutdownGraceMs: number;
 }
 
 export interface AdminConfig {
@@ -61,6 +64,10 @@ export interface Config {
   readonly keysDir: string;
   readonly admin: AdminConfig | undefined;
   readonly scans: { readonly requeueAfterMs: number };
+  /** The audit log keeps about this many entries (XADD MAXLEN ~). */
+  readonly audit: { readonly maxEntries: number };
+  /** Pull-side access control; undefined: pulls are not authenticated. */
+  readonly pullAuth: PullAuthConfig | undefined;
   readonly gate: {
     readonly blobGate: boolean;
     readonly verdicts: { readonly allowTtlMs: number; readonly denyTtlMs: number; readonly memoryEntries: number };

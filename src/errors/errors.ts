@@ -18,8 +18,13 @@ export type ErrorCode =
   | 'QUERY_INVALID'
   // Admin API: a request that names something wrongly or sends a bad body.
   | 'BAD_REQUEST'
+  // Admin API: the thing named does not exist, or the change conflicts with the current state.
+  | 'NOT_FOUND'
+  | 'CONFLICT'
   // Shared state (Redis) is needed for this and is not reachable.
   | 'STORE_UNAVAILABLE'
+  // This replica is still starting (config, policy or trust store not loaded yet).
+  | 'NOT_READY'
   // Gateway failures: the upstream could not give a usable answer.
   | 'UPSTREAM_UNREACHABLE'
   | 'UPSTREAM_TIMEOUT'

@@ -21,7 +21,9 @@ export type ReasonCode =
   | 'unscanned'
   | 'scan_pending'
   | 'scan_stale'
-  | 'vulnerable';
+  | 'vulnerable'
+  // Pull-side access control: the client's identity may not pull this repository.
+  | 'not_authorized';
 
 export interface Reason {
   readonly code: ReasonCode;

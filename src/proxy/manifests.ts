@@ -1,10 +1,12 @@
 import type { Request, Response } from 'express';
 import { denialError } from '../gate/denial.ts';
-import type { Decision, Gate, PullContext } from '../gate/types.ts';
+import type { ClientIdentity, Decision, Gate, PullContext } from '../gate/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Reference } from '../oci/reference.ts';
+import { requestIdOf } from '../server/request-id.ts';
 import { isSignatureArtifact } from '../oci/signature-artifact.ts';
+import { pullClientOf } from '../pullauth/client-identity.ts';
 import { fetchManifest, type ManifestFetchOptions } from './manifest-fetch.ts';
 import type { VerifiedManifest } from './manifest-cache.ts';
 import type { Source } from './source.ts';
@@ -19,7 +21,8 @@ export interface ManifestDeps extends ManifestFetchOptions {
 export async function serveManifest(req: Request, res: Response, source: Source, reference: Reference, deps: ManifestDeps): Promise<void> {
   const started = performance.now();
   const manifest = await fetchManifest(source, reference, req.headers.accept, deps);
-  const decision = await deps.gate.decide(pullContext(source, reference, manifest));
+  const client = pullClientOf(res);
+  const decision = await deps.gate.decide(pullContext(source, reference, manifest, client));
   deps.logger.info(
     {
       event: 'decision',
@@ -32,6 +35,9 @@ export async function serveManifest(req: Request, res: Response, source: Source,
       rule: decision.rule,
       reasons: decision.reasons.map((r) => r.code),
       ms: Math.round((performance.now() - started) * 10) / 10,
+      requestId: requestIdOf(req),
+      clientAddress: req.ip ?? req.socket.remoteAddress,
+      subject: client?.subject,
     },
     'manifest pull',
   );
@@ -52,7 +58,7 @@ export async function serveManifest(req: Request, res: Response, source: Source,
   res.end(manifest.bytes);
 }
 
-function pullContext(source: Source, reference: Reference, manifest: VerifiedManifest): PullContext {
+function pullContext(source: Source, reference: Reference, manifest: VerifiedManifest, client: ClientIdentity | undefined): PullContext {
   return {
     canonicalName: source.canonicalName,
     repository: source.repository,
@@ -68,7 +74,7 @@ function pullContext(source: Source, reference: Reference, manifest: VerifiedMan
       isSignatureArtifact: isSignatureArtifact(manifest.parsed),
     },
     parentIndex: undefined,
-    client: undefined,
+    client,
   };
 }
 

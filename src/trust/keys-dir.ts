@@ -17,7 +17,8 @@ const metadata = z.strictObject({
   notAfter: z.iso.datetime({ offset: true }).optional(),
 });
 
-const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** A trust entry id, in keys/ and through the admin API. */
+export const KEY_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /** Reads the trust store's declarations. Refuses private keys, unknown files and entries without scopes. */
 export function loadKeysDir(dir: string): TrustEntry[] {
@@ -32,7 +33,7 @@ export function loadKeysDir(dir: string): TrustEntry[] {
     }
     const [, id, ext] = match as unknown as [string, string, 'pub' | 'crt'];
     const path = join(dir, file);
-    if (!ID.test(id)) throw new ConfigError(path, '', `key id "${id}" must be lowercase letters, digits, ".", "_" or "-"`);
+    if (!KEY_ID.test(id)) throw new ConfigError(path, '', `key id "${id}" must be lowercase letters, digits, ".", "_" or "-"`);
     const pem = readFileSync(path, 'utf8');
     if (/PRIVATE KEY/.test(pem)) throw new ConfigError(path, '', 'is a private key: keys/ holds public trust material only');
     try {

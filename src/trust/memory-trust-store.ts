@@ -1,7 +1,7 @@
 import { noopLogger, type Logger } from '../log/logger.ts';
 import { createListeners } from './listeners.ts';
 import { trustStoreClosed } from './trust-errors.ts';
-import { checkRevoke, makeSnapshot, normalizeEntry } from './trust-snapshot.ts';
+import { apiKeptMessage, checkFileEntries, checkRevoke, makeSnapshot, normalizeEntry } from './trust-snapshot.ts';
 import type { Revocation, TrustEntry, TrustSnapshot, TrustStore } from './types.ts';
 
 export interface TrustStoreSeed {
@@ -30,24 +30,33 @@ export function createMemoryTrustStore(initial: TrustStoreSeed = {}, options: { 
     return current;
   }
 
+  function apply(operation: string, list: readonly TrustEntry[], keepApi: boolean): TrustSnapshot {
+    if (closed) throw trustStoreClosed(operation);
+    const normalized = list.map(normalizeEntry); // all or nothing: validate before changing anything
+    let changed = false;
+    const kept: string[] = [];
+    for (const entry of normalized) {
+      if (revocations.has(entry.id)) {
+        logger.warn({ id: entry.id }, 'trust entry not updated: its id is revoked, and revocations are sticky');
+        continue;
+      }
+      const before = entries.get(entry.id);
+      if (keepApi && before?.origin === 'api') {
+        kept.push(entry.id);
+        continue;
+      }
+      if (before !== undefined && JSON.stringify(before) === JSON.stringify(entry)) continue;
+      entries.set(entry.id, entry);
+      changed = true;
+    }
+    if (kept.length > 0) logger.warn({ ids: kept }, apiKeptMessage);
+    return changed ? commit() : current;
+  }
+
   return {
     snapshot: () => current,
-    async upsert(list) {
-      if (closed) throw trustStoreClosed('upsert');
-      const normalized = list.map(normalizeEntry); // all or nothing: validate before changing anything
-      let changed = false;
-      for (const entry of normalized) {
-        if (revocations.has(entry.id)) {
-          logger.warn({ id: entry.id }, 'trust entry not updated: its id is revoked, and revocations are sticky');
-          continue;
-        }
-        const before = entries.get(entry.id);
-        if (before !== undefined && JSON.stringify(before) === JSON.stringify(entry)) continue;
-        entries.set(entry.id, entry);
-        changed = true;
-      }
-      return changed ? commit() : current;
-    },
+    upsert: async (list) => apply('upsert', list, false),
+    upsertFromFiles: async (list) => apply('upsert from keys/', checkFileEntries(list), true),
     async revoke(id, reason, at) {
       if (closed) throw trustStoreClosed('revoke');
       checkRevoke(id, reason, at);

@@ -45,6 +45,29 @@ end
 if changed then bump() end
 return state()`;
 
+/**
+ * ARGV 4..: id, json pairs from keys/. Like UPSERT, and an id whose stored entry has origin `api`
+ * (created or changed through the admin API) is left alone too: the API wins over keys/. An
+ * unreadable stored entry counts as not `api`, so keys/ may repair it.
+ */
+export const UPSERT_FILES = `${PRELUDE}
+local function from_api(json)
+  local ok, value = pcall(cjson.decode, json)
+  return ok and type(value) == 'table' and value.origin == 'api'
+end
+local changed = false
+for i = 4, #ARGV, 2 do
+  if redis.call('HEXISTS', KEYS[2], ARGV[i]) == 0 then
+    local cur = redis.call('HGET', KEYS[1], ARGV[i])
+    if cur ~= ARGV[i + 1] and not (cur and from_api(cur)) then
+      redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+      changed = true
+    end
+  end
+end
+if changed then bump() end
+return state()`;
+
 /** ARGV 4: id, 5: tombstone JSON. The first tombstone stays; nothing ever deletes one. */
 export const REVOKE = `${PRELUDE}
 if redis.call('HSETNX', KEYS[2], ARGV[4], ARGV[5]) == 1 then bump() end

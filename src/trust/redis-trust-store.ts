@@ -2,10 +2,10 @@ import { noopLogger, type Logger } from '../log/logger.ts';
 import { connectRedis, type RedisClient } from '../state/redis-connection.ts';
 import { createFailureLog } from '../state/throttled-log.ts';
 import { createListeners } from './listeners.ts';
-import { decodeState, LOAD, MERGE, mergeArgs, REVOKE, revokeArgs, UPSERT, upsertArgs, type Loaded } from './redis-trust-scripts.ts';
+import { decodeState, LOAD, MERGE, mergeArgs, REVOKE, revokeArgs, UPSERT, UPSERT_FILES, upsertArgs, type Loaded } from './redis-trust-scripts.ts';
 import { trustKeys } from './redis-trust-keys.ts';
 import { trustStoreClosed, trustStoreUnavailable } from './trust-errors.ts';
-import { checkRevoke, makeSnapshot, normalizeEntry } from './trust-snapshot.ts';
+import { apiKeptMessage, checkFileEntries, checkRevoke, makeSnapshot, normalizeEntry } from './trust-snapshot.ts';
 import { createTrustSync } from './redis-trust-sync.ts';
 import type { TrustSnapshot, TrustStore } from './types.ts';
 
@@ -98,6 +98,18 @@ export async function createRedisTrustStore(options: RedisTrustStoreOptions): Pr
       const after = await write('upsert', UPSERT, args);
       const skipped = entries.filter((e) => after.revocations.some((r) => r.id === e.id)).map((e) => e.id);
       if (skipped.length > 0) logger.warn({ ids: skipped }, 'trust entries not updated: their ids are revoked, and revocations are sticky');
+      return after;
+    },
+    async upsertFromFiles(entries) {
+      const args = upsertArgs(checkFileEntries(entries).map(normalizeEntry));
+      if (args.length === 0) return current;
+      const after = await write('upsert from keys/', UPSERT_FILES, args);
+      const revoked = new Set(after.revocations.map((r) => r.id));
+      const fromApi = new Set(after.entries.filter((e) => e.origin === 'api').map((e) => e.id));
+      const skipped = entries.filter((e) => revoked.has(e.id)).map((e) => e.id);
+      const kept = entries.filter((e) => !revoked.has(e.id) && fromApi.has(e.id)).map((e) => e.id);
+      if (skipped.length > 0) logger.warn({ ids: skipped }, 'trust entries not updated: their ids are revoked, and revocations are sticky');
+      if (kept.length > 0) logger.warn({ ids: kept }, apiKeptMessage);
       return after;
     },
     async revoke(id, reason, at) {

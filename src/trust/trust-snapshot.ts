@@ -41,6 +41,15 @@ export function checkRevoke(id: unknown, reason: unknown, at: unknown): void {
   }
 }
 
+/** `upsertFromFiles` takes what keys/ declares, nothing else (a programming error otherwise). */
+export function checkFileEntries(entries: readonly TrustEntry[]): readonly TrustEntry[] {
+  const other = entries.find((e) => e.origin !== 'file');
+  if (other !== undefined) throw new TypeError(`upsertFromFiles: entry ${JSON.stringify(other.id)} has origin ${JSON.stringify(other.origin)}, not "file"`);
+  return entries;
+}
+
+export const apiKeptMessage = 'keys/ entries ignored: these ids were created or changed through the admin API, which wins over keys/ (keys/README.md)';
+
 export const entryJson = (e: TrustEntry): string => JSON.stringify(normalizeEntry(e));
 
 /** An entry read back from storage; undefined when unreadable (the key is then simply not trusted). */

@@ -45,6 +45,12 @@ export interface TrustStore {
   snapshot(): TrustSnapshot;
   /** Adds or replaces entries (e.g. from `keys/`); a revoked id stays revoked. */
   upsert(entries: readonly TrustEntry[]): Promise<TrustSnapshot>;
+  /**
+   * Upserts the entries of `keys/` (origin `file`), skipping ids whose stored entry came from the
+   * admin API (origin `api`): what the API created or changed is not undone by a reload. Skipped
+   * ids are logged; a revoked id stays revoked, as with `upsert`.
+   */
+  upsertFromFiles(entries: readonly TrustEntry[]): Promise<TrustSnapshot>;
   revoke(id: string, reason: string, at: number): Promise<TrustSnapshot>;
   /** Called with each new snapshot, from this or another replica. Returns an unsubscribe function. */
   onChange(listener: (snapshot: TrustSnapshot) => void): () => void;

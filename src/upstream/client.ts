@@ -10,6 +10,8 @@ export interface UpstreamClientOptions {
   /** Clock for token expiry (epoch ms). */
   readonly now?: () => number;
   readonly logger?: Logger;
+  /** Told after each exchange whether the upstream answered (false: unreachable, timed out, or 5xx). */
+  readonly onOutcome?: (reachable: boolean) => void;
 }
 
 /** Headers trustgate sets itself or that only concern one hop. */
@@ -27,6 +29,8 @@ const DROPPED_HEADERS = new Set([
 ]);
 const PATH_SHAPE = /^\/v2\/[\x21-\x7e]*$/;
 const PROBE_MAX_BYTES = 64 * 1024;
+/** Failures that say the upstream itself is not answering (a too-large body, say, does not). */
+const UNREACHABLE = new Set(['UPSTREAM_UNREACHABLE', 'UPSTREAM_TIMEOUT']);
 
 export function createUpstreamClient(config: UpstreamConfig, options: UpstreamClientOptions = {}): UpstreamClient {
   const now = options.now ?? Date.now;
@@ -47,7 +51,14 @@ export function createUpstreamClient(config: UpstreamConfig, options: UpstreamCl
     }
     if (authorization !== undefined) headers['authorization'] = authorization;
     const target = { method: request.method, origin: base.origin, path: basePath + request.path, headers, maxBytes: request.maxBytes };
-    return withRetries(() => transport.send(target), { config, logger });
+    try {
+      const response = await withRetries(() => transport.send(target), { config, logger });
+      options.onOutcome?.(response.status < 500);
+      return response;
+    } catch (error) {
+      options.onOutcome?.(!(error instanceof TrustgateError && UNREACHABLE.has(error.code)));
+      throw error;
+    }
   }
 
   /** `GET /v2/` once, to learn which challenge the upstream uses before we have seen a 401. */

@@ -13,7 +13,7 @@ import { makeTls } from '../kit/index.ts';
 const work = mkdtempSync(join(tmpdir(), 'tg-listen-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-const limits = { host: '127.0.0.1', port: 0, maxHeaderBytes: 2048, headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 1_000, maxConnections: 100 };
+const limits = { host: '127.0.0.1', port: 0, maxHeaderBytes: 2048, headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 1_000, maxConnections: 100, shutdownGraceMs: 1_000 };
 
 function dirIn(name: string): string {
   const dir = join(work, name);

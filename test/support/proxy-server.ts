@@ -2,6 +2,7 @@ import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/index.ts';
 import { noopLogger } from '../../src/log/logger.ts';
 import { buildRuntime, type Runtime } from '../../src/runtime.ts';
+import { createFront } from '../../src/server/front.ts';
 import { listen } from '../../src/server/listen.ts';
 import type { HarnessOptions } from './app-harness.ts';
 import { OPEN_POLICY, runtimeFiles, type RuntimeFiles } from './runtime-files.ts';
@@ -20,7 +21,9 @@ export async function startProxy(yaml: string, options: HarnessOptions = {}): Pr
   const files = runtimeFiles(options.policy ?? OPEN_POLICY, options.keys ?? []);
   const config = parseConfig(`${yaml}\n${files.configLines}`, 'test.yaml', { env: options.env ?? {}, overrides: { listen: '127.0.0.1:0' } });
   const runtime = await buildRuntime(config, noopLogger, options);
-  const listening = await listen(createApp(runtime.deps), config.listen, noopLogger);
+  const front = createFront(noopLogger);
+  front.ready(createApp(runtime.deps), runtime.health);
+  const listening = await listen(front.handler, config.listen, noopLogger);
   return {
     url: listening.url,
     host: new URL(listening.url).host,

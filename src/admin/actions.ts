@@ -1,0 +1,36 @@
+import type { Request } from 'express';
+
+/**
+ * Audit action names of the admin routes, by method and route path (as registered on the admin
+ * router). A route missing here is audited as `admin.<method>` with its path as the target.
+ */
+const ACTIONS: Readonly<Record<string, string>> = {
+  'POST /scans': 'scan.post',
+  'GET /scans/queue': 'scan.queue.read',
+  'GET /scans/:digest': 'scan.read',
+  'GET /keys': 'key.list',
+  'GET /keys/:id': 'key.read',
+  'POST /keys': 'key.add',
+  'PATCH /keys/:id': 'key.update',
+  'POST /keys/:id/revoke': 'key.revoke',
+  'POST /keys/:id/rotate': 'key.rotate',
+  'GET /audit': 'audit.read',
+  'POST /robots': 'robot.add',
+  'GET /robots': 'robot.list',
+  'DELETE /robots/:name': 'robot.revoke',
+};
+
+const routePath = (req: Request): string => {
+  const path: unknown = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof path === 'string' ? path : req.path;
+};
+
+export const actionOf = (req: Request): string => ACTIONS[`${req.method} ${routePath(req)}`] ?? `admin.${req.method.toLowerCase()}`;
+
+/** What a call was on, before its body is read: the key id or digest in the path, the image queried, else the path. */
+export function targetOf(req: Request): string {
+  const param = req.params['id'] ?? req.params['digest'] ?? req.params['name'];
+  const image = req.query['image'];
+  const target = typeof param === 'string' ? param : typeof image === 'string' ? image : `${req.baseUrl}${req.path}`;
+  return target.slice(0, 300);
+}

@@ -1,0 +1,41 @@
+import express, { type Request, type Response } from 'express';
+import { TrustgateError } from '../errors/errors.ts';
+import { KEY_ID } from '../trust/keys-dir.ts';
+import { holdsPrivateKey } from '../trust/trust-pem.ts';
+
+const MAX_BYTES = 65_536;
+const parser = express.raw({ type: () => true, limit: MAX_BYTES });
+
+/**
+ * Reads a JSON body after the guard (so an unauthenticated caller never makes trustgate read one).
+ * Parsed here rather than by express.json, whose errors carry the raw body into the error log. A
+ * body with a private key anywhere in it is refused whole, so no field can smuggle one into the
+ * store, the logs or the audit log; only a well-formed `id` is kept, as the audit target (`note`).
+ */
+export async function readJsonBody(req: Request, res: Response, note?: { target?: string }): Promise<Record<string, unknown>> {
+  await new Promise<void>((resolve, reject) => {
+    parser(req, res, (error?: unknown) => (error === undefined ? resolve() : reject(bodyError(error))));
+  });
+  const raw: unknown = req.body;
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : '';
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const body = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  const id = body?.['id'];
+  if (note !== undefined && typeof id === 'string' && KEY_ID.test(id)) note.target = id; // so even a refusal is filed under the key id
+  if (holdsPrivateKey(text)) {
+    throw new TrustgateError('BAD_REQUEST', 'the request holds a private key; the trust store takes public keys and certificates only, and nothing was stored');
+  }
+  if (body === undefined) throw new TrustgateError('BAD_REQUEST', 'the body must be a JSON object');
+  return body;
+}
+
+function bodyError(error: unknown): TrustgateError {
+  const type = (error as { type?: unknown }).type;
+  if (type === 'entity.too.large') return new TrustgateError('BAD_REQUEST', `the body is larger than ${MAX_BYTES} bytes`);
+  return new TrustgateError('BAD_REQUEST', 'the body could not be read');
+}

@@ -1,0 +1,82 @@
+// trustgate as a real process (`node --import tsx src/main.ts`), for tests of what only the
+// process does: start order, readiness, signals, logs on stdout. Killed on exit when a test forgets.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OPEN_POLICY, runtimeFiles } from './runtime-files.ts';
+
+export interface ChildProxy {
+  readonly child: ChildProcess;
+  /** The exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+  out(): string;
+  err(): string;
+  /** Polls stdout until `pattern` matches; fails with the output so far after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** The listener's URL, from the `listening` line (logged before the runtime is built). */
+  url(): Promise<string>;
+  /** SIGKILL if still running, then remove the config files. */
+  kill(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/** Writes `yaml` (plus an open policy and an empty keys/) to a temp dir and starts trustgate on it. */
+export function spawnProxy(yaml: string, env: Record<string, string> = {}): ChildProxy {
+  const files = runtimeFiles(OPEN_POLICY);
+  const dir = mkdtempSync(join(tmpdir(), 'tg-child-'));
+  const config = join(dir, 'trustgate.yaml');
+  writeFileSync(config, `${yaml}\n${files.configLines}`);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', config], {
+    env: { ...process.env, TRUSTGATE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      live.delete(child);
+      resolve(code);
+    }),
+  );
+  const waitFor = async (pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> => {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const match = pattern.exec(stdout);
+      if (match !== null) return match;
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`no ${pattern} in stdout:\n${stdout}\nstderr:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return {
+    child,
+    exited,
+    out: () => stdout,
+    err: () => stderr,
+    waitFor,
+    url: async () => (await waitFor(/"event":"listening","address":"(http:\/\/[^"]+)"/))[1]!,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      files.remove();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Lines of stdout that are JSON records with this `event`. */
+export function records(stdout: string, event: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.includes(`"event":"${event}"`))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
