@@ -123,7 +123,7 @@ function compileUpstream(
       throw new ConfigError(source, where, (error as Error).message);
     }
   });
-  // With pullAuth on, only authenticated clients pull, so trustgate's upstream identity is not anonymous's.
+  // With pullAuth on only authenticated clients pull, so the upstream's credentials are never lent to anonymous ones.
   if (u.auth.type !== 'anonymous' && !u.allowAnonymousPulls && !pullAuth) {
     throw new ConfigError(
       source,

@@ -39,6 +39,9 @@ export async function createPullAuth(pullAuth: PullAuthConfig, deps: PullAuthDep
   const robots = redis === undefined ? createMemoryRobotStore() : createRedisRobotStore(redis, prefix);
   const limiter = redis === undefined ? createMemoryLoginLimiter(limits) : createRedisLoginLimiter(redis, prefix, { ...limits, logger });
   if (redis === undefined) logger.warn({ event: 'robots_in_memory' }, 'pullAuth without redis: robot accounts live in this process and vanish when it restarts');
+  if (config.admin === undefined && pullAuth.oidc === undefined) {
+    logger.warn({ event: 'pull_auth_no_identities' }, 'pullAuth without the admin API (for robots) or oidc: no client can log in, so every pull is refused');
+  }
   const tokens = await createPullTokens(pullAuth, now);
   const oidc = pullAuth.oidc === undefined ? undefined : createOidcVerifier(pullAuth.oidc, now);
   const { host, port } = config.listen;
