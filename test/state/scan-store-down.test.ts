@@ -39,7 +39,8 @@ describe('scan store when Redis goes down', () => {
     await eventually(() => store.request(request(2)), 5000, 'requests are queued again');
     const scanner = await client(defer, url);
     assert.deepEqual((await claimNext(scanner, 'tg:', 'scanner-a', { blockMs: 0, reclaimIdleMs: 60_000 }))?.request, request(2));
-    await other.put(record({ digest: digest(2) }));
+    // The other replica reconnects on its own backoff: retry its post until its connection is back.
+    await eventually(() => other.put(record({ digest: digest(2) })).then(() => true, () => false), 5000, 'the other replica can post again');
     await eventually(() => heard.includes(digest(2)), 1000, 'posts from other replicas are heard again');
   });
 
