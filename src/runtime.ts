@@ -22,6 +22,7 @@ import { createMemoryTrustStore } from './trust/memory-trust-store.ts';
 import { createRedisTrustStore } from './trust/redis-trust-store.ts';
 import type { TrustStore } from './trust/types.ts';
 import { compiledView } from './trust/view.ts';
+import { openControl, POLICY_TEXT } from './runtime-control.ts';
 import { parseTrustedIdentity } from './verify/notation/index.ts';
 
 export interface Runtime {
@@ -47,7 +48,7 @@ export interface RuntimeOptions {
 export async function buildRuntime(config: Config, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const now = options.now ?? Date.now;
   const prefix = options.redisPrefix ?? config.redis.prefix;
-  const policy = new PolicyHolder(() => loadPolicy(config.policyFile, (identity) => void parseTrustedIdentity(identity)), logger);
+  const policy = new PolicyHolder(() => loadPolicy(config.policyFile, (identity) => void parseTrustedIdentity(identity)), logger, POLICY_TEXT);
   const fileEntries = loadKeysDir(config.keysDir);
   const connections: RedisClient[] = [];
   let trust: TrustStore;
@@ -69,6 +70,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     scans = createMemoryScanStore({ logger, now, requeueAfterMs: config.scans.requeueAfterMs });
   }
   if (fileEntries.length > 0) await trust.upsertFromFiles(fileEntries); // entries changed through the admin API win
+  const control = await openControl({ config, redis: shared, prefix, policy, logger, now }); // an API policy wins over the file
   const { verdicts: verdictOptions } = config.gate;
   const trustView = compiledView(trust);
   const redisClient = shared;
@@ -84,7 +86,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
   onMissedPosts = () => verdicts.clearLocal();
   policy.onChange(() => verdicts.clearLocal());
   const upstreams = openUpstreams(config, logger, metrics);
-  const gate = createSignatureGate({
+  const signatureGate = createSignatureGate({
     policy: () => policy.current(),
     trust: trustView,
     verdicts,
@@ -102,10 +104,11 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
   const manifestCache = new ManifestCache(config.manifests.cacheMaxBytes);
   const pullAuth = config.pullAuth === undefined ? undefined : await createPullAuth(config.pullAuth, { config, redis: shared, prefix, logger, now, metrics });
   const audit = shared === undefined ? createMemoryAuditLog({ maxEntries: config.audit.maxEntries, logger, now }) : createRedisAuditLog({ redis: shared, prefix, maxEntries: config.audit.maxEntries, logger, now });
+  const gate = control.wrap(signatureGate, audit); // break glass, and a record of each decision
   const admin =
     config.admin === undefined
       ? undefined
-      : createAdminRouter({ config, scans, upstreams, manifestCache, logger, now, verifyToken: createTokenVerifier(config.admin), robots: pullAuth?.robots, trust, trustDurable: shared !== undefined, audit });
+      : createAdminRouter({ config, scans, upstreams, manifestCache, logger, now, verifyToken: createTokenVerifier(config.admin, logger), robots: pullAuth?.robots, trust, trustDurable: shared !== undefined, audit, control: { ...control, policy, gate } });
   return {
     deps: { config, upstreams, gate, manifestCache, logger, metrics, ...(admin === undefined ? {} : { admin }), ...(pullAuth === undefined ? {} : { pullAuth: pullAuth.router }) },
     policy,
@@ -120,6 +123,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
       await verdicts.close();
       await allowSets.close();
       await trust.close();
+      await control.close();
       await scans.close();
       for (const connection of connections) connection.disconnect();
     },

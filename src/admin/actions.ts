@@ -18,6 +18,15 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'POST /robots': 'robot.add',
   'GET /robots': 'robot.list',
   'DELETE /robots/:name': 'robot.revoke',
+  'GET /policy': 'policy.read',
+  'POST /policy/validate': 'policy.validate',
+  'PUT /policy': 'policy.apply',
+  'POST /policy/rollback': 'policy.rollback',
+  'POST /breakglass': 'breakglass.add',
+  'GET /breakglass': 'breakglass.list',
+  'DELETE /breakglass/:id': 'breakglass.end',
+  'GET /explain': 'explain.read',
+  'GET /decisions': 'decision.read',
 };
 
 const routePath = (req: Request): string => {

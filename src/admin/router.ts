@@ -3,6 +3,7 @@ import type { RobotStore } from '../pullauth/robots.ts';
 import { registerRobotRoutes } from './robots-routes.ts';
 import { auditDenied } from './audit-calls.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
+import { registerControlRoutes, type ControlDeps } from './control-routes.ts';
 import { registerKeyRoutes, type KeyRoutesDeps } from './keys-routes.ts';
 import { getQueue, getScan, postScan, type ScanRoutesDeps } from './scans.ts';
 import { requireRole, type AdminIdentity, type Role } from './tokens.ts';
@@ -11,6 +12,8 @@ export interface AdminDeps extends ScanRoutesDeps, KeyRoutesDeps {
   readonly verifyToken: (authorization: string | undefined) => Promise<AdminIdentity>;
   /** Robot accounts for pull-side access control; present when `pullAuth` is configured. */
   readonly robots?: RobotStore | undefined;
+  /** Policy, break glass, explain and decisions (control-routes.ts). */
+  readonly control?: ControlDeps;
 }
 
 type Handler = (req: Request, res: Response, identity: AdminIdentity) => Promise<void>;
@@ -36,5 +39,6 @@ export function createAdminRouter(deps: AdminDeps): express.Router {
   registerKeyRoutes(router, guarded, deps);
   registerAuditRoutes(router, guarded, deps);
   if (deps.robots !== undefined) registerRobotRoutes(router, guarded, { robots: deps.robots, audit: deps.audit, now: deps.now });
+  if (deps.control !== undefined) registerControlRoutes(router, guarded, { ...deps, ...deps.control });
   return router;
 }

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { jwtVerify } from 'jose';
 import type { AdminConfig } from '../config/types.ts';
 import { TrustgateError } from '../errors/errors.ts';
+import { noopLogger, type Logger } from '../log/logger.ts';
+import { adminTokenKeys } from './token-keys.ts';
 
 export type Role = 'admin' | 'key-manager' | 'scanner' | 'auditor';
 const ROLES: ReadonlySet<string> = new Set<Role>(['admin', 'key-manager', 'scanner', 'auditor']);
@@ -16,13 +17,12 @@ export interface AdminIdentity {
 const ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'];
 
 /**
- * Verifies admin bearer tokens with jose against the configured JWKS (a local file read once, or a
- * remote jwks_uri that jose caches with a cooldown on unknown kids): signature, issuer, audience,
- * expiry and not-before. Roles come from a configured claim; unknown role names are ignored.
+ * Verifies admin bearer tokens with jose against the configured JWKS, and the bootstrap key when
+ * `admin.bootstrap` is on (token-keys.ts): signature, issuer, audience, expiry and not-before.
+ * Roles come from a configured claim; unknown role names are ignored.
  */
-export function createTokenVerifier(config: AdminConfig): (authorization: string | undefined) => Promise<AdminIdentity> {
-  const keys: JWTVerifyGetKey =
-    config.jwks.file !== undefined ? createLocalJWKSet(JSON.parse(readFileSync(config.jwks.file, 'utf8'))) : createRemoteJWKSet(new URL(config.jwks.url!));
+export function createTokenVerifier(config: AdminConfig, logger: Logger = noopLogger): (authorization: string | undefined) => Promise<AdminIdentity> {
+  const keys = adminTokenKeys(config, logger);
   return async (authorization) => {
     const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization ?? '');
     if (match === null) throw unauthorized('a bearer token is required');

@@ -15,8 +15,18 @@ commands:
   scan-worker
            the reference scanner: scans queued images with trivy and posts the reports
 
+admin API commands (--api <url>, a token; "trustgate keys --help" lists the common options):
+  token mint   mint an admin token with the bootstrap key (for the first admin)
+  keys         list, get, add, revoke and rotate trust-store keys
+  policy       check a policy file offline; get, validate, apply and roll back the server's policy
+  explain      why an image is served or refused, without pulling it
+  robots       add, list and revoke robot accounts for pulls
+  breakglass   add, list and end time-boxed exceptions to the policy
+  audit        read the audit log
+
 Run "trustgate <command> --help" for a command's options.
-Exit codes: 0 ok, 1 failure, 2 usage error.`;
+Exit codes: 0 ok, 1 failure (for admin commands: the server refused or failed), 2 usage error,
+3 the admin API cannot be reached.`;
 
 export const SERVE_USAGE = `usage: trustgate serve [--config <file>]
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { compilePattern, patternHost } from '../policy/pattern.ts';
 import { ConfigError } from './config-error.ts';
@@ -7,7 +7,8 @@ import { fromZod } from './zod-error.ts';
 import { configSchema, type ConfigFile, type UpstreamFile } from './schema.ts';
 import { Secret } from './secret.ts';
 import { compilePullAuth } from './pull-auth.ts';
-import type { Config, UpstreamConfig, UpstreamCredentials } from './types.ts';
+import type { AdminConfig, Config, UpstreamConfig, UpstreamCredentials } from './types.ts';
+import { DEFAULT_BOOTSTRAP_DIR } from '../admin/bootstrap-key.ts';
 
 export interface EnvOverrides {
   readonly listen?: string;
@@ -95,11 +96,26 @@ function compile(file: ConfigFile, source: string, env: Readonly<Record<string, 
     admin:
       file.admin === undefined
         ? undefined
-        : { ...file.admin, jwks: file.admin.jwks.file === undefined ? { url: file.admin.jwks.url! } : { file: resolve(baseDir, file.admin.jwks.file) } },
+        : compileAdmin(file.admin, baseDir, resolve(baseDir, file.keys.dir), source),
     scans: file.scans,
     audit: file.audit,
     pullAuth: compilePullAuth(file.pullAuth, source, baseDir, env, listen.address.slice(0, splitAt).replace(/^\[|\]$/g, '')),
   });
+}
+
+function compileAdmin(admin: NonNullable<ConfigFile['admin']>, baseDir: string, keysDir: string, source: string): AdminConfig {
+  const { jwks, bootstrap, ...rest } = admin;
+  // A dataDir in the file is relative to it; the default is relative to the working directory, as for `token mint`.
+  const dataDir = bootstrap === undefined ? undefined : bootstrap.dataDir === undefined ? resolve(DEFAULT_BOOTSTRAP_DIR) : resolve(baseDir, bootstrap.dataDir);
+  const inKeys = dataDir === undefined ? '..' : relative(keysDir, dataDir);
+  if (inKeys === '' || !(inKeys.startsWith('..') || isAbsolute(inKeys))) {
+    throw new ConfigError(source, 'admin.bootstrap.dataDir', `must be outside the trust store's keys.dir (${keysDir}): it holds a private key`);
+  }
+  return {
+    ...rest,
+    ...(jwks === undefined ? {} : { jwks: jwks.file === undefined ? { url: jwks.url! } : { file: resolve(baseDir, jwks.file) } }),
+    ...(dataDir === undefined ? {} : { bootstrap: { dataDir } }),
+  };
 }
 
 function compileUpstream(

@@ -78,7 +78,10 @@ const admin = z
     /** The JWKS that verifies admin bearer tokens: a local file, or a remote issuer's jwks_uri. */
     jwks: z
       .strictObject({ file: z.string().min(1).optional(), url: z.url({ protocol: /^https?$/ }).optional() })
-      .refine((j) => (j.file === undefined) !== (j.url === undefined), 'give exactly one of "file" or "url"'),
+      .refine((j) => (j.file === undefined) !== (j.url === undefined), 'give exactly one of "file" or "url"')
+      .optional(),
+    /** Also trust tokens from `trustgate token mint`, signed with the key in dataDir (made there if missing). */
+    bootstrap: z.strictObject({ dataDir: z.string().min(1).optional() }).optional(),
     issuer: z.string().min(1),
     audience: z.string().min(1),
     /** The claim that lists a token's roles (admin, key-manager, scanner, auditor). */
@@ -87,6 +90,7 @@ const admin = z
     /** A scan report dated later than now by more than this is refused. */
     maxClockSkewMs: z.number().int().min(0).max(3_600_000).default(300_000),
   })
+  .refine((a) => a.jwks !== undefined || a.bootstrap !== undefined, { path: ['jwks'], message: 'required unless admin.bootstrap is set' })
   .optional();
 
 const scanQueue = z

@@ -44,7 +44,10 @@ export interface ListenConfig {
 }
 
 export interface AdminConfig {
-  readonly jwks: { readonly file?: string; readonly url?: string };
+  /** Absent when only bootstrap tokens are accepted. */
+  readonly jwks?: { readonly file?: string; readonly url?: string };
+  /** `trustgate token mint` tokens are accepted too; dataDir is absolute. */
+  readonly bootstrap?: { readonly dataDir: string };
   readonly issuer: string;
   readonly audience: string;
   readonly rolesClaim: string;

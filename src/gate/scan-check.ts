@@ -2,7 +2,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Rule } from '../policy/types.ts';
 import type { DiscoveryLimits } from '../registry/discover.ts';
 import { discoverVulnAttestations } from '../registry/attestations.ts';
-import { evaluateScan } from '../scan/evaluate.ts';
+import { evaluateScan, type ScanEvaluation } from '../scan/evaluate.ts';
 import type { ScanRecord } from '../scan/types.ts';
 import type { ScanStore } from '../state/types.ts';
 import type { CompiledTrust } from '../trust/compile.ts';
@@ -16,6 +16,8 @@ export interface ScanCheckDeps {
   readonly limits: DiscoveryLimits;
   readonly now: () => number;
   readonly logger: Logger;
+  /** Told how the scan was judged, with the evidence used (explain). */
+  readonly onScan?: (scan: ScanEvaluation, record: ScanRecord | undefined) => void;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function withScan(context: PullContext, rule: Rule | undefined, dec
   }
   const pending = record === undefined && (await deps.scans.isPending(digest));
   const scan = evaluateScan(requirement, record, pending, context.canonicalName, now, digest);
+  deps.onScan?.(scan, record);
   if (scan.state === 'unscanned' || scan.state === 'stale') {
     void deps.scans.request({ digest, canonicalName: context.canonicalName, upstream: context.upstream.name, requestedAt: now });
   }

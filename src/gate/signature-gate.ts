@@ -13,6 +13,7 @@ import { withScan } from './scan-check.ts';
 import { ScanEpochs } from './scan-epochs.ts';
 import { SingleFlight } from './single-flight.ts';
 import { checkSource } from './source-check.ts';
+import { explainPull } from './explain.ts';
 import type { Decision, Gate, PullContext } from './types.ts';
 
 export interface SignatureGateDeps {
@@ -83,7 +84,7 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
     });
   }
 
-  async function verify(context: PullContext, rule: Rule | undefined, trust: CompiledTrust): Promise<Decision> {
+  async function verify(context: PullContext, rule: Rule | undefined, trust: CompiledTrust, seen?: (findings: readonly SignatureFinding[]) => void): Promise<Decision> {
     const now = deps.now();
     let findings: SignatureFinding[] = [];
     if (rule !== undefined && rule.mode !== 'off') {
@@ -98,6 +99,7 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
       const subject = { digest: context.manifest.digest, size: context.manifest.bytes.length, mediaType: context.manifest.mediaType, bytes: context.manifest.bytes };
       findings = [...findings, ...found.unreadable, ...(await Promise.all(found.artifacts.map((a) => verifyArtifact(a, subject, trust.material, now))))];
     }
+    seen?.(findings);
     return evaluateSignatures({ rule, canonicalName: context.canonicalName, requested: context.requested, digest: context.manifest.digest, findings, trust, now });
   }
 
@@ -123,6 +125,8 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
 
   return {
     decide,
+    explain: (context) => explainPull(context, { ...deps, generation, verify, artifactRule: SIGNATURE_ARTIFACT_RULE }),
+    vouch: async (context, decision) => void (await remember(context, decision)),
     async allowsBlob(canonicalName, digest) {
       return !deps.blobGate || deps.allowSets.isBlobAllowed(generation(), canonicalName, digest);
     },

@@ -1,5 +1,7 @@
 import type { UpstreamConfig } from '../config/types.ts';
 import type { Digest, Reference } from '../oci/reference.ts';
+import type { ScanState } from '../scan/types.ts';
+import type { SignatureFinding } from '../verify/types.ts';
 
 /** Why a pull was refused. A closed set: metrics, logs and clients all key on these. */
 export type ReasonCode =
@@ -23,7 +25,9 @@ export type ReasonCode =
   | 'scan_stale'
   | 'vulnerable'
   // Pull-side access control: the client's identity may not pull this repository.
-  | 'not_authorized';
+  | 'not_authorized'
+  // Not a denial: an active break-glass entry let a denied pull through (outcome allow).
+  | 'break_glass';
 
 export interface Reason {
   readonly code: ReasonCode;
@@ -70,8 +74,34 @@ export interface PullContext {
   readonly client: ClientIdentity | undefined;
 }
 
+/** The scan state behind a decision, for explain: what is on record and how the rule judges it. */
+export interface ScanExplanation {
+  /** Whether the rule requires a passing scan (when not, the state is informative only). */
+  readonly required: boolean;
+  readonly state: ScanState;
+  readonly record?: { readonly scanner: string; readonly finishedAt: number; readonly source: 'report' | 'attestation'; readonly counts: Readonly<Record<string, number>> };
+}
+
+/** A decision with what led to it (GET /admin/v1/explain). */
+export interface Explanation {
+  readonly decision: Decision;
+  /** Every signature looked at, and why each did or did not count. Empty when none was checked. */
+  readonly findings: readonly SignatureFinding[];
+  /** Undefined when no scan applies (an index, a signature artifact, a source denial). */
+  readonly scan: ScanExplanation | undefined;
+  /** The gate's own denial, when a break-glass entry overrode it. */
+  readonly overridden?: Decision;
+}
+
 export interface Gate {
   decide(context: PullContext): Promise<Decision>;
   /** The blob gate: may this blob of this repository be served? */
   allowsBlob(canonicalName: string, digest: Digest): Promise<boolean>;
+  /**
+   * The decision `decide` would make now, with its findings, computed afresh and without side
+   * effects: no verdict read or cached, no scan queued, no blob or child recorded as allowed.
+   */
+  explain?(context: PullContext): Promise<Explanation>;
+  /** Records an allow decided outside the gate (break glass): its blobs and children become servable until the decision's notAfter. */
+  vouch?(context: PullContext, decision: Decision): Promise<void>;
 }

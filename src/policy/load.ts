@@ -37,7 +37,7 @@ export function parsePolicy(text: string, source: string, checkIdentity: Identit
     names.add(rule.name);
   });
   const hash = createHash('sha256').update(JSON.stringify(parsed.data)).digest('hex').slice(0, 16);
-  return Object.freeze({ rules: Object.freeze(rules), hash, source });
+  return Object.freeze({ rules: Object.freeze(rules), hash, source, text });
 }
 
 function compileRule(rule: PolicyFile['rules'][number], index: number, source: string, checkIdentity: IdentityCheck): Rule {

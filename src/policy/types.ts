@@ -29,6 +29,8 @@ export interface Policy {
   /** sha256 of the canonical compiled policy: part of every verdict key. */
   readonly hash: string;
   readonly source: string;
+  /** The YAML it was compiled from (what GET /admin/v1/policy shows). */
+  readonly text?: string;
 }
 
 /** The rule that applies when no pattern matches: deny. */

@@ -58,7 +58,7 @@ export async function serveManifest(req: Request, res: Response, source: Source,
   res.end(manifest.bytes);
 }
 
-function pullContext(source: Source, reference: Reference, manifest: VerifiedManifest, client: ClientIdentity | undefined): PullContext {
+export function pullContext(source: Source, reference: Reference, manifest: VerifiedManifest, client: ClientIdentity | undefined): PullContext {
   return {
     canonicalName: source.canonicalName,
     repository: source.repository,

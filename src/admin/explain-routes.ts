@@ -1,0 +1,111 @@
+import type { Request, Response, Router } from 'express';
+import type { Config } from '../config/types.ts';
+import { TrustgateError } from '../errors/errors.ts';
+import { DECISIONS_PER_DIGEST, type DecisionLog } from '../gate/decision-log.ts';
+import { checkSource, denySource } from '../gate/source-check.ts';
+import type { Decision, Explanation, Gate } from '../gate/types.ts';
+import { isDigest, isRepositoryName, isTag, type Reference } from '../oci/reference.ts';
+import type { ManifestCache } from '../proxy/manifest-cache.ts';
+import { fetchManifest } from '../proxy/manifest-fetch.ts';
+import { pullContext } from '../proxy/manifests.ts';
+import { resolveSource } from '../proxy/source.ts';
+import type { Upstreams } from '../proxy/upstreams.ts';
+import type { Guard } from './keys-routes.ts';
+import type { Role } from './tokens.ts';
+
+export interface ExplainRoutesDeps {
+  readonly config: Config;
+  readonly upstreams: Upstreams;
+  readonly manifestCache: ManifestCache;
+  /** The gate pulls go through (break glass included), with `explain`. */
+  readonly gate: Gate;
+  readonly decisions: DecisionLog;
+}
+
+const READ: readonly Role[] = ['auditor', 'key-manager']; // and admin
+const IMAGE_HELP = 'query "image" must be <registry host>/<repository>:<tag> or <registry host>/<repository>@<digest>';
+
+/**
+ * GET /admin/v1/explain?image=…: "why is this image blocked?" without pulling it. The image is
+ * resolved like a pull with `ns` = its registry host, its manifest fetched, and the whole gate run
+ * without side effects. GET /admin/v1/decisions?digest=…: the latest pulls of a digest.
+ */
+export function registerExplainRoutes(router: Router, guarded: Guard, deps: ExplainRoutesDeps): void {
+  router.get('/explain', guarded(READ, async (req, res) => explain(req, res, deps)));
+  router.get('/decisions', guarded(READ, async (req, res) => decisions(req, res, deps)));
+}
+
+function parseImage(image: string): { host: string; repository: string; reference: Reference } {
+  const at = image.indexOf('@');
+  const colon = image.lastIndexOf(':');
+  let name: string;
+  let reference: Reference;
+  if (at >= 0) {
+    const digest = image.slice(at + 1);
+    if (!isDigest(digest)) throw new TrustgateError('BAD_REQUEST', `${IMAGE_HELP} (the digest is not sha256:<hex> or sha512:<hex>)`);
+    name = image.slice(0, at);
+    reference = { kind: 'digest', digest };
+  } else if (colon > image.lastIndexOf('/') && isTag(image.slice(colon + 1))) {
+    name = image.slice(0, colon);
+    reference = { kind: 'tag', tag: image.slice(colon + 1) };
+  } else throw new TrustgateError('BAD_REQUEST', IMAGE_HELP);
+  const slash = name.indexOf('/');
+  if (slash <= 0 || !isRepositoryName(name.slice(slash + 1))) throw new TrustgateError('BAD_REQUEST', IMAGE_HELP);
+  return { host: name.slice(0, slash), repository: name.slice(slash + 1), reference };
+}
+
+async function explain(req: Request, res: Response, deps: ExplainRoutesDeps): Promise<void> {
+  const image = req.query['image'];
+  if (typeof image !== 'string' || image.length > 600) throw new TrustgateError('BAD_REQUEST', IMAGE_HELP);
+  const { host, repository, reference } = parseImage(image);
+  const resolved = resolveSource(deps.config.upstreams, repository, host);
+  const refused = resolved.ok ? checkSource(resolved.source) : denySource(resolved.message);
+  if (!resolved.ok || refused !== undefined) {
+    res.json(answer(image, undefined, undefined, { decision: refused!, findings: [], scan: undefined }));
+    return;
+  }
+  const { source } = resolved;
+  const manifest = await fetchManifest(source, reference, undefined, {
+    client: deps.upstreams.get(source.upstream.name).client,
+    cache: deps.manifestCache,
+    maxBytes: deps.config.manifests.maxBytes,
+  });
+  if (deps.gate.explain === undefined) throw new TrustgateError('INTERNAL', 'this gate cannot explain its decisions');
+  const explained = await deps.gate.explain(pullContext(source, reference, manifest, undefined));
+  res.json(answer(image, manifest.digest, manifest.parsed.mediaType, explained));
+}
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+function decisionView(d: Decision): Record<string, unknown> {
+  return { outcome: d.outcome, rule: d.rule, reasons: d.reasons, signers: d.signers, notAfter: iso(d.notAfter) };
+}
+
+function answer(image: string, digest: string | undefined, mediaType: string | undefined, e: Explanation): Record<string, unknown> {
+  return {
+    image,
+    digest: digest ?? null,
+    mediaType: mediaType ?? null,
+    ...decisionView(e.decision),
+    findings: e.findings.map((f) => ({
+      source: f.source,
+      scheme: f.scheme,
+      verifiedBy: f.verifiedBy,
+      ...(f.failure === undefined ? {} : { failure: f.failure }),
+      ...(f.signedReference === undefined ? {} : { signedReference: f.signedReference }),
+      ...(f.signerSubject === undefined ? {} : { signerSubject: f.signerSubject }),
+      ...(f.notAfter === undefined ? {} : { notAfter: iso(f.notAfter) }),
+    })),
+    scan: e.scan === undefined ? null : { required: e.scan.required, state: e.scan.state, ...(e.scan.record === undefined ? {} : { record: { ...e.scan.record, finishedAt: iso(e.scan.record.finishedAt) } }) },
+    ...(e.overridden === undefined ? {} : { overrides: decisionView(e.overridden) }),
+  };
+}
+
+async function decisions(req: Request, res: Response, deps: ExplainRoutesDeps): Promise<void> {
+  const digest = req.query['digest'];
+  if (typeof digest !== 'string' || !isDigest(digest)) throw new TrustgateError('BAD_REQUEST', 'query "digest" must be a manifest digest (sha256:<hex>)');
+  const limit = Number(req.query['limit'] ?? DECISIONS_PER_DIGEST);
+  if (!Number.isInteger(limit) || limit < 1 || limit > DECISIONS_PER_DIGEST) throw new TrustgateError('BAD_REQUEST', `"limit" must be a whole number from 1 to ${DECISIONS_PER_DIGEST}`);
+  const { records, from } = await deps.decisions.recent(digest, limit);
+  res.json({ digest, from, decisions: records.map((r) => ({ ...r, time: iso(r.time), notAfter: iso(r.notAfter) })) });
+}
