@@ -6,6 +6,8 @@ export interface AdminTokens {
   /** YAML for trustgate's `admin:` section. */
   readonly configYaml: string;
   mint(subject: string, roles: readonly string[], options?: { expiresIn?: string; audience?: string; issuer?: string }): Promise<string>;
+  /** Signs arbitrary claims and header with the trusted key, for tokens that must be refused. */
+  signRaw(claims: Record<string, unknown>, header: Record<string, unknown>): Promise<string>;
 }
 
 /** An issuer made at test time: an ES256 key, its JWKS written to `dir`, tokens signed on demand. */
@@ -17,6 +19,7 @@ export async function adminTokens(dir: string): Promise<AdminTokens> {
   return {
     configYaml: `admin: { jwks: { file: "${file}" }, issuer: "https://issuer.test", audience: "trustgate" }\n`,
     mint: (subject, roles, options = {}) => sign(privateKey as CryptoKey, subject, roles, options),
+    signRaw: (claims, header) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', ...header }).sign(privateKey as CryptoKey),
   };
 }
 
