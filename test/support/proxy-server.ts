@@ -1,6 +1,6 @@
 import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/index.ts';
-import { noopLogger } from '../../src/log/logger.ts';
+import { noopLogger, type Logger } from '../../src/log/logger.ts';
 import { buildRuntime, type Runtime } from '../../src/runtime.ts';
 import { createFront } from '../../src/server/front.ts';
 import { listen } from '../../src/server/listen.ts';
@@ -17,13 +17,13 @@ export interface RunningProxy {
 }
 
 /** trustgate wired exactly as main.ts wires it, listening on a free loopback port. */
-export async function startProxy(yaml: string, options: HarnessOptions = {}): Promise<RunningProxy> {
+export async function startProxy(yaml: string, options: HarnessOptions = {}, logger: Logger = noopLogger): Promise<RunningProxy> {
   const files = runtimeFiles(options.policy ?? OPEN_POLICY, options.keys ?? []);
   const config = parseConfig(`${yaml}\n${files.configLines}`, 'test.yaml', { env: options.env ?? {}, overrides: { listen: '127.0.0.1:0' } });
-  const runtime = await buildRuntime(config, noopLogger, options);
-  const front = createFront(noopLogger);
+  const runtime = await buildRuntime(config, logger, options);
+  const front = createFront(logger);
   front.ready(createApp(runtime.deps), runtime.health);
-  const listening = await listen(front.handler, config.listen, noopLogger);
+  const listening = await listen(front.handler, config.listen, logger);
   return {
     url: listening.url,
     host: new URL(listening.url).host,

@@ -2,14 +2,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { createApp } from '../../src/app.ts';
-import { parseConfig } from '../../src/config/index.ts';
 import type { Logger } from '../../src/log/logger.ts';
-import { buildRuntime } from '../../src/runtime.ts';
-import { listen } from '../../src/server/listen.ts';
 import type { HarnessOptions } from './app-harness.ts';
-import type { RunningProxy } from './proxy-server.ts';
-import { OPEN_POLICY, runtimeFiles } from './runtime-files.ts';
+import { startProxy, type RunningProxy } from './proxy-server.ts';
 
 /** A P-256 signing key made at test time (PKCS#8 PEM), written to `dir/<name>`. */
 export function writeSigningKey(dir: string, name = 'pull-signing.pem', curve = 'P-256'): string {
@@ -31,22 +26,8 @@ export function capturingLogger(): CapturingLogger {
 }
 
 /** startProxy with a logger of the test's choosing (trustgate wired as main.ts wires it). */
-export async function startLoggedProxy(yaml: string, logger: Logger, options: HarnessOptions = {}): Promise<RunningProxy> {
-  const files = runtimeFiles(options.policy ?? OPEN_POLICY, options.keys ?? []);
-  const config = parseConfig(`${yaml}\n${files.configLines}`, 'test.yaml', { env: options.env ?? {}, overrides: { listen: '127.0.0.1:0' } });
-  const runtime = await buildRuntime(config, logger, options);
-  const listening = await listen(createApp(runtime.deps), config.listen, logger);
-  return {
-    url: listening.url,
-    host: new URL(listening.url).host,
-    runtime,
-    files,
-    async close() {
-      await listening.close();
-      await runtime.close();
-      files.remove();
-    },
-  };
+export function startLoggedProxy(yaml: string, logger: Logger, options: HarnessOptions = {}): Promise<RunningProxy> {
+  return startProxy(yaml, options, logger);
 }
 
 export const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
