@@ -16,6 +16,9 @@ export interface AuditedChange {
 const outcomeOf = (error: unknown): AuditOutcome =>
   isTrustgateError(error) && (error.code === 'UNAUTHORIZED' || error.code === 'DENIED') ? 'denied' : 'error';
 
+/** The roles an entry records: scoped ones as `<role>@<pattern>`, as the token claimed them. */
+const rolesOf = (who: AdminIdentity): string[] => who.roles.flatMap((r) => who.scopes[r]?.map((p) => `${r}@${p}`) ?? [r]);
+
 const messageOf = (error: unknown): string => (isTrustgateError(error) ? error.message : 'internal error');
 
 /** The guard's hook: a call refused by the token check (401) or the role check (403). */
@@ -23,7 +26,7 @@ export async function auditDenied(audit: AuditLog, req: Request, identity: Admin
   const requestId = requestIdOf(req);
   await audit.append({
     actor: identity?.subject ?? UNAUTHENTICATED,
-    roles: identity?.roles ?? [],
+    roles: identity === undefined ? [] : rolesOf(identity),
     action: actionOf(req),
     target: targetOf(req),
     outcome: outcomeOf(error),
@@ -40,7 +43,7 @@ export async function auditDenied(audit: AuditLog, req: Request, identity: Admin
  */
 export async function audited(audit: AuditLog, req: Request, who: AdminIdentity, run: (note: { target?: string }) => Promise<AuditedChange>): Promise<AuditedChange> {
   const requestId = requestIdOf(req);
-  const base = { actor: who.subject, roles: who.roles, action: actionOf(req), ...(requestId === undefined ? {} : { requestId }) };
+  const base = { actor: who.subject, roles: rolesOf(who), action: actionOf(req), ...(requestId === undefined ? {} : { requestId }) };
   const note: { target?: string } = {};
   let change: AuditedChange;
   try {

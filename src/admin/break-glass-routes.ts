@@ -7,7 +7,8 @@ import { printable } from '../oci/reference.ts';
 import { audited } from './audit-calls.ts';
 import { readJsonBody } from './json-body.ts';
 import type { Guard } from './keys-routes.ts';
-import type { AdminIdentity, Role } from './tokens.ts';
+import { requireWithin } from './scope.ts';
+import { scopeOf, type AdminIdentity, type Role } from './tokens.ts';
 
 export interface BreakGlassRoutesDeps {
   readonly breakGlass: BreakGlassStore;
@@ -42,6 +43,7 @@ async function add(req: Request, res: Response, who: AdminIdentity, deps: BreakG
     const now = deps.now();
     const entry: BreakGlassEntry = { id: `bg-${randomBytes(6).toString('hex')}`, ...parseBody(body, now), actor: who.subject, createdAt: now };
     note.target = entry.id;
+    requireWithin(who, 'key-manager', [imageName(entry.image)], 'the break-glass image');
     await store(() => deps.breakGlass.add(entry));
     return { target: entry.id, after: breakGlassView(entry) };
   });
@@ -57,6 +59,11 @@ async function end(req: Request, res: Response, who: AdminIdentity, deps: BreakG
   const change = await audited(deps.audit, req, who, async () => {
     const id = String(req.params['id']);
     const entry = ID.test(id) ? deps.breakGlass.active(deps.now()).find((e) => e.id === id) : undefined;
+    if (scopeOf(who, 'key-manager') !== undefined) {
+      // A scoped key-manager ends only entries this replica knows, and only for images within their scope.
+      if (entry === undefined) throw new TrustgateError('NOT_FOUND', `no active break-glass entry "${printable(id, 40)}"`);
+      requireWithin(who, 'key-manager', [imageName(entry.image)], 'the break-glass image');
+    }
     if (!ID.test(id) || !(await store(() => deps.breakGlass.end(id)))) throw new TrustgateError('NOT_FOUND', `no active break-glass entry "${printable(id, 40)}"`);
     const ended = { endedAt: new Date(deps.now()).toISOString(), endedBy: who.subject };
     return { target: id, ...(entry === undefined ? {} : { before: breakGlassView(entry) }), after: { id, ...(entry === undefined ? {} : breakGlassView(entry)), ...ended } };
@@ -78,6 +85,9 @@ function parseBody(body: Record<string, unknown>, now: number): Pick<BreakGlassE
   if (at > now + MAX_AHEAD_MS) throw new TrustgateError('BAD_REQUEST', '"expires" must be at most 7 days ahead');
   return { image, reason: reason.trim(), expires: at };
 }
+
+/** The name part of an image (a pattern, or a canonical name before `@<digest>`). */
+const imageName = (image: string): string => (image.includes('@') ? image.slice(0, image.indexOf('@')) : image);
 
 async function store<T>(op: () => Promise<T>): Promise<T> {
   try {

@@ -9,6 +9,7 @@ import { audited } from './audit-calls.ts';
 import { readJsonBody } from './json-body.ts';
 import { checkWindow, parseAdd, parsePatch, parseRevoke, parseRotate } from './key-input.ts';
 import { findKey, type KeyView } from './key-view.ts';
+import { requireWithin } from './scope.ts';
 import type { AdminIdentity } from './tokens.ts';
 
 export interface KeyRoutesDeps {
@@ -63,6 +64,7 @@ export async function addKey(req: Request, res: Response, who: AdminIdentity, de
   const change = await audited(deps.audit, req, who, async (note) => {
     requireDurable(deps);
     const input = parseAdd(await readJsonBody(req, res, note));
+    requireWithin(who, 'key-manager', input.scopes, 'the key scope');
     const pem = checkedPem(input.kind, input.pem);
     unused(deps.trust.snapshot(), input.id);
     const entry: TrustEntry = { ...input, pem, origin: 'api' };
@@ -76,6 +78,7 @@ export async function patchKey(req: Request, res: Response, who: AdminIdentity, 
     requireDurable(deps);
     const patch = parsePatch(await readJsonBody(req, res));
     const { entry: old, view: before } = changeable(deps.trust.snapshot(), String(req.params['id']));
+    requireWithin(who, 'key-manager', [...old.scopes, ...(patch.scopes ?? [])], 'the key scope');
     const pick = (given: number | null | undefined, was: number | undefined): number | undefined => (given === undefined ? was : (given ?? undefined));
     const notBefore = pick(patch.notBefore, old.notBefore);
     const notAfter = pick(patch.notAfter, old.notAfter);
@@ -92,6 +95,7 @@ export async function revokeKey(req: Request, res: Response, who: AdminIdentity,
     requireDurable(deps);
     const { reason } = parseRevoke(await readJsonBody(req, res));
     const { entry, view: before } = changeable(deps.trust.snapshot(), String(req.params['id']));
+    requireWithin(who, 'key-manager', entry.scopes, 'the key scope');
     const after = findKey(await deps.trust.revoke(entry.id, reason, deps.now()), entry.id)?.view;
     return { before, after };
   });
@@ -105,6 +109,7 @@ export async function rotateKey(req: Request, res: Response, who: AdminIdentity,
     const input = parseRotate(await readJsonBody(req, res));
     const snapshot = deps.trust.snapshot();
     const { entry: old, view: before } = changeable(snapshot, String(req.params['id']));
+    requireWithin(who, 'key-manager', old.scopes, 'the key scope');
     unused(snapshot, input.newId);
     const pem = checkedPem(old.kind, input.pem);
     if (input.keepOldUntil <= deps.now()) throw new TrustgateError('BAD_REQUEST', '"keepOldUntil" must be in the future (to stop trusting the old key at once, revoke it)');

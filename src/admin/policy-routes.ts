@@ -6,6 +6,7 @@ import { validatePolicy, type PolicyProblem } from '../policy/validate.ts';
 import type { ApiPolicy } from '../state/api-policy.ts';
 import { audited } from './audit-calls.ts';
 import type { Guard } from './keys-routes.ts';
+import { requireUnscoped } from './scope.ts';
 import type { AdminIdentity, Role } from './tokens.ts';
 
 export interface PolicyRoutesDeps {
@@ -18,6 +19,7 @@ export interface PolicyRoutesDeps {
 const CHANGE: readonly Role[] = ['key-manager']; // admin holds every role
 const READ: readonly Role[] = ['key-manager', 'auditor'];
 const MAX_BYTES = 1_048_576;
+const GLOBAL_POLICY = 'a repository-scoped key-manager cannot change the global policy';
 const textBody = express.raw({ type: () => true, limit: MAX_BYTES });
 
 /**
@@ -74,6 +76,7 @@ async function apply(req: Request, res: Response, who: AdminIdentity, deps: Poli
   try {
     const change = await audited(deps.audit, req, who, async (note) => {
       note.target = 'policy';
+      requireUnscoped(who, 'key-manager', GLOBAL_POLICY);
       const api = requireApi(deps);
       const result = check(await readText(req, res), deps);
       if (!result.ok) {
@@ -96,6 +99,7 @@ async function apply(req: Request, res: Response, who: AdminIdentity, deps: Poli
 async function rollback(req: Request, res: Response, who: AdminIdentity, deps: PolicyRoutesDeps): Promise<void> {
   const change = await audited(deps.audit, req, who, async (note) => {
     note.target = 'policy';
+    requireUnscoped(who, 'key-manager', GLOBAL_POLICY);
     const api = requireApi(deps);
     const before = describe(deps.policy);
     const { from, to } = await store(() => api.rollback());

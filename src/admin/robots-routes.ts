@@ -8,6 +8,7 @@ import { ROBOT_NAME, ROBOT_NAME_MAX, type RobotRecord, type RobotStore } from '.
 import { audited } from './audit-calls.ts';
 import { readJsonBody } from './json-body.ts';
 import type { Guard } from './keys-routes.ts';
+import { requireWithin } from './scope.ts';
 import type { AdminIdentity, Role } from './tokens.ts';
 
 export interface RobotRoutesDeps {
@@ -36,6 +37,7 @@ async function createRobot(req: Request, res: Response, who: AdminIdentity, deps
     const body = await readJsonBody(req, res);
     if (typeof body['name'] === 'string' && ROBOT_NAME.test(body['name'])) note.target = body['name'];
     const { name, repositories } = parseBody(body);
+    requireWithin(who, 'key-manager', repositories, "the robot's repository");
     secret = newRobotSecret();
     const record: RobotRecord = { name, ...(await hashSecret(secret)), repositories, createdAt: deps.now() };
     if (!(await store(() => deps.robots.create(record)))) throw new TrustgateError('CONFLICT', `a robot named "${name}" already exists; revoke it first`);
@@ -54,6 +56,7 @@ async function revokeRobot(req: Request, res: Response, who: AdminIdentity, deps
     const name = String(req.params['name']);
     const before = ROBOT_NAME.test(name) ? await store(() => deps.robots.get(name)) : undefined;
     const at = deps.now();
+    if (before !== undefined && before.revokedAt === undefined) requireWithin(who, 'key-manager', before.repositories, "the robot's repository");
     if (before === undefined || before.revokedAt !== undefined || !(await store(() => deps.robots.revoke(name, at)))) {
       throw new TrustgateError('NOT_FOUND', `no active robot named "${printable(name, 64)}"`);
     }

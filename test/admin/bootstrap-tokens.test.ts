@@ -42,8 +42,8 @@ describe('admin.bootstrap', () => {
     assert.equal(warning?.level, 'warn');
     assert.deepEqual({ ...(warning?.record as object), created: undefined }, { event: 'admin_bootstrap_tokens_accepted', dataDir, fingerprint: key.fingerprint, kid: key.kid, created: undefined });
     assert.match(warning?.message ?? '', /trustgate token mint/);
-    assert.deepEqual(await verify(`Bearer ${await sign(key.privateKey!, key.kid, ['admin'])}`), { subject: 'alice', roles: ['admin'] });
-    assert.deepEqual(await verify(`Bearer ${await jwks.mint('carol', ['auditor'])}`), { subject: 'carol', roles: ['auditor'] });
+    assert.deepEqual(await verify(`Bearer ${await sign(key.privateKey!, key.kid, ['admin'])}`), { subject: 'alice', roles: ['admin'], scopes: {} });
+    assert.deepEqual(await verify(`Bearer ${await jwks.mint('carol', ['auditor'])}`), { subject: 'carol', roles: ['auditor'], scopes: {} });
   });
 
   it('the verifier › refuses another key under the bootstrap kid, and any kid it does not know', async () => {
@@ -61,7 +61,7 @@ describe('admin.bootstrap', () => {
     const pem = readFileSync(join(dataDir, BOOTSTRAP_PUB_FILE), 'utf8');
     unlinkSync(join(dataDir, BOOTSTRAP_KEY_FILE));
     const verify = createTokenVerifier(admin(`bootstrap: { dataDir: "${dataDir}" }`));
-    assert.deepEqual(await verify(`Bearer ${await sign(key.privateKey!, key.kid, ['auditor'])}`), { subject: 'alice', roles: ['auditor'] });
+    assert.deepEqual(await verify(`Bearer ${await sign(key.privateKey!, key.kid, ['auditor'])}`), { subject: 'alice', roles: ['auditor'], scopes: {} });
     assert.equal(readFileSync(join(dataDir, BOOTSTRAP_PUB_FILE), 'utf8'), pem);
     assert.throws(() => bootstrapKey(dataDir, 'private'), /holds the bootstrap public key \(bootstrap-admin.pub\) but not its private key/);
     assert.equal(readFileSync(join(dataDir, BOOTSTRAP_PUB_FILE), 'utf8'), pem, 'not replaced');
