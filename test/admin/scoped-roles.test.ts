@@ -91,3 +91,35 @@ describe('a key-manager scoped to registry.example/team-a/**', () => {
     await call('post', '/keys/team-a-app/revoke', scoped, { reason: 'done' }).expect(200);
   });
 });
+
+describe('a scoped key-manager and break glass or robots', () => {
+  const expires = () => new Date(Date.now() + 3_600_000).toISOString();
+
+  it('may open break glass only for images within its scope', async () => {
+    const inside = await call('post', '/breakglass', scoped, { image: 'registry.example/team-a/app', reason: 'hotfix', expires: expires() });
+    assert.equal(inside.status, 201, JSON.stringify(inside.body));
+    const outside = await call('post', '/breakglass', scoped, { image: 'registry.example/team-b/app', reason: 'hotfix', expires: expires() });
+    assert.equal(outside.status, 403);
+    assert.match(outside.body.errors[0].message, /registry\.example\/team-b\/app/);
+  });
+
+  it('may create robots only for repositories within its scope', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeSigningKey } = await import('../support/pull-auth.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'tg-scoped-robots-'));
+    const robotsPrefix = testPrefix('scoped-robots');
+    const withRobots = await adminApp(`${offlineUpstream(REDIS_URL)}pullAuth: { signingKey: { file: "${writeSigningKey(dir)}" } }\n`, { redisPrefix: robotsPrefix, tokens: app.tokens });
+    try {
+      const inside = await request(withRobots.app).post('/admin/v1/robots').set('authorization', scoped).send({ name: 'team-a-ci', repositories: ['registry.example/team-a/**'] });
+      assert.equal(inside.status, 201, JSON.stringify(inside.body));
+      const outside = await request(withRobots.app).post('/admin/v1/robots').set('authorization', scoped).send({ name: 'sneaky', repositories: ['registry.example/**'] });
+      assert.equal(outside.status, 403);
+    } finally {
+      await withRobots.close();
+      await deleteRedisKeys(robotsPrefix);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
