@@ -88,7 +88,8 @@ Mints an admin API token signed with the bootstrap admin key, for a first admin 
 issuer is set up. The key pair lives in the data directory (made on first use, the private key
 mode 0600; never in keys/, never committed): --data-dir, else the config's admin.bootstrap.dataDir,
 else .data/admin. The token carries the config's admin issuer and audience, the subject, the
-roles (admin, key-manager, scanner, auditor) in admin.rolesClaim, and expires after --ttl (1m to
+roles (admin, key-manager, scanner, auditor; all but admin may be scoped to repositories as
+key-manager@registry.example/team-a/**) in admin.rolesClaim, and expires after --ttl (1m to
 24h, default 1h). trustgate accepts it only while its config has admin.bootstrap (it logs a
 warning with the key's fingerprint at start). Only the token goes to stdout:
 

@@ -1,3 +1,4 @@
+import { parseRoleClaims } from '../admin/tokens.ts';
 import { randomUUID } from 'node:crypto';
 import { relative, resolve } from 'node:path';
 import { SignJWT } from 'jose';
@@ -39,8 +40,13 @@ async function mint(args: readonly string[], print: Print, env: NodeJS.ProcessEn
   const subject = required(values.subject, '--subject');
   if (!/^[A-Za-z0-9@._:+/-]{1,128}$/.test(subject)) throw new UsageError('--subject: 1 to 128 letters, digits or "@._:+/-"');
   const roles = [...new Set(required(values.roles, '--roles').split(',').map((r) => r.trim()).filter((r) => r !== ''))];
-  const unknown = roles.find((r) => !ROLES.has(r));
-  if (unknown !== undefined || roles.length === 0) throw new UsageError(`--roles: a comma-separated list of ${[...ROLES].join(', ')}${unknown === undefined ? '' : ` (not "${unknown}")`}`);
+  // A role may be scoped to repositories: "key-manager@registry.example/team-a/**" (admin cannot be).
+  const grants = (entry: string): boolean => {
+    const parsed = parseRoleClaims([entry]);
+    return parsed.roles.length > 0;
+  };
+  const unknown = roles.find((r) => !ROLES.has(r) && !grants(r));
+  if (unknown !== undefined || roles.length === 0) throw new UsageError(`--roles: a comma-separated list of ${[...ROLES].join(', ')}, each but admin optionally "@<image pattern>"${unknown === undefined ? '' : ` (not "${unknown}")`}`);
   const ttlMs = ttlOf(values.ttl ?? '1h');
   const configPath = values.config ?? env['TRUSTGATE_CONFIG'] ?? DEFAULT_CONFIG_PATH;
   const config = loadConfig(configPath, { env });

@@ -74,7 +74,7 @@ describe('admin commands › exit codes a script can rely on', () => {
       [['robots', 'add', 'ci'], /give at least one --repository/],
       [['breakglass', 'add', 'registry.example/app:v1', '--reason', 'x', '--expires', 'later'], /--expires "later"/],
       [['audit', '--limit', 'all'], /--limit: a whole number/],
-      [['token', 'mint', '--subject', 'a', '--roles', 'root', '--config', tg.configFile], /--roles: a comma-separated list of admin, key-manager, scanner, auditor \(not "root"\)/],
+      [['token', 'mint', '--subject', 'a', '--roles', 'root', '--config', tg.configFile], /--roles: a comma-separated list of admin, key-manager, scanner, auditor, each but admin optionally "@<image pattern>" \(not "root"\)/],
       [['token', 'mint', '--subject', 'a', '--roles', 'admin', '--ttl', '30d', '--config', tg.configFile], /--ttl "30d": a duration from 1m to 24h/],
       [['token', 'mint', '--subject', 'a', '--roles', 'admin', '--config', tg.configFile, '--data-dir', join(tg.work, '..', 'keys', 'admin')], /the bootstrap key never goes into the trust store/],
     ];

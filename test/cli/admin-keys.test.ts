@@ -35,6 +35,14 @@ describe('trustgate token mint › keys', () => {
     assert.equal(decodeProtectedHeader(token).alg, 'ES256');
   });
 
+  it('token mint with a repository-scoped role › the scoped entry goes into the roles claim; admin cannot be scoped', async () => {
+    const run = await runCli(['token', 'mint', '--config', tg.configFile, '--subject', 'sam', '--roles', 'key-manager@registry.example/team-a/**']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(decodeJwt(run.stdout.trim())['roles'], ['key-manager@registry.example/team-a/**']);
+    const scopedAdmin = await runCli(['token', 'mint', '--config', tg.configFile, '--subject', 'sam', '--roles', 'admin@registry.example/**']);
+    assert.equal(scopedAdmin.code, 2);
+  });
+
   it('keys add with that token › 201; keys list --json shows the key', async () => {
     const add = await tg.cli(['keys', 'add', '--id', 'ci-release', '--pem-file', pemFile, '--scope', 'registry.example/team/**', '--not-after', '2099-01-01'], token);
     assert.equal(add.code, 0, add.stderr);
