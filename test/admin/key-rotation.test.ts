@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { buildImage, makeSimpleSigningPayload, push, pushCosignSignature, signPayload, startRegistry, type RunningRegistry } from '../kit/index.ts';
+import { buildImage, push, startRegistry, type RunningRegistry, cosignSignImage } from '../kit/index.ts';
 import { adminApp, type AdminApp } from '../support/admin-app.ts';
 import { deleteRedisKeys, REDIS_URL, testPrefix } from '../support/redis-keys.ts';
 import { ec, spki } from './key-material.ts';
@@ -33,8 +33,7 @@ before(async () => {
   for (const [repo, key] of [['prod/old-signed', oldKey], ['prod/new-signed', newKey]] as const) {
     const image = await buildImage(join(work, repo.replace('/', '-')), { seed: repo });
     assert.equal((await push(image.layoutDir, `docker://${registry.host}/${repo}:v1`)).code, 0);
-    const payload = makeSimpleSigningPayload(image.manifestDigest, `${registry.host}/${repo}`);
-    await pushCosignSignature(registry.url, repo, { digest: image.manifestDigest }, [{ payload, signature: signPayload(key.privateKey, payload) }]);
+    await cosignSignImage(registry.url, repo, image.manifestDigest, `${registry.host}/${repo}`, key.privateKey);
   }
   const host = registry.host;
   app = await adminApp(

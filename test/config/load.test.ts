@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, parseConfig } from '../../src/config/index.ts';
+import { configProblem } from '../support/config-problem.ts';
 
 const BASE = `
 listen: { address: "127.0.0.1:0", plainHttp: true }
@@ -15,15 +16,7 @@ upstreams:
     repositories: ["127.0.0.1:5000/**"]
 `;
 
-function problem(text: string, env: Record<string, string> = {}): ConfigError {
-  try {
-    parseConfig(text, 'test.yaml', { env });
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    return error;
-  }
-  assert.fail('expected a ConfigError');
-}
+const problem = configProblem;
 
 describe('configuration', () => {
   it('the shipped config/trustgate.yaml loads', () => {

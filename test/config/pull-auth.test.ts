@@ -7,6 +7,7 @@ import { inspect } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { ConfigError, parseConfig } from '../../src/config/index.ts';
 import { writeSigningKey } from '../support/pull-auth.ts';
+import { configProblem } from '../support/config-problem.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tg-pullauth-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,15 +22,7 @@ upstreams:
     repositories: ["127.0.0.1:5000/**"]
 `;
 
-function problem(text: string, env: Record<string, string> = {}): ConfigError {
-  try {
-    parseConfig(text, 'test.yaml', { env });
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    return error;
-  }
-  assert.fail('expected a ConfigError');
-}
+const problem = configProblem;
 
 describe('pullAuth configuration', () => {
   it('absent › off', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ec, spki } from '../admin/key-material.ts';
-import { buildImage, inspect, makeSimpleSigningPayload, push, pushCosignSignature, signPayload, startRegistry, trivyReport, type BuiltImage, type RunningRegistry } from '../kit/index.ts';
+import { buildImage, inspect, push, startRegistry, trivyReport, type BuiltImage, type RunningRegistry, cosignSignImage } from '../kit/index.ts';
 import { adminTokens, type AdminTokens } from '../support/admin-tokens.ts';
 import { deleteRedisKeys, REDIS_URL, testPrefix } from '../support/redis-keys.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
@@ -58,8 +58,7 @@ before(async () => {
   tokens = await adminTokens(work);
   image = await buildImage(join(work, 'img'), { seed: 'key-lifecycle' });
   assert.equal((await push(image.layoutDir, `docker://${registry.host}/prod/app:v1`)).code, 0);
-  const payload = makeSimpleSigningPayload(image.manifestDigest, `${registry.host}/prod/app`);
-  await pushCosignSignature(registry.url, 'prod/app', { digest: image.manifestDigest }, [{ payload, signature: signPayload(signer.privateKey, payload) }]);
+  await cosignSignImage(registry.url, 'prod/app', image.manifestDigest, `${registry.host}/prod/app`, signer.privateKey);
   a = await replica();
   b = await replica();
 });

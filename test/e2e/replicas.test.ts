@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildImage, makeSimpleSigningPayload, push, pushCosignSignature, signPayload, startRegistry, type BuiltImage, type RunningRegistry } from '../kit/index.ts';
+import { buildImage, push, startRegistry, type BuiltImage, type RunningRegistry, cosignSignImage } from '../kit/index.ts';
 import { deleteRedisKeys, REDIS_URL, testPrefix } from '../support/redis-keys.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 
@@ -45,8 +45,7 @@ before(async () => {
   image = await buildImage(join(work, 'img'), { seed: 'replicas' });
   for (const repo of ['prod/app', 'strict/app']) {
     assert.equal((await push(image.layoutDir, `docker://${registry.host}/${repo}:v1`)).code, 0);
-    const payload = makeSimpleSigningPayload(image.manifestDigest, `${registry.host}/${repo}`);
-    await pushCosignSignature(registry.url, repo, { digest: image.manifestDigest }, [{ payload, signature: signPayload(key.privateKey, payload) }]);
+    await cosignSignImage(registry.url, repo, image.manifestDigest, `${registry.host}/${repo}`, key.privateKey);
   }
   a = await replica('a');
   b = await replica('b');

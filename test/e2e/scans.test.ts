@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildImage, inspect, makeSimpleSigningPayload, push, pushCosignSignature, pushVulnAttestation, signPayload, startRegistry, trivyReport, type BuiltImage, type RunningRegistry, type Vulnerability } from '../kit/index.ts';
+import { buildImage, inspect, push, pushVulnAttestation, startRegistry, trivyReport, type BuiltImage, type RunningRegistry, type Vulnerability, cosignSignImage } from '../kit/index.ts';
 import { adminTokens, type AdminTokens } from '../support/admin-tokens.ts';
 import { deleteRedisKeys, REDIS_URL, testPrefix } from '../support/redis-keys.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
@@ -37,8 +37,7 @@ async function signedImage(repo: string): Promise<BuiltImage> {
   const image = await buildImage(join(work, repo.replace('/', '-')), { seed: repo });
   images[repo] = image;
   assert.equal((await push(image.layoutDir, `docker://${registry.host}/${repo}:v1`)).code, 0);
-  const payload = makeSimpleSigningPayload(image.manifestDigest, `${registry.host}/${repo}`);
-  await pushCosignSignature(registry.url, repo, { digest: image.manifestDigest }, [{ payload, signature: signPayload(signer.privateKey, payload) }]);
+  await cosignSignImage(registry.url, repo, image.manifestDigest, `${registry.host}/${repo}`, signer.privateKey);
   return image;
 }
 

@@ -150,3 +150,9 @@ function verificationMaterial(options: { privateKey: KeyObject; certificate?: Bu
   const key = options.certificate ? { certificate: { rawBytes: options.certificate.toString('base64') } } : { publicKey: { hint: publicKeyHint(options.privateKey) } };
   return { ...key, tlogEntries: [] };
 }
+
+/** Signs `digest` in cosign's format with `key` and pushes the `.sig` manifest next to it. */
+export async function cosignSignImage(registryUrl: string, repository: string, digest: string, reference: string, key: KeyObject): Promise<PushedSignature> {
+  const payload = makeSimpleSigningPayload(digest, reference);
+  return pushCosignSignature(registryUrl, repository, { digest }, [{ payload, signature: signPayload(key, payload) }]);
+}

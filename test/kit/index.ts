@@ -17,7 +17,7 @@ export type { CopyOpts, InspectOpts, RegistryOpts, SkopeoResult } from './skopeo
 export { putBlob, putManifest, getManifest } from './registry-api.ts';
 export type { Pushed } from './registry-api.ts';
 export {
-  makeSimpleSigningPayload, signPayload, pushCosignSignature, cosignSignatureTag, makeSigstoreBundle,
+  makeSimpleSigningPayload, cosignSignImage, signPayload, pushCosignSignature, cosignSignatureTag, makeSigstoreBundle,
   makeMessageSignatureBundle, dssePae, publicKeyHint, COSIGN_MT, COSIGN_SIGNATURE_ANNOTATION,
 } from './cosign-sign.ts';
 export type { BundleOptions, PushedSignature, SignatureLayer, SignOptions } from './cosign-sign.ts';

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import type { Logger } from '../../src/log/logger.ts';
 import { runScanWorker, type ScanWorkerOptions } from '../../src/scanner/worker.ts';
-import { buildImage, inspect, makeSimpleSigningPayload, push, pushCosignSignature, signPayload, startRegistry, type RunningRegistry } from '../kit/index.ts';
+import { buildImage, inspect, push, startRegistry, type RunningRegistry, cosignSignImage } from '../kit/index.ts';
 import { adminTokens, type AdminTokens } from '../support/admin-tokens.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { runCli } from '../tools/cli-run.ts';
@@ -46,8 +46,7 @@ async function signedImage(repo: string): Promise<void> {
   const image = await buildImage(join(work, repo.replace('/', '-')), { seed: `worker-${repo}` });
   digests[repo] = image.manifestDigest;
   assert.equal((await push(image.layoutDir, `docker://${registry.host}/${repo}:v1`)).code, 0);
-  const payload = makeSimpleSigningPayload(image.manifestDigest, `${registry.host}/${repo}`);
-  await pushCosignSignature(registry.url, repo, { digest: image.manifestDigest }, [{ payload, signature: signPayload(signer.privateKey, payload) }]);
+  await cosignSignImage(registry.url, repo, image.manifestDigest, `${registry.host}/${repo}`, signer.privateKey);
 }
 
 const pull = (repo: string) => inspect(`docker://${proxy.host}/${repo}:v1`, { raw: true });

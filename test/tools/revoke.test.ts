@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildImage, makeSimpleSigningPayload, push, pushCosignSignature, signPayload, startRegistry, type RunningRegistry } from '../kit/index.ts';
+import { buildImage, push, startRegistry, type RunningRegistry, cosignSignImage } from '../kit/index.ts';
 import { deleteRedisKeys, REDIS_URL, testPrefix } from '../support/redis-keys.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { runCli } from './cli-run.ts';
@@ -20,8 +20,7 @@ before(async () => {
   registry = await startRegistry();
   const image = await buildImage(join(work, 'img'), { seed: 'revoke-cli' });
   assert.equal((await push(image.layoutDir, `docker://${registry.host}/prod/app:v1`)).code, 0);
-  const payload = makeSimpleSigningPayload(image.manifestDigest, `${registry.host}/prod/app`);
-  await pushCosignSignature(registry.url, 'prod/app', { digest: image.manifestDigest }, [{ payload, signature: signPayload(key.privateKey, payload) }]);
+  await cosignSignImage(registry.url, 'prod/app', image.manifestDigest, `${registry.host}/prod/app`, key.privateKey);
   const yaml = `listen: { plainHttp: true }\nredis: { url: "${REDIS_URL}", prefix: "${prefix}" }\nupstreams:\n  - { name: local, url: "${registry.url}", default: true, repositories: ["${registry.host}/**"] }\n`;
   proxy = await startProxy(yaml, {
     policy: `version: 1\nrules:\n  - { name: prod, images: ["${registry.host}/prod/**"] }\n`,

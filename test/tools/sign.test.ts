@@ -7,10 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Digest } from '../../src/oci/reference.ts';
 import { signImage } from '../../src/tools/sign-image.ts';
 import { verifyCosignSignature } from '../../src/verify/cosign/index.ts';
-import {
-  buildImage, freePort, getManifest, inspect, makeTls, makeSimpleSigningPayload, push, pushCosignSignature, signPayload, startRegistry, startTokenIssuer,
-  type BuiltImage, type RunningRegistry, type TokenIssuer,
-} from '../kit/index.ts';
+import { buildImage, freePort, getManifest, inspect, makeTls, makeSimpleSigningPayload, push, startRegistry, startTokenIssuer, type BuiltImage, type RunningRegistry, type TokenIssuer, cosignSignImage } from '../kit/index.ts';
 import { startProxy } from '../support/proxy-server.ts';
 import { runCli } from './cli-run.ts';
 
@@ -108,8 +105,7 @@ describe('trustgate sign', () => {
   it('onto a .sig written by another signer › its layer kept, ours appended; --reference is what is signed', async () => {
     const other = await pushImage(registry, 'other', 'team/other');
     const foreign = generateKeyPairSync('ec', { namedCurve: 'P-384' });
-    const payload = makeSimpleSigningPayload(other.manifestDigest, `${registry.host}/team/other`);
-    await pushCosignSignature(registry.url, 'team/other', { digest: other.manifestDigest }, [{ payload, signature: signPayload(foreign.privateKey, payload) }]);
+    await cosignSignImage(registry.url, 'team/other', other.manifestDigest, `${registry.host}/team/other`, foreign.privateKey);
     const run = await runCli(['sign', '--key', keyFile, '--registry', registry.url, '--reference', 'registry.example/team/other:v1', `${registry.host}/team/other:v1`]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /\(2 signature\(s\) under that tag\)/);
