@@ -1,11 +1,16 @@
 // Every scenario, in the order they run and are reported. Add new ones here.
+import { blob10Mib } from './scenarios/blob-10mib.ts';
+import { blob1Gib } from './scenarios/blob-1gib.ts';
 import { coldVerification } from './scenarios/cold-verification.ts';
 import { manifestGetByDigest } from './scenarios/manifest-get-by-digest.ts';
 import { manifestGetByTag } from './scenarios/manifest-get-by-tag.ts';
 import { manifestHeadByTag } from './scenarios/manifest-head-by-tag.ts';
+import { thunderingHerd } from './scenarios/thundering-herd.ts';
 import type { Scenario } from './types.ts';
 
-export const SCENARIOS: readonly Scenario[] = [manifestGetByTag, manifestGetByDigest, manifestHeadByTag, coldVerification];
+export const SCENARIOS: readonly Scenario[] = [
+  manifestGetByTag, manifestGetByDigest, manifestHeadByTag, blob10Mib, blob1Gib, coldVerification, thunderingHerd,
+];
 
 /** The scenarios named by --only (all when undefined); throws on an unknown name. */
 export function selectScenarios(only: readonly string[] | undefined): Scenario[] {

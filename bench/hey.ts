@@ -33,6 +33,7 @@ export function parseHey(output: string): LoadResult {
   return {
     tool: 'hey',
     requestsPerSec: Number(need(/Requests\/sec:\s+([\d.]+)/, 'Requests/sec')[1]),
+    bytesPerSec: null,
     p50Ms: Math.round(Number(need(/50% in ([\d.]+) secs/, 'p50')[1]) * 1e6) / 1000,
     p99Ms: Math.round(Number(need(/99% in ([\d.]+) secs/, 'p99')[1]) * 1e6) / 1000,
     non2xx,

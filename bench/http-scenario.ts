@@ -1,9 +1,11 @@
-// A scenario that sends one fixed request over and over: first straight to the
-// registry, then to trustgate, with the same wrk settings.
+// A scenario that sends one fixed request over and over: straight to the
+// registry, then through nginx, then through trustgate, with the same load
+// generator settings.
 import { createHash } from 'node:crypto';
 import { runLoad, toolFor } from './load.ts';
 import type { LoadRequest } from './load.ts';
-import type { BenchEnv, Scenario } from './types.ts';
+import { TARGETS, targetUrl } from './types.ts';
+import type { BenchEnv, LoadResult, LoadRound, Scenario, TargetName } from './types.ts';
 
 /** The Accept header containerd sends when it resolves a reference. */
 export const CONTAINERD_ACCEPT = [
@@ -22,11 +24,17 @@ export interface HttpScenarioSpec {
   path(env: BenchEnv): string;
   /** For GET: the sha256 digest the body must have (checked once before measuring). */
   bodyDigest?(env: BenchEnv): string;
+  /** For GET of a blob: the body's size, so the row also reports bytes per second. */
+  bodyBytes?(env: BenchEnv): number;
+  /** Untimed, before the check: push what the request needs and let trustgate see it. */
+  prepare?(env: BenchEnv): Promise<void>;
 }
 
-function request(spec: HttpScenarioSpec, env: BenchEnv, base: string): LoadRequest {
-  return { method: spec.method, url: `${base}${spec.path(env)}`, headers: { Accept: CONTAINERD_ACCEPT } };
+function request(spec: HttpScenarioSpec, env: BenchEnv, target: TargetName): LoadRequest {
+  return { method: spec.method, url: `${targetUrl(env, target)}${spec.path(env)}`, headers: { Accept: CONTAINERD_ACCEPT } };
 }
+
+const WHERE: Record<TargetName, string> = { direct: 'direct', nginx: 'via nginx', trustgate: 'via trustgate' };
 
 async function checkOne(spec: HttpScenarioSpec, env: BenchEnv, target: string, req: LoadRequest): Promise<void> {
   const where = `${spec.name} ${target}: ${req.method} ${req.url}`;
@@ -46,22 +54,27 @@ async function checkOne(spec: HttpScenarioSpec, env: BenchEnv, target: string, r
 }
 
 export function httpScenario(spec: HttpScenarioSpec): Scenario {
+  const measure = async (env: BenchEnv, target: TargetName): Promise<LoadResult> => {
+    const result = await runLoad(request(spec, env, target), env.load, env.workDir);
+    const size = spec.bodyBytes?.(env);
+    return size === undefined || result.requestsPerSec === null ? result : { ...result, bytesPerSec: result.requestsPerSec * size };
+  };
   return {
     name: spec.name,
     measures: spec.measures,
-    tools: [toolFor(spec.method)],
+    tools: [toolFor(spec.method), 'nginx'],
     async check(env) {
-      await checkOne(spec, env, 'direct', request(spec, env, env.registryUrl));
-      await checkOne(spec, env, 'via trustgate', request(spec, env, env.proxyUrl));
+      await spec.prepare?.(env);
+      for (const target of TARGETS) await checkOne(spec, env, WHERE[target], request(spec, env, target));
     },
-    async run(env) {
-      const direct = await runLoad(request(spec, env, env.registryUrl), env.load, env.workDir);
-      const proxy = await runLoad(request(spec, env, env.proxyUrl), env.load, env.workDir);
-      return { direct, proxy };
+    async run(env): Promise<LoadRound> {
+      const direct = await measure(env, 'direct');
+      const nginx = await measure(env, 'nginx');
+      const trustgate = await measure(env, 'trustgate');
+      return { kind: 'load', direct, nginx, trustgate };
     },
     async warmUp(env, seconds) {
-      await runLoad(request(spec, env, env.registryUrl), env.load, env.workDir, seconds);
-      await runLoad(request(spec, env, env.proxyUrl), env.load, env.workDir, seconds);
+      for (const target of TARGETS) await runLoad(request(spec, env, target), env.load, env.workDir, seconds);
     },
   };
 }

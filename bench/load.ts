@@ -1,5 +1,6 @@
 // Runs the load generator and parses its output. wrk for GET; hey for HEAD
-// (see wrk.ts). Installs either from Debian when it is missing.
+// (see wrk.ts). Installs either, and nginx (the reverse proxy the harness
+// compares with), from Debian when it is missing.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -10,6 +11,8 @@ import type { LoadResult, LoadSettings } from './types.ts';
 import { parseWrk, WRK_BIN, wrkArgs } from './wrk.ts';
 
 export type LoadTool = 'wrk' | 'hey';
+/** Debian packages the bench needs beyond `scripts/ensure-packages.sh`'s: the load generators and nginx. */
+export type BenchTool = LoadTool | 'nginx';
 
 export interface LoadRequest {
   method: 'GET' | 'HEAD';
@@ -17,12 +20,13 @@ export interface LoadRequest {
   headers: Record<string, string>;
 }
 
-const BIN: Record<LoadTool, string> = { wrk: WRK_BIN, hey: HEY_BIN };
+export const NGINX_BIN = '/usr/sbin/nginx';
+const BIN: Record<BenchTool, string> = { wrk: WRK_BIN, hey: HEY_BIN, nginx: NGINX_BIN };
 
 export const toolFor = (method: LoadRequest['method']): LoadTool => (method === 'HEAD' ? 'hey' : 'wrk');
 
 /** Installs the Debian package of each missing tool (needs root), saying so. */
-export async function ensureTools(tools: Iterable<LoadTool>): Promise<void> {
+export async function ensureTools(tools: Iterable<BenchTool>): Promise<void> {
   for (const tool of new Set(tools)) {
     if (existsSync(BIN[tool])) continue;
     const command = `apt-get update -qq && apt-get install -y -qq ${tool}`;

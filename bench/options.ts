@@ -8,17 +8,28 @@ export interface BenchOptions {
   warmupSec: number;
   /** Fresh signed images per round for cold-verification. */
   coldImages: number;
+  /** blob-1gib: the big blob's size in MiB, and how many times each target streams it per round. */
+  bigBlobMib: number;
+  blobStreams: number;
+  /** thundering-herd: pulls sent at once. */
+  herdPulls: number;
   /** Scenario names to run; undefined means all. */
   only: string[] | undefined;
   jsonFile: string | undefined;
 }
 
+/** With 3 rounds, a full run takes about 6 minutes on a quiet 2-CPU machine, 9 on a busy one (bench/README.md). */
+export const DEFAULT_DURATION_SEC = 6;
+
 export const USAGE = `usage: npm run bench -- [options]
-  --duration <s>          seconds per measurement (default 5)
-  --connections <n>       open connections per measurement (default 16)
-  --rounds <n>            rounds; each round measures every scenario direct then via trustgate (default 3)
+  --duration <s>          seconds per load measurement (default ${DEFAULT_DURATION_SEC})
+  --connections <n>       open connections per load measurement (default 16)
+  --rounds <n>            rounds; each round measures every scenario direct, via nginx, via trustgate (default 3)
   --warmup <s>            seconds of untimed load on each target before round 1 (default 1, 0 to skip)
   --cold-images <n>       cold-verification: fresh signed images pulled once each, per round (default 40)
+  --big-blob-mib <n>      blob-1gib: size of the big blob in MiB (default 1024)
+  --blob-streams <n>      blob-1gib: streams of the big blob per target per round (default 2)
+  --herd <n>              thundering-herd: pulls sent at once (default 1000)
   --only <name,...>       run only these scenarios
   --json <file>           also write the results as JSON
   --help                  show this`;
@@ -40,6 +51,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
       rounds: { type: 'string' },
       warmup: { type: 'string' },
       'cold-images': { type: 'string' },
+      'big-blob-mib': { type: 'string' },
+      'blob-streams': { type: 'string' },
+      herd: { type: 'string' },
       only: { type: 'string' },
       json: { type: 'string' },
       help: { type: 'boolean' },
@@ -50,11 +64,14 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
   if (values.help) return undefined;
   const only = values.only?.split(',').map((s) => s.trim()).filter((s) => s !== '');
   return {
-    durationSec: positiveInt('duration', values.duration, 5),
+    durationSec: positiveInt('duration', values.duration, DEFAULT_DURATION_SEC),
     connections: positiveInt('connections', values.connections, 16),
     rounds: positiveInt('rounds', values.rounds, 3),
     warmupSec: positiveInt('warmup', values.warmup, 1, 0),
     coldImages: positiveInt('cold-images', values['cold-images'], 40),
+    bigBlobMib: positiveInt('big-blob-mib', values['big-blob-mib'], 1024),
+    blobStreams: positiveInt('blob-streams', values['blob-streams'], 2),
+    herdPulls: positiveInt('herd', values.herd, 1000, 2),
     only: only === undefined || only.length === 0 ? undefined : only,
     jsonFile: values.json,
   };

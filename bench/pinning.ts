@@ -1,6 +1,8 @@
-// CPU pinning with taskset: the servers (registry, trustgate) on one CPU, the
-// load generators (wrk, hey, and this harness once set up, which times
-// cold-verification itself) on another, so they do not steal CPU from what they measure.
+// CPU pinning with taskset: the servers (registry, nginx, trustgate and its
+// extra replicas) on one CPU, so each proxy and the registry behind it share one
+// core, as on a one-core host; the load generators (wrk, hey, and this harness
+// once set up, which times cold-verification, blob-1gib and the herd itself) on
+// another, so they do not steal CPU from what they measure.
 // Without taskset or with fewer than two usable CPUs everything runs unpinned.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,7 +13,7 @@ const run = promisify(execFile);
 export const TASKSET_BIN = '/usr/bin/taskset';
 
 export interface PinPlan {
-  /** CPU list for the registry and trustgate, or undefined (unpinned). */
+  /** CPU list for the registry, nginx and trustgate, or undefined (unpinned). */
   server: string | undefined;
   /** CPU list for wrk, hey and the harness after set-up, or undefined (unpinned). */
   load: string | undefined;
@@ -42,7 +44,8 @@ export async function planPinning(): Promise<PinPlan> {
   return {
     server,
     load,
-    note: `taskset: registry and trustgate share CPU ${server}, wrk/hey and the harness (cold-verification's fetch) run on CPU ${load}` +
+    note: `taskset: registry, nginx and trustgate (and the herd's replicas) share CPU ${server}; wrk, hey and the harness ` +
+      `(its own requests: cold-verification, blob-1gib, thundering-herd) run on CPU ${load}` +
       (cpus.length > 2 ? ` (CPUs ${cpus.slice(2).join(',')} unused)` : ''),
   };
 }

@@ -1,6 +1,11 @@
-// Medians over rounds and the one report layout: a few context lines, a
-// markdown table, and the legend.
-import type { LoadResult, ScenarioResult } from './types.ts';
+// The one report layout: a few context lines, then the same tables in the same
+// order every time (throughput, blobs, cold verification, thundering herd,
+// memory and fds, targets), each with its legend. A table whose scenarios did
+// not run still appears, with a "not run" row.
+import type { PhaseSeries, Range } from './sampler.ts';
+import type { ColdSummary, HerdSummary, LoadSummary, Ratios, ScenarioSummary } from './summary.ts';
+import type { TargetCheck } from './targets.ts';
+import type { HerdShare, LoadResult } from './types.ts';
 
 export interface RunInfo {
   durationSec: number;
@@ -9,108 +14,192 @@ export interface RunInfo {
   warmupSec: number;
   /** --cold-images: images per round of cold-verification. */
   coldImages: number;
+  bigBlobMib: number;
+  blobStreams: number;
+  herdPulls: number;
   pinning: string;
   tools: string;
+  /** Wall time of the whole run, set-up included, s. */
+  wallSec: number;
 }
 
-export interface ScenarioSummary {
-  scenario: string;
-  measures: string;
-  /** Medians over rounds; non2xx and socketErrors are sums. */
-  direct: LoadResult;
-  proxy: LoadResult;
-  /** proxy.requestsPerSec ÷ direct.requestsPerSec of the medians above; null when req/s does not apply. */
-  ratio: number | null;
-  /** proxy.p50Ms − direct.p50Ms of the medians above; for cold-verification, the verification overhead. */
-  p50OverheadMs: number;
-  rounds: ScenarioResult[];
+export interface Report {
+  info: RunInfo;
+  scenarios: readonly ScenarioSummary[];
+  memory: readonly PhaseSeries[];
+  targets: readonly TargetCheck[];
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function combine(results: readonly LoadResult[]): LoadResult {
-  const sum = (pick: (r: LoadResult) => number): number => results.reduce((total, r) => total + pick(r), 0);
-  const rates = results.map((r) => r.requestsPerSec);
-  return {
-    tool: [...new Set(results.map((r) => r.tool))].join('+'),
-    requestsPerSec: rates.every((rate) => rate !== null) ? median(rates as number[]) : null,
-    p50Ms: median(results.map((r) => r.p50Ms)),
-    p99Ms: median(results.map((r) => r.p99Ms)),
-    non2xx: sum((r) => r.non2xx),
-    requests: sum((r) => r.requests),
-    socketErrors: sum((r) => r.socketErrors),
-  };
-}
-
-export function summarize(scenario: string, measures: string, rounds: ScenarioResult[]): ScenarioSummary {
-  const direct = combine(rounds.map((r) => r.direct));
-  const proxy = combine(rounds.map((r) => r.proxy));
-  const ratio = direct.requestsPerSec === null || proxy.requestsPerSec === null
-    ? null
-    : direct.requestsPerSec > 0 ? proxy.requestsPerSec / direct.requestsPerSec : 0;
-  const p50OverheadMs = Math.round((proxy.p50Ms - direct.p50Ms) * 1000) / 1000;
-  return { scenario, measures, direct, proxy, ratio, p50OverheadMs, rounds };
-}
-
-const HEADER = [
-  'scenario', 'direct req/s', 'trustgate req/s', 'ratio', 'direct p50 ms', 'trustgate p50 ms', 'p50 overhead ms',
-  'direct p99 ms', 'trustgate p99 ms', 'errors direct / trustgate', 'load tool',
-];
-const RIGHT = [false, true, true, true, true, true, true, true, true, true, false];
-
-/** "-" where a figure does not apply (req/s and ratio of cold-verification). */
 const fixed = (value: number | null, digits: number): string => (value === null ? '-' : value.toFixed(digits));
+/** req/s: whole numbers, but two decimals below 10 (blob-1gib streams a few per second at most). */
+const rate = (value: number | null): string => fixed(value, value !== null && value < 10 ? 2 : 0);
 const signed = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(2)}`;
+const three = (a: string, b: string, c: string): string => `${a} / ${b} / ${c}`;
+const errors = (r: LoadResult): number => r.non2xx + r.socketErrors;
+const GIB = 1024 ** 3;
 
-function row(s: ScenarioSummary): string[] {
-  const errors = (r: LoadResult): number => r.non2xx + r.socketErrors;
-  return [
-    s.scenario,
-    fixed(s.direct.requestsPerSec, 0),
-    fixed(s.proxy.requestsPerSec, 0),
-    fixed(s.ratio, 2),
-    s.direct.p50Ms.toFixed(2),
-    s.proxy.p50Ms.toFixed(2),
-    signed(s.p50OverheadMs),
-    s.direct.p99Ms.toFixed(2),
-    s.proxy.p99Ms.toFixed(2),
-    `${errors(s.direct)} / ${errors(s.proxy)}`,
-    s.direct.tool === s.proxy.tool ? s.direct.tool : `${s.direct.tool} / ${s.proxy.tool}`,
+/** A markdown table; `right` marks the right-aligned (numeric) columns. */
+function table(header: readonly string[], right: readonly boolean[], rows: readonly string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    `| ${header.map((_, i) => (right[i] ? (cells[i] ?? '').padStart(widths[i]!) : (cells[i] ?? '').padEnd(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (right[i] ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)];
+}
+
+const notRun = (width: number, what: string): string[] => [what, ...Array<string>(width - 1).fill('-')];
+
+function ratioCells(r: Ratios): string[] {
+  return [fixed(r.trustgateToDirect, 2), fixed(r.trustgateToNginx, 2), fixed(r.nginxToDirect, 2)];
+}
+
+function throughputTable(loads: readonly LoadSummary[]): string[] {
+  const header = [
+    'scenario', 'direct req/s', 'nginx req/s', 'trustgate req/s', 'trustgate÷direct', 'trustgate÷nginx', 'nginx÷direct',
+    'p50 ms direct / nginx / trustgate', 'p99 ms direct / nginx / trustgate', 'errors d / n / t', 'load tool',
   ];
+  const rows = loads.map((s) => [
+    s.scenario,
+    rate(s.direct.requestsPerSec), rate(s.nginx.requestsPerSec), rate(s.trustgate.requestsPerSec),
+    ...ratioCells(s.ratios),
+    three(s.direct.p50Ms.toFixed(2), s.nginx.p50Ms.toFixed(2), s.trustgate.p50Ms.toFixed(2)),
+    three(s.direct.p99Ms.toFixed(2), s.nginx.p99Ms.toFixed(2), s.trustgate.p99Ms.toFixed(2)),
+    three(String(errors(s.direct)), String(errors(s.nginx)), String(errors(s.trustgate))),
+    [...new Set([s.direct.tool, s.nginx.tool, s.trustgate.tool])].join(' / '),
+  ]);
+  return table(header, header.map((_, i) => i > 0 && i < 10), rows.length > 0 ? rows : [notRun(header.length, 'no load scenario run')]);
 }
 
-function table(rows: string[][]): string[] {
-  const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string =>
-    `| ${cells.map((c, i) => (RIGHT[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (RIGHT[i] ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
-  return [line(HEADER), rule, ...rows.map(line)];
+function blobTable(loads: readonly LoadSummary[]): string[] {
+  const header = [
+    'scenario', 'direct GiB/s', 'nginx GiB/s', 'trustgate GiB/s', 'trustgate÷direct', 'trustgate÷nginx', 'nginx÷direct',
+    'RSS growth MB nginx / trustgate',
+  ];
+  const blobs = loads.filter((s) => s.byteRatios !== null);
+  const gib = (r: LoadResult): string => fixed(r.bytesPerSec === null ? null : r.bytesPerSec / GIB, 2);
+  const rows = blobs.map((s) => [
+    s.scenario, gib(s.direct), gib(s.nginx), gib(s.trustgate), ...ratioCells(s.byteRatios!),
+    s.rssGrowthMb === null ? '-' : `${s.rssGrowthMb.nginx.toFixed(1)} / ${s.rssGrowthMb.trustgate.toFixed(1)}`,
+  ]);
+  return table(header, header.map((_, i) => i > 0), rows.length > 0 ? rows : [notRun(header.length, 'no blob scenario run')]);
 }
 
-export function formatReport(info: RunInfo, summaries: readonly ScenarioSummary[]): string {
+function coldTable(cold: ColdSummary | undefined): string[] {
+  const header = [
+    'scenario', 'direct p50 ms', 'trustgate p50 ms', 'p50 overhead ms', 'direct p99 ms', 'trustgate p99 ms', 'p99 overhead ms',
+    'upstream requests / pull', 'upstream ms / pull', 'beyond upstream ms', 'verification ms (mean)', 'errors d / t',
+  ];
+  const rows = cold === undefined ? [notRun(header.length, 'cold-verification not run')] : [[
+    cold.scenario,
+    cold.direct.p50Ms.toFixed(2), cold.trustgate.p50Ms.toFixed(2), signed(cold.p50OverheadMs),
+    cold.direct.p99Ms.toFixed(2), cold.trustgate.p99Ms.toFixed(2), signed(cold.p99OverheadMs),
+    cold.upstream.requestsPerPull.toFixed(1), cold.upstream.msPerPull.toFixed(2), signed(cold.beyondUpstreamMs),
+    cold.upstream.verificationMs.toFixed(2),
+    `${errors(cold.direct)} / ${errors(cold.trustgate)}`,
+  ]];
+  return table(header, header.map((_, i) => i > 0), rows);
+}
+
+const OTHER_OPS = new Set(['manifest', 'signature', 'referrers', 'blob']);
+
+function herdTable(herd: HerdSummary | undefined): string[] {
+  const header = [
+    'variant', 'round', 'process', 'pulls', '200 with digest', 'verifications', 'upstream manifest', 'upstream signature (.sig)',
+    'upstream referrers', 'upstream blob', 'upstream other', 'wall ms', 'first failures',
+  ];
+  const rows: string[][] = [];
+  const share = (variant: string, round: number, s: HerdShare, ms: number): string[] => [
+    variant, String(round), s.process, String(s.pulls), String(s.ok), String(s.verifications),
+    String(s.upstream['manifest'] ?? 0), String(s.upstream['signature'] ?? 0), String(s.upstream['referrers'] ?? 0), String(s.upstream['blob'] ?? 0),
+    String(Object.entries(s.upstream).filter(([op]) => !OTHER_OPS.has(op)).reduce((n, [, c]) => n + c, 0)),
+    String(ms), s.failures.length === 0 ? '-' : s.failures.join('; ').replace(/\|/g, '/').replace(/\s+/g, ' '),
+  ];
+  for (const [i, round] of (herd?.rounds ?? []).entries()) {
+    for (const s of round.single.shares) rows.push(share('one process', i + 1, s, round.single.ms));
+    if ('shares' in round.replicas) {
+      for (const s of round.replicas.shares) rows.push(share('two replicas, one Redis', i + 1, s, round.replicas.ms));
+    } else {
+      rows.push(['two replicas, one Redis', String(i + 1), `skipped: ${round.replicas.skipped}`, ...Array<string>(header.length - 3).fill('-')]);
+    }
+  }
+  return table(header, header.map((_, i) => i === 1 || (i >= 3 && i <= 11)), rows.length > 0 ? rows : [notRun(header.length, 'thundering-herd not run')]);
+}
+
+function memoryTable(memory: readonly PhaseSeries[]): string[] {
+  const header = ['process', 'phase', 'samples', 'RSS MB start / min / max / end', 'fds start / min / max / end'];
+  const span = (r: Range, digits: number): string => [r.start, r.min, r.max, r.end].map((v) => v.toFixed(digits)).join(' / ');
+  const rows = memory.map((m) => [m.process, m.phase, String(m.samples), span(m.rssMb, 1), span(m.fds, 0)]);
+  return table(header, [false, false, true, true, true], rows.length > 0 ? rows : [notRun(header.length, 'no samples')]);
+}
+
+function targetTable(targets: readonly TargetCheck[]): string[] {
+  const header = ['measure', 'target', 'measured', 'verdict'];
+  const rows = targets.map((t) => [
+    t.measure, t.target, t.measured, t.aim === undefined ? t.verdict : `${t.verdict} (aim ${t.aim.goal}: ${t.aim.verdict})`,
+  ]);
+  return table(header, [false, false, false, false], rows);
+}
+
+export function formatReport({ info, scenarios, memory, targets }: Report): string {
+  const loads = scenarios.filter((s): s is LoadSummary => s.kind === 'load');
+  const cold = scenarios.find((s): s is ColdSummary => s.kind === 'cold');
+  const herd = scenarios.find((s): s is HerdSummary => s.kind === 'herd');
   const warmup = info.warmupSec > 0 ? `${info.warmupSec} s warm-up per target` : 'no warm-up';
   return [
-    `trustgate bench: ${info.rounds} round(s), each scenario direct then via trustgate, ${info.durationSec} s per measurement, ` +
-      `${info.connections} connections (wrk: 1 thread), ${warmup}, cold-verification: ${info.coldImages} images per round; ` +
-      'figures are medians over rounds',
-    'signature enforcement: on (rule "bench", threshold 1, one ECDSA P-256 key made for this run); the signed image\'s verdict ' +
-      'is cached before measuring, an unsigned image was refused with 403',
+    `trustgate bench: ${info.rounds} round(s); in each, every load scenario runs direct, then via nginx, then via trustgate; ` +
+      `${info.durationSec} s per load measurement, ${info.connections} connections (wrk: 1 thread), ${warmup}; ` +
+      `cold-verification: ${info.coldImages} images per round; blob-1gib: ${info.bigBlobMib} MiB, ${info.blobStreams} stream(s) per target per round; ` +
+      `thundering-herd: ${info.herdPulls} pulls at once; figures are medians over rounds; the run took ${Math.round(info.wallSec)} s`,
+    'signature enforcement: on (rule "bench", threshold 1, one ECDSA P-256 key made for this run); the signed images\' verdicts ' +
+      'are cached before measuring, an unsigned image was refused with 403',
+    'nginx: a plain reverse proxy (Debian nginx, 1 worker, HTTP/1.1 keepalive 64 to the registry, proxy_buffering on as by default, access log off)',
     `pinning: ${info.pinning}`,
     `tools: ${info.tools}`,
     '',
-    ...table(summaries.map(row)),
+    '### Throughput',
     '',
-    'ratio = trustgate req/s ÷ direct req/s (the two medians above, same run); p50 overhead = trustgate p50 − direct p50; ' +
-      'errors = responses with status >= 400 plus socket errors, summed over rounds.',
-    `cold-verification: per round, ${info.coldImages} images pushed and signed just before, each fetched once by tag directly ` +
-      'and then once via trustgate, one request at a time (node fetch); p50/p99 over those pulls (nearest rank: below 100 images ' +
-      'p99 is the slowest); req/s and ratio do not apply (-); errors also count a 200 with the wrong body. Its p50 overhead is ' +
-      'the cost of a first pull: proxying plus fetching, discovering and verifying the signature and evaluating the policy.',
-    'load tool: wrk for GET; hey for HEAD, because wrk 4.1 waits for a body after a HEAD response with Content-Length ' +
-      '(wg/wrk#198). Compare direct with trustgate within a row, not rows measured by different tools.',
+    ...throughputTable(loads),
+    '',
+    'ratios use the medians in the row (same run, interleaved); errors = responses with status >= 400 plus socket errors, summed over rounds; ' +
+      'wrk for GET, hey for HEAD (wrk 4.1 waits for a body after a HEAD response with Content-Length, wg/wrk#198): compare targets ' +
+      'within a row. blob-1gib: req/s = streams per second, p50/p99 = whole-stream times (node http, one stream at a time).',
+    '',
+    '### Blobs',
+    '',
+    ...blobTable(loads),
+    '',
+    'GiB/s = response body bytes per second (blob-10mib: req/s × 10 MiB); ratios of those. RSS growth: the largest (max − sample just ' +
+      'before the stream) over every stream of blob-1gib, sampled every 100 ms from /proc/<pid>/status (nginx: master + worker).',
+    '',
+    '### Cold verification',
+    '',
+    ...coldTable(cold),
+    '',
+    `per round, ${info.coldImages} images pushed and signed just before, each fetched once by tag directly and then once via trustgate, ` +
+      'one request at a time (node fetch); p50/p99 by nearest rank over those pulls (below 100 images p99 is the slowest). upstream ' +
+      'requests and ms per pull come from trustgate\'s /metrics (trustgate_upstream_request_duration_seconds count and sum deltas over ' +
+      'the round ÷ pulls); beyond upstream = trustgate p50 − upstream ms per pull: what trustgate adds to the registry round trips it ' +
+      'makes (the client hop, verification, policy). errors also count a 200 with the wrong body.',
+    '',
+    '### Thundering herd',
+    '',
+    ...herdTable(herd),
+    '',
+    `${info.herdPulls} GETs by digest of a freshly pushed and signed manifest, all sent at once over as many connections (undici Pool); ` +
+      'verifications = trustgate_verification_duration_seconds_count delta, upstream = trustgate_upstream_request_duration_seconds_count ' +
+      'delta by op (signature = the cosign .sig tag, referrers = the referrers API; the referrers fallback tag counts as manifest, ' +
+      'signature payload blobs as blob). Two replicas: two more trustgate processes sharing the machine\'s Redis under a key ' +
+      'prefix of this run, half the pulls each, a new image.',
+    '',
+    '### Memory and file descriptors',
+    '',
+    ...memoryTable(memory),
+    '',
+    'sampled every second and at every phase change from /proc/<pid>/status (VmRSS) and /proc/<pid>/fd, process and children ' +
+      '(MB = 10^6 bytes); a phase\'s figures span all its rounds.',
+    '',
+    '### Targets (issue #7)',
+    '',
+    ...targetTable(targets),
   ].join('\n');
 }

@@ -1,10 +1,10 @@
 // Everything the scenarios measure against: a throwaway registry (test kit) with
 // one signed and one unsigned image, a key, policy and trust store made for this
-// run, and trustgate built from this checkout and running as its own process in
-// front of the registry with signature enforcement on. Every piece registers its
-// own teardown.
+// run, trustgate built from this checkout and running as its own process in
+// front of the registry with signature enforcement on, and nginx as a plain
+// reverse proxy in front of the same registry. Every piece registers its own
+// teardown.
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildImage, freePort, push, REGISTRY_BIN, startRegistry } from '../test/kit/index.ts';
 import { onCleanup } from './cleanup.ts';
+import { startNginx } from './nginx.ts';
 import { findPid, pinned, pinRunning } from './pinning.ts';
+import { collectOutput, stopProcess, waitForOk } from './processes.ts';
 import type { PinPlan } from './pinning.ts';
 import { makeSigner, signImage } from './signing.ts';
 import type { BenchSigner } from './signing.ts';
@@ -27,17 +29,26 @@ export interface Setup {
   env: BenchEnv;
   /** undefined while trustgate runs; else why it stopped and its last output. */
   proxyExited(): string | undefined;
+  /** The same for nginx. */
+  nginxExited(): string | undefined;
+}
+
+/** Per-scenario settings from the command line, passed through to BenchEnv. */
+export interface ScenarioSettings {
+  coldImages: number;
+  bigBlobMib: number;
+  blobStreams: number;
+  herdPulls: number;
+}
+
+export interface RunningTrustgate {
+  url: string;
+  pid: number;
+  /** undefined while it runs; else why it stopped and its last output. */
+  exited(): string | undefined;
 }
 
 const say = (line: string): void => { process.stderr.write(`bench: ${line}\n`); };
-
-function collectOutput(child: ChildProcess): () => string {
-  let output = '';
-  const keep = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-16_384); };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  return () => output.trim();
-}
 
 /** `npm run build`: compiles src/ into dist/, exactly as a release would. */
 async function buildTrustgate(): Promise<void> {
@@ -60,7 +71,7 @@ async function pushImage(dir: string, registryHost: string, repository: string, 
   return { repository, tag: TAG, digest: built.manifestDigest, mediaType: built.mediaType };
 }
 
-function configYaml(port: number, registryUrl: string, signer: BenchSigner): string {
+function configYaml(port: number, registryUrl: string, signer: BenchSigner, extra: readonly string[]): string {
   const host = new URL(registryUrl).host;
   return [
     'listen:', `  address: 127.0.0.1:${port}`, '  plainHttp: true',
@@ -68,6 +79,7 @@ function configYaml(port: number, registryUrl: string, signer: BenchSigner): str
     'upstreams:', '  - name: local', `    url: ${registryUrl}`, '    default: true', `    repositories: ["${host}/bench/**"]`,
     'policy:', `  file: ${JSON.stringify(signer.policyFile)}`,
     'keys:', `  dir: ${JSON.stringify(signer.keysDir)}`,
+    ...extra,
     '',
   ].join('\n');
 }
@@ -83,51 +95,28 @@ function trustgateEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-async function waitForPing(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`trustgate exited (${child.exitCode ?? child.signalCode}) before answering ${url}/v2/:\n${output()}`);
-    }
-    try {
-      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-      last = `status ${res.status}`;
-    } catch (error) {
-      last = String(error);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`trustgate at ${url} did not answer 200 on /v2/ within 20 s (last: ${last}):\n${output()}`);
-}
-
-function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
-    child.kill('SIGTERM');
-  });
-}
-
-async function startTrustgate(workDir: string, registryUrl: string, signer: BenchSigner, cpu: string | undefined): Promise<{ url: string; exited: () => string | undefined }> {
+/**
+ * Starts `node dist/main.js` in front of the registry, pinned to `cpu`. `name` names its config file
+ * (`<name>.yaml`) and its teardown step; `extra` are more top-level config lines (e.g. a `redis:` section).
+ */
+export async function startTrustgate(
+  workDir: string, registryUrl: string, signer: BenchSigner, cpu: string | undefined, name = 'trustgate', extra: readonly string[] = [],
+): Promise<RunningTrustgate> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const configFile = join(workDir, 'trustgate.yaml');
-    await writeFile(configFile, configYaml(port, registryUrl, signer));
+    const configFile = join(workDir, `${name}.yaml`);
+    await writeFile(configFile, configYaml(port, registryUrl, signer, extra));
     const [bin, args] = pinned(cpu, process.execPath, [join(ROOT, 'dist', 'main.js'), '--config', configFile]);
     const child = spawn(bin, args, { cwd: ROOT, env: trustgateEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     const output = collectOutput(child);
     let exit: string | undefined;
-    child.once('exit', (code, signal) => { exit = `trustgate exited (${code ?? signal})`; });
-    child.once('error', (error) => { exit = `trustgate could not start: ${error.message}`; });
-    const unregister = onCleanup('trustgate', () => stopProcess(child));
+    child.once('exit', (code, signal) => { exit = `${name} exited (${code ?? signal})`; });
+    child.once('error', (error) => { exit = `${name} could not start: ${error.message}`; });
+    const unregister = onCleanup(name, () => stopProcess(child));
     const url = `http://127.0.0.1:${port}`;
     try {
-      await waitForPing(url, child, output);
-      return { url, exited: () => (exit === undefined ? undefined : `${exit}:\n${output()}`) };
+      await waitForOk(name, `${url}/v2/`, child, output);
+      return { url, pid: child.pid!, exited: () => (exit === undefined ? undefined : `${exit}:\n${output()}`) };
     } catch (error) {
       await stopProcess(child);
       unregister();
@@ -136,7 +125,7 @@ async function startTrustgate(workDir: string, registryUrl: string, signer: Benc
   }
 }
 
-export async function setUp(pins: PinPlan, load: LoadSettings, coldImages: number): Promise<Setup> {
+export async function setUp(pins: PinPlan, load: LoadSettings, settings: ScenarioSettings): Promise<Setup> {
   for (const bin of [REGISTRY_BIN, '/usr/bin/skopeo']) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`bash scripts/ensure-packages.sh\` (npm test runs it too)`);
   }
@@ -159,9 +148,15 @@ export async function setUp(pins: PinPlan, load: LoadSettings, coldImages: numbe
   await buildTrustgate();
   say('starting trustgate');
   const proxy = await startTrustgate(workDir, registry.url, signer, pins.server);
+  say('starting nginx (plain reverse proxy, 1 worker, keepalive 64 to the registry)');
+  const nginx = await startNginx(workDir, registry.host, pins.server);
 
   return {
-    env: { registryUrl: registry.url, registryHost: registry.host, proxyUrl: proxy.url, image, unsignedImage, signer, coldImages, workDir, load },
+    env: {
+      registryUrl: registry.url, registryHost: registry.host, proxyUrl: proxy.url, proxyPid: proxy.pid, nginxUrl: nginx.url, nginxPid: nginx.pid,
+      image, unsignedImage, signer, ...settings, serverCpu: pins.server, workDir, load,
+    },
     proxyExited: proxy.exited,
+    nginxExited: nginx.exited,
   };
 }

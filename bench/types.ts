@@ -1,13 +1,19 @@
 // Shared shapes of the benchmark harness.
-import type { LoadTool } from './load.ts';
+import type { BenchTool } from './load.ts';
 import type { BenchSigner } from './signing.ts';
 
-/** One load-generator run against one URL, parsed from the tool's output (or one batch of timed fetches). */
+/** Where a request goes: straight to the registry, through nginx, or through trustgate. */
+export type TargetName = 'direct' | 'nginx' | 'trustgate';
+export const TARGETS: readonly TargetName[] = ['direct', 'nginx', 'trustgate'];
+
+/** One load-generator run against one URL, parsed from the tool's output (or one batch of timed requests). */
 export interface LoadResult {
-  /** The load generator that produced it ("node fetch" for cold-verification). */
+  /** The load generator that produced it ("node fetch" for cold-verification, "node http" for blob-1gib). */
   tool: string;
   /** null when the measurement is not a throughput run (cold-verification sends one request at a time). */
   requestsPerSec: number | null;
+  /** Response body bytes per second (blob scenarios); null where it is not measured. */
+  bytesPerSec: number | null;
   p50Ms: number;
   p99Ms: number;
   /** Responses wrk counted as errors by status ("Non-2xx or 3xx responses": in practice status >= 400). */
@@ -18,11 +24,65 @@ export interface LoadResult {
   socketErrors: number;
 }
 
-/** The same measurement taken directly on the registry and through trustgate. */
-export interface ScenarioResult {
-  direct: LoadResult;
-  proxy: LoadResult;
+/** RSS growth (max − baseline, MB) of the proxies while a big blob streamed through them; the worst stream of the round. */
+export interface RssGrowth {
+  trustgate: number;
+  nginx: number;
 }
+
+/** A load scenario's round: the same load on each of the three targets, in TARGETS order. */
+export interface LoadRound {
+  kind: 'load';
+  direct: LoadResult;
+  nginx: LoadResult;
+  trustgate: LoadResult;
+  /** blob-1gib only. */
+  rssGrowthMb?: RssGrowth;
+}
+
+/** trustgate's own account of a batch of first pulls, from /metrics deltas. */
+export interface UpstreamShare {
+  /** Upstream requests trustgate made per pull (every op). */
+  requestsPerPull: number;
+  /** Time trustgate spent waiting on those requests per pull, ms (sum of their durations). */
+  msPerPull: number;
+  /** Mean duration of one verification (discovery, signatures, policy), ms. */
+  verificationMs: number;
+}
+
+/** cold-verification's round: one request at a time, direct then trustgate, per image. */
+export interface ColdRound {
+  kind: 'cold';
+  direct: LoadResult;
+  trustgate: LoadResult;
+  upstream: UpstreamShare;
+}
+
+/** One trustgate process's part of a thundering herd. */
+export interface HerdShare {
+  /** "trustgate", or "replica 1", "replica 2". */
+  process: string;
+  /** Requests sent to this process. */
+  pulls: number;
+  /** 200 answers whose body hashed to the pushed digest. */
+  ok: number;
+  /** The first few failures, as text. */
+  failures: string[];
+  /** trustgate_verification_duration_seconds_count delta. */
+  verifications: number;
+  /** trustgate_upstream_request_duration_seconds_count delta by op (manifest, signature, referrers, blob, tags, token). */
+  upstream: Record<string, number>;
+}
+
+/** thundering-herd's round: a single process, then (when Redis is there) two replicas sharing Redis. */
+export interface HerdRound {
+  kind: 'herd';
+  /** Wall time from the first request sent to the last answer, per variant, ms. */
+  single: { shares: HerdShare[]; ms: number };
+  replicas: { shares: HerdShare[]; ms: number } | { skipped: string };
+}
+
+export type ScenarioResult = LoadRound | ColdRound | HerdRound;
 
 /** The image pushed for the benchmark. */
 export interface BenchImage {
@@ -42,7 +102,7 @@ export interface LoadSettings {
   cpu: string | undefined;
 }
 
-/** What every scenario gets: both targets, the image, and a scratch dir. */
+/** What every scenario gets: the three targets, the image, and a scratch dir. */
 export interface BenchEnv {
   /** http://127.0.0.1:PORT of the registry. */
   registryUrl: string;
@@ -50,6 +110,12 @@ export interface BenchEnv {
   registryHost: string;
   /** http://127.0.0.1:PORT of trustgate. */
   proxyUrl: string;
+  /** trustgate's pid (RSS and fd sampling). */
+  proxyPid: number;
+  /** http://127.0.0.1:PORT of nginx, a plain reverse proxy in front of the same registry. */
+  nginxUrl: string;
+  /** nginx's master pid (its worker is a child). */
+  nginxPid: number;
   /** Signed with the bench key, so trustgate serves it (warm path once checked). */
   image: BenchImage;
   /** Pushed under the same policy rule but never signed: trustgate must refuse it with 403. */
@@ -58,21 +124,32 @@ export interface BenchEnv {
   signer: BenchSigner;
   /** Images pushed, signed and pulled once per round by cold-verification (--cold-images). */
   coldImages: number;
-  /** Temp dir for scenario files (Lua scripts); removed at teardown. */
+  /** blob-1gib: size of the big blob in MiB (--big-blob-mib) and streams per target per round (--blob-streams). */
+  bigBlobMib: number;
+  blobStreams: number;
+  /** thundering-herd: concurrent pulls (--herd). */
+  herdPulls: number;
+  /** CPU list trustgate runs on (extra replicas are pinned there too), or undefined. */
+  serverCpu: string | undefined;
+  /** Temp dir for scenario files (Lua scripts, blobs); removed at teardown. */
   workDir: string;
   load: LoadSettings;
 }
 
+/** The three URLs of a BenchEnv by target. */
+export const targetUrl = (env: BenchEnv, target: TargetName): string =>
+  target === 'direct' ? env.registryUrl : target === 'nginx' ? env.nginxUrl : env.proxyUrl;
+
 export interface Scenario {
-  /** kebab-case, used by --only and in the table. */
+  /** kebab-case, used by --only and in the tables. */
   name: string;
   /** One line: what is measured. */
   measures: string;
-  /** Load generators it runs (installed before set-up when missing). */
-  tools: readonly LoadTool[];
-  /** Throws with a clear message when a target is not ready to be measured. */
+  /** Tools it runs (installed before set-up when missing). */
+  tools: readonly BenchTool[];
+  /** Throws with a clear message when a target is not ready to be measured (may push what the scenario needs first). */
   check(env: BenchEnv): Promise<void>;
-  /** Optional untimed load on both targets before round 1 (JIT, connection pools, caches). */
+  /** Optional untimed load on every target before round 1 (JIT, connection pools, caches). */
   warmUp?(env: BenchEnv, seconds: number): Promise<void>;
   run(env: BenchEnv): Promise<ScenarioResult>;
 }

@@ -1,5 +1,6 @@
 // wrk (Debian package `wrk`): one thread, a Lua script for method and headers,
-// --latency for percentiles. wrk 4.1 waits for a body after a HEAD response
+// --latency for percentiles, --timeout 20s (hey's default; wrk's own 2 s counts
+// slow 10 MiB blobs on a busy machine as socket errors and reconnects). wrk 4.1 waits for a body after a HEAD response
 // that carries Content-Length (wg/wrk#198), so it is used for GET only.
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -21,7 +22,7 @@ export async function wrkArgs(request: LoadRequest, connections: number, duratio
   const text = lines.join('\n') + '\n';
   const script = join(dir, `wrk-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.lua`);
   await writeFile(script, text);
-  return ['-t1', `-c${connections}`, `-d${durationSec}s`, '--latency', '-s', script, request.url];
+  return ['-t1', `-c${connections}`, `-d${durationSec}s`, '--timeout', '20s', '--latency', '-s', script, request.url];
 }
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -43,6 +44,7 @@ export function parseWrk(output: string): LoadResult {
   return {
     tool: 'wrk',
     requestsPerSec: Number(need(/Requests\/sec:\s+([\d.]+)/, 'Requests/sec')[1]),
+    bytesPerSec: null,
     p50Ms: durationMs(need(/^\s*50%\s+(\S+)/m, 'p50')[1]!, 'p50'),
     p99Ms: durationMs(need(/^\s*99%\s+(\S+)/m, 'p99')[1]!, 'p99'),
     // wrk counts status > 399 here, whatever the label says.

@@ -14,6 +14,7 @@ import { createMemoryScanStore } from './state/memory-scan-store.ts';
 import { createRedisScanStore } from './state/redis-scan-store.ts';
 import type { ScanStore } from './state/types.ts';
 import { createAdminRouter } from './admin/router.ts';
+import { createAdminRateLimit } from './admin/rate-limit.ts';
 import { createMemoryAuditLog, createRedisAuditLog } from './audit/index.ts';
 import { createTokenVerifier } from './admin/tokens.ts';
 import { createPullAuth } from './pullauth/index.ts';
@@ -37,6 +38,8 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+const REDIS_WAIT_LOG_MS = 5_000;
+
 export interface RuntimeOptions {
   readonly now?: () => number;
   /** Overrides `redis.prefix`, so tests can share one server. */
@@ -59,7 +62,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     shared = createRedis(config.redis.url, { logger });
     const subscriber = createRedis(config.redis.url, { logger });
     connections.push(shared, subscriber);
-    await Promise.all([connectRedis(shared), connectRedis(subscriber)]);
+    await untilConnected([shared, subscriber], logger);
     void warnOnEvictionPolicy(shared, logger);
     trust = await createRedisTrustStore({ redis: shared, subscriber, prefix, logger, now });
     const scanSubscriber = createRedis(config.redis.url, { logger });
@@ -85,7 +88,9 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
   trust.onChange(() => verdicts.clearLocal());
   onMissedPosts = () => verdicts.clearLocal();
   policy.onChange(() => verdicts.clearLocal());
+  policy.onReloadFailed(() => metrics.reloadFailure('policy'));
   const upstreams = openUpstreams(config, logger, metrics);
+  const health = createHealthProvider({ redis: shared, upstreams, trust, policy });
   const signatureGate = createSignatureGate({
     policy: () => policy.current(),
     trust: trustView,
@@ -100,6 +105,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     logger,
     ...(options.onVerify === undefined ? {} : { onVerify: options.onVerify }),
     onVerified: metrics.verification,
+    ...(redisClient === undefined ? {} : { sharedStateUp: async () => redisClient.status === 'ready' && (await health.redis()) === 'up' }),
   });
   const manifestCache = new ManifestCache(config.manifests.cacheMaxBytes);
   const pullAuth = config.pullAuth === undefined ? undefined : await createPullAuth(config.pullAuth, { config, redis: shared, prefix, logger, now, metrics });
@@ -108,15 +114,20 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
   const admin =
     config.admin === undefined
       ? undefined
-      : createAdminRouter({ config, scans, upstreams, manifestCache, logger, now, verifyToken: createTokenVerifier(config.admin, logger), robots: pullAuth?.robots, trust, trustDurable: shared !== undefined, audit, control: { ...control, policy, gate } });
+      : createAdminRouter({ config, scans, upstreams, manifestCache, logger, now, verifyToken: createTokenVerifier(config.admin, logger), rateLimit: createAdminRateLimit({ config: config.admin.rateLimit, redis: shared, prefix, logger, now, registry: metrics.registry }), robots: pullAuth?.robots, trust, trustDurable: shared !== undefined, audit, control: { ...control, policy, gate } });
   return {
     deps: { config, upstreams, gate, manifestCache, logger, metrics, ...(admin === undefined ? {} : { admin }), ...(pullAuth === undefined ? {} : { pullAuth: pullAuth.router }) },
     policy,
     trust,
     scans,
-    health: createHealthProvider({ redis: shared, upstreams, trust, policy }),
+    health,
     async reloadKeys() {
-      await trust.upsertFromFiles(loadKeysDir(config.keysDir));
+      try {
+        await trust.upsertFromFiles(loadKeysDir(config.keysDir));
+      } catch (error) {
+        metrics.reloadFailure('keys');
+        throw error;
+      }
     },
     async close() {
       await upstreams.close();
@@ -128,4 +139,21 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
       for (const connection of connections) connection.disconnect();
     },
   };
+}
+
+/**
+ * Redis may come up after trustgate (a whole deployment starting at once): wait for it however long
+ * it takes, while the listener answers 503 `starting`, instead of exiting after one connect timeout.
+ * The clients reconnect on their own; this only logs every REDIS_WAIT_LOG_MS that it is still waiting.
+ */
+async function untilConnected(clients: readonly RedisClient[], logger: Logger): Promise<void> {
+  for (;;) {
+    try {
+      await Promise.all(clients.map((client) => connectRedis(client, REDIS_WAIT_LOG_MS)));
+      return;
+    } catch (error) {
+      if (clients.some((client) => client.status === 'end')) throw error;
+      logger.warn({ event: 'redis_waiting', err: String(error) }, 'redis not reachable yet; still starting');
+    }
+  }
 }

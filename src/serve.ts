@@ -35,9 +35,9 @@ async function start(argv: readonly string[]): Promise<void> {
   // A stray rejection is a bug to log, not a reason to drop every in-flight pull.
   process.on('unhandledRejection', (reason) => log.error({ event: 'unhandled_rejection', err: String(reason) }, 'unhandled rejection'));
   const front = createFront(log);
-  const listening = await listen(front.handler, config.listen, log);
-  log.info({ event: 'listening', address: listening.url }, 'listening; loading policy and trust store');
   let runtime: Runtime | undefined;
+  const listening = await listen(front.handler, config.listen, log, () => runtime?.deps.metrics.reloadFailure('tls'));
+  log.info({ event: 'listening', address: listening.url }, 'listening; loading policy and trust store');
   const onSignal = stopper(config, log, front, listening, () => runtime);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -3,15 +3,18 @@
 // at a time, times one GET by tag on the registry and then one through
 // trustgate, which resolves the tag upstream, fetches the manifest, discovers
 // the cosign signature, verifies it and evaluates the policy. Interleaving per
-// image keeps slow drift on the machine from favouring either side.
+// image keeps slow drift on the machine from favouring either side. trustgate's
+// /metrics, scraped before and after, tell how many upstream requests it made
+// per pull and how long it waited on them: the row's "beyond upstream" figure.
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { expectServed } from '../enforcement.ts';
 import { CONTAINERD_ACCEPT } from '../http-scenario.ts';
+import { delta, scrape } from '../metrics.ts';
 import { pushSmallImage, signImage } from '../signing.ts';
-import type { BenchEnv, BenchImage, LoadResult, Scenario } from '../types.ts';
+import type { BenchEnv, BenchImage, ColdRound, LoadResult, Scenario, UpstreamShare } from '../types.ts';
 
 const REPOSITORY = 'bench/cold';
 export const COLD_TOOL = 'node fetch';
@@ -67,6 +70,7 @@ function summarizeTimings(timings: readonly Timed[]): LoadResult {
   return {
     tool: COLD_TOOL,
     requestsPerSec: null,
+    bytesPerSec: null,
     p50Ms: round3(percentile(latencies, 0.5)),
     p99Ms: round3(percentile(latencies, 0.99)),
     non2xx: timings.filter((t) => 'ms' in t && !t.ok).length,
@@ -102,9 +106,18 @@ export const coldVerification: Scenario = {
     do await pullEach(env, await freshImages(env, 1, 'warmup'));
     while (performance.now() < until);
   },
-  async run(env) {
+  async run(env): Promise<ColdRound> {
     const images = await freshImages(env, env.coldImages, 'cold');
+    const before = await scrape(env.proxyUrl);
     const timings = await pullEach(env, images);
-    return { direct: summarizeTimings(timings.direct), proxy: summarizeTimings(timings.proxy) };
+    const counted = delta(before, await scrape(env.proxyUrl));
+    const pulls = images.length;
+    const round2 = (n: number): number => Math.round(n * 100) / 100;
+    const upstream: UpstreamShare = {
+      requestsPerPull: round2(counted.upstreamRequests / pulls),
+      msPerPull: round2((counted.upstreamSeconds * 1000) / pulls),
+      verificationMs: counted.verifications > 0 ? round2((counted.verificationSeconds * 1000) / counted.verifications) : 0,
+    };
+    return { kind: 'cold', direct: summarizeTimings(timings.direct), trustgate: summarizeTimings(timings.proxy), upstream };
   },
 };

@@ -1,4 +1,4 @@
-import express, { type Request, type Response } from 'express';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import { TrustgateError } from '../errors/errors.ts';
 import { KEY_ID } from '../trust/keys-dir.ts';
 import { holdsPrivateKey } from '../trust/trust-pem.ts';
@@ -13,9 +13,7 @@ const parser = express.raw({ type: () => true, limit: MAX_BYTES });
  * store, the logs or the audit log; only a well-formed `id` is kept, as the audit target (`note`).
  */
 export async function readJsonBody(req: Request, res: Response, note?: { target?: string }): Promise<Record<string, unknown>> {
-  await new Promise<void>((resolve, reject) => {
-    parser(req, res, (error?: unknown) => (error === undefined ? resolve() : reject(bodyError(error))));
-  });
+  await readRawBody(parser, req, res, MAX_BYTES);
   const raw: unknown = req.body;
   const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : '';
   let value: unknown;
@@ -34,8 +32,15 @@ export async function readJsonBody(req: Request, res: Response, note?: { target?
   return body;
 }
 
-function bodyError(error: unknown): TrustgateError {
+/** Runs an express.raw parser (into req.body) as a promise: a body over `maxBytes` is 413 BODY_TOO_LARGE, never buffered past it. */
+export function readRawBody(raw: RequestHandler, req: Request, res: Response, maxBytes: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    raw(req, res, (error?: unknown) => (error === undefined ? resolve() : reject(bodyError(error, maxBytes))));
+  });
+}
+
+function bodyError(error: unknown, maxBytes: number): TrustgateError {
   const type = (error as { type?: unknown }).type;
-  if (type === 'entity.too.large') return new TrustgateError('BAD_REQUEST', `the body is larger than ${MAX_BYTES} bytes`);
+  if (type === 'entity.too.large') return new TrustgateError('BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes`);
   return new TrustgateError('BAD_REQUEST', 'the body could not be read');
 }

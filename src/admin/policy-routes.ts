@@ -5,6 +5,7 @@ import type { PolicyHolder } from '../policy/holder.ts';
 import { validatePolicy, type PolicyProblem } from '../policy/validate.ts';
 import type { ApiPolicy } from '../state/api-policy.ts';
 import { audited } from './audit-calls.ts';
+import { readRawBody } from './json-body.ts';
 import type { Guard } from './keys-routes.ts';
 import { requireUnscoped } from './scope.ts';
 import type { AdminIdentity, Role } from './tokens.ts';
@@ -48,11 +49,7 @@ function describe(holder: PolicyHolder, withText = false): Record<string, unknow
 }
 
 async function readText(req: Request, res: Response): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    textBody(req, res, (error?: unknown) =>
-      error === undefined ? resolve() : reject(new TrustgateError('BAD_REQUEST', (error as { type?: unknown }).type === 'entity.too.large' ? `the policy is larger than ${MAX_BYTES} bytes` : 'the body could not be read')),
-    );
-  });
+  await readRawBody(textBody, req, res, MAX_BYTES);
   return Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
 }
 

@@ -5,6 +5,8 @@ import { auditDenied } from './audit-calls.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { registerControlRoutes, type ControlDeps } from './control-routes.ts';
 import { registerKeyRoutes, type KeyRoutesDeps } from './keys-routes.ts';
+import { readRawBody } from './json-body.ts';
+import type { AdminRateLimit } from './rate-limit.ts';
 import { getQueue, getScan, postScan, type ScanRoutesDeps } from './scans.ts';
 import { requireRole, type AdminIdentity, type Role } from './tokens.ts';
 
@@ -14,6 +16,8 @@ export interface AdminDeps extends ScanRoutesDeps, KeyRoutesDeps {
   readonly robots?: RobotStore | undefined;
   /** Policy, break glass, explain and decisions (control-routes.ts). */
   readonly control?: ControlDeps;
+  /** Per address and subject limits (rate-limit.ts); absent: unlimited. */
+  readonly rateLimit?: AdminRateLimit | undefined;
 }
 
 type Handler = (req: Request, res: Response, identity: AdminIdentity) => Promise<void>;
@@ -21,19 +25,34 @@ type Handler = (req: Request, res: Response, identity: AdminIdentity) => Promise
 /** /admin/v1: every call carries a bearer JWT; each route names the roles it accepts (deny by default). */
 export function createAdminRouter(deps: AdminDeps): express.Router {
   const router = express.Router();
+  const limit = deps.rateLimit;
   const guarded = (roles: readonly Role[], handler: Handler) => async (req: Request, res: Response, _next: NextFunction) => {
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    await limit?.beforeAuth(address); // 429 (not audited) before any token is checked
     let identity: AdminIdentity | undefined;
     try {
       identity = await deps.verifyToken(req.headers.authorization);
+    } catch (error) {
+      await limit?.failedAuth(address);
+      await auditDenied(deps.audit, req, identity, error); // 401 and 403 are audited too
+      throw error;
+    }
+    await limit?.authenticated(identity.subject, address);
+    try {
       requireRole(identity, roles);
     } catch (error) {
-      await auditDenied(deps.audit, req, identity, error); // 401 and 403 are audited too
+      await auditDenied(deps.audit, req, identity, error);
       throw error;
     }
     await handler(req, res, identity);
   };
-  const body = express.raw({ type: () => true, limit: deps.config.admin?.maxBodyBytes ?? 16 * 1_048_576 });
-  router.post('/scans', body, guarded(['scanner'], (req, res, who) => postScan(req, res, who, deps)));
+  const maxBodyBytes = deps.config.admin?.maxBodyBytes ?? 16 * 1_048_576;
+  const body = express.raw({ type: () => true, limit: maxBodyBytes });
+  // The body is read after the guard: an unauthenticated caller never makes trustgate read one.
+  router.post('/scans', guarded(['scanner'], async (req, res, who) => {
+    await readRawBody(body, req, res, maxBodyBytes);
+    await postScan(req, res, who, deps);
+  }));
   router.get('/scans/queue', guarded(['scanner', 'auditor'], (req, res) => getQueue(req, res, deps)));
   router.get('/scans/:digest', guarded(['scanner', 'auditor'], (req, res) => getScan(req, res, deps)));
   registerKeyRoutes(router, guarded, deps);

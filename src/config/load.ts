@@ -38,7 +38,14 @@ export function parseConfig(text: string, source: string, options: LoadOptions =
     const first = doc.errors[0]!;
     throw new ConfigError(source, '', `not valid YAML at line ${first.linePos?.[0]?.line ?? '?'}: ${first.code}`);
   }
-  const raw = applyOverrides(doc.toJS() ?? {}, options.overrides ?? {});
+  let value: unknown;
+  try {
+    value = doc.toJS() ?? {};
+  } catch (error) {
+    // yaml throws (ReferenceError) on an alias bomb or an alias without its anchor: still just a bad file.
+    throw new ConfigError(source, '', `not valid YAML: ${(error as Error).message}`);
+  }
+  const raw = applyOverrides(value, options.overrides ?? {});
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw fromZod(source, parsed.error);
   return compile(parsed.data, source, options.env ?? {});

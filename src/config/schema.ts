@@ -9,7 +9,8 @@ const secretRef = z
 
 const hostPort = z
   .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/, 'expected "host:port"');
+  .regex(/^(\[[0-9a-fA-F:]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/, 'expected "host:port"')
+  .refine((address) => Number(address.slice(address.lastIndexOf(':') + 1)) <= 65_535, 'the port must be from 0 to 65535');
 
 const upstreamAuth = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('anonymous') }),
@@ -19,7 +20,10 @@ const upstreamAuth = z.discriminatedUnion('type', [
 
 const upstream = z.strictObject({
   name: z.string().regex(/^[a-z0-9]+(?:[-_][a-z0-9]+)*$/, 'lowercase letters, digits, "-" and "_"'),
-  url: z.url({ protocol: /^https?$/ }).refine((u) => !/[?#]/.test(u), 'no query or fragment'),
+  url: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => !/[?#]/.test(u), 'no query or fragment')
+    .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), 'no credentials in the URL (they would be ignored and logged): use auth'),
   registryHost: z.string().regex(/^[a-z0-9.-]+(?::\d{1,5})?$/, 'a registry host such as "docker.io" or "127.0.0.1:5000"').optional(),
   aliases: z.array(z.string().min(1)).default([]),
   default: z.boolean().default(false),
@@ -89,6 +93,10 @@ const admin = z
     maxBodyBytes: z.number().int().min(1024).max(64 * 1_048_576).default(16 * 1_048_576),
     /** A scan report dated later than now by more than this is refused. */
     maxClockSkewMs: z.number().int().min(0).max(3_600_000).default(300_000),
+    /** Fixed one-minute windows: authenticated calls per subject and per address; 401s per address. */
+    rateLimit: z
+      .strictObject({ requestsPerMinute: z.number().int().min(1).max(1_000_000).default(600), failedAuthPerMinute: z.number().int().min(1).max(100_000).default(20) })
+      .default({ requestsPerMinute: 600, failedAuthPerMinute: 20 }),
   })
   .refine((a) => a.jwks !== undefined || a.bootstrap !== undefined, { path: ['jwks'], message: 'required unless admin.bootstrap is set' })
   .optional();

@@ -53,6 +53,8 @@ export interface AdminConfig {
   readonly rolesClaim: string;
   readonly maxBodyBytes: number;
   readonly maxClockSkewMs: number;
+  /** Per minute: authenticated calls per subject and per address; failed authentications (401) per address. */
+  readonly rateLimit: { readonly requestsPerMinute: number; readonly failedAuthPerMinute: number };
 }
 
 export interface Config {

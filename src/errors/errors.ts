@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'QUERY_INVALID'
   // Admin API: a request that names something wrongly or sends a bad body.
   | 'BAD_REQUEST'
+  // Admin API: a request body over its cap (413).
+  | 'BODY_TOO_LARGE'
   // Admin API: the thing named does not exist, or the change conflicts with the current state.
   | 'NOT_FOUND'
   | 'CONFLICT'

@@ -14,6 +14,7 @@ const STATUS: Record<ErrorCode, { status: number; ociCode: string }> = {
   TOOMANYREQUESTS: { status: 429, ociCode: 'TOOMANYREQUESTS' },
   QUERY_INVALID: { status: 400, ociCode: 'UNSUPPORTED' },
   BAD_REQUEST: { status: 400, ociCode: 'BAD_REQUEST' },
+  BODY_TOO_LARGE: { status: 413, ociCode: 'BODY_TOO_LARGE' },
   NOT_FOUND: { status: 404, ociCode: 'NOT_FOUND' },
   CONFLICT: { status: 409, ociCode: 'CONFLICT' },
   STORE_UNAVAILABLE: { status: 503, ociCode: 'UNAVAILABLE' },

@@ -1,3 +1,4 @@
+import { TrustgateError } from '../errors/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { isIndex } from '../oci/media-types.ts';
 import { evaluateSignatures } from '../policy/evaluate.ts';
@@ -34,6 +35,8 @@ export interface SignatureGateDeps {
   readonly onVerify?: (canonicalName: string) => void;
   /** Called with each verification's outcome and duration (cache misses only). */
   readonly onVerified?: (outcome: Decision['outcome'], seconds: number) => void;
+  /** Whether the shared state (Redis) answers; absent without Redis. */
+  readonly sharedStateUp?: () => Promise<boolean>;
 }
 
 const SIGNATURE_ARTIFACT_RULE = 'signature-artifact';
@@ -70,9 +73,17 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
       }
     }
     const trust = deps.trust();
+    // Blob and child records go under the generation the verdict was made in, never a newer one: a
+    // key revoked while this verification runs must not leave its image's blobs allowed after it.
+    const gen = `${policy.hash}:${trust.version}`;
     const key: VerdictKey = { canonicalName, digest: manifest.digest, policyHash: policy.hash, trustVersion: trust.version };
     const cached = await deps.verdicts.get(key, deps.now());
-    if (cached !== undefined) return (await stillRemembered(context, cached)) ? cached : remember(context, cached);
+    if (cached !== undefined) return (await stillRemembered(context, cached, gen)) ? cached : remember(context, cached, gen);
+    // DESIGN §5: while Redis is down the trust snapshot may miss revocations made elsewhere, so a
+    // digest never judged is not verified against it; only verdicts already known are served.
+    if (deps.sharedStateUp !== undefined && !(await deps.sharedStateUp())) {
+      throw new TrustgateError('STORE_UNAVAILABLE', 'the shared state (Redis) is unreachable: until it is back, only images this replica already verified are served');
+    }
     return flights.run(`${canonicalName}@${manifest.digest}|${policy.hash}|${trust.version}`, async () => {
       const epoch = epochs.of(manifest.digest);
       const started = performance.now();
@@ -80,7 +91,7 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
       deps.onVerified?.(decision.outcome, (performance.now() - started) / 1000);
       // A scan that arrived while this verification ran makes its verdict stale: do not cache it.
       if (epochs.of(manifest.digest) === epoch) await deps.verdicts.put(key, decision, deps.now());
-      return remember(context, decision);
+      return remember(context, decision, gen);
     });
   }
 
@@ -104,20 +115,18 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
   }
 
   /** An allowed (or warned) manifest vouches for its blobs, and an index for its children. */
-  async function remember(context: PullContext, decision: Decision): Promise<Decision> {
+  async function remember(context: PullContext, decision: Decision, gen = generation()): Promise<Decision> {
     if (decision.outcome === 'deny') return decision;
     const ttl = Math.max(1, Math.min(deps.allowTtlMs, (decision.notAfter ?? Infinity) - deps.now()));
-    const gen = generation();
     if (context.manifest.blobs.length > 0) await deps.allowSets.recordBlobs(gen, context.canonicalName, context.manifest.blobs, ttl);
     if (context.manifest.children.length > 0) await deps.allowSets.recordChildren(gen, context.canonicalName, context.manifest.digest, context.manifest.children, ttl);
     return decision;
   }
 
   /** A cached allow whose blob or children records were evicted gets them back (cheap: local copy first). */
-  async function stillRemembered(context: PullContext, decision: Decision): Promise<boolean> {
+  async function stillRemembered(context: PullContext, decision: Decision, gen: string): Promise<boolean> {
     if (decision.outcome === 'deny') return true;
     const { blobs, children, digest } = context.manifest;
-    const gen = generation();
     if (blobs.length > 0 && !(await deps.allowSets.isBlobAllowed(gen, context.canonicalName, blobs[0]!))) return false;
     if (children.length > 0 && (await deps.allowSets.parentOf(gen, context.canonicalName, children[0]!)) !== digest) return false;
     return true;

@@ -1,4 +1,5 @@
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
+import { scrubSecrets } from './scrub.ts';
 
 /** The narrow logging surface the rest of trustgate depends on; the default does nothing. */
 export interface Logger {
@@ -11,11 +12,13 @@ export interface Logger {
 const noop = (): void => {};
 export const noopLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });
 
-/** Structured JSON logs on stdout. Authorization and cookies are redacted wherever they appear. */
-export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    base: { service: 'trustgate' },
-    redact: { paths: ['*.authorization', '*.headers.authorization', '*.cookie', '*.password', '*.token'], censor: '[redacted]' },
-  });
+/**
+ * Structured JSON logs on stdout (or `destination`). Every line is scrubbed of credentials before
+ * it is written (scrub.ts): fields named like credentials (authorization, cookie, password, token…)
+ * at any depth, and credentials inside text (URL userinfo, `?token=`, Bearer/Basic values, JWTs,
+ * private keys).
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { level, base: { service: 'trustgate' }, hooks: { streamWrite: scrubSecrets } };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }

@@ -3,6 +3,8 @@ import type { Decision } from '../gate/types.ts';
 
 export type UpstreamOp = 'manifest' | 'blob' | 'tags' | 'referrers' | 'token' | 'signature';
 export type UpstreamErrorKind = 'unreachable' | 'timeout' | 'bad_response' | 'rate_limited';
+/** What a reload refused: the policy file, `keys/`, or the listener's certificate. */
+export type ReloadKind = 'policy' | 'keys' | 'tls';
 
 /** Live values read at scrape time. */
 export interface MetricSources {
@@ -28,6 +30,7 @@ export interface Metrics {
   cacheLookup(layer: 'memory' | 'redis', hit: boolean): void;
   upstreamRequest(upstream: string, op: UpstreamOp, seconds: number): void;
   upstreamError(upstream: string, kind: UpstreamErrorKind): void;
+  reloadFailure(kind: ReloadKind): void;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -43,6 +46,8 @@ export function createMetrics(sources: MetricSources): Metrics {
   const lookups = new Counter({ name: 'trustgate_verdict_cache_lookups_total', help: 'Verdict cache lookups by layer and result', labelNames: ['layer', 'result'], registers: [registry] });
   const upstreamDurations = new Histogram({ name: 'trustgate_upstream_request_duration_seconds', help: 'Upstream request duration', labelNames: ['upstream', 'op'], buckets: LATENCY_BUCKETS, registers: [registry] });
   const upstreamErrors = new Counter({ name: 'trustgate_upstream_errors_total', help: 'Upstream failures by kind', labelNames: ['upstream', 'kind'], registers: [registry] });
+  const reloadFailures = new Counter({ name: 'trustgate_reload_failures_total', help: 'Reloads refused (the previous policy, trust store or certificate stays)', labelNames: ['kind'], registers: [registry] });
+  for (const kind of ['policy', 'keys', 'tls'] as const) reloadFailures.inc({ kind }, 0); // present from the start, so alerts can use increase()
   new Gauge({
     name: 'trustgate_trust_store_keys', help: 'Trust-store entries by status', labelNames: ['status'], registers: [registry],
     collect() {
@@ -78,5 +83,6 @@ export function createMetrics(sources: MetricSources): Metrics {
     cacheLookup: (layer, hit) => lookups.inc({ layer, result: hit ? 'hit' : 'miss' }),
     upstreamRequest: (upstream, op, seconds) => upstreamDurations.observe({ upstream, op }, seconds),
     upstreamError: (upstream, kind) => upstreamErrors.inc({ upstream, kind }),
+    reloadFailure: (kind) => reloadFailures.inc({ kind }),
   };
 }

@@ -28,6 +28,7 @@ export class PolicyHolder {
   readonly #logger: Logger;
   readonly #compile: ((text: string, source: string) => Policy) | undefined;
   readonly #listeners = new Set<(policy: Policy) => void>();
+  readonly #failureListeners = new Set<() => void>();
 
   constructor(load: () => Policy, logger: Logger, options: PolicyHolderOptions = {}) {
     this.#load = load;
@@ -57,6 +58,7 @@ export class PolicyHolder {
       return true;
     } catch (error) {
       this.#logger.error({ event: 'policy_reload_failed', problem: (error as Error).message, keeping: this.#current.hash }, 'policy reload refused; keeping the previous policy');
+      for (const listener of this.#failureListeners) listener();
       return false;
     }
   }
@@ -83,6 +85,11 @@ export class PolicyHolder {
 
   onChange(listener: (policy: Policy) => void): void {
     this.#listeners.add(listener);
+  }
+
+  /** Called after each refused reload of the file (for the reload-failure counter). */
+  onReloadFailed(listener: () => void): void {
+    this.#failureListeners.add(listener);
   }
 
   #swap(next: Policy, origin: PolicyOrigin): void {

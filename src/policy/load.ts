@@ -28,7 +28,14 @@ export function parsePolicy(text: string, source: string, checkIdentity: Identit
   if (doc.errors.length > 0) {
     throw new ConfigError(source, '', `not valid YAML at line ${doc.errors[0]!.linePos?.[0]?.line ?? '?'}: ${doc.errors[0]!.code}`);
   }
-  const parsed = policySchema.safeParse(doc.toJS() ?? {});
+  let value: unknown;
+  try {
+    value = doc.toJS() ?? {};
+  } catch (error) {
+    // yaml throws (ReferenceError) on an alias bomb or an alias without its anchor: still just a bad file.
+    throw new ConfigError(source, '', `not valid YAML: ${(error as Error).message}`);
+  }
+  const parsed = policySchema.safeParse(value);
   if (!parsed.success) throw fromZod(source, parsed.error);
   const rules = parsed.data.rules.map((rule, i) => compileRule(rule, i, source, checkIdentity));
   const names = new Set<string>();

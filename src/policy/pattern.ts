@@ -13,33 +13,83 @@ export interface ImagePattern {
 
 const VALID = /^[a-zA-Z0-9.:_\-/*[\]]+$/;
 
+/**
+ * One step of a compiled pattern: a literal character, `*` (`[^/]*`), `**` (`.*`), or the segments
+ * part of a `**` between slashes (`(?:[^/]+/)*`, after the literal first slash).
+ */
+type Step = { readonly kind: 'char'; readonly char: string } | { readonly kind: 'segment' | 'any' | 'segments' };
+
 export function compilePattern(source: string): ImagePattern {
   if (!VALID.test(source) || /\*{3,}/.test(source) || source.includes('//')) {
     throw new TypeError(`invalid image pattern "${source}"`);
   }
-  let regex = '';
+  const steps: Step[] = [];
   let literalLength = 0;
   let wildcards = 0;
   for (let i = 0; i < source.length; i += 1) {
     const char = source[i]!;
     if (source.startsWith('/**/', i)) {
-      regex += '(?:/[^/]+)*/';
+      steps.push({ kind: 'char', char: '/' }, { kind: 'segments' });
       i += 3;
       wildcards += 1;
     } else if (source.startsWith('**', i)) {
-      regex += '.*';
+      steps.push({ kind: 'any' });
       i += 1;
       wildcards += 1;
     } else if (char === '*') {
-      regex += '[^/]*';
+      steps.push({ kind: 'segment' });
       wildcards += 1;
     } else {
-      regex += char.replace(/[.[\]\\^$+?(){}|-]/g, '\\$&');
+      steps.push({ kind: 'char', char });
       literalLength += 1;
     }
   }
-  const compiled = new RegExp(`^${regex}$`);
-  return Object.freeze({ source, test: (name: string) => compiled.test(name), literalLength, wildcards });
+  return Object.freeze({ source, test: (name: string) => matches(steps, name), literalLength, wildcards });
+}
+
+/**
+ * Runs the steps as an NFA over the name, one pass, O(name × pattern): a regex of several `**`
+ * backtracks exponentially on a long name, and names come from clients. States are step indexes;
+ * inside `segments`, an odd state `2i + 1` means a segment has started and needs its `/`.
+ */
+function matches(steps: readonly Step[], name: string): boolean {
+  let current = closure(steps, [0]);
+  for (const c of name) {
+    const next: number[] = [];
+    for (const state of current) {
+      const i = state >> 1;
+      const step = steps[i];
+      if (step === undefined) continue;
+      if (step.kind === 'char') {
+        if (c === step.char) next.push((i + 1) << 1);
+      } else if (step.kind === 'any') {
+        if (!LINE_TERMINATORS.has(c)) next.push(i << 1); // as the regex `.*` it replaces
+      }
+      else if (step.kind === 'segment') {
+        if (c !== '/') next.push(i << 1);
+      } else if (c !== '/') next.push((i << 1) | 1);
+      else if ((state & 1) === 1) next.push(i << 1);
+    }
+    if (next.length === 0) return false;
+    current = closure(steps, next);
+  }
+  return current.includes(steps.length << 1);
+}
+
+const LINE_TERMINATORS = new Set(['\n', '\r', '\u2028', '\u2029']);
+
+/** The states plus those reached without reading: past a wildcard that matches nothing. */
+function closure(steps: readonly Step[], states: readonly number[]): number[] {
+  const seen = new Set<number>();
+  const stack = [...states];
+  while (stack.length > 0) {
+    const state = stack.pop()!;
+    if (seen.has(state)) continue;
+    seen.add(state);
+    const step = steps[state >> 1];
+    if (step !== undefined && step.kind !== 'char' && (state & 1) === 0) stack.push(((state >> 1) + 1) << 1);
+  }
+  return [...seen];
 }
 
 /** The first segment of a pattern, which names the registry host. */

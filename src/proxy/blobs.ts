@@ -56,9 +56,8 @@ export function createBlobProxy(client: UpstreamClient, logger: Logger, metrics?
     pathRewrite: (_path, req) => forwards.get(req)?.path ?? '/v2/',
     on: {
       proxyReq(proxyReq, req) {
-        for (const name of proxyReq.getHeaderNames()) if (!FORWARDED.has(name)) proxyReq.removeHeader(name);
-        const authorization = forwards.get(req)?.authorization;
-        if (authorization !== undefined) proxyReq.setHeader('authorization', authorization);
+        // Headers are filtered in serve(), not here: http-proxy emits this once a socket is free, and
+        // with every pooled socket busy the request's headers are already flushed by then.
         // http-proxy aborts on proxyTimeout and reports a plain ECONNRESET; remember why.
         proxyReq.once('timeout', () => timedOut.add(req));
       },
@@ -119,6 +118,7 @@ export function createBlobProxy(client: UpstreamClient, logger: Logger, metrics?
       const authorization = await client.authorization(scope);
       forwards.set(req, { path: `/v2/${source.repository}/blobs/${digest}`, scope, authorization });
       started.set(req, performance.now());
+      req.headers = upstreamHeaders(req.headers, authorization); // http-proxy copies these into the upstream request
       await proxy(req, res);
     },
     close() {
@@ -126,6 +126,14 @@ export function createBlobProxy(client: UpstreamClient, logger: Logger, metrics?
       void storage.close();
     },
   };
+}
+
+/** The client's headers that may reach the upstream, plus trustgate's own credentials for it. */
+function upstreamHeaders(headers: IncomingMessage['headers'], authorization: string | undefined): IncomingMessage['headers'] {
+  const kept: IncomingMessage['headers'] = {};
+  for (const [name, value] of Object.entries(headers)) if (FORWARDED.has(name)) kept[name] = value;
+  if (authorization !== undefined) kept.authorization = authorization;
+  return kept;
 }
 
 function headersOf(message: IncomingMessage): Record<string, string> {

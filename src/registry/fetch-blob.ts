@@ -3,8 +3,11 @@ import { TrustgateError } from '../errors/errors.ts';
 import { digestOf, algorithmOf } from '../oci/digest.ts';
 import type { Digest } from '../oci/reference.ts';
 import { planRedirect } from '../proxy/redirect.ts';
+import { upstreamFailure } from '../proxy/upstream-answer.ts';
+import { toUpstreamError } from '../upstream/transport-errors.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
 import type { RequestBudget } from './budget.ts';
+import { upstreamUnavailable } from './fetch-json.ts';
 
 /**
  * A small blob trustgate reads itself (signature payloads, envelopes, bundles): size checked before
@@ -20,19 +23,32 @@ export async function fetchSmallBlob(client: UpstreamClient, repository: string,
     const plan = planRedirect({ ...upstream, blobRedirects: { ...upstream.blobRedirects, mode: 'follow' } }, response.headers['location']);
     if (plan.action !== 'follow') throw invalid(upstream.name, `redirected signature blob ${digest} to a host the config does not allow`);
     budget.spend();
-    const followed = await request(plan.url, { method: 'GET' });
-    if (followed.statusCode !== 200) throw invalid(upstream.name, `blob storage answered ${followed.statusCode} for ${digest}`);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of followed.body) {
-      total += (chunk as Buffer).length;
-      if (total > maxBytes) {
-        followed.body.destroy();
-        throw invalid(upstream.name, `blob ${digest} is over the ${maxBytes}-byte cap for signatures`);
+    // The upstream's timeouts apply here too (undici's defaults would wait 300 s): the whole read by headersMs + bodyIdleMs (+1 s grain, as in transport.ts).
+    const { headersMs, bodyIdleMs } = upstream.timeouts;
+    const signal = AbortSignal.timeout(headersMs + bodyIdleMs + 1_000);
+    try {
+      const followed = await request(plan.url, { method: 'GET', headersTimeout: headersMs, bodyTimeout: bodyIdleMs, signal });
+      if (followed.statusCode !== 200) throw invalid(upstream.name, `blob storage answered ${followed.statusCode} for ${digest}`);
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for await (const chunk of followed.body) {
+        total += (chunk as Buffer).length;
+        if (total > maxBytes) {
+          followed.body.destroy();
+          throw invalid(upstream.name, `blob ${digest} is over the ${maxBytes}-byte cap for signatures`);
+        }
+        chunks.push(chunk as Buffer);
       }
-      chunks.push(chunk as Buffer);
+      body = Buffer.concat(chunks);
+    } catch (error) {
+      if (error instanceof TrustgateError) throw error;
+      if (signal.aborted) throw new TrustgateError('UPSTREAM_TIMEOUT', `blob storage of upstream "${upstream.name}" did not send ${digest} within ${headersMs + bodyIdleMs} ms`);
+      throw toUpstreamError(upstream, error);
     }
-    body = Buffer.concat(chunks);
+  } else if (response.status === 429) {
+    throw upstreamFailure(upstream.name, response.status, undefined, 'BLOB_UNKNOWN', response.headers);
+  } else if (response.status >= 500) {
+    throw upstreamUnavailable(upstream.name, response.status);
   } else if (response.status !== 200) {
     throw invalid(upstream.name, `answered ${response.status} for signature blob ${digest}`);
   }

@@ -31,6 +31,7 @@ export async function fetchJson(
   budget.spend();
   const response = await client.request({ method: 'GET', path: `/v2/${repository}/${path}`, headers: { accept }, scope: `repository:${repository}:pull`, maxBytes: MAX_MANIFEST_BYTES });
   if (response.status === 404) return undefined;
+  if (response.status >= 500) throw upstreamUnavailable(client.config.name, response.status);
   if (response.status !== 200) throw upstreamFailure(client.config.name, response.status, response.body, 'MANIFEST_UNKNOWN', response.headers);
   if (expected !== undefined && sha256Digest(response.body) !== expected) {
     throw bad(client.config.name, `sent ${path.slice(0, 90)} with bytes that do not hash to it`);
@@ -56,6 +57,14 @@ function isDescriptor(value: unknown): value is Descriptor {
     typeof d.size === 'number' && Number.isSafeInteger(d.size) && d.size >= 0 &&
     (d.annotations === undefined || (typeof d.annotations === 'object' && d.annotations !== null && Object.values(d.annotations).every((v) => typeof v === 'string')))
   );
+}
+
+/**
+ * A 5xx is the upstream failing, not a bad signature or attestation: it fails the pull (502) and must
+ * not become a finding, which would turn it into a deny cached for `denyTtlMs`.
+ */
+export function upstreamUnavailable(upstream: string, status: number): TrustgateError {
+  return new TrustgateError('UPSTREAM_UNREACHABLE', `upstream "${upstream}" answered ${status}`);
 }
 
 function bad(upstream: string, what: string): TrustgateError {

@@ -8,7 +8,13 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** A JSON value for a message: strings quoted, bounded and printable (reports are untrusted input). */
 export function describe(value: unknown): string {
-  return printable(JSON.stringify(value) ?? String(value), 80);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = kindOf(value); // nested deeper than the stack: JSON.stringify throws a RangeError
+  }
+  return printable(text, 80);
 }
 
 export function kindOf(value: unknown): string {

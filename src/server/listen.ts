@@ -15,12 +15,14 @@ export interface Listening {
  * Serves HTTPS from the configured certificate (reloaded when its files change), or plain HTTP
  * when the config says so explicitly. Applies the listener's size and time limits.
  */
-export async function listen(handler: RequestListener, config: ListenConfig, logger: Logger): Promise<Listening> {
+export async function listen(handler: RequestListener, config: ListenConfig, logger: Logger, onTlsReloadFailed: () => void = () => {}): Promise<Listening> {
   const limits = {
     maxHeaderSize: config.maxHeaderBytes,
     headersTimeout: config.headersTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
+    // Node checks the two timeouts above only this often (default 30 s): a slowloris would outlive headersTimeoutMs.
+    connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs),
   };
   const tls = config.tls;
   const server = tls === undefined ? createHttpServer(limits, handler) : createHttpsServer({ ...limits, ...readPair(tls) }, handler);
@@ -32,6 +34,7 @@ export async function listen(handler: RequestListener, config: ListenConfig, log
         logger.info({ event: 'tls_reloaded', certFile: tls.certFile }, 'TLS certificate reloaded');
       } catch (error) {
         logger.error({ event: 'tls_reload_failed', certFile: tls.certFile, err: String(error) }, 'TLS reload failed; keeping the previous certificate');
+        onTlsReloadFailed();
       }
     };
     watchFile(tls.certFile, { interval: 2_000 }, reload);

@@ -1,5 +1,6 @@
 import { Agent } from 'undici';
 import type { UpstreamConfig } from '../config/types.ts';
+import { TrustgateError } from '../errors/errors.ts';
 import type { UpstreamResponse } from './types.ts';
 import { discard, readCapped } from './capped-body.ts';
 
@@ -20,6 +21,8 @@ export interface Transport {
 }
 
 const USER_AGENT = 'trustgate';
+/** undici checks headersTimeout and bodyTimeout on a ~1 s tick ("fast timers"). */
+const TIMER_GRAIN_MS = 1_000;
 
 /**
  * One keep-alive agent per upstream, used for the registry and its token realm alike, so both get
@@ -42,6 +45,7 @@ export function createTransport(config: UpstreamConfig): Transport {
 
   return {
     async send(target) {
+      const started = performance.now();
       const response = await agent.request({
         origin: target.origin,
         path: target.path,
@@ -53,11 +57,24 @@ export function createTransport(config: UpstreamConfig): Transport {
         await discard(response.body);
         return { status: response.statusCode, headers, body: Buffer.alloc(0) };
       }
-      const body = await readCapped(response.body, headers['content-length'], target.maxBytes, config.name);
-      return { status: response.statusCode, headers, body };
+      // bodyIdleMs only bounds pauses: a body trickling a byte at a time must still end by this deadline
+      // (a second later than headersMs + bodyIdleMs, undici's timer grain, so a stall is still reported as one).
+      const deadline = setTimeout(() => response.body.destroy(wholeAnswerTimeout(config)), Math.max(1, started + headersMs + bodyIdleMs + TIMER_GRAIN_MS - performance.now()));
+      try {
+        const body = await readCapped(response.body, headers['content-length'], target.maxBytes, config.name);
+        return { status: response.statusCode, headers, body };
+      } finally {
+        clearTimeout(deadline);
+      }
     },
     close: () => agent.close(),
   };
+}
+
+/** A buffered answer (manifest, tag list, referrers, token) must arrive whole within headersMs + bodyIdleMs. */
+function wholeAnswerTimeout(config: UpstreamConfig): TrustgateError {
+  const { headersMs, bodyIdleMs } = config.timeouts;
+  return new TrustgateError('UPSTREAM_TIMEOUT', `upstream ${JSON.stringify(config.name)} did not send its whole answer within ${headersMs + bodyIdleMs} ms`);
 }
 
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -10,6 +10,9 @@ export interface AdminTokens {
   signRaw(claims: Record<string, unknown>, header: Record<string, unknown>): Promise<string>;
 }
 
+/** admin.rateLimit for tests that are not about it: the schema's maximums. */
+export const UNLIMITED = '{ requestsPerMinute: 1000000, failedAuthPerMinute: 100000 }';
+
 /** An issuer made at test time: an ES256 key, its JWKS written to `dir`, tokens signed on demand. */
 export async function adminTokens(dir: string): Promise<AdminTokens> {
   const { publicKey, privateKey } = await generateKeyPair('ES256');
@@ -17,7 +20,8 @@ export async function adminTokens(dir: string): Promise<AdminTokens> {
   const file = join(dir, 'jwks.json');
   writeFileSync(file, JSON.stringify({ keys: [jwk] }));
   return {
-    configYaml: `admin: { jwks: { file: "${file}" }, issuer: "https://issuer.test", audience: "trustgate" }\n`,
+    // Tests call the admin API far harder than any deployment would; test/hardening/rate-limit.test.ts sets its own limits.
+    configYaml: `admin: { jwks: { file: "${file}" }, issuer: "https://issuer.test", audience: "trustgate", rateLimit: ${UNLIMITED} }\n`,
     mint: (subject, roles, options = {}) => sign(privateKey as CryptoKey, subject, roles, options),
     signRaw: (claims, header) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', ...header }).sign(privateKey as CryptoKey),
   };

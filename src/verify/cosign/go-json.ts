@@ -16,10 +16,19 @@ export function goField(object: Readonly<Record<string, unknown>>, name: string)
   let found: Field = { found: false };
   for (const [key, value] of Object.entries(object)) {
     if (fold(key) !== name) continue;
-    if (found.found === true && JSON.stringify(found.value) !== JSON.stringify(value)) return { found: 'ambiguous' };
+    if (found.found === true && !sameJson(found.value, value)) return { found: 'ambiguous' };
     found = { found: true, value };
   }
   return found;
+}
+
+/** Values nested deeper than the stack cannot be compared (JSON.stringify throws a RangeError): they count as different. */
+function sameJson(a: unknown, b: unknown): boolean {
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return false;
+  }
 }
 
 export type GoRead<T> = { readonly ok: true; readonly value: T } | { readonly ok: false };

@@ -5,6 +5,7 @@ import { printable } from '../../oci/reference.ts';
 import { formatDuration } from '../../scan/duration.ts';
 import { ScanReportError } from '../../scan/errors.ts';
 import { normalizeResults } from '../../scan/findings.ts';
+import { describe } from '../../scan/json.ts';
 import { formatRfc3339, parseRfc3339 } from '../../scan/rfc3339.ts';
 import { checkHeader } from '../../scan/trivy-report.ts';
 import type { ScanRecord } from '../../scan/types.ts';
@@ -20,7 +21,7 @@ export function vulnPredicateRecord(predicate: unknown, digest: Digest, now: num
   const finished = isRecord(metadata) ? metadata['scanFinishedOn'] : undefined;
   if (finished === undefined) throw new ScanReportError('predicate.metadata.scanFinishedOn', 'is missing');
   const finishedAt = parseRfc3339(finished);
-  if (finishedAt === undefined) throw new ScanReportError('predicate.metadata.scanFinishedOn', `${printable(JSON.stringify(finished) ?? '')} is not an RFC 3339 date-time`);
+  if (finishedAt === undefined) throw new ScanReportError('predicate.metadata.scanFinishedOn', `${describe(finished)} is not an RFC 3339 date-time`);
   if (finishedAt > now + MAX_FUTURE_SKEW_MS) throw new ScanReportError('predicate.metadata.scanFinishedOn', `${formatRfc3339(finishedAt)} is ${formatDuration(finishedAt - now)} in the future`);
   const scanner = predicate['scanner'];
   if (!isRecord(scanner)) throw new ScanReportError('predicate.scanner', 'is missing or not an object');

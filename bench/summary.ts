@@ -1,0 +1,129 @@
+// Rounds → one summary per scenario: medians over rounds of each figure, taken
+// separately; error counts summed; ratios from the medians; RSS growth and
+// herd counts kept as measured (the worst round where one figure is needed).
+import type { ColdRound, HerdRound, LoadResult, LoadRound, RssGrowth, ScenarioResult, UpstreamShare } from './types.ts';
+
+export interface Ratios {
+  /** trustgate ÷ direct, trustgate ÷ nginx, nginx ÷ direct: of req/s, or of bytes/s for blobs. */
+  trustgateToDirect: number | null;
+  trustgateToNginx: number | null;
+  nginxToDirect: number | null;
+}
+
+export interface LoadSummary {
+  kind: 'load';
+  scenario: string;
+  measures: string;
+  direct: LoadResult;
+  nginx: LoadResult;
+  trustgate: LoadResult;
+  /** Of req/s (the medians above). */
+  ratios: Ratios;
+  /** Of bytes/s, for blob scenarios; null otherwise. */
+  byteRatios: Ratios | null;
+  /** blob-1gib: the largest growth over rounds. */
+  rssGrowthMb: RssGrowth | null;
+  rounds: LoadRound[];
+}
+
+export interface ColdSummary {
+  kind: 'cold';
+  scenario: string;
+  measures: string;
+  direct: LoadResult;
+  trustgate: LoadResult;
+  p50OverheadMs: number;
+  p99OverheadMs: number;
+  /** Medians over rounds. */
+  upstream: UpstreamShare;
+  /** trustgate p50 − upstream ms per pull: what trustgate adds beyond waiting on the registry. */
+  beyondUpstreamMs: number;
+  rounds: ColdRound[];
+}
+
+export interface HerdSummary {
+  kind: 'herd';
+  scenario: string;
+  measures: string;
+  rounds: HerdRound[];
+}
+
+export type ScenarioSummary = LoadSummary | ColdSummary | HerdSummary;
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const medianOrNull = (values: ReadonlyArray<number | null>): number | null =>
+  values.every((v) => v !== null) ? median(values as number[]) : null;
+
+export function combine(results: readonly LoadResult[]): LoadResult {
+  const sum = (pick: (r: LoadResult) => number): number => results.reduce((total, r) => total + pick(r), 0);
+  return {
+    tool: [...new Set(results.map((r) => r.tool))].join('+'),
+    requestsPerSec: medianOrNull(results.map((r) => r.requestsPerSec)),
+    bytesPerSec: medianOrNull(results.map((r) => r.bytesPerSec)),
+    p50Ms: median(results.map((r) => r.p50Ms)),
+    p99Ms: median(results.map((r) => r.p99Ms)),
+    non2xx: sum((r) => r.non2xx),
+    requests: sum((r) => r.requests),
+    socketErrors: sum((r) => r.socketErrors),
+  };
+}
+
+const ratio = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : b > 0 ? a / b : 0);
+const round3 = (n: number): number => Math.round(n * 1000) / 1000;
+
+function ratiosOf(pick: (r: LoadResult) => number | null, direct: LoadResult, nginx: LoadResult, trustgate: LoadResult): Ratios {
+  return {
+    trustgateToDirect: ratio(pick(trustgate), pick(direct)),
+    trustgateToNginx: ratio(pick(trustgate), pick(nginx)),
+    nginxToDirect: ratio(pick(nginx), pick(direct)),
+  };
+}
+
+function summarizeLoad(scenario: string, measures: string, rounds: LoadRound[]): LoadSummary {
+  const direct = combine(rounds.map((r) => r.direct));
+  const nginx = combine(rounds.map((r) => r.nginx));
+  const trustgate = combine(rounds.map((r) => r.trustgate));
+  const growths = rounds.flatMap((r) => (r.rssGrowthMb === undefined ? [] : [r.rssGrowthMb]));
+  return {
+    kind: 'load', scenario, measures, direct, nginx, trustgate,
+    ratios: ratiosOf((r) => r.requestsPerSec, direct, nginx, trustgate),
+    byteRatios: direct.bytesPerSec === null ? null : ratiosOf((r) => r.bytesPerSec, direct, nginx, trustgate),
+    rssGrowthMb: growths.length === 0 ? null : {
+      trustgate: Math.max(...growths.map((g) => g.trustgate)),
+      nginx: Math.max(...growths.map((g) => g.nginx)),
+    },
+    rounds,
+  };
+}
+
+function summarizeCold(scenario: string, measures: string, rounds: ColdRound[]): ColdSummary {
+  const direct = combine(rounds.map((r) => r.direct));
+  const trustgate = combine(rounds.map((r) => r.trustgate));
+  const upstream: UpstreamShare = {
+    requestsPerPull: median(rounds.map((r) => r.upstream.requestsPerPull)),
+    msPerPull: median(rounds.map((r) => r.upstream.msPerPull)),
+    verificationMs: median(rounds.map((r) => r.upstream.verificationMs)),
+  };
+  return {
+    kind: 'cold', scenario, measures, direct, trustgate,
+    p50OverheadMs: round3(trustgate.p50Ms - direct.p50Ms),
+    p99OverheadMs: round3(trustgate.p99Ms - direct.p99Ms),
+    upstream,
+    beyondUpstreamMs: round3(trustgate.p50Ms - upstream.msPerPull),
+    rounds,
+  };
+}
+
+export function summarize(scenario: string, measures: string, rounds: ScenarioResult[]): ScenarioSummary {
+  const kinds = new Set(rounds.map((r) => r.kind));
+  if (kinds.size !== 1) throw new Error(`${scenario}: rounds of different kinds (${[...kinds].join(', ')})`);
+  const kind = rounds[0]!.kind;
+  if (kind === 'load') return summarizeLoad(scenario, measures, rounds as LoadRound[]);
+  if (kind === 'cold') return summarizeCold(scenario, measures, rounds as ColdRound[]);
+  return { kind: 'herd', scenario, measures, rounds: rounds as HerdRound[] };
+}
