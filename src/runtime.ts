@@ -110,7 +110,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
       ? undefined
       : createAdminRouter({ config, scans, upstreams, manifestCache, logger, now, verifyToken: createTokenVerifier(config.admin, logger), robots: pullAuth?.robots, trust, trustDurable: shared !== undefined, audit, control: { ...control, policy, gate } });
   return {
-    deps: { config, upstreams, gate, manifestCache, logger, metrics, ...(admin === undefined ? {} : { admin }), ...(pullAuth === undefined ? {} : { pullAuth: pullAuth.router }) },
+    deps: { config, upstreams, gate, manifestCache, logger, metrics, ...(admin === undefined ? {} : { admin }), ...(pullAuth === undefined ? {} : { pullAuth }) },
     policy,
     trust,
     scans,
