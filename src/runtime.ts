@@ -101,7 +101,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     ...(options.onVerify === undefined ? {} : { onVerify: options.onVerify }),
     onVerified: metrics.verification,
   });
-  const manifestCache = new ManifestCache(config.manifests.cacheMaxBytes);
+  const manifestCache = new ManifestCache(config.manifests.cacheMaxBytes, { tagTtlMs: config.manifests.tagTtlMs, now });
   const pullAuth = config.pullAuth === undefined ? undefined : await createPullAuth(config.pullAuth, { config, redis: shared, prefix, logger, now, metrics });
   const audit = shared === undefined ? createMemoryAuditLog({ maxEntries: config.audit.maxEntries, logger, now }) : createRedisAuditLog({ redis: shared, prefix, maxEntries: config.audit.maxEntries, logger, now });
   const gate = control.wrap(signatureGate, audit); // break glass, and a record of each decision
