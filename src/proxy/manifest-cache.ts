@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { SingleFlight } from '../gate/single-flight.ts';
 import type { ParsedManifest } from '../oci/manifest.ts';
 import type { Digest } from '../oci/reference.ts';
 
@@ -25,6 +26,8 @@ export class ManifestCache {
   readonly #byDigest: LRUCache<string, VerifiedManifest> | undefined;
   readonly #tagHints = new LRUCache<string, TagHint>({ max: 10_000 });
   readonly #tagTtlMs: number;
+  /** Upstream fetches by digest in flight: a herd of pulls of one new digest shares one fetch. */
+  readonly fetches = new SingleFlight<VerifiedManifest>();
   readonly #now: () => number;
 
   constructor(maxBytes: number, options: { tagTtlMs?: number; now?: () => number } = {}) {

@@ -43,8 +43,16 @@ export async function fetchManifest(source: Source, reference: Reference, client
       }
     }
   }
+  if (reference.kind === 'digest') {
+    // Content addressed: concurrent pulls of one digest (with one Accept) can share one upstream GET.
+    return cache.fetches.run(`${source.upstream.name} ${source.canonicalName}@${reference.digest} ${accept}`, async () => {
+      const manifest = await getManifest(source, reference, accept, options);
+      cache.put(source.canonicalName, manifest, undefined);
+      return manifest;
+    });
+  }
   const manifest = await getManifest(source, reference, accept, options);
-  cache.put(source.canonicalName, manifest, reference.kind === 'tag' ? reference.tag : undefined);
+  cache.put(source.canonicalName, manifest, reference.tag);
   return manifest;
 }
 
