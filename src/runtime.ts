@@ -107,7 +107,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     onVerified: metrics.verification,
     ...(redisClient === undefined ? {} : { sharedStateUp: async () => redisClient.status === 'ready' && (await health.redis()) === 'up' }),
   });
-  const manifestCache = new ManifestCache(config.manifests.cacheMaxBytes);
+  const manifestCache = new ManifestCache(config.manifests.cacheMaxBytes, { tagTtlMs: config.manifests.tagTtlMs, now });
   const pullAuth = config.pullAuth === undefined ? undefined : await createPullAuth(config.pullAuth, { config, redis: shared, prefix, logger, now, metrics });
   const audit = shared === undefined ? createMemoryAuditLog({ maxEntries: config.audit.maxEntries, logger, now }) : createRedisAuditLog({ redis: shared, prefix, maxEntries: config.audit.maxEntries, logger, now });
   const gate = control.wrap(signatureGate, audit); // break glass, and a record of each decision
@@ -116,7 +116,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
       ? undefined
       : createAdminRouter({ config, scans, upstreams, manifestCache, logger, now, verifyToken: createTokenVerifier(config.admin, logger), rateLimit: createAdminRateLimit({ config: config.admin.rateLimit, redis: shared, prefix, logger, now, registry: metrics.registry }), robots: pullAuth?.robots, trust, trustDurable: shared !== undefined, audit, control: { ...control, policy, gate } });
   return {
-    deps: { config, upstreams, gate, manifestCache, logger, metrics, ...(admin === undefined ? {} : { admin }), ...(pullAuth === undefined ? {} : { pullAuth: pullAuth.router }) },
+    deps: { config, upstreams, gate, manifestCache, logger, metrics, ...(admin === undefined ? {} : { admin }), ...(pullAuth === undefined ? {} : { pullAuth }) },
     policy,
     trust,
     scans,

@@ -119,8 +119,13 @@ export const configSchema = z.strictObject({
     })
     .default({ prefix: '{trustgate}:' }),
   manifests: z
-    .strictObject({ maxBytes: z.number().int().min(1024).max(64 * 1_048_576).default(4 * 1_048_576), cacheMaxBytes: z.number().int().min(0).default(64 * 1_048_576) })
-    .default({ maxBytes: 4 * 1_048_576, cacheMaxBytes: 64 * 1_048_576 }),
+    .strictObject({
+      maxBytes: z.number().int().min(1024).max(64 * 1_048_576).default(4 * 1_048_576),
+      cacheMaxBytes: z.number().int().min(0).default(64 * 1_048_576),
+      /** Off (0) by default: every by-tag pull asks the upstream which digest the tag names. */
+      tagTtlMs: z.number().int().min(0).max(300_000).default(0),
+    })
+    .default({ maxBytes: 4 * 1_048_576, cacheMaxBytes: 64 * 1_048_576, tagTtlMs: 0 }),
   upstreams: z.array(upstream).min(1),
   /** The policy file, relative to this config file. */
   policy: z.strictObject({ file: z.string().min(1).default('policy.yaml') }).default({ file: 'policy.yaml' }),

@@ -62,7 +62,7 @@ export interface Config {
   readonly listen: ListenConfig;
   readonly log: { readonly level: string };
   readonly redis: { readonly url?: string; readonly prefix: string };
-  readonly manifests: { readonly maxBytes: number; readonly cacheMaxBytes: number };
+  readonly manifests: { readonly maxBytes: number; readonly cacheMaxBytes: number; readonly tagTtlMs: number };
   readonly upstreams: readonly UpstreamConfig[];
   /** Absolute paths. */
   readonly policyFile: string;

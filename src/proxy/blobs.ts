@@ -1,7 +1,6 @@
 import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { pipeline } from 'node:stream/promises';
-import type { Request, Response } from 'express';
 import { createProxyMiddleware, proxyEventsPlugin, type RequestHandler } from 'http-proxy-middleware';
 import { Agent } from 'undici';
 import type { UpstreamConfig } from '../config/types.ts';
@@ -27,7 +26,7 @@ interface Forward {
 }
 
 export interface BlobProxy {
-  serve(req: Request, res: Response, source: Source, digest: Digest): Promise<void>;
+  serve(req: IncomingMessage, res: ServerResponse, source: Source, digest: Digest): Promise<void>;
   close(): void;
 }
 

@@ -17,7 +17,8 @@ export interface ManifestFetchOptions {
 /**
  * Gets the manifest a reference names, as bytes trustgate hashed itself (PROTOCOL §1.3: verify the
  * digest of the bytes returned, never the one expected). By digest: from the cache, else upstream.
- * By tag: always asked upstream; a HEAD is enough when it names a digest already cached.
+ * By tag: asked upstream (a HEAD is enough when it names a digest already cached), unless
+ * `manifests.tagTtlMs` is on and the tag resolved within it.
  */
 export async function fetchManifest(source: Source, reference: Reference, clientAccept: string | undefined, options: ManifestFetchOptions): Promise<VerifiedManifest> {
   const { cache } = options;
@@ -27,10 +28,14 @@ export async function fetchManifest(source: Source, reference: Reference, client
     if (cached !== undefined) return cached;
   } else {
     const hint = cache.tagHint(source.canonicalName, reference.tag);
-    const hinted = hint === undefined ? undefined : cache.get(source.canonicalName, hint);
+    const hinted = hint === undefined ? undefined : cache.get(source.canonicalName, hint.digest);
+    if (hinted !== undefined && hint?.fresh === true) return hinted;
     if (hinted !== undefined) {
       const current = await headDigest(source, reference.tag, accept, options);
-      if (current === hinted.digest) return hinted;
+      if (current === hinted.digest) {
+        cache.put(source.canonicalName, hinted, reference.tag); // the tag resolved again just now
+        return hinted;
+      }
       const known = current === undefined ? undefined : cache.get(source.canonicalName, current);
       if (known !== undefined) {
         cache.put(source.canonicalName, known, reference.tag);
@@ -38,8 +43,16 @@ export async function fetchManifest(source: Source, reference: Reference, client
       }
     }
   }
+  if (reference.kind === 'digest') {
+    // Content addressed: concurrent pulls of one digest (with one Accept) can share one upstream GET.
+    return cache.fetches.run(`${source.upstream.name} ${source.canonicalName}@${reference.digest} ${accept}`, async () => {
+      const manifest = await getManifest(source, reference, accept, options);
+      cache.put(source.canonicalName, manifest, undefined);
+      return manifest;
+    });
+  }
   const manifest = await getManifest(source, reference, accept, options);
-  cache.put(source.canonicalName, manifest, reference.kind === 'tag' ? reference.tag : undefined);
+  cache.put(source.canonicalName, manifest, reference.tag);
   return manifest;
 }
 

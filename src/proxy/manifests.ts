@@ -1,12 +1,10 @@
-import type { Request, Response } from 'express';
 import { denialError } from '../gate/denial.ts';
 import type { ClientIdentity, Decision, Gate, PullContext } from '../gate/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Reference } from '../oci/reference.ts';
-import { requestIdOf } from '../server/request-id.ts';
 import { isSignatureArtifact } from '../oci/signature-artifact.ts';
-import { pullClientOf } from '../pullauth/client-identity.ts';
+import { clientAddressOf, type Exchange } from './exchange.ts';
 import { fetchManifest, type ManifestFetchOptions } from './manifest-fetch.ts';
 import type { VerifiedManifest } from './manifest-cache.ts';
 import type { Source } from './source.ts';
@@ -18,10 +16,11 @@ export interface ManifestDeps extends ManifestFetchOptions {
 }
 
 /** GET and HEAD of a manifest: fetch and hash, ask the gate, then serve exactly the bytes hashed. */
-export async function serveManifest(req: Request, res: Response, source: Source, reference: Reference, deps: ManifestDeps): Promise<void> {
+export async function serveManifest(exchange: Exchange, source: Source, reference: Reference, deps: ManifestDeps): Promise<void> {
+  const { req, res } = exchange;
   const started = performance.now();
   const manifest = await fetchManifest(source, reference, req.headers.accept, deps);
-  const client = pullClientOf(res);
+  const client = exchange.client;
   const decision = await deps.gate.decide(pullContext(source, reference, manifest, client));
   deps.logger.info(
     {
@@ -30,13 +29,13 @@ export async function serveManifest(req: Request, res: Response, source: Source,
       upstream: source.upstream.name,
       reference: reference.kind === 'tag' ? reference.tag : undefined,
       digest: manifest.digest,
-      method: req.method,
+      method: exchange.method,
       outcome: decision.outcome,
       rule: decision.rule,
       reasons: decision.reasons.map((r) => r.code),
       ms: Math.round((performance.now() - started) * 10) / 10,
-      requestId: requestIdOf(req),
-      clientAddress: req.ip ?? req.socket.remoteAddress,
+      requestId: exchange.requestId,
+      clientAddress: clientAddressOf(exchange),
       subject: client?.subject,
     },
     'manifest pull',
@@ -45,13 +44,12 @@ export async function serveManifest(req: Request, res: Response, source: Source,
   if (decision.outcome === 'deny') throw denialError(decision, source.canonicalName);
   if (decision.outcome === 'warn') res.setHeader('warning', warning(decision));
   const etag = `"${manifest.digest}"`;
-  res.status(req.headers['if-none-match'] === etag ? 304 : 200);
-  // Raw setHeader: express's res.set would append a charset to the media type.
+  res.statusCode = req.headers['if-none-match'] === etag ? 304 : 200;
   res.setHeader('content-type', manifest.parsed.mediaType);
   res.setHeader('docker-content-digest', manifest.digest);
   res.setHeader('content-length', manifest.bytes.length);
   res.setHeader('etag', etag);
-  if (req.method === 'HEAD' || res.statusCode === 304) {
+  if (exchange.isHead || res.statusCode === 304) {
     res.end();
     return;
   }

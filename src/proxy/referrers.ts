@@ -1,14 +1,13 @@
 // distribution-spec "Listing Referrers" and its "Referrers Tag Schema" fallback.
-import type { Request, Response } from 'express';
 import { TrustgateError } from '../errors/errors.ts';
 import { referrersTag } from '../oci/digest.ts';
 import { bareMediaType, isIndex, MediaType } from '../oci/media-types.ts';
 import type { Digest } from '../oci/reference.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
+import { answer, singleQuery, type Exchange } from './exchange.ts';
 import { rewriteNextLink } from './link.ts';
 import { manifestPath, pullScope } from './manifest-fetch.ts';
 import type { Source } from './source.ts';
-import { singleQuery } from './tags.ts';
 import { upstreamFailure } from './upstream-answer.ts';
 
 const MAX_REFERRERS_BYTES = 4 * 1_048_576;
@@ -23,8 +22,9 @@ interface Descriptor {
  * fallback tag `<alg>-<hex>` that clients maintain on such registries. With `artifactType`, filters
  * itself whenever the upstream did not, and says so with `OCI-Filters-Applied`.
  */
-export async function serveReferrers(req: Request, res: Response, source: Source, digest: Digest, client: UpstreamClient): Promise<void> {
-  const artifactType = singleQuery(req, 'artifactType');
+export async function serveReferrers(exchange: Exchange, source: Source, digest: Digest, client: UpstreamClient): Promise<void> {
+  const { res } = exchange;
+  const artifactType = singleQuery(exchange, 'artifactType');
   if (artifactType !== undefined && !ARTIFACT_TYPE.test(artifactType)) {
     throw new TrustgateError('QUERY_INVALID', 'query parameter "artifactType" must be a media type');
   }
@@ -59,7 +59,7 @@ export async function serveReferrers(req: Request, res: Response, source: Source
   const body = JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests });
   res.setHeader('content-type', MediaType.ociIndex);
   res.setHeader('content-length', Buffer.byteLength(body));
-  res.status(200).end(req.method === 'HEAD' ? undefined : body);
+  answer(exchange, 200, body);
 }
 
 function parseIndex(body: Buffer, source: Source): Record<string, unknown> {

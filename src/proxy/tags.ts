@@ -1,7 +1,7 @@
-import type { Request, Response } from 'express';
 import { TrustgateError } from '../errors/errors.ts';
 import { isTag } from '../oci/reference.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
+import { answer, singleQuery, type Exchange } from './exchange.ts';
 import { rewriteNextLink } from './link.ts';
 import { pullScope } from './manifest-fetch.ts';
 import type { Source } from './source.ts';
@@ -10,10 +10,11 @@ import { upstreamFailure } from './upstream-answer.ts';
 const MAX_TAG_LIST_BYTES = 8 * 1_048_576;
 
 /** Tags list with `n`/`last` pagination (distribution-spec "Listing Tags"). */
-export async function serveTags(req: Request, res: Response, source: Source, client: UpstreamClient): Promise<void> {
+export async function serveTags(exchange: Exchange, source: Source, client: UpstreamClient): Promise<void> {
+  const { res } = exchange;
   const query = new URLSearchParams();
-  const n = singleQuery(req, 'n');
-  const last = singleQuery(req, 'last');
+  const n = singleQuery(exchange, 'n');
+  const last = singleQuery(exchange, 'last');
   if (n !== undefined) {
     if (!/^\d{1,5}$/.test(n)) throw new TrustgateError('QUERY_INVALID', 'query parameter "n" must be a whole number up to 99999');
     query.set('n', n);
@@ -43,12 +44,5 @@ export async function serveTags(req: Request, res: Response, source: Source, cli
   res.setHeader('content-type', 'application/json');
   const body = JSON.stringify({ name: source.clientName, tags: list });
   res.setHeader('content-length', Buffer.byteLength(body));
-  res.status(200).end(req.method === 'HEAD' ? undefined : body);
-}
-
-export function singleQuery(req: Request, key: string): string | undefined {
-  const value = req.query[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new TrustgateError('QUERY_INVALID', `query parameter "${key}" must appear once`);
-  return value;
+  answer(exchange, 200, body);
 }

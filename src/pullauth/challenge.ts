@@ -1,4 +1,5 @@
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { PullAuthConfig } from '../config/pull-auth.ts';
 import { TrustgateError } from '../errors/errors.ts';
 import { pullScope } from './scope.ts';
@@ -7,10 +8,11 @@ import { pullScope } from './scope.ts';
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/;
 
 /** The token endpoint: the configured realm, or this request's scheme and Host with `/token`. */
-export function realmFor(req: Request, config: PullAuthConfig, fallbackHost: string): string {
+export function realmFor(req: IncomingMessage, config: PullAuthConfig, fallbackHost: string): string {
   if (config.realm !== undefined) return config.realm;
-  const host = req.get('host');
-  return `${req.protocol}://${host !== undefined && HOST.test(host) ? host : fallbackHost}/token`;
+  const host = req.headers.host;
+  const protocol = (req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http';
+  return `${protocol}://${host !== undefined && HOST.test(host) ? host : fallbackHost}/token`;
 }
 
 export interface ChallengeOptions {
@@ -25,7 +27,7 @@ export interface ChallengeOptions {
  * `Bearer realm="…/token",service="…"[,scope="repository:<name>:pull"][,error="invalid_token"]`.
  * Every value is from config or validated, so none can break out of its quotes.
  */
-export function challengeError(req: Request, config: PullAuthConfig, fallbackHost: string, options: ChallengeOptions, message: string): TrustgateError {
+export function challengeError(req: IncomingMessage, config: PullAuthConfig, fallbackHost: string, options: ChallengeOptions, message: string): TrustgateError {
   const params = [`realm="${realmFor(req, config, fallbackHost)}"`, `service="${config.service}"`];
   if (options.name !== undefined) params.push(`scope="${pullScope(options.name)}"`);
   if (options.invalidToken === true) params.push('error="invalid_token"');

@@ -7,13 +7,13 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { RedisClient } from '../state/index.ts';
 import { createAuthenticator } from './identity.ts';
 import { createMemoryLoginLimiter, createRedisLoginLimiter } from './login-limiter.ts';
+import type { Exchange } from '../proxy/exchange.ts';
 import { enforcePullAuth } from './middleware.ts';
 import { createOidcVerifier } from './oidc.ts';
 import { createPullTokens } from './pull-token.ts';
 import { createMemoryRobotStore, createRedisRobotStore, type RobotStore } from './robots.ts';
 import { tokenEndpoint } from './token-endpoint.ts';
 
-export { pullClientOf } from './client-identity.ts';
 export type { RobotRecord, RobotStore } from './robots.ts';
 
 export interface PullAuthDeps {
@@ -27,8 +27,10 @@ export interface PullAuthDeps {
 }
 
 export interface PullAuth {
-  /** GET /token and the /v2 enforcement; mount before the /v2 handler. */
+  /** GET /token. */
   readonly router: express.Router;
+  /** The /v2 enforcement, run by the registry handler before each /v2 route. */
+  readonly enforce: (exchange: Exchange) => Promise<void>;
   /** For the admin API's robot routes. */
   readonly robots: RobotStore;
 }
@@ -47,8 +49,6 @@ export async function createPullAuth(pullAuth: PullAuthConfig, deps: PullAuthDep
   const { host, port } = config.listen;
   const router = express.Router();
   router.get('/token', tokenEndpoint({ config: pullAuth, upstreams: config.upstreams, tokens, authenticate: createAuthenticator({ robots, oidc }), limiter, logger }));
-  router.use(
-    enforcePullAuth({ config: pullAuth, upstreams: config.upstreams, tokens, fallbackHost: `${host.includes(':') ? `[${host}]` : host}:${port}`, logger, metrics: deps.metrics }),
-  );
-  return { router, robots };
+  const enforce = enforcePullAuth({ config: pullAuth, upstreams: config.upstreams, tokens, fallbackHost: `${host.includes(':') ? `[${host}]` : host}:${port}`, logger, metrics: deps.metrics });
+  return { router, enforce, robots };
 }

@@ -45,7 +45,10 @@ export async function discoverSignatures(client: UpstreamClient, repository: str
     }
   };
   const sigTag = `${referrersTag(digest)}.sig`;
-  await guard('cosign', sigTag, async () => {
+  // The two lookups are independent: run them side by side, then list cosign's signatures first.
+  const cosign: SignedArtifact[] = [];
+  const referred: SignedArtifact[] = [];
+  const cosignLookup = guard('cosign', sigTag, async () => {
     const sig = await fetchJson(client, signatureRepository, `manifests/${sigTag}`, `${MediaType.ociManifest}, ${MediaType.dockerManifest}`, budget);
     if (sig === undefined) return;
     const layers = (sig.json['layers'] as Descriptor[] | undefined) ?? [];
@@ -53,25 +56,30 @@ export async function discoverSignatures(client: UpstreamClient, repository: str
       const source = `cosign signature ${i + 1}`;
       await guard('cosign', source, async () => {
         const payload = await fetchSmallBlob(client, signatureRepository, layer.digest, layer.size, limits.maxBlobBytes, budget);
-        artifacts.push({ scheme: 'cosign', source, mediaType: layer.mediaType, payload, annotations: layer.annotations ?? {} });
+        cosign.push({ scheme: 'cosign', source, mediaType: layer.mediaType, payload, annotations: layer.annotations ?? {} });
       });
     }
   });
-  for (const descriptor of (await referrers(client, repository, digest, budget)).slice(0, limits.maxSignatures)) {
-    const scheme = descriptor.artifactType === NOTATION_ARTIFACT ? 'notation' : 'sigstore-bundle';
-    const source = `${scheme === 'notation' ? 'notation signature' : 'sigstore bundle'} ${descriptor.digest.slice(7, 19)}`;
-    await guard(scheme, source, async () => {
-      const manifest = await fetchJson(client, repository, `manifests/${descriptor.digest}`, MediaType.ociManifest, budget, descriptor.digest);
-      const subject = (manifest?.json['subject'] as Descriptor | undefined)?.digest;
-      const layer = (manifest?.json['layers'] as Descriptor[] | undefined)?.[0];
-      if (manifest === undefined || subject !== digest || layer === undefined) {
-        unreadable.push({ scheme, source, verifiedBy: [], failure: { kind: 'format', message: 'referrer is missing, has no layer, or names another subject' } });
-        return;
-      }
-      const bytes = await fetchSmallBlob(client, repository, layer.digest, layer.size, limits.maxBlobBytes, budget);
-      artifacts.push(scheme === 'notation' ? { scheme, source, mediaType: layer.mediaType, envelope: bytes } : { scheme, source, bundle: bytes });
-    });
-  }
+  const referrersLookup = (async () => {
+    for (const descriptor of (await referrers(client, repository, digest, budget)).slice(0, limits.maxSignatures)) {
+      const scheme = descriptor.artifactType === NOTATION_ARTIFACT ? 'notation' : 'sigstore-bundle';
+      const source = `${scheme === 'notation' ? 'notation signature' : 'sigstore bundle'} ${descriptor.digest.slice(7, 19)}`;
+      await guard(scheme, source, async () => {
+        const manifest = await fetchJson(client, repository, `manifests/${descriptor.digest}`, MediaType.ociManifest, budget, descriptor.digest);
+        const subject = (manifest?.json['subject'] as Descriptor | undefined)?.digest;
+        const layer = (manifest?.json['layers'] as Descriptor[] | undefined)?.[0];
+        if (manifest === undefined || subject !== digest || layer === undefined) {
+          unreadable.push({ scheme, source, verifiedBy: [], failure: { kind: 'format', message: 'referrer is missing, has no layer, or names another subject' } });
+          return;
+        }
+        const bytes = await fetchSmallBlob(client, repository, layer.digest, layer.size, limits.maxBlobBytes, budget);
+        referred.push(scheme === 'notation' ? { scheme, source, mediaType: layer.mediaType, envelope: bytes } : { scheme, source, bundle: bytes });
+      });
+    }
+  })();
+  const settled = await Promise.allSettled([cosignLookup, referrersLookup]);
+  for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+  artifacts.push(...cosign, ...referred);
   return { artifacts, unreadable };
 }
 

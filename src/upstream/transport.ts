@@ -51,6 +51,10 @@ export function createTransport(config: UpstreamConfig): Transport {
         path: target.path,
         method: target.method,
         headers: { 'user-agent': USER_AGENT, ...target.headers },
+        // undici closes the connection after every HEAD unless told otherwise (undici#258, a guard for
+        // servers that send a body with HEAD); registries don't, and a fresh TCP connect per tag
+        // resolution halves throughput. llhttp still reads a HEAD answer as bodiless.
+        reset: false,
       });
       const headers = flattenHeaders(response.headers);
       if (target.method === 'HEAD') {

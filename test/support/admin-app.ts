@@ -1,6 +1,6 @@
 // The real app over the real runtime with the admin API on, a recording logger, and tokens minted
 // at test time: for app-level tests of admin routes with supertest.
-import type express from 'express';
+import type { RequestListener } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import type { HarnessOptions } from './app-harness.ts';
 import { OPEN_POLICY, runtimeFiles, type RuntimeFiles } from './runtime-files.ts';
 
 export interface AdminApp {
-  readonly app: express.Express;
+  readonly app: RequestListener;
   readonly runtime: Runtime;
   readonly files: RuntimeFiles;
   readonly tokens: AdminTokens;

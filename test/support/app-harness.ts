@@ -1,4 +1,4 @@
-import type express from 'express';
+import type { RequestListener } from 'node:http';
 import { createApp } from '../../src/app.ts';
 import { parseConfig, type Config } from '../../src/config/index.ts';
 import { noopLogger } from '../../src/log/logger.ts';
@@ -6,7 +6,7 @@ import { buildRuntime, type Runtime, type RuntimeOptions } from '../../src/runti
 import { OPEN_POLICY, runtimeFiles, type KeyFile, type RuntimeFiles } from './runtime-files.ts';
 
 export interface Harness {
-  readonly app: express.Express;
+  readonly app: RequestListener;
   readonly config: Config;
   readonly runtime: Runtime;
   readonly files: RuntimeFiles;
