@@ -24,9 +24,15 @@ export function routeTemplate(url: string | undefined): string {
   return '<other>';
 }
 
-/** The path of a request target, without the query. */
+/** The path of a request target, without the query; for an absolute-form target (RFC 9112 §3.2.2), its path. */
 export function pathOf(url: string | undefined): string {
   const raw = url ?? '/';
   const query = raw.indexOf('?');
-  return query === -1 ? raw : raw.slice(0, query);
+  const target = query === -1 ? raw : raw.slice(0, query);
+  if (target.startsWith('/')) return target;
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return target;
+  }
 }
