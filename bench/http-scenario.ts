@@ -3,6 +3,7 @@
 // generator settings.
 import { createHash } from 'node:crypto';
 import { runLoad, toolFor } from './load.ts';
+import { cpuMicros, processTree } from './proc-stats.ts';
 import type { LoadRequest } from './load.ts';
 import { TARGETS, targetUrl } from './types.ts';
 import type { BenchEnv, LoadResult, LoadRound, Scenario, TargetName } from './types.ts';
@@ -55,7 +56,11 @@ async function checkOne(spec: HttpScenarioSpec, env: BenchEnv, target: string, r
 
 export function httpScenario(spec: HttpScenarioSpec): Scenario {
   const measure = async (env: BenchEnv, target: TargetName): Promise<LoadResult> => {
-    const result = await runLoad(request(spec, env, target), env.load, env.workDir);
+    const proxy = target === 'direct' ? [] : await processTree(target === 'nginx' ? env.nginxPid : env.proxyPid);
+    const before = { registry: await cpuMicros([env.registryPid]), proxy: await cpuMicros(proxy) };
+    const measured = await runLoad(request(spec, env, target), env.load, env.workDir);
+    const per = (after: number, start: number): number => (measured.requests > 0 ? (after - start) / measured.requests : 0);
+    const result = { ...measured, cpuUsPerRequest: { registry: per(await cpuMicros([env.registryPid]), before.registry), proxy: per(await cpuMicros(proxy), before.proxy) } };
     const size = spec.bodyBytes?.(env);
     return size === undefined || result.requestsPerSec === null ? result : { ...result, bytesPerSec: result.requestsPerSec * size };
   };

@@ -75,3 +75,18 @@ export async function rssGrowthDuring<T>(pid: number, intervalMs: number, work: 
     clearInterval(timer);
   }
 }
+
+/** Clock ticks per second for /proc/<pid>/stat (sysconf(_SC_CLK_TCK), 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** User + system CPU time of the process tree so far, µs (proc(5): fields 14 and 15 of /proc/<pid>/stat). */
+export async function cpuMicros(pids: readonly number[]): Promise<number> {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+    if (stat === undefined) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after "pid (comm) "; fields[0] is field 3
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1e6) / TICKS_PER_SECOND;
+}

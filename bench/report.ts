@@ -70,6 +70,18 @@ function throughputTable(loads: readonly LoadSummary[]): string[] {
   return table(header, header.map((_, i) => i > 0 && i < 10), rows.length > 0 ? rows : [notRun(header.length, 'no load scenario run')]);
 }
 
+function cpuTable(loads: readonly LoadSummary[]): string[] {
+  const header = ['scenario', 'registry µs/req direct / via nginx / via trustgate', 'nginx µs/req', 'trustgate µs/req'];
+  const us = (r: LoadResult, pick: 'registry' | 'proxy'): string => (r.cpuUsPerRequest === undefined ? '-' : r.cpuUsPerRequest[pick].toFixed(0));
+  const rows = loads.filter((s) => s.direct.cpuUsPerRequest !== undefined).map((s) => [
+    s.scenario,
+    three(us(s.direct, 'registry'), us(s.nginx, 'registry'), us(s.trustgate, 'registry')),
+    us(s.nginx, 'proxy'),
+    us(s.trustgate, 'proxy'),
+  ]);
+  return table(header, header.map((_, i) => i > 0), rows.length > 0 ? rows : [notRun(header.length, 'no load scenario run')]);
+}
+
 function blobTable(loads: readonly LoadSummary[]): string[] {
   const header = [
     'scenario', 'direct GiB/s', 'nginx GiB/s', 'trustgate GiB/s', 'trustgate÷direct', 'trustgate÷nginx', 'nginx÷direct',
@@ -163,6 +175,14 @@ export function formatReport({ info, scenarios, memory, targets }: Report): stri
     'ratios use the medians in the row (same run, interleaved); errors = responses with status >= 400 plus socket errors, summed over rounds; ' +
       'wrk for GET, hey for HEAD (wrk 4.1 waits for a body after a HEAD response with Content-Length, wg/wrk#198): compare targets ' +
       'within a row. blob-1gib: req/s = streams per second, p50/p99 = whole-stream times (node http, one stream at a time).',
+    '',
+    '### CPU per request',
+    '',
+    ...cpuTable(loads),
+    '',
+    'CPU time (user + system, /proc/<pid>/stat, 10 ms ticks) each process used during a measurement ÷ the requests completed in it; ' +
+      'medians over rounds. The registry, nginx and trustgate share one CPU when pinned, so a proxied request costs the registry\'s ' +
+      'time plus the proxy\'s: these columns say where the CPU of each row went.',
     '',
     '### Blobs',
     '',

@@ -135,7 +135,8 @@ export async function setUp(pins: PinPlan, load: LoadSettings, settings: Scenari
   say('starting the registry (test kit)');
   const registry = await startRegistry();
   onCleanup('registry', () => registry.stop());
-  if (pins.server !== undefined) await pinRunning(await findPid(join(registry.dir, 'config.yml')), pins.server);
+  const registryPid = await findPid(join(registry.dir, 'config.yml'));
+  if (pins.server !== undefined) await pinRunning(registryPid, pins.server);
 
   say('generating an ECDSA P-256 key, the policy (rule "bench") and the trust store');
   const signer = await makeSigner(workDir, registry.host);
@@ -153,7 +154,7 @@ export async function setUp(pins: PinPlan, load: LoadSettings, settings: Scenari
 
   return {
     env: {
-      registryUrl: registry.url, registryHost: registry.host, proxyUrl: proxy.url, proxyPid: proxy.pid, nginxUrl: nginx.url, nginxPid: nginx.pid,
+      registryUrl: registry.url, registryHost: registry.host, registryPid, proxyUrl: proxy.url, proxyPid: proxy.pid, nginxUrl: nginx.url, nginxPid: nginx.pid,
       image, unsignedImage, signer, ...settings, serverCpu: pins.server, workDir, load,
     },
     proxyExited: proxy.exited,

@@ -70,6 +70,9 @@ export function combine(results: readonly LoadResult[]): LoadResult {
     non2xx: sum((r) => r.non2xx),
     requests: sum((r) => r.requests),
     socketErrors: sum((r) => r.socketErrors),
+    ...(results.every((r) => r.cpuUsPerRequest !== undefined)
+      ? { cpuUsPerRequest: { registry: median(results.map((r) => r.cpuUsPerRequest!.registry)), proxy: median(results.map((r) => r.cpuUsPerRequest!.proxy)) } }
+      : {}),
   };
 }
 

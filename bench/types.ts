@@ -20,6 +20,11 @@ export interface LoadResult {
   non2xx: number;
   /** Total requests completed in the run. */
   requests: number;
+  /**
+   * CPU time per completed request, µs, from /proc/<pid>/stat over the run: the registry's, and the
+   * proxy's (nginx master + worker, or trustgate; 0 for direct). Absent where not measured.
+   */
+  cpuUsPerRequest?: { registry: number; proxy: number };
   /** wrk's socket errors (connect + read + write + timeout). */
   socketErrors: number;
 }
@@ -108,6 +113,8 @@ export interface BenchEnv {
   registryUrl: string;
   /** 127.0.0.1:PORT, the registry as it appears in canonical image names (policy, key scopes, signatures). */
   registryHost: string;
+  /** The registry's pid (CPU accounting). */
+  registryPid: number;
   /** http://127.0.0.1:PORT of trustgate. */
   proxyUrl: string;
   /** trustgate's pid (RSS and fd sampling). */
