@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { assertShallowYaml } from './yaml-depth.ts';
 import { compilePattern, patternHost } from '../policy/pattern.ts';
 import { ConfigError } from './config-error.ts';
 import { fromZod } from './zod-error.ts';
@@ -33,6 +34,7 @@ export function loadConfig(path: string, options: LoadOptions = {}): Config {
 }
 
 export function parseConfig(text: string, source: string, options: LoadOptions = {}): Config {
+  assertShallowYaml(text, source);
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;

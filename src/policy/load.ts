@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
+import { assertShallowYaml } from '../config/yaml-depth.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { fromZod } from '../config/zod-error.ts';
 import { compilePattern } from './pattern.ts';
@@ -24,6 +25,7 @@ export function loadPolicy(path: string, checkIdentity: IdentityCheck): Policy {
 
 /** Validates and compiles a policy once; the result is frozen and hashed. */
 export function parsePolicy(text: string, source: string, checkIdentity: IdentityCheck): Policy {
+  assertShallowYaml(text, source);
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) {
     throw new ConfigError(source, '', `not valid YAML at line ${doc.errors[0]!.linePos?.[0]?.line ?? '?'}: ${doc.errors[0]!.code}`);
