@@ -1,5 +1,6 @@
 // Command-line options of `npm run bench -- [options]`.
 import { parseArgs } from 'node:util';
+import type { PinLayout } from './pinning.ts';
 
 export interface BenchOptions {
   durationSec: number;
@@ -15,6 +16,8 @@ export interface BenchOptions {
   herdPulls: number;
   /** Scenario names to run; undefined means all. */
   only: string[] | undefined;
+  /** --pinning: where the registry runs relative to the proxies (bench/pinning.ts). */
+  pinning: PinLayout;
   jsonFile: string | undefined;
 }
 
@@ -30,6 +33,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --big-blob-mib <n>      blob-1gib: size of the big blob in MiB (default 1024)
   --blob-streams <n>      blob-1gib: streams of the big blob per target per round (default 2)
   --herd <n>              thundering-herd: pulls sent at once (default 1000)
+  --pinning <layout>      shared: registry and proxy on one CPU (default); split: the registry on a CPU of its own
   --only <name,...>       run only these scenarios
   --json <file>           also write the results as JSON
   --help                  show this`;
@@ -39,6 +43,11 @@ function positiveInt(name: string, raw: string | undefined, fallback: number, mi
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer >= ${min}, got "${raw}"`);
   return value;
+}
+
+function pinLayout(raw: string | undefined): PinLayout {
+  if (raw === undefined || raw === 'shared' || raw === 'split') return raw ?? 'shared';
+  throw new Error(`--pinning must be "shared" or "split", got "${raw}"`);
 }
 
 /** Parses argv; returns undefined when --help was asked for. Throws on bad input. */
@@ -55,6 +64,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
       'blob-streams': { type: 'string' },
       herd: { type: 'string' },
       only: { type: 'string' },
+      pinning: { type: 'string' },
       json: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -74,5 +84,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
     herdPulls: positiveInt('herd', values.herd, 1000, 2),
     only: only === undefined || only.length === 0 ? undefined : only,
     jsonFile: values.json,
+    pinning: pinLayout(values.pinning),
   };
 }

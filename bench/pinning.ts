@@ -12,8 +12,19 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 export const TASKSET_BIN = '/usr/bin/taskset';
 
+/**
+ * `shared` (the default): the registry and the proxy in front of it share one CPU, as on a one-core
+ * host, so every CPU cycle a proxy spends is taken from the registry. `split`: the registry has a
+ * CPU of its own, as an upstream on its own host would; the proxies share the other with the load
+ * generators.
+ */
+export type PinLayout = 'shared' | 'split';
+
 export interface PinPlan {
-  /** CPU list for the registry, nginx and trustgate, or undefined (unpinned). */
+  layout: PinLayout;
+  /** CPU list for the registry, or undefined (unpinned). */
+  registry: string | undefined;
+  /** CPU list for nginx and trustgate (and the herd's replicas), or undefined (unpinned). */
   server: string | undefined;
   /** CPU list for wrk, hey and the harness after set-up, or undefined (unpinned). */
   load: string | undefined;
@@ -31,22 +42,32 @@ export function parseCpuList(list: string): number[] {
   return cpus;
 }
 
-export async function planPinning(): Promise<PinPlan> {
-  if (!existsSync(TASKSET_BIN)) {
-    return { server: undefined, load: undefined, note: 'unpinned: taskset not found (Debian package util-linux)' };
-  }
+export async function planPinning(layout: PinLayout = 'shared'): Promise<PinPlan> {
+  const unpinned = (note: string): PinPlan => ({ layout, registry: undefined, server: undefined, load: undefined, note });
+  if (!existsSync(TASKSET_BIN)) return unpinned('unpinned: taskset not found (Debian package util-linux)');
   const { stdout } = await run(TASKSET_BIN, ['-cp', String(process.pid)]);
   const cpus = parseCpuList(stdout.slice(stdout.lastIndexOf(':') + 1));
-  if (cpus.length < 2) {
-    return { server: undefined, load: undefined, note: `unpinned: only CPU ${cpus.join(',')} is usable, nothing to separate` };
-  }
+  if (cpus.length < 2) return unpinned(`unpinned: only CPU ${cpus.join(',')} is usable, nothing to separate`);
   const [server, load] = cpus.map(String) as [string, string];
+  const unused = cpus.length > 2 ? ` (CPUs ${cpus.slice(2).join(',')} unused)` : '';
+  if (layout === 'split') {
+    return {
+      layout,
+      registry: server,
+      server: load,
+      load,
+      note: `taskset (layout split): the registry alone on CPU ${server}; nginx, trustgate (and the herd's replicas), wrk, hey and the harness ` +
+        `(its own requests: cold-verification, blob-1gib, thundering-herd) share CPU ${load}${unused}`,
+    };
+  }
   return {
+    layout,
+    registry: server,
     server,
     load,
-    note: `taskset: registry, nginx and trustgate (and the herd's replicas) share CPU ${server}; wrk, hey and the harness ` +
+    note: `taskset (layout shared): registry, nginx and trustgate (and the herd's replicas) share CPU ${server}; wrk, hey and the harness ` +
       `(its own requests: cold-verification, blob-1gib, thundering-herd) run on CPU ${load}` +
-      (cpus.length > 2 ? ` (CPUs ${cpus.slice(2).join(',')} unused)` : ''),
+      unused,
   };
 }
 

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   // nginx always runs: it is one of the three targets.
   const tools: BenchTool[] = [...new Set<BenchTool>([...scenarios.flatMap((s) => s.tools), 'nginx'])];
   await ensureTools(tools);
-  const pins = await planPinning();
+  const pins = await planPinning(options.pinning);
   say(pins.note);
   const setup = await setUp(pins, { durationSec: options.durationSec, connections: options.connections, cpu: pins.load }, {
     coldImages: options.coldImages, bigBlobMib: options.bigBlobMib, blobStreams: options.blobStreams, herdPulls: options.herdPulls,

@@ -136,7 +136,7 @@ export async function setUp(pins: PinPlan, load: LoadSettings, settings: Scenari
   const registry = await startRegistry();
   onCleanup('registry', () => registry.stop());
   const registryPid = await findPid(join(registry.dir, 'config.yml'));
-  if (pins.server !== undefined) await pinRunning(registryPid, pins.server);
+  if (pins.registry !== undefined) await pinRunning(registryPid, pins.registry);
 
   say('generating an ECDSA P-256 key, the policy (rule "bench") and the trust store');
   const signer = await makeSigner(workDir, registry.host);
