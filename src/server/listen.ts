@@ -23,6 +23,9 @@ export async function listen(handler: RequestListener, config: ListenConfig, log
     keepAliveTimeout: config.keepAliveTimeoutMs,
     // Node checks the two timeouts above only this often (default 30 s): a slowloris would outlive headersTimeoutMs.
     connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs),
+    // Blobs stream upstream → client in 64 KiB reads; at Node 20's 16 KiB default each read filled
+    // the response buffer and paused the upstream socket again (BENCHMARKS.md, blobs).
+    highWaterMark: 256 * 1024,
   };
   const tls = config.tls;
   const server = tls === undefined ? createHttpServer(limits, handler) : createHttpsServer({ ...limits, ...readPair(tls) }, handler);
