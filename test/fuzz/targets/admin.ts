@@ -53,7 +53,16 @@ export const adminTarget: FuzzTarget = {
       await upstream.close();
       throw error;
     }
-    const bearer = await admin.bearer('fuzzer', ['admin']);
+    // Admin tokens live 5 minutes and a long run takes longer: mint a fresh one every minute.
+    let bearer = await admin.bearer('fuzzer', ['admin']);
+    let mintedAt = Date.now();
+    const currentBearer = async (): Promise<string> => {
+      if (Date.now() - mintedAt > 60_000) {
+        bearer = await admin.bearer('fuzzer', ['admin']);
+        mintedAt = Date.now();
+      }
+      return bearer;
+    };
     // One listening server for every call (supertest would start and stop one per request).
     const server = createServer(admin.app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -112,7 +121,7 @@ export const adminTarget: FuzzTarget = {
     const contentType = fc.option(fc.constantFrom('application/json', 'text/plain', 'application/octet-stream', 'application/json; charset=latin1', 'multipart/form-data; boundary=x'), { nil: undefined });
 
     const send = async (c: Call, type: string | undefined): Promise<request.Response> => {
-      let req = request(server)[c.method](c.path).set('authorization', bearer);
+      let req = request(server)[c.method](c.path).set('authorization', await currentBearer());
       const ct = c.type ?? type;
       if (ct !== undefined) req = req.set('content-type', ct);
       // superagent would JSON.stringify a Buffer sent as JSON; the bytes go as they are.
