@@ -159,7 +159,10 @@ export const gateTarget: FuzzTarget = {
             } else {
               const built = notationCase(signing, attacker, subject, c.m);
               serveReferrer(routes, subject, NOTATION, built.mediaType, built.envelope);
-              expect = built.expect;
+              // notationCase judges at its own clock, a minute ahead of the app's: an expiry set to that
+              // instant (0 days) is past there and still to come here, so either answer is right.
+              const atCaseClock = c.m.kind === 'header-resigned' && c.m.change.kind === 'expiry' && c.m.change.days === 0;
+              expect = atCaseClock ? 'any' : built.expect;
             }
             const status = await pull(subject);
             const what = `${c.scheme} ${c.m.kind}`;
