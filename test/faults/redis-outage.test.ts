@@ -7,7 +7,8 @@ import { startRegistry, type BuiltImage, type RunningRegistry } from '../kit/ind
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { runtimeFiles, type RuntimeFiles } from '../support/runtime-files.ts';
 import { startOwnRedis, type OwnRedis } from '../state/support/own-redis.ts';
-import { metricValue, spawnTrustgate, type Trustgate } from './support/child.ts';
+import { spawnProxy, type ChildProxy } from '../support/child-proxy.ts';
+import { metricValue } from './support/child.ts';
 import { enforcingPolicy, pushImage, sign, signingKey, trustedKey } from './support/images.ts';
 import { assertDenied, assertServed, pullBlob, pullManifest, sha256, type Answer } from './support/pull.ts';
 
@@ -29,7 +30,7 @@ let registry: RunningRegistry;
 let known: BuiltImage;
 const images: Record<string, BuiltImage> = {};
 // Started in before() without its Redis, so its wait overlaps the other test.
-let late: { redis: OwnRedis; files: RuntimeFiles; tg: Trustgate } | undefined;
+let late: { redis: OwnRedis; files: RuntimeFiles; tg: ChildProxy } | undefined;
 
 /** startProxy picks the port itself; the child process needs `address` to listen on a free one. */
 const upstreamYaml = (redisUrl: string, listen = '{ plainHttp: true }'): string => `listen: ${listen}
@@ -44,7 +45,7 @@ before(async () => {
   await redis.kill(); // its port is known, nothing listens on it
   registry = await startRegistry();
   const files = runtimeFiles(enforcingPolicy(registry.host), [trustedKey('ci', key, registry.host)]);
-  const tg = spawnTrustgate(upstreamYaml(`redis://127.0.0.1:${redis.port}`, '{ address: "127.0.0.1:0", plainHttp: true }'), files);
+  const tg = spawnProxy(upstreamYaml(`redis://127.0.0.1:${redis.port}`, '{ address: "127.0.0.1:0", plainHttp: true }'), {}, files);
   late = { redis, files, tg };
 
   known = await pushImage(registry.url, work, 'faults/known', 'v1', 'known', 64 * 1024);

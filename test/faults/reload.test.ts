@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { httpGet, makeTls, startRegistry, type BuiltImage, type RunningRegistry } from '../kit/index.ts';
 import { records } from '../support/child-proxy.ts';
 import { runtimeFiles, type RuntimeFiles } from '../support/runtime-files.ts';
-import { metricValue, spawnTrustgate, type Trustgate } from './support/child.ts';
+import { spawnProxy, type ChildProxy } from '../support/child-proxy.ts';
+import { metricValue } from './support/child.ts';
 import { enforcingPolicy, pushImage, sign, signingKey, trustedKey } from './support/images.ts';
 import { assertDenied, assertServed, pullManifest } from './support/pull.ts';
 
@@ -20,7 +21,7 @@ const ci = signingKey();
 const late = signingKey();
 let registry: RunningRegistry;
 let files: RuntimeFiles;
-let tg: Trustgate;
+let tg: ChildProxy;
 let url: string;
 let signed: BuiltImage;
 let lateSigned: BuiltImage;
@@ -33,10 +34,11 @@ before(async () => {
   lateSigned = await pushImage(registry.url, work, 'faults/late', 'v1', 'late');
   await sign(registry.url, 'faults/late', lateSigned, late);
   files = runtimeFiles(enforcingPolicy(registry.host), [trustedKey('ci', ci, registry.host)]);
-  tg = spawnTrustgate(
+  tg = spawnProxy(
     `listen: { address: "127.0.0.1:0", plainHttp: true }
 upstreams:
   - { name: local, url: "${registry.url}", default: true, repositories: ["${registry.host}/**"] }`,
+    {},
     files,
   );
   url = await tg.ready();
@@ -129,10 +131,11 @@ describe('fault matrix: a bad certificate at reload', () => {
   it('the listener certificate replaced by garbage › the old one keeps serving, logged as an error and counted', async () => {
     const tls = await makeTls(mkdtempSync(join(work, 'tls-')));
     const tlsFiles = runtimeFiles(enforcingPolicy(registry.host), [trustedKey('ci', ci, registry.host)]);
-    const secure = spawnTrustgate(
+    const secure = spawnProxy(
       `listen: { address: "127.0.0.1:0", tls: { certFile: "${tls.certFile}", keyFile: "${tls.keyFile}" } }
 upstreams:
   - { name: local, url: "${registry.url}", default: true, repositories: ["${registry.host}/**"] }`,
+      {},
       tlsFiles,
     );
     try {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { startRegistry, type BuiltImage, type RunningRegistry } from '../kit/index.ts';
 import { records } from '../support/child-proxy.ts';
 import { runtimeFiles, type RuntimeFiles } from '../support/runtime-files.ts';
-import { spawnTrustgate, type Trustgate } from './support/child.ts';
+import { spawnProxy, type ChildProxy } from '../support/child-proxy.ts';
 import { startFaultyFront, type FaultyFront } from './support/faulty-front.ts';
 import { enforcingPolicy, pushImage, sign, signingKey, trustedKey } from './support/images.ts';
 import { assertDenied, assertServed, pullBlob, pullManifest, sha256 } from './support/pull.ts';
@@ -24,7 +24,7 @@ const key = signingKey();
 let registry: RunningRegistry;
 let front: FaultyFront;
 let files: RuntimeFiles;
-let tg: Trustgate;
+let tg: ChildProxy;
 let url: string;
 let signed: BuiltImage;
 const UNSIGNED = 4;
@@ -36,10 +36,11 @@ before(async () => {
   await sign(registry.url, 'faults/app', signed, key);
   for (let i = 1; i <= UNSIGNED; i++) await pushImage(registry.url, work, `faults/unsigned-${i}`, 'v1', `unsigned-${i}`);
   files = runtimeFiles(enforcingPolicy(front.host), [trustedKey('ci', key, front.host)]);
-  tg = spawnTrustgate(
+  tg = spawnProxy(
     `listen: { address: "127.0.0.1:0", plainHttp: true, shutdownGraceMs: ${GRACE_MS} }
 upstreams:
   - { name: up, url: "${front.url}", default: true, repositories: ["${front.host}/**"] }`,
+    {},
     files,
   );
   url = await tg.ready();

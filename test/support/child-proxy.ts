@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OPEN_POLICY, runtimeFiles } from './runtime-files.ts';
+import { OPEN_POLICY, runtimeFiles, type RuntimeFiles } from './runtime-files.ts';
 
 export interface ChildProxy {
   readonly child: ChildProcess;
@@ -12,22 +12,28 @@ export interface ChildProxy {
   readonly exited: Promise<number | null>;
   out(): string;
   err(): string;
-  /** Polls stdout until `pattern` matches; fails with the output so far after `timeoutMs`. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** Polls stdout until `pattern` matches `times` times (default once); fails with the output so far after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs?: number, times?: number): Promise<RegExpExecArray>;
   /** The listener's URL, from the `listening` line (logged before the runtime is built). */
   url(): Promise<string>;
+  /** The listener's URL once `started` is logged (the runtime is built). */
+  ready(): Promise<string>;
   /** SIGKILL if still running, then remove the config files. */
   kill(): Promise<void>;
 }
 
+const LISTENING = /"event":"listening","address":"(https?:\/\/[^"]+)"/;
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-/** Writes `yaml` (plus an open policy and an empty keys/) to a temp dir and starts trustgate on it. */
-export function spawnProxy(yaml: string, env: Record<string, string> = {}): ChildProxy {
-  const files = runtimeFiles(OPEN_POLICY);
+/**
+ * Writes `yaml` to a temp dir and starts trustgate on it, with `files` (a policy and keys/ the
+ * caller owns and may rewrite) or else an open policy and an empty keys/ of its own.
+ */
+export function spawnProxy(yaml: string, env: Record<string, string> = {}, given?: RuntimeFiles): ChildProxy {
+  const files = given ?? runtimeFiles(OPEN_POLICY);
   const dir = mkdtempSync(join(tmpdir(), 'tg-child-'));
   const config = join(dir, 'trustgate.yaml');
   writeFileSync(config, `${yaml}\n${files.configLines}`);
@@ -46,12 +52,13 @@ export function spawnProxy(yaml: string, env: Record<string, string> = {}): Chil
       resolve(code);
     }),
   );
-  const waitFor = async (pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> => {
+  const waitFor = async (pattern: RegExp, timeoutMs = 15_000, times = 1): Promise<RegExpExecArray> => {
     const until = Date.now() + timeoutMs;
+    const every = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
     for (;;) {
       const match = pattern.exec(stdout);
-      if (match !== null) return match;
-      if (Date.now() > until || child.exitCode !== null) throw new Error(`no ${pattern} in stdout:\n${stdout}\nstderr:\n${stderr}`);
+      if (match !== null && (times === 1 || (stdout.match(every) ?? []).length >= times)) return match;
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`no ${times}× ${pattern} in stdout:\n${stdout}\nstderr:\n${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
@@ -61,13 +68,17 @@ export function spawnProxy(yaml: string, env: Record<string, string> = {}): Chil
     out: () => stdout,
     err: () => stderr,
     waitFor,
-    url: async () => (await waitFor(/"event":"listening","address":"(http:\/\/[^"]+)"/))[1]!,
+    url: async () => (await waitFor(LISTENING))[1]!,
+    async ready() {
+      await waitFor(/"event":"started"/, 20_000);
+      return LISTENING.exec(stdout)![1]!;
+    },
     async kill() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGKILL');
         await exited;
       }
-      files.remove();
+      if (given === undefined) files.remove();
       rmSync(dir, { recursive: true, force: true });
     },
   };
