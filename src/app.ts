@@ -9,7 +9,7 @@ import type { Metrics } from './metrics/metrics.ts';
 import type { Exchange } from './proxy/exchange.ts';
 import type { ManifestCache } from './proxy/manifest-cache.ts';
 import { createRegistryHandler, isRegistryPath } from './proxy/registry-handler.ts';
-import { parseRoute } from './proxy/route.ts';
+import { parseRoute, type Route } from './proxy/route.ts';
 import type { Upstreams } from './proxy/upstreams.ts';
 import { requestIds } from './server/request-id.ts';
 import { pathOf } from './server/route-template.ts';
@@ -24,7 +24,7 @@ export interface AppDeps {
   /** The admin API, mounted at /admin/v1 when configured. */
   readonly admin?: express.Router;
   /** Pull-side access control, when `pullAuth` is configured: GET /token, and bearer tokens on /v2. */
-  readonly pullAuth?: { readonly router: express.Router; readonly enforce: (exchange: Exchange) => Promise<void> };
+  readonly pullAuth?: { readonly router: express.Router; readonly enforce: (exchange: Exchange, route: Route | undefined) => Promise<void> };
 }
 
 /**

@@ -22,7 +22,7 @@ export interface RegistryDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** Pull-side access control: refuses (throws) or records the verified client on the exchange. */
-  readonly pullAuth?: ((exchange: Exchange) => Promise<void>) | undefined;
+  readonly pullAuth?: ((exchange: Exchange, route: Route | undefined) => Promise<void>) | undefined;
 }
 
 /** Route templates for metric labels: never an image name, tag or digest. */
@@ -35,6 +35,15 @@ const ROUTE_TEMPLATES: Record<Route['kind'], string> = {
 };
 
 const PING_BODY = '{}';
+
+/** The route, or the coded error that refuses the path (parsed once per request). */
+function routeOf(exchange: Exchange): Route | Error {
+  try {
+    return parseRoute(exchange.method, exchange.path);
+  } catch (error) {
+    return error as Error;
+  }
+}
 
 export function isRegistryPath(path: string): boolean {
   return path === '/v2' || path.startsWith('/v2/');
@@ -60,8 +69,10 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
     const { res } = exchange;
     // distribution-spec: clients look for this header on every /v2/ answer.
     res.setHeader('docker-distribution-api-version', 'registry/2.0');
-    if (deps.pullAuth !== undefined && isRegistryPath(exchange.path)) await deps.pullAuth(exchange);
-    const route = parseRoute(exchange.method, exchange.path);
+    const route = routeOf(exchange);
+    // With pull auth, even a request for no such route is challenged first.
+    if (deps.pullAuth !== undefined && isRegistryPath(exchange.path)) await deps.pullAuth(exchange, route instanceof Error ? undefined : route);
+    if (route instanceof Error) throw route;
     timing.route = ROUTE_TEMPLATES[route.kind];
     if (route.kind === 'ping') {
       res.setHeader('content-type', 'application/json');

@@ -8,6 +8,7 @@ import type { RedisClient } from '../state/index.ts';
 import { createAuthenticator } from './identity.ts';
 import { createMemoryLoginLimiter, createRedisLoginLimiter } from './login-limiter.ts';
 import type { Exchange } from '../proxy/exchange.ts';
+import type { Route } from '../proxy/route.ts';
 import { enforcePullAuth } from './middleware.ts';
 import { createOidcVerifier } from './oidc.ts';
 import { createPullTokens } from './pull-token.ts';
@@ -30,7 +31,7 @@ export interface PullAuth {
   /** GET /token. */
   readonly router: express.Router;
   /** The /v2 enforcement, run by the registry handler before each /v2 route. */
-  readonly enforce: (exchange: Exchange) => Promise<void>;
+  readonly enforce: (exchange: Exchange, route: Route | undefined) => Promise<void>;
   /** For the admin API's robot routes. */
   readonly robots: RobotStore;
 }

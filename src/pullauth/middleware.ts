@@ -4,7 +4,7 @@ import { denialError, type Decision } from '../gate/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { printable } from '../oci/reference.ts';
-import { parseRoute, type Route } from '../proxy/route.ts';
+import type { Route } from '../proxy/route.ts';
 import { resolveSource } from '../proxy/source.ts';
 import { clientAddressOf, singleQuery, type Exchange } from '../proxy/exchange.ts';
 import { challengeError } from './challenge.ts';
@@ -29,10 +29,9 @@ const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i;
  * repository's pull: 403 DENIED, reason `not_authorized`. The verified subject goes on the
  * exchange for the gate and the decision log.
  */
-export function enforcePullAuth(deps: EnforcementDeps): (exchange: Exchange) => Promise<void> {
-  return async (exchange) => {
+export function enforcePullAuth(deps: EnforcementDeps): (exchange: Exchange, route: Route | undefined) => Promise<void> {
+  return async (exchange, route) => {
     const { req } = exchange;
-    const route = routeOf(exchange);
     const name = route !== undefined && route.kind !== 'ping' ? route.name : undefined;
     const presented = BEARER.exec(req.headers.authorization?.trim() ?? '')?.[1];
     if (presented === undefined) throw challengeError(req, deps.config, deps.fallbackHost, { name }, 'authentication required: get a token from the realm in WWW-Authenticate');
@@ -59,14 +58,6 @@ export function enforcePullAuth(deps: EnforcementDeps): (exchange: Exchange) => 
     );
     throw denialError(denied, canonicalName);
   };
-}
-
-function routeOf(exchange: Exchange): Route | undefined {
-  try {
-    return parseRoute(exchange.method, exchange.path);
-  } catch {
-    return undefined;
-  }
 }
 
 function notAuthorized(subject: string): Decision {
