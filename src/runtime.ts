@@ -114,7 +114,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
   const admin =
     config.admin === undefined
       ? undefined
-      : createAdminRouter({ config, scans, upstreams, manifestCache, logger, now, verifyToken: createTokenVerifier(config.admin, logger), rateLimit: createAdminRateLimit({ config: config.admin.rateLimit, redis: shared, prefix, logger, now, registry: metrics.registry }), robots: pullAuth?.robots, trust, trustDurable: shared !== undefined, audit, control: { ...control, policy, gate } });
+      : createAdminRouter({ config, scans, upstreams, manifestCache, logger, now, verifyToken: createTokenVerifier(config.admin, logger), rateLimit: createAdminRateLimit({ config: config.admin.rateLimit, redis: shared, prefix, logger, now, onThrottled: (reason) => metrics.adminThrottled(reason) }), robots: pullAuth?.robots, trust, trustDurable: shared !== undefined, audit, control: { ...control, policy, gate } });
   return {
     deps: { config, upstreams, gate, manifestCache, logger, metrics, ...(admin === undefined ? {} : { admin }), ...(pullAuth === undefined ? {} : { pullAuth }) },
     policy,

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { Counter, type Registry } from 'prom-client';
 import { TrustgateError } from '../errors/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { createMemoryLoginLimiter, createRedisLoginLimiter, type LoginLimiter } from '../pullauth/login-limiter.ts';
@@ -27,6 +26,8 @@ export interface AdminRateLimit {
   authenticated(subject: string, address: string): Promise<void>;
 }
 
+export type AdminThrottleReason = 'failed_auth' | 'requests';
+
 export interface AdminRateLimitDeps {
   readonly config: AdminRateLimitConfig;
   /** Shared counts when set (`<prefix>admin-…`), so every replica sees every call; memory otherwise. */
@@ -34,8 +35,8 @@ export interface AdminRateLimitDeps {
   readonly prefix: string;
   readonly logger: Logger;
   readonly now: () => number;
-  /** Registers `trustgate_admin_throttled_total{reason}` here. */
-  readonly registry?: Registry | undefined;
+  /** Told of each refused call (`trustgate_admin_throttled_total{reason}`). */
+  readonly onThrottled?: ((reason: AdminThrottleReason) => void) | undefined;
 }
 
 const WINDOW_MS = 60_000;
@@ -98,13 +99,11 @@ export function createAdminRateLimit(deps: AdminRateLimitDeps): AdminRateLimit {
   // Failed authentications reuse the login limiter's counting (login-limiter.ts), under their own keys.
   const failed: LoginLimiter = redis === undefined ? createMemoryLoginLimiter(failedOptions) : createRedisLoginLimiter(redis, `${prefix}admin-`, { ...failedOptions, logger });
   const calls = redis === undefined ? createMemoryHitCounter(config.requestsPerMinute, now) : createRedisHitCounter(redis, `${prefix}admin-calls:`, config.requestsPerMinute, now, logger);
-  const throttled = new Counter({ name: 'trustgate_admin_throttled_total', help: 'Admin API calls refused with 429, by reason', labelNames: ['reason'], registers: deps.registry === undefined ? [] : [deps.registry] });
-  for (const reason of ['failed_auth', 'requests']) throttled.inc({ reason }, 0);
   // One warning per key and window, so a flood of refused calls cannot flood the log.
   const warned = new LRUCache<string, true>({ max: 10_000, ttl: WINDOW_MS });
 
-  const refuse = (reason: 'failed_auth' | 'requests', key: string, waitMs: number, message: string): never => {
-    throttled.inc({ reason });
+  const refuse = (reason: AdminThrottleReason, key: string, waitMs: number, message: string): never => {
+    deps.onThrottled?.(reason);
     if (!warned.has(`${reason}|${key}`)) {
       warned.set(`${reason}|${key}`, true);
       logger.warn({ event: 'admin_throttled', reason, key, retryAfterSeconds: Math.ceil(waitMs / 1000) }, message);

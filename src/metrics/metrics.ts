@@ -31,6 +31,7 @@ export interface Metrics {
   upstreamRequest(upstream: string, op: UpstreamOp, seconds: number): void;
   upstreamError(upstream: string, kind: UpstreamErrorKind): void;
   reloadFailure(kind: ReloadKind): void;
+  adminThrottled(reason: 'failed_auth' | 'requests'): void;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -48,6 +49,8 @@ export function createMetrics(sources: MetricSources): Metrics {
   const upstreamErrors = new Counter({ name: 'trustgate_upstream_errors_total', help: 'Upstream failures by kind', labelNames: ['upstream', 'kind'], registers: [registry] });
   const reloadFailures = new Counter({ name: 'trustgate_reload_failures_total', help: 'Reloads refused (the previous policy, trust store or certificate stays)', labelNames: ['kind'], registers: [registry] });
   for (const kind of ['policy', 'keys', 'tls'] as const) reloadFailures.inc({ kind }, 0); // present from the start, so alerts can use increase()
+  const adminThrottled = new Counter({ name: 'trustgate_admin_throttled_total', help: 'Admin API calls refused with 429, by reason', labelNames: ['reason'], registers: [registry] });
+  for (const reason of ['failed_auth', 'requests'] as const) adminThrottled.inc({ reason }, 0);
   new Gauge({
     name: 'trustgate_trust_store_keys', help: 'Trust-store entries by status', labelNames: ['status'], registers: [registry],
     collect() {
@@ -84,5 +87,6 @@ export function createMetrics(sources: MetricSources): Metrics {
     upstreamRequest: (upstream, op, seconds) => upstreamDurations.observe({ upstream, op }, seconds),
     upstreamError: (upstream, kind) => upstreamErrors.inc({ upstream, kind }),
     reloadFailure: (kind) => reloadFailures.inc({ kind }),
+    adminThrottled: (reason) => adminThrottled.inc({ reason }),
   };
 }

@@ -11,7 +11,7 @@ export const METRIC_NAMES = [
   'trustgate_decisions_total', 'trustgate_manifest_requests_total', 'trustgate_blob_bytes_total', 'trustgate_request_duration_seconds',
   'trustgate_verification_duration_seconds', 'trustgate_verdict_cache_lookups_total', 'trustgate_upstream_request_duration_seconds',
   'trustgate_upstream_errors_total', 'trustgate_trust_store_keys', 'trustgate_trust_store_version', 'trustgate_policy_info',
-  'trustgate_scan_queue_pending', 'trustgate_redis_up', 'trustgate_process_resident_memory_bytes', 'trustgate_reload_failures_total',
+  'trustgate_scan_queue_pending', 'trustgate_redis_up', 'trustgate_process_resident_memory_bytes', 'trustgate_reload_failures_total', 'trustgate_admin_throttled_total',
 ];
 
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
