@@ -89,6 +89,9 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
   onMissedPosts = () => verdicts.clearLocal();
   policy.onChange(() => verdicts.clearLocal());
   policy.onReloadFailed(() => metrics.reloadFailure('policy'));
+  if (!config.gate.blobGate) {
+    logger.warn({ event: 'blob_gate_off' }, 'gate.blobGate is false: any blob of an allowed repository is served, so the layers of a denied image can be pulled by digest');
+  }
   const upstreams = openUpstreams(config, logger, metrics);
   const health = createHealthProvider({ redis: shared, upstreams, trust, policy });
   const signatureGate = createSignatureGate({
@@ -101,6 +104,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     limits: config.gate.discovery,
     allowTtlMs: verdictOptions.allowTtlMs,
     blobGate: config.gate.blobGate,
+    breakGlass: control.breakGlass,
     now,
     logger,
     ...(options.onVerify === undefined ? {} : { onVerify: options.onVerify }),

@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'QUERY_INVALID'
   // Admin API: a request that names something wrongly or sends a bad body.
   | 'BAD_REQUEST'
+  // A registry (/v2) request that carries a body: refused before anything goes upstream (400).
+  | 'REQUEST_BODY_REFUSED'
   // Admin API: a request body over its cap (413).
   | 'BODY_TOO_LARGE'
   // Admin API: the thing named does not exist, or the change conflicts with the current state.

@@ -15,6 +15,7 @@ const STATUS: Record<ErrorCode, { status: number; ociCode: string }> = {
   QUERY_INVALID: { status: 400, ociCode: 'UNSUPPORTED' },
   BAD_REQUEST: { status: 400, ociCode: 'BAD_REQUEST' },
   BODY_TOO_LARGE: { status: 413, ociCode: 'BODY_TOO_LARGE' },
+  REQUEST_BODY_REFUSED: { status: 400, ociCode: 'UNSUPPORTED' },
   NOT_FOUND: { status: 404, ociCode: 'NOT_FOUND' },
   CONFLICT: { status: 409, ociCode: 'CONFLICT' },
   STORE_UNAVAILABLE: { status: 503, ociCode: 'UNAVAILABLE' },

@@ -1,15 +1,13 @@
 import type { AuditLog } from '../audit/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { findBreakGlass, type BreakGlassEntry, type BreakGlassStore } from './break-glass-entries.ts';
+import { AllowanceSource } from './provenance.ts';
 import type { Decision, Gate, PullContext } from './types.ts';
 
 export const BREAK_GLASS_RULE = 'break-glass';
 
 /** Denials no break-glass entry overrides: who may pull, and which sources exist, are not policy. */
 const FIXED_RULES = new Set(['pull-access', 'source-allowlist']);
-
-/** How long an image let through by break glass keeps its blobs servable after its manifest pull (capped by the expiry). */
-const BLOB_WINDOW_MS = 15 * 60_000;
 
 export interface BreakGlassDeps {
   readonly entries: BreakGlassStore;
@@ -23,7 +21,9 @@ export interface BreakGlassDeps {
  * Break glass around the gate: runs on every pull, after the gate (and its verdict cache), so an
  * entry takes effect, ends or expires at once. A denial matched by an active entry becomes an
  * allow, rule `break-glass`, reason `break_glass`, with notAfter at the entry's expiry. The
- * allow itself is never cached; the gate's own verdict stays the denial.
+ * allow itself is never cached; the gate's own verdict stays the denial. The image's own blobs are
+ * granted under the entry, so they stop with it (ended or expired); an index's children are not
+ * covered: an entry covers exactly what it names (config/README.md "Break glass").
  */
 export function withBreakGlass(gate: Gate, deps: BreakGlassDeps): Gate {
   const used = new Set<string>();
@@ -65,12 +65,11 @@ export function withBreakGlass(gate: Gate, deps: BreakGlassDeps): Gate {
       const decided = await gate.decide(context);
       const { decision, entry } = override(context, decided);
       if (entry === undefined) return decision;
-      // The blob gate must let this image's layers through, for a short while after each manifest pull.
-      await gate.vouch?.(context, { ...decision, notAfter: Math.min(entry.expires, deps.now() + BLOB_WINDOW_MS) });
+      await gate.vouch?.(context, { source: AllowanceSource.breakGlass(entry.id), expiresAt: entry.expires });
       await firstUse(context, decided, entry);
       return decision;
     },
-    allowsBlob: (canonicalName, digest) => gate.allowsBlob(canonicalName, digest),
+    blobAccess: (canonicalName, digest) => gate.blobAccess(canonicalName, digest),
     ...(gate.explain === undefined
       ? {}
       : {
@@ -80,6 +79,6 @@ export function withBreakGlass(gate: Gate, deps: BreakGlassDeps): Gate {
             return entry === undefined ? explained : { ...explained, decision, overridden: explained.decision };
           },
         }),
-    ...(gate.vouch === undefined ? {} : { vouch: (context: PullContext, decision: Decision) => gate.vouch!(context, decision) }),
+    ...(gate.vouch === undefined ? {} : { vouch: (context: PullContext, grant: { readonly source: string; readonly expiresAt: number }) => gate.vouch!(context, grant) }),
   };
 }

@@ -1,11 +1,13 @@
 import { isIndex } from '../oci/media-types.ts';
-import { selectRule } from '../policy/select.ts';
 import type { Policy, Rule } from '../policy/types.ts';
 import { evaluateScan, type ScanEvaluation } from '../scan/evaluate.ts';
 import type { ScanRecord } from '../scan/types.ts';
-import type { AllowSets, ScanStore } from '../state/types.ts';
+import type { AllowSets, Liveness, ScanStore } from '../state/types.ts';
 import type { CompiledTrust } from '../trust/compile.ts';
 import type { SignatureFinding } from '../verify/types.ts';
+import { builtInDecision } from './built-in.ts';
+import { decisionInput, type DecisionInput } from './decision-input.ts';
+import type { ManifestKind } from './manifest-kind.ts';
 import { withScan, type ScanCheckDeps } from './scan-check.ts';
 import { checkSource } from './source-check.ts';
 import type { Decision, Explanation, PullContext, ScanExplanation } from './types.ts';
@@ -14,12 +16,12 @@ export interface ExplainDeps extends ScanCheckDeps {
   readonly policy: () => Policy;
   readonly trust: () => CompiledTrust;
   readonly allowSets: AllowSets;
-  /** The allow-set generation the gate records under (policy hash and trust version). */
-  readonly generation: () => string;
-  /** The rule name of signature artifacts, which are served without signatures. */
-  readonly artifactRule: string;
+  /** Whether an allowance's source still holds. */
+  readonly live: Liveness;
+  /** The gate's own content classification. */
+  readonly classify: (context: PullContext) => Promise<ManifestKind>;
   /** The gate's own discovery and verification; `seen` is told every finding. */
-  readonly verify: (context: PullContext, rule: Rule | undefined, trust: CompiledTrust, seen?: (findings: readonly SignatureFinding[]) => void) => Promise<Decision>;
+  readonly verify: (context: PullContext, input: DecisionInput, seen?: (findings: readonly SignatureFinding[]) => void) => Promise<Decision>;
 }
 
 /**
@@ -32,18 +34,18 @@ export async function explainPull(context: PullContext, deps: ExplainDeps): Prom
   const { manifest, canonicalName } = context;
   const denied = checkSource(context);
   if (denied !== undefined) return { decision: { ...denied, digest: manifest.digest }, findings: [], scan: undefined };
-  if (manifest.isSignatureArtifact) {
-    return { decision: { outcome: 'allow', rule: deps.artifactRule, reasons: [], signers: [], digest: manifest.digest, notAfter: undefined }, findings: [], scan: undefined };
-  }
-  const rule = selectRule(deps.policy(), canonicalName);
-  const trust = deps.trust();
+  const builtIn = builtInDecision(context, await deps.classify(context));
+  if (builtIn !== undefined) return { decision: builtIn, findings: [], scan: undefined };
+  // The same input, and so the same key, as `decide` builds for this pull.
+  const input = decisionInput(deps.policy(), deps.trust(), context);
+  const { rule, trust } = input;
   const seen: { findings: readonly SignatureFinding[]; scan?: ScanExplanation } = { findings: [] };
   let decision: Decision | undefined;
   if (rule !== undefined && rule.mode !== 'off' && rule.multiArch === 'index' && !isIndex(manifest.mediaType)) {
-    const parent = await deps.allowSets.parentOf(deps.generation(), canonicalName, manifest.digest);
-    if (parent !== undefined) decision = { outcome: 'allow', rule: rule.name, reasons: [], signers: [`index ${parent}`], digest: manifest.digest, notAfter: undefined };
+    const parent = await deps.allowSets.childAllowance(input.generation, canonicalName, manifest.digest, deps.live);
+    if (parent !== undefined) decision = { outcome: 'allow', rule: rule.name, reasons: [], signers: [`index ${parent.index}`], digest: manifest.digest, notAfter: parent.expiresAt };
   }
-  decision ??= await deps.verify(context, rule, trust, (findings) => {
+  decision ??= await deps.verify(context, input, (findings) => {
     seen.findings = findings;
   });
   const quiet: ScanCheckDeps = { ...deps, scans: readOnly(deps.scans), onScan: (scan, record) => void (seen.scan = scanView(rule, scan, record)) };

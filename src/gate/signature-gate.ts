@@ -2,20 +2,24 @@ import { TrustgateError } from '../errors/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { isIndex } from '../oci/media-types.ts';
 import { evaluateSignatures } from '../policy/evaluate.ts';
-import { selectRule } from '../policy/select.ts';
 import type { Policy, Rule } from '../policy/types.ts';
 import { discoverSignatures, type DiscoveryLimits } from '../registry/discover.ts';
-import type { AllowSets, ScanStore, VerdictCache, VerdictKey } from '../state/types.ts';
+import type { AllowSets, Grant, ScanStore, VerdictCache } from '../state/types.ts';
 import type { CompiledTrust } from '../trust/compile.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
 import { verifyArtifact } from '../verify/verify-artifact.ts';
 import type { SignatureFinding } from '../verify/types.ts';
+import type { BreakGlassStore } from './break-glass-entries.ts';
+import { builtInDecision, signatureBlobs } from './built-in.ts';
+import { decisionInput, generationOf, type DecisionInput } from './decision-input.ts';
+import { explainPull } from './explain.ts';
+import { createManifestClassifier } from './manifest-kind.ts';
+import { AllowanceSource, createLiveness } from './provenance.ts';
 import { withScan } from './scan-check.ts';
 import { ScanEpochs } from './scan-epochs.ts';
 import { SingleFlight } from './single-flight.ts';
 import { checkSource } from './source-check.ts';
-import { explainPull } from './explain.ts';
-import type { Decision, Gate, PullContext } from './types.ts';
+import type { BlobAccess, Decision, Gate, PullContext } from './types.ts';
 
 export interface SignatureGateDeps {
   readonly policy: () => Policy;
@@ -25,10 +29,12 @@ export interface SignatureGateDeps {
   readonly scans: ScanStore;
   readonly clientFor: (upstream: string) => UpstreamClient;
   readonly limits: DiscoveryLimits;
-  /** How long an allowed image's blobs and children stay allowed (capped by the verdict's notAfter). */
+  /** How long an allowed image's blobs and children stay allowed (capped by the source's own end). */
   readonly allowTtlMs: number;
-  /** When false, any blob of an allowed repository is served (the blob gate is off). */
+  /** When false, any blob of an allowed repository is served (the blob gate is off: the integrity invariant does not hold for blobs). */
   readonly blobGate: boolean;
+  /** Break-glass entries, so an allowance granted by one ends with it. */
+  readonly breakGlass?: BreakGlassStore;
   readonly now: () => number;
   readonly logger: Logger;
   /** Called once per real verification (not per cache hit), for tests and metrics. */
@@ -39,17 +45,18 @@ export interface SignatureGateDeps {
   readonly sharedStateUp?: () => Promise<boolean>;
 }
 
-const SIGNATURE_ARTIFACT_RULE = 'signature-artifact';
-
 /**
- * The manifest gate (DESIGN §1–§4): source allowlist, then the most specific rule; signature
- * artifacts stay readable; a child of an allowed index is judged with its parent (mode `index`);
- * otherwise the verdict cache, else one shared verification: discover, verify, evaluate.
+ * The manifest gate (docs/integrity.md): the source allowlist; then what the manifest is, by its
+ * content; a child of an allowed index is judged with its parent (mode `index`); otherwise the
+ * verdict cache, else one shared verification: discover, verify, evaluate. Every allow grants its
+ * blobs (and an index its children) under the verdict's id, so they end when the verdict does.
  */
 export function createSignatureGate(deps: SignatureGateDeps): Gate {
   const flights = new SingleFlight<Decision>();
   const epochs = new ScanEpochs();
-  const generation = (): string => `${deps.policy().hash}:${deps.trust().version}`;
+  const classify = createManifestClassifier(deps);
+  const live = createLiveness({ verdicts: deps.verdicts, breakGlass: deps.breakGlass, now: deps.now });
+  const currentGeneration = (): string => generationOf(deps.policy(), deps.trust());
   // A scan posted on any replica: forget what was decided about that digest without it.
   deps.scans.onPosted((digest) => {
     epochs.bump(digest);
@@ -59,43 +66,56 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
   async function decide(context: PullContext): Promise<Decision> {
     const denied = checkSource(context);
     if (denied !== undefined) return { ...denied, digest: context.manifest.digest };
-    const { manifest, canonicalName } = context;
-    if (manifest.isSignatureArtifact) {
-      return remember(context, { outcome: 'allow', rule: SIGNATURE_ARTIFACT_RULE, reasons: [], signers: [], digest: manifest.digest, notAfter: undefined });
-    }
-    const policy = deps.policy();
-    const rule = selectRule(policy, canonicalName);
-    if (rule !== undefined && rule.mode !== 'off' && rule.multiArch === 'index' && !isIndex(manifest.mediaType)) {
-      const parent = await deps.allowSets.parentOf(generation(), canonicalName, manifest.digest);
-      if (parent !== undefined) {
-        const byParent: Decision = { outcome: 'allow', rule: rule.name, reasons: [], signers: [`index ${parent}`], digest: manifest.digest, notAfter: undefined };
-        return remember(context, await withScan(context, rule, byParent, deps.trust(), deps));
+    const kind = await classify(context);
+    const builtIn = builtInDecision(context, kind);
+    if (builtIn !== undefined) {
+      // A signature artifact grants its own blobs only, each to be read whole and parsed before it is served.
+      if (kind === 'signature-artifact') {
+        const source = { source: AllowanceSource.artifact(context.manifest.digest), expiresAt: deps.now() + deps.allowTtlMs };
+        await deps.allowSets.grantBlobs(currentGeneration(), context.canonicalName, signatureBlobs(context), source);
       }
+      return builtIn;
     }
-    const trust = deps.trust();
-    // Blob and child records go under the generation the verdict was made in, never a newer one: a
-    // key revoked while this verification runs must not leave its image's blobs allowed after it.
-    const gen = `${policy.hash}:${trust.version}`;
-    const key: VerdictKey = { canonicalName, digest: manifest.digest, policyHash: policy.hash, trustVersion: trust.version };
-    const cached = await deps.verdicts.get(key, deps.now());
-    if (cached !== undefined) return (await stillRemembered(context, cached, gen)) ? cached : remember(context, cached, gen);
-    // DESIGN §5: while Redis is down the trust snapshot may miss revocations made elsewhere, so a
-    // digest never judged is not verified against it; only verdicts already known are served.
+    const input = decisionInput(deps.policy(), deps.trust(), context);
+    const byParent = await judgedWithParent(context, input);
+    if (byParent !== undefined) return byParent;
+    const cached = await deps.verdicts.get(input.key, deps.now());
+    if (cached !== undefined) {
+      if (cached.outcome !== 'deny' && !(await stillGranted(context, input))) await grant(context, input, cached);
+      return cached;
+    }
+    // While Redis is down the trust snapshot may miss revocations made elsewhere, so a digest never
+    // judged is not verified against it; only verdicts already known are served.
     if (deps.sharedStateUp !== undefined && !(await deps.sharedStateUp())) {
       throw new TrustgateError('STORE_UNAVAILABLE', 'the shared state (Redis) is unreachable: until it is back, only images this replica already verified are served');
     }
-    return flights.run(`${canonicalName}@${manifest.digest}|${policy.hash}|${trust.version}`, async () => {
-      const epoch = epochs.of(manifest.digest);
+    return flights.run(input.id, async () => {
+      const epoch = epochs.of(input.key.digest);
       const started = performance.now();
-      const decision = await withScan(context, rule, await verify(context, rule, trust), trust, deps);
+      const decision = await withScan(context, input.rule, await verify(context, input), input.trust, deps);
       deps.onVerified?.(decision.outcome, (performance.now() - started) / 1000);
-      // A scan that arrived while this verification ran makes its verdict stale: do not cache it.
-      if (epochs.of(manifest.digest) === epoch) await deps.verdicts.put(key, decision, deps.now());
-      return remember(context, decision, gen);
+      // A scan that arrived while this verification ran makes its verdict stale: neither cached nor granted.
+      if (epochs.of(input.key.digest) !== epoch) return decision;
+      await deps.verdicts.put(input.key, decision, deps.now());
+      await grant(context, input, decision);
+      return decision;
     });
   }
 
-  async function verify(context: PullContext, rule: Rule | undefined, trust: CompiledTrust, seen?: (findings: readonly SignatureFinding[]) => void): Promise<Decision> {
+  /** Mode `index`: a child listed by an index whose allowance still holds is allowed with it, for no longer than it. */
+  async function judgedWithParent(context: PullContext, input: DecisionInput): Promise<Decision | undefined> {
+    const { rule } = input;
+    if (rule === undefined || rule.mode === 'off' || rule.multiArch !== 'index' || isIndex(context.manifest.mediaType)) return undefined;
+    const parent = await deps.allowSets.childAllowance(input.generation, context.canonicalName, context.manifest.digest, live);
+    if (parent === undefined) return undefined;
+    const byParent: Decision = { outcome: 'allow', rule: rule.name, reasons: [], signers: [`index ${parent.index}`], digest: context.manifest.digest, notAfter: parent.expiresAt };
+    const decision = await withScan(context, rule, byParent, input.trust, deps);
+    if (decision.outcome !== 'deny') await grantBlobs(context, input.generation, { source: parent.source, expiresAt: decision.notAfter ?? parent.expiresAt });
+    return decision;
+  }
+
+  async function verify(context: PullContext, input: DecisionInput, seen?: (findings: readonly SignatureFinding[]) => void): Promise<Decision> {
+    const { rule, trust, key } = input;
     const now = deps.now();
     let findings: SignatureFinding[] = [];
     if (rule !== undefined && rule.mode !== 'off') {
@@ -106,38 +126,49 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
         const message = `signature repository "${rule.signatures.signatureRepository}" is not on upstream "${context.upstream.name}"`;
         findings.push({ scheme: 'cosign', source: 'signatureRepository', verifiedBy: [], failure: { kind: 'format', message } });
       }
-      const found = await discoverSignatures(client, context.repository, signatureRepository ?? context.repository, context.manifest.digest, deps.limits);
-      const subject = { digest: context.manifest.digest, size: context.manifest.bytes.length, mediaType: context.manifest.mediaType, bytes: context.manifest.bytes };
+      const found = await discoverSignatures(client, context.repository, signatureRepository ?? context.repository, key.digest, deps.limits);
+      const subject = { digest: key.digest, size: context.manifest.bytes.length, mediaType: context.manifest.mediaType, bytes: context.manifest.bytes };
       findings = [...findings, ...found.unreadable, ...(await Promise.all(found.artifacts.map((a) => verifyArtifact(a, subject, trust.material, now))))];
     }
     seen?.(findings);
-    return evaluateSignatures({ rule, canonicalName: context.canonicalName, requested: context.requested, digest: context.manifest.digest, findings, trust, now });
+    // Evaluation reads the name, digest and identity from the verdict key alone (decision-input.ts).
+    return evaluateSignatures({ rule, canonicalName: key.canonicalName, identity: key.identity, digest: key.digest, findings, trust, now });
   }
 
-  /** An allowed (or warned) manifest vouches for its blobs, and an index for its children. */
-  async function remember(context: PullContext, decision: Decision, gen = generation()): Promise<Decision> {
-    if (decision.outcome === 'deny') return decision;
-    const ttl = Math.max(1, Math.min(deps.allowTtlMs, (decision.notAfter ?? Infinity) - deps.now()));
-    if (context.manifest.blobs.length > 0) await deps.allowSets.recordBlobs(gen, context.canonicalName, context.manifest.blobs, ttl);
-    if (context.manifest.children.length > 0) await deps.allowSets.recordChildren(gen, context.canonicalName, context.manifest.digest, context.manifest.children, ttl);
-    return decision;
+  /** An allowed (or warned) manifest grants its blobs, and an index its children, under its verdict. */
+  async function grant(context: PullContext, input: DecisionInput, decision: Decision): Promise<void> {
+    if (decision.outcome === 'deny') return;
+    const expiresAt = Math.min(deps.now() + deps.allowTtlMs, decision.notAfter ?? Infinity);
+    const source: Grant = { source: AllowanceSource.verdict(input.id), expiresAt };
+    await grantBlobs(context, input.generation, source);
+    const { children, digest } = context.manifest;
+    if (children.length > 0) await deps.allowSets.grantChildren(input.generation, context.canonicalName, digest, children, source);
   }
 
-  /** A cached allow whose blob or children records were evicted gets them back (cheap: local copy first). */
-  async function stillRemembered(context: PullContext, decision: Decision, gen: string): Promise<boolean> {
-    if (decision.outcome === 'deny') return true;
-    const { blobs, children, digest } = context.manifest;
-    if (blobs.length > 0 && !(await deps.allowSets.isBlobAllowed(gen, context.canonicalName, blobs[0]!))) return false;
-    if (children.length > 0 && (await deps.allowSets.parentOf(gen, context.canonicalName, children[0]!)) !== digest) return false;
+  async function grantBlobs(context: PullContext, generation: string, source: Grant): Promise<void> {
+    const { blobs } = context.manifest;
+    if (blobs.length > 0 && source.expiresAt > deps.now()) await deps.allowSets.grantBlobs(generation, context.canonicalName, blobs.map((digest) => ({ digest })), source);
+  }
+
+  /** Whether this verdict's grants are still held (they may have been evicted): the first blob or child stands for all. */
+  async function stillGranted(context: PullContext, input: DecisionInput): Promise<boolean> {
+    const source = AllowanceSource.verdict(input.id);
+    const mine = async (allowance: { source: string }): Promise<boolean> => allowance.source === source;
+    const { blobs, children } = context.manifest;
+    if (blobs.length > 0 && (await deps.allowSets.blobAllowance(input.generation, context.canonicalName, blobs[0]!, mine)) === undefined) return false;
+    if (children.length > 0 && (await deps.allowSets.childAllowance(input.generation, context.canonicalName, children[0]!, mine)) === undefined) return false;
     return true;
   }
 
   return {
     decide,
-    explain: (context) => explainPull(context, { ...deps, generation, verify, artifactRule: SIGNATURE_ARTIFACT_RULE }),
-    vouch: async (context, decision) => void (await remember(context, decision)),
-    async allowsBlob(canonicalName, digest) {
-      return !deps.blobGate || deps.allowSets.isBlobAllowed(generation(), canonicalName, digest);
+    explain: (context) => explainPull(context, { ...deps, classify, live, verify }),
+    vouch: async (context, source) => grantBlobs(context, currentGeneration(), { source: source.source, expiresAt: Math.min(source.expiresAt, deps.now() + deps.allowTtlMs) }),
+    async blobAccess(canonicalName, digest): Promise<BlobAccess> {
+      if (!deps.blobGate) return { kind: 'stream' };
+      const allowance = await deps.allowSets.blobAllowance(currentGeneration(), canonicalName, digest, live);
+      if (allowance === undefined) return { kind: 'deny' };
+      return allowance.format === undefined ? { kind: 'stream' } : { kind: 'check', format: allowance.format, size: allowance.size ?? 0 };
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { UpstreamConfig } from '../config/types.ts';
+import type { ParsedManifest } from '../oci/manifest.ts';
 import type { Digest, Reference } from '../oci/reference.ts';
 import type { ScanState } from '../scan/types.ts';
 import type { SignatureFinding } from '../verify/types.ts';
@@ -20,6 +21,8 @@ export type ReasonCode =
   | 'threshold_not_met'
   | 'required_signer_missing'
   | 'blob_not_referenced'
+  // The upstream answered with a manifest format no signature can cover (Docker schema 1, unknown types).
+  | 'unsupported_manifest'
   | 'unscanned'
   | 'scan_pending'
   | 'scan_stale'
@@ -66,8 +69,10 @@ export interface PullContext {
     readonly children: readonly Digest[];
     /** Config and layer digests when this is an image manifest. */
     readonly blobs: readonly Digest[];
-    /** A signature or attestation artifact rather than a runnable image. */
-    readonly isSignatureArtifact: boolean;
+    /** The manifest as parsed (descriptors, media types): what the content rules read. */
+    readonly parsed: ParsedManifest;
+    /** Why the manifest's format is refused (schema 1, an unknown type); undefined when supported. */
+    readonly unsupported: string | undefined;
   };
   /** The allowed index this manifest was listed in, when known. */
   readonly parentIndex: Digest | undefined;
@@ -93,15 +98,27 @@ export interface Explanation {
   readonly overridden?: Decision;
 }
 
+/**
+ * How the blob gate lets a blob through: streamed (an allowed image names it), only after it is
+ * read whole and parses as `format` (reachable only through a signature artifact), or not at all.
+ */
+export type BlobAccess =
+  | { readonly kind: 'stream' }
+  | { readonly kind: 'check'; readonly format: string; readonly size: number }
+  | { readonly kind: 'deny' };
+
 export interface Gate {
   decide(context: PullContext): Promise<Decision>;
-  /** The blob gate: may this blob of this repository be served? */
-  allowsBlob(canonicalName: string, digest: Digest): Promise<boolean>;
+  /** The blob gate: may this blob of this repository be served, and how? */
+  blobAccess(canonicalName: string, digest: Digest): Promise<BlobAccess>;
   /**
    * The decision `decide` would make now, with its findings, computed afresh and without side
    * effects: no verdict read or cached, no scan queued, no blob or child recorded as allowed.
    */
   explain?(context: PullContext): Promise<Explanation>;
-  /** Records an allow decided outside the gate (break glass): its blobs and children become servable until the decision's notAfter. */
-  vouch?(context: PullContext, decision: Decision): Promise<void>;
+  /**
+   * Records an allow decided outside the gate (break glass): the image's own blobs become servable
+   * for as long as `grant`'s source holds. An index's children are not: an entry covers what it names.
+   */
+  vouch?(context: PullContext, grant: { readonly source: string; readonly expiresAt: number }): Promise<void>;
 }

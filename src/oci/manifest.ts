@@ -2,6 +2,13 @@
 import { bareMediaType, isIndex, isSchema1, SUPPORTED_MANIFEST_TYPES } from './media-types.ts';
 import { isDigest, type Digest } from './reference.ts';
 
+/** A descriptor as the manifest declares it (image-spec descriptor.md): what it says, not what the blob is. */
+export interface BlobDescriptor {
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly size: number;
+}
+
 export interface ParsedManifest {
   readonly mediaType: string;
   /** For an index: the child manifests it lists. */
@@ -15,6 +22,10 @@ export interface ParsedManifest {
   readonly layerMediaTypes: readonly string[];
   /** Each child's artifactType, or its mediaType when absent (indexes). */
   readonly childArtifactTypes: readonly (string | undefined)[];
+  /** For an image manifest: the config descriptor, when it is well formed. */
+  readonly config: BlobDescriptor | undefined;
+  /** For an image manifest: the layer descriptors, in order; undefined when one is malformed (no media type or size). */
+  readonly layers: readonly BlobDescriptor[] | undefined;
 }
 
 export type ManifestParse =
@@ -69,6 +80,7 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): M
     return typeof value === 'string' ? value : undefined;
   };
   const list = (key: string): unknown[] => (Array.isArray(doc[key]) ? (doc[key] as unknown[]) : []);
+  const layerDescriptors = isIndex(mediaType) ? [] : list('layers').map(descriptorOf);
   return {
     ok: true,
     manifest: {
@@ -85,6 +97,17 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): M
             return typeof type === 'string' ? type : undefined;
           })
         : [],
+      config: isIndex(mediaType) ? undefined : descriptorOf(doc['config']),
+      layers: layerDescriptors.every((d) => d !== undefined) ? (layerDescriptors as BlobDescriptor[]) : undefined,
     },
   };
+}
+
+function descriptorOf(entry: unknown): BlobDescriptor | undefined {
+  const d = entry as { digest?: unknown; mediaType?: unknown; size?: unknown } | null;
+  if (typeof d !== 'object' || d === null) return undefined;
+  const { digest, mediaType, size } = d;
+  if (typeof digest !== 'string' || !isDigest(digest) || typeof mediaType !== 'string') return undefined;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return undefined;
+  return { digest, mediaType, size };
 }

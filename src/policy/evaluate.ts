@@ -9,7 +9,8 @@ import { DEFAULT_RULE_NAME, type Rule } from './types.ts';
 export interface Evaluation {
   readonly rule: Rule | undefined;
   readonly canonicalName: string;
-  readonly requested: Reference;
+  /** `identityReference(rule, …)`: the one part of the requested reference a check reads, and so part of the verdict key. */
+  readonly identity: string | undefined;
   readonly digest: Digest;
   readonly findings: readonly SignatureFinding[];
   readonly trust: CompiledTrust;
@@ -26,6 +27,17 @@ const FAILURE_REASON: Record<SignatureFailure, ReasonCode> = {
   unsupported_algorithm: 'unsupported_algorithm',
   certificate_only: 'certificate_unsupported',
 };
+
+/**
+ * The part of the requested reference that `rule`'s checks read: with `signedIdentity: exact`, the
+ * whole reference (`name:tag` or `name@digest`), which a cosign signature's docker-reference must
+ * equal (containers/image prmExactReference). Undefined when no check reads it. The verdict key
+ * carries exactly this value, and evaluation reads only this value, so they cannot drift.
+ */
+export function identityReference(rule: Rule | undefined, canonicalName: string, requested: Reference): string | undefined {
+  if (rule === undefined || rule.mode === 'off' || rule.signatures.signedIdentity !== 'exact') return undefined;
+  return `${canonicalName}${requested.kind === 'tag' ? `:${requested.tag}` : `@${requested.digest}`}`;
+}
 
 /** Pure: the signature findings for one manifest, judged by its rule against the trust store. */
 export function evaluateSignatures(input: Evaluation): Decision {
@@ -85,8 +97,8 @@ function refuseSigner(id: string, finding: SignatureFinding, input: Evaluation):
     }
   } else if (finding.scheme === 'cosign' && rule.signatures.signedIdentity !== 'any') {
     const mode = rule.signatures.signedIdentity;
-    const reference = mode === 'repository' ? input.canonicalName : `${input.canonicalName}${input.requested.kind === 'tag' ? `:${input.requested.tag}` : `@${input.requested.digest}`}`;
-    if (!matchesSignedReference(finding.signedReference, { mode, reference })) {
+    const reference = mode === 'repository' ? input.canonicalName : input.identity;
+    if (reference === undefined || !matchesSignedReference(finding.signedReference, { mode, reference })) {
       return { code: 'identity_mismatch', message: `signed for "${finding.signedReference ?? 'no reference'}", not ${reference}` };
     }
   }

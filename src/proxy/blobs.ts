@@ -16,8 +16,11 @@ import { followRedirect, planRedirect } from './redirect.ts';
 import type { Source } from './source.ts';
 import { upstreamFailure } from './upstream-answer.ts';
 
-/** Client headers that may reach the upstream on a blob request; credentials and cookies never do. */
-const FORWARDED = new Set(['range', 'if-range', 'accept', 'user-agent', 'host', 'content-length']);
+/**
+ * Client headers that may reach the upstream on a blob request; credentials, cookies and framing
+ * never do (no Content-Length or Transfer-Encoding: a GET or HEAD trustgate sends has no body).
+ */
+const FORWARDED = new Set(['range', 'if-range', 'accept', 'user-agent']);
 
 interface Forward {
   readonly path: string;
@@ -113,6 +116,12 @@ export function createBlobProxy(client: UpstreamClient, logger: Logger, metrics?
 
   return {
     async serve(req, res, source, digest) {
+      // http-proxy pipes the client's request stream upstream. The registry handler refused every
+      // request with body framing, so node's parser gives that stream no bytes; checked here again,
+      // where the pipe happens, so no route can ever relay a client body (docs/integrity.md).
+      if (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+        throw new TypeError('blob proxy: a request with a body (or not GET/HEAD) reached the upstream pipe');
+      }
       const scope = pullScope(source);
       const authorization = await client.authorization(scope);
       forwards.set(req, { path: `/v2/${source.repository}/blobs/${digest}`, scope, authorization });

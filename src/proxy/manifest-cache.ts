@@ -8,6 +8,8 @@ export interface VerifiedManifest {
   readonly bytes: Buffer;
   readonly digest: Digest;
   readonly parsed: ParsedManifest;
+  /** Why this manifest's format is refused (schema 1, an unknown type): the gate denies it. Never cached. */
+  readonly unsupported?: string;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { TrustgateError } from '../errors/errors.ts';
 import { algorithmOf, digestOf } from '../oci/digest.ts';
-import { parseManifest } from '../oci/manifest.ts';
-import { upstreamAccept } from '../oci/media-types.ts';
+import { parseManifest, type ParsedManifest } from '../oci/manifest.ts';
+import { bareMediaType, upstreamAccept } from '../oci/media-types.ts';
 import { isDigest, referenceString, type Digest, type Reference } from '../oci/reference.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
 import type { ManifestCache, VerifiedManifest } from './manifest-cache.ts';
@@ -47,12 +47,12 @@ export async function fetchManifest(source: Source, reference: Reference, client
     // Content addressed: concurrent pulls of one digest (with one Accept) can share one upstream GET.
     return cache.fetches.run(`${source.upstream.name} ${source.canonicalName}@${reference.digest} ${accept}`, async () => {
       const manifest = await getManifest(source, reference, accept, options);
-      cache.put(source.canonicalName, manifest, undefined);
+      if (manifest.unsupported === undefined) cache.put(source.canonicalName, manifest, undefined);
       return manifest;
     });
   }
   const manifest = await getManifest(source, reference, accept, options);
-  cache.put(source.canonicalName, manifest, reference.tag);
+  if (manifest.unsupported === undefined) cache.put(source.canonicalName, manifest, reference.tag);
   return manifest;
 }
 
@@ -81,14 +81,13 @@ async function getManifest(source: Source, reference: Reference, accept: string,
   if (response.status !== 200) throw upstreamFailure(upstream, response.status, response.body, 'MANIFEST_UNKNOWN', response.headers);
   const bytes = response.body;
   const parsed = parseManifest(bytes, response.headers['content-type']);
-  if (!parsed.ok) {
-    if (parsed.kind === 'schema1' || parsed.kind === 'unsupported') {
-      throw new TrustgateError('MANIFEST_UNKNOWN', `upstream "${upstream}" answered with a manifest trustgate does not serve: ${parsed.problem}`);
-    }
-    throw new TrustgateError('UPSTREAM_BAD_RESPONSE', `upstream "${upstream}" sent an invalid manifest: ${parsed.problem}`);
-  }
   const algorithm = reference.kind === 'digest' ? algorithmOf(reference.digest) : 'sha256';
   const digest = digestOf(bytes, algorithm);
+  if (!parsed.ok) {
+    // It exists and is refused: a decision (denied, unsupported_manifest) like any other, never served.
+    if (parsed.kind === 'schema1' || parsed.kind === 'unsupported') return { bytes, digest, parsed: unparsed(response.headers['content-type']), unsupported: parsed.problem };
+    throw new TrustgateError('UPSTREAM_BAD_RESPONSE', `upstream "${upstream}" sent an invalid manifest: ${parsed.problem}`);
+  }
   if (reference.kind === 'digest' && digest !== reference.digest) {
     throw mismatch(upstream, `the manifest bytes hash to ${digest}, not the requested ${reference.digest}`);
   }
@@ -97,6 +96,11 @@ async function getManifest(source: Source, reference: Reference, accept: string,
     throw mismatch(upstream, `the manifest bytes hash to ${digest}, but Docker-Content-Digest says ${claimed.slice(0, 80)}`);
   }
   return { bytes, digest, parsed: parsed.manifest };
+}
+
+/** What stands for the parse of a manifest whose format is refused: nothing in it is read. */
+function unparsed(contentType: string | undefined): ParsedManifest {
+  return { mediaType: bareMediaType(contentType), children: [], blobs: [], subject: undefined, artifactType: undefined, configMediaType: undefined, layerMediaTypes: [], childArtifactTypes: [], config: undefined, layers: [] };
 }
 
 function mismatch(upstream: string, what: string): TrustgateError {

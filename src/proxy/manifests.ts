@@ -3,7 +3,6 @@ import type { ClientIdentity, Decision, Gate, PullContext } from '../gate/types.
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Reference } from '../oci/reference.ts';
-import { isSignatureArtifact } from '../oci/signature-artifact.ts';
 import { clientAddressOf, type Exchange } from './exchange.ts';
 import { fetchManifest, type ManifestFetchOptions } from './manifest-fetch.ts';
 import type { VerifiedManifest } from './manifest-cache.ts';
@@ -69,7 +68,8 @@ export function pullContext(source: Source, reference: Reference, manifest: Veri
       mediaType: manifest.parsed.mediaType,
       children: manifest.parsed.children,
       blobs: manifest.parsed.blobs,
-      isSignatureArtifact: isSignatureArtifact(manifest.parsed),
+      parsed: manifest.parsed,
+      unsupported: manifest.unsupported,
     },
     parentIndex: undefined,
     client,

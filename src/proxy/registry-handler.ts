@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/types.ts';
-import { isTrustgateError } from '../errors/errors.ts';
+import { isTrustgateError, TrustgateError } from '../errors/errors.ts';
 import { sendError } from '../errors/http.ts';
 import { blobDenied, checkSource, denialError, denySource, type Gate } from '../gate/index.ts';
 import type { Logger } from '../log/logger.ts';
@@ -9,6 +9,7 @@ import { clientAddressOf, exchangeOf, singleQuery, type Exchange } from './excha
 import type { ManifestCache } from './manifest-cache.ts';
 import { serveManifest, type ManifestDeps } from './manifests.ts';
 import { serveReferrers } from './referrers.ts';
+import { serveSignatureBlob } from './signature-blob.ts';
 import { parseRoute, type Route } from './route.ts';
 import { resolveSource, type Source } from './source.ts';
 import { serveTags } from './tags.ts';
@@ -45,6 +46,20 @@ function routeOf(exchange: Exchange): Route | Error {
   }
 }
 
+/**
+ * The pull API takes no request body (distribution-spec: every pull is GET or HEAD). One with a
+ * body is refused before anything goes upstream, and its connection closed, so no client byte can
+ * ride along to an upstream connection (docs/integrity.md "Nothing from a client goes upstream").
+ */
+function refuseBody(exchange: Exchange): void {
+  const { headers } = exchange.req;
+  const length = headers['content-length'];
+  if (headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) return;
+  exchange.res.shouldKeepAlive = false;
+  exchange.res.setHeader('connection', 'close');
+  throw new TrustgateError('REQUEST_BODY_REFUSED', 'registry requests to trustgate carry no body (Transfer-Encoding or a Content-Length other than 0 was sent)');
+}
+
 export function isRegistryPath(path: string): boolean {
   return path === '/v2' || path.startsWith('/v2/');
 }
@@ -69,6 +84,7 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
     const { res } = exchange;
     // distribution-spec: clients look for this header on every /v2/ answer.
     res.setHeader('docker-distribution-api-version', 'registry/2.0');
+    refuseBody(exchange);
     const route = routeOf(exchange);
     // With pull auth, even a request for no such route is challenged first.
     if (deps.pullAuth !== undefined && isRegistryPath(exchange.path)) await deps.pullAuth(exchange, route instanceof Error ? undefined : route);
@@ -86,9 +102,12 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
     switch (route.kind) {
       case 'manifest':
         return serveManifest(exchange, source, route.reference, manifestDepsFor(upstream));
-      case 'blob':
-        if (!(await deps.gate.allowsBlob(source.canonicalName, route.digest))) throw denialError(blobDenied(route.digest), source.canonicalName);
+      case 'blob': {
+        const access = await deps.gate.blobAccess(source.canonicalName, route.digest);
+        if (access.kind === 'deny') throw denialError(blobDenied(route.digest), source.canonicalName);
+        if (access.kind === 'check') return serveSignatureBlob(exchange, source, route.digest, access, deps.upstreams.get(upstream).client, deps.config.gate.discovery.maxBlobBytes);
         return deps.upstreams.get(upstream).blobs.serve(exchange.req, res, source, route.digest);
+      }
       case 'tags':
         return serveTags(exchange, source, deps.upstreams.get(upstream).client);
       case 'referrers':

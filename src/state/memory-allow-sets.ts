@@ -1,62 +1,75 @@
 import { LRUCache } from 'lru-cache';
 import type { Digest } from '../oci/reference.ts';
-import type { AllowSets } from './types.ts';
+import type { Allowance, AllowSets, Grant, Liveness } from './types.ts';
 
 export interface MemoryAllowSetsOptions {
-  /** Records kept (one per blob or child); the least recently used go first. Default 50 000. */
+  /** Digests held (each with its grants); the least recently used go first. Default 50 000. */
   readonly maxEntries?: number;
   /** Clock for expiry, in ms. Default Date.now. */
   readonly now?: () => number;
 }
 
-interface Held {
-  readonly value: string;
-  readonly expiresAt: number;
-}
+/** Grants kept per digest: one per source, the soonest to expire dropped first past this. */
+export const MAX_GRANTS_PER_DIGEST = 16;
 
-export function checkTtl(ttlMs: number): void {
-  if (!(ttlMs > 0) || !Number.isFinite(ttlMs)) throw new TypeError(`allow sets: ttlMs must be a positive number, got ${ttlMs}`);
+export function checkGrant(grant: Grant): void {
+  if (typeof grant.source !== 'string' || grant.source === '') throw new TypeError('allow sets: a grant needs a source');
+  if (!Number.isFinite(grant.expiresAt)) throw new TypeError(`allow sets: expiresAt must be a finite time, got ${grant.expiresAt}`);
 }
 
 /**
- * Allow sets of one process: each blob or child is its own record with its own expiry, so a
- * later, shorter record never cuts an earlier, longer one short. Also the Redis adapter's local
- * copy of what this replica recorded itself.
+ * The allowance to use among `grants`: unexpired at `now`, with a live source, and streaming (no
+ * format) before checked. Undefined when none holds.
+ */
+export async function pickAllowance(grants: Iterable<Allowance>, now: number, live: Liveness): Promise<Allowance | undefined> {
+  let checked: Allowance | undefined;
+  for (const grant of grants) {
+    if (now >= grant.expiresAt || (checked !== undefined && grant.format !== undefined)) continue;
+    if (!(await live(grant))) continue;
+    if (grant.format === undefined) return grant;
+    checked = grant;
+  }
+  return checked;
+}
+
+/** Adds or extends one source's grant, keeping at most MAX_GRANTS_PER_DIGEST (the longest lived). */
+export function mergeGrant(held: ReadonlyMap<string, Allowance> | undefined, next: Allowance, now: number): Map<string, Allowance> {
+  const merged = new Map<string, Allowance>();
+  for (const [source, grant] of held ?? []) if (grant.expiresAt > now) merged.set(source, grant);
+  const before = merged.get(next.source);
+  if (before === undefined || before.expiresAt < next.expiresAt) merged.set(next.source, next);
+  if (merged.size > MAX_GRANTS_PER_DIGEST) {
+    const soonest = [...merged.values()].sort((a, b) => a.expiresAt - b.expiresAt)[0]!;
+    merged.delete(soonest.source);
+  }
+  return merged;
+}
+
+/**
+ * Allowances of one process, each digest with its grants by source. Also the Redis adapter's
+ * local copy of what this replica granted itself.
  */
 export function createMemoryAllowSets(options: MemoryAllowSetsOptions = {}): AllowSets & { clear(): void } {
   const now = options.now ?? Date.now;
-  const records = new LRUCache<string, Held>({ max: options.maxEntries ?? 50_000 });
-  const id = (kind: 'blob' | 'child', generation: string, name: string, digest: Digest): string =>
-    JSON.stringify([kind, generation, name, digest]);
-
-  function hold(key: string, value: string, ttlMs: number): void {
-    const expiresAt = now() + ttlMs;
-    const before = records.get(key);
-    records.set(key, { value, expiresAt: before === undefined ? expiresAt : Math.max(expiresAt, before.expiresAt) });
-  }
-  function held(key: string): string | undefined {
-    const record = records.get(key);
-    if (record === undefined) return undefined;
-    if (now() < record.expiresAt) return record.value;
-    records.delete(key);
-    return undefined;
-  }
+  const records = new LRUCache<string, Map<string, Allowance>>({ max: options.maxEntries ?? 50_000 });
+  const id = (kind: 'blob' | 'child', generation: string, name: string, digest: Digest): string => JSON.stringify([kind, generation, name, digest]);
+  const hold = (key: string, allowance: Allowance): void => void records.set(key, mergeGrant(records.get(key), allowance, now()));
+  const find = (key: string, live: Liveness): Promise<Allowance | undefined> => pickAllowance(records.get(key)?.values() ?? [], now(), live);
 
   return {
-    async recordBlobs(generation, canonicalName, blobs, ttlMs) {
-      checkTtl(ttlMs);
-      for (const blob of blobs) hold(id('blob', generation, canonicalName, blob), '', ttlMs);
+    async grantBlobs(generation, canonicalName, blobs, grant) {
+      checkGrant(grant);
+      for (const blob of blobs) {
+        const extra = blob.format === undefined ? {} : { format: blob.format, ...(blob.size === undefined ? {} : { size: blob.size }) };
+        hold(id('blob', generation, canonicalName, blob.digest), { source: grant.source, expiresAt: grant.expiresAt, ...extra });
+      }
     },
-    async isBlobAllowed(generation, canonicalName, blob) {
-      return held(id('blob', generation, canonicalName, blob)) !== undefined;
+    blobAllowance: (generation, canonicalName, blob, live) => find(id('blob', generation, canonicalName, blob), live),
+    async grantChildren(generation, canonicalName, index, children, grant) {
+      checkGrant(grant);
+      for (const child of children) hold(id('child', generation, canonicalName, child), { source: grant.source, expiresAt: grant.expiresAt, index });
     },
-    async recordChildren(generation, canonicalName, index, children, ttlMs) {
-      checkTtl(ttlMs);
-      for (const child of children) hold(id('child', generation, canonicalName, child), index, ttlMs);
-    },
-    async parentOf(generation, canonicalName, child) {
-      return held(id('child', generation, canonicalName, child)) as Digest | undefined;
-    },
+    childAllowance: (generation, canonicalName, child, live) => find(id('child', generation, canonicalName, child), live),
     clear: () => records.clear(),
     async close() {
       records.clear();

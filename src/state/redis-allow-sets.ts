@@ -1,86 +1,117 @@
 import { createHash } from 'node:crypto';
 import { noopLogger, type Logger } from '../log/logger.ts';
-import type { Digest } from '../oci/reference.ts';
-import { checkTtl, createMemoryAllowSets, type MemoryAllowSetsOptions } from './memory-allow-sets.ts';
+import { isDigest, type Digest } from '../oci/reference.ts';
+import { checkGrant, createMemoryAllowSets, MAX_GRANTS_PER_DIGEST, pickAllowance, type MemoryAllowSetsOptions } from './memory-allow-sets.ts';
 import type { RedisClient } from './redis-connection.ts';
 import { createFailureLog } from './throttled-log.ts';
-import type { AllowSets } from './types.ts';
+import type { Allowance, AllowSets, Liveness } from './types.ts';
 
 /**
- * Redis layout, per (generation, canonical name), `<h>` = sha256 of JSON [generation, name]
- * (unambiguous whatever the two contain):
- *   <prefix>allow:blobs:<h>      SET  of blob digests
- *   <prefix>allow:children:<h>   HASH child digest → index digest
- * Each key's TTL is only ever extended (to the longest ttl recorded), so a short-lived record
- * does not cut a long-lived one's blobs short. Failures never throw: a failed lookup is "not
- * allowed" (fail closed) unless this replica recorded it itself (the local copy, checked first).
+ * Redis layout: one HASH per (kind, generation, canonical name, digest),
+ *   <prefix>allow2:<blob|child>:<h>   source → JSON {e: expiresAt, f?: format, s?: size, i?: index}
+ * with `<h>` the sha256 of JSON [generation, name, digest]. `allow2:` is new with provenance: the
+ * older `allow:` sets carry none, and no replica of this version reads them, so a rolling upgrade
+ * cannot revive them. A grant only ever extends its own source's expiry; each key's TTL is the
+ * longest grant it holds; past MAX_GRANTS_PER_DIGEST, the soonest-expiring grant goes. Failures
+ * never throw: a failed lookup finds nothing (fail closed) beyond this replica's own grants.
  */
-const RECORD = `
-local ttl = tonumber(ARGV[2])
-if ARGV[1] == 'set' then
-  for i = 3, #ARGV do redis.call('SADD', KEYS[1], ARGV[i]) end
-else
-  for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+const GRANT = `
+local now = tonumber(ARGV[1])
+local expires = tonumber(ARGV[2])
+local ttl = expires - now
+for i = 1, #KEYS do
+  local value = ARGV[2 + i]
+  local source = ARGV[2 + #KEYS + 1]
+  local old = redis.call('HGET', KEYS[i], source)
+  if (not old) or cjson.decode(old).e < expires then redis.call('HSET', KEYS[i], source, value) end
+  if redis.call('HLEN', KEYS[i]) > ${MAX_GRANTS_PER_DIGEST} then
+    local fields = redis.call('HGETALL', KEYS[i])
+    local soonest, soonestAt = nil, nil
+    for j = 1, #fields, 2 do
+      local at = cjson.decode(fields[j + 1]).e
+      if at <= now then redis.call('HDEL', KEYS[i], fields[j])
+      elseif soonestAt == nil or at < soonestAt then soonest, soonestAt = fields[j], at end
+    end
+    if redis.call('HLEN', KEYS[i]) > ${MAX_GRANTS_PER_DIGEST} and soonest then redis.call('HDEL', KEYS[i], soonest) end
+  end
+  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
 end
-if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1`;
 
 export interface RedisAllowSetsOptions {
   readonly redis: RedisClient;
   readonly prefix: string;
   readonly logger?: Logger;
-  /** The local copy of this replica's own records. */
+  /** The local copy of this replica's own grants. */
   readonly local?: MemoryAllowSetsOptions;
 }
 
 export function createRedisAllowSets(options: RedisAllowSetsOptions): AllowSets {
   const { redis, prefix } = options;
   const logger = options.logger ?? noopLogger;
+  const now = options.local?.now ?? Date.now;
   const local = createMemoryAllowSets(options.local);
-  const failures = createFailureLog(logger, 'allow sets: redis failed; using only this replica\'s own records');
-  const keyOf = (kind: 'blobs' | 'children', generation: string, name: string): string =>
-    `${prefix}allow:${kind}:${createHash('sha256').update(JSON.stringify([generation, name])).digest('hex')}`;
+  const failures = createFailureLog(logger, "allow sets: redis failed; using only this replica's own grants");
+  const keyOf = (kind: 'blob' | 'child', generation: string, name: string, digest: Digest): string =>
+    `${prefix}allow2:${kind}:${createHash('sha256').update(JSON.stringify([generation, name, digest])).digest('hex')}`;
 
-  async function record(key: string, kind: 'set' | 'hash', ttlMs: number, members: readonly string[]): Promise<void> {
-    if (members.length === 0) return;
+  async function grant(keys: readonly string[], values: readonly string[], source: string, expiresAt: number): Promise<void> {
+    const at = now();
+    if (keys.length === 0 || expiresAt <= at) return;
     try {
-      await redis.eval(RECORD, 1, key, kind, String(Math.ceil(ttlMs)), ...members);
+      await redis.eval(GRANT, keys.length, ...keys, String(at), String(Math.ceil(expiresAt)), ...values, source);
+      failures.reset();
     } catch (error) {
-      failures.failed(error, { op: 'record' });
+      failures.failed(error, { op: 'grant' });
     }
   }
-  async function lookup<T>(read: () => Promise<T>, fallback: T): Promise<T> {
+  async function shared(key: string, live: Liveness): Promise<Allowance | undefined> {
+    let fields: Record<string, string>;
     try {
-      return await read();
+      fields = await redis.hgetall(key);
     } catch (error) {
       failures.failed(error, { op: 'lookup' });
-      return fallback;
+      return undefined;
     }
+    return pickAllowance(Object.entries(fields).flatMap(([source, json]) => decode(source, json)), now(), live);
+  }
+  /** This replica's own grants first (no round trip); Redis when they hold nothing that streams. */
+  async function find(kind: 'blob' | 'child', generation: string, name: string, digest: Digest, live: Liveness): Promise<Allowance | undefined> {
+    const mine = await (kind === 'blob' ? local.blobAllowance(generation, name, digest, live) : local.childAllowance(generation, name, digest, live));
+    if (mine !== undefined && mine.format === undefined) return mine;
+    return (await shared(keyOf(kind, generation, name, digest), live)) ?? mine;
   }
 
   return {
-    async recordBlobs(generation, canonicalName, blobs, ttlMs) {
-      checkTtl(ttlMs);
-      await local.recordBlobs(generation, canonicalName, blobs, ttlMs);
-      await record(keyOf('blobs', generation, canonicalName), 'set', ttlMs, blobs);
+    async grantBlobs(generation, canonicalName, blobs, g) {
+      checkGrant(g);
+      await local.grantBlobs(generation, canonicalName, blobs, g);
+      const values = blobs.map((b) => JSON.stringify({ e: Math.ceil(g.expiresAt), ...(b.format === undefined ? {} : { f: b.format, s: b.size }) }));
+      await grant(blobs.map((b) => keyOf('blob', generation, canonicalName, b.digest)), values, g.source, g.expiresAt);
     },
-    async isBlobAllowed(generation, canonicalName, blob) {
-      if (await local.isBlobAllowed(generation, canonicalName, blob)) return true;
-      return lookup(async () => (await redis.sismember(keyOf('blobs', generation, canonicalName), blob)) === 1, false);
+    blobAllowance: (generation, canonicalName, blob, live) => find('blob', generation, canonicalName, blob, live),
+    async grantChildren(generation, canonicalName, index, children, g) {
+      checkGrant(g);
+      await local.grantChildren(generation, canonicalName, index, children, g);
+      const value = JSON.stringify({ e: Math.ceil(g.expiresAt), i: index });
+      await grant(children.map((c) => keyOf('child', generation, canonicalName, c)), children.map(() => value), g.source, g.expiresAt);
     },
-    async recordChildren(generation, canonicalName, index, children, ttlMs) {
-      checkTtl(ttlMs);
-      await local.recordChildren(generation, canonicalName, index, children, ttlMs);
-      await record(keyOf('children', generation, canonicalName), 'hash', ttlMs, children.flatMap((c) => [c, index]));
-    },
-    async parentOf(generation, canonicalName, child) {
-      const mine = await local.parentOf(generation, canonicalName, child);
-      if (mine !== undefined) return mine;
-      const parent = await lookup(() => redis.hget(keyOf('children', generation, canonicalName), child), null);
-      return (parent ?? undefined) as Digest | undefined;
-    },
+    childAllowance: (generation, canonicalName, child, live) => find('child', generation, canonicalName, child, live),
     async close() {
       await local.close();
     },
   };
+}
+
+/** A stored grant back; anything malformed is dropped (never an allowance). */
+function decode(source: string, json: string): Allowance[] {
+  try {
+    const v = JSON.parse(json) as { e?: unknown; f?: unknown; s?: unknown; i?: unknown };
+    if (typeof v.e !== 'number') return [];
+    if (v.f !== undefined && (typeof v.f !== 'string' || typeof v.s !== 'number')) return [];
+    if (v.i !== undefined && (typeof v.i !== 'string' || !isDigest(v.i))) return [];
+    return [{ source, expiresAt: v.e, ...(typeof v.f === 'string' ? { format: v.f, size: v.s as number } : {}), ...(typeof v.i === 'string' ? { index: v.i as Digest } : {}) }];
+  } catch {
+    return [];
+  }
 }

@@ -3,7 +3,7 @@ import type { RedisClient } from './redis-connection.ts';
 import { createMemoryVerdictLayer } from './memory-verdict-cache.ts';
 import { createRedisVerdictLayer } from './redis-verdict-cache.ts';
 import type { VerdictCache, VerdictCacheOptions } from './types.ts';
-import { expiryOf, isUsable, validateOptions, verdictId } from './verdict-entry.ts';
+import { expiryOf, isUsable, stillAllows, validateOptions, verdictId } from './verdict-entry.ts';
 
 export type VerdictLayerName = 'memory' | 'redis';
 
@@ -52,6 +52,11 @@ export function createVerdictCache(setup: VerdictCacheSetup): VerdictCache {
       if (!hit) return undefined;
       memory.set(id, remote, key.digest);
       return remote.decision;
+    },
+    async allows(id, now) {
+      const local = memory.get(id);
+      if (stillAllows(local, now)) return true;
+      return shared !== undefined && stillAllows(await shared.get(id), now);
     },
     async put(key, decision, now) {
       const expiresAt = expiryOf(decision, now, setup);

@@ -8,9 +8,9 @@ export interface CachedVerdict {
   readonly expiresAt: number;
 }
 
-/** sha256 over every key part, unambiguously encoded: never the digest alone (DESIGN §4). */
+/** sha256 over every key part, unambiguously encoded: never the digest alone (docs/integrity.md "Verdict keys"). */
 export function verdictId(key: VerdictKey): string {
-  const parts = [key.canonicalName, key.digest, key.policyHash, key.trustVersion];
+  const parts = ['v2', key.canonicalName, key.digest, key.policyHash, key.trustVersion, key.identity ?? null];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
@@ -27,9 +27,19 @@ export function expiryOf(decision: Decision, now: number, options: VerdictCacheO
 /** Whether a cached verdict may answer for `key` at `now`. An allow (or warn) past its notAfter never does. */
 export function isUsable(entry: CachedVerdict, key: VerdictKey, now: number): boolean {
   const { decision } = entry;
-  if (now >= entry.expiresAt) return false;
   if (decision.digest !== undefined && decision.digest !== key.digest) return false;
-  return !lets(decision) || decision.notAfter === undefined || now < decision.notAfter;
+  return isCurrent(entry, now);
+}
+
+/** Unexpired at `now`, and for an allow (or warn) not past its notAfter. */
+export function isCurrent(entry: CachedVerdict, now: number): boolean {
+  if (now >= entry.expiresAt) return false;
+  return !lets(entry.decision) || entry.decision.notAfter === undefined || now < entry.decision.notAfter;
+}
+
+/** A cached verdict that still lets its pull through: what an allowance derived from it needs. */
+export function stillAllows(entry: CachedVerdict | undefined, now: number): boolean {
+  return entry !== undefined && lets(entry.decision) && isCurrent(entry, now);
 }
 
 export function validateOptions(options: VerdictCacheOptions): void {

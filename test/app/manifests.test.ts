@@ -107,11 +107,18 @@ describe('manifest pulls', () => {
     assert.equal(ociError(res).code, 'MANIFEST_INVALID');
   });
 
-  it('when the upstream answers schema 1 › 404 MANIFEST_UNKNOWN', async () => {
+  it('when the upstream answers schema 1 › 403 DENIED, reason unsupported_manifest, counted like any decision', async () => {
     upstream.on(`${PATH}/old`, manifestAnswer(Buffer.from('{"schemaVersion":1,"name":"x"}'), MediaType.dockerSchema1Signed));
+    const counted = async (): Promise<number> => Number(/trustgate_decisions_total\{[^}]*outcome="deny"[^}]*reason="unsupported_manifest"[^}]*\} (\d+)/.exec(await harness.runtime.deps.metrics.registry.metrics())?.[1] ?? 0);
+    const before = await counted();
     const res = await request(harness.app).get(`${PATH}/old`);
-    assert.equal(res.status, 404);
-    assert.match(ociError(res).message, /schema 1/);
+    assert.equal(res.status, 403);
+    const error = ociError(res);
+    assert.equal(error.code, 'DENIED');
+    assert.match(error.message, /schema 1/);
+    assert.deepEqual((error.detail as { reasons: string[]; rule: string }).reasons, ['unsupported_manifest']);
+    assert.equal((error.detail as { rule: string }).rule, 'manifest-format');
+    assert.equal(await counted(), before + 1);
   });
 
   it('schema 1 is never asked for upstream', async () => {

@@ -35,7 +35,7 @@ const ok = (...verifiedBy: string[]): SignatureFinding => ({ scheme: 'cosign', s
 const failed = (kind: NonNullable<SignatureFinding['failure']>['kind'], verifiedBy: string[] = []): SignatureFinding => ({ scheme: 'cosign', source: 'sig#1', verifiedBy, failure: { kind, message: `${kind} problem` } });
 
 function judge(ruleName: string | undefined, findings: SignatureFinding[], extra: Partial<Evaluation> = {}) {
-  return evaluateSignatures({ rule: ruleName === undefined ? undefined : rule(ruleName), canonicalName: NAME, requested: { kind: 'tag', tag: 'v1' }, digest: DIGEST, findings, trust, now: 2_000, ...extra });
+  return evaluateSignatures({ rule: ruleName === undefined ? undefined : rule(ruleName), canonicalName: NAME, identity: `${NAME}:v1`, digest: DIGEST, findings, trust, now: 2_000, ...extra });
 }
 const codes = (d: ReturnType<typeof judge>) => d.reasons.map((r) => r.code);
 

@@ -1,44 +1,55 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRedisAllowSets } from '../../src/state/redis-allow-sets.ts';
+import type { Allowance } from '../../src/state/types.ts';
 import { client, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
 import { D1, D2, HOUR } from './verdicts.ts';
 
 const B1 = `sha256:${'b'.repeat(64)}` as const;
 const B2 = `sha256:${'c'.repeat(64)}` as const;
 const NAME = 'docker.io/library/app';
+const anyLive = async (): Promise<boolean> => true;
+const liveOnly = (source: string) => async (a: Allowance): Promise<boolean> => a.source === source;
 
 describe('allow sets (Redis)', () => {
-  it('are shared: blobs and children recorded on one replica are seen on another', async (t) => {
+  it('are shared: blobs and children granted on one replica are seen on another, with their source', async (t) => {
     const defer = scope(t);
     const prefix = await sharedPrefix(defer, 'allow');
     const a = createRedisAllowSets({ redis: await client(defer, SHARED_REDIS_URL), prefix });
     const b = createRedisAllowSets({ redis: await client(defer, SHARED_REDIS_URL), prefix });
-    await a.recordBlobs('p:1', NAME, [B1], HOUR);
-    await a.recordChildren('p:1', NAME, D2, [D1], HOUR);
-    assert.equal(await b.isBlobAllowed('p:1', NAME, B1), true);
-    assert.equal(await b.isBlobAllowed('p:1', NAME, B2), false);
-    assert.equal(await b.isBlobAllowed('p:2', NAME, B1), false);
-    assert.equal(await b.isBlobAllowed('p:1', 'docker.io/library/other', B1), false);
-    assert.equal(await b.parentOf('p:1', NAME, D1), D2);
-    assert.equal(await b.parentOf('p:1', NAME, D2), undefined);
+    const at = Date.now() + HOUR;
+    await a.grantBlobs('p:1', NAME, [{ digest: B1 }, { digest: B2, format: 'application/jose+json', size: 7 }], { source: 'verdict:v', expiresAt: at });
+    await a.grantChildren('p:1', NAME, D2, [D1], { source: 'verdict:i', expiresAt: at });
+    assert.equal((await b.blobAllowance('p:1', NAME, B1, anyLive))?.source, 'verdict:v');
+    assert.deepEqual(await b.blobAllowance('p:1', NAME, B2, anyLive), { source: 'verdict:v', expiresAt: Math.ceil(at), format: 'application/jose+json', size: 7 });
+    assert.equal(await b.blobAllowance('p:1', NAME, B1, liveOnly('verdict:other')), undefined, 'a source that ended grants nothing');
+    assert.equal(await b.blobAllowance('p:2', NAME, B1, anyLive), undefined);
+    assert.equal(await b.blobAllowance('p:1', 'docker.io/library/other', B1, anyLive), undefined);
+    assert.equal((await b.childAllowance('p:1', NAME, D1, anyLive))?.index, D2);
+    assert.equal(await b.childAllowance('p:1', NAME, D2, anyLive), undefined);
   });
 
-  it('keeps one SET and one HASH per generation and name, whose TTL only grows', async (t) => {
+  it('keeps one HASH per digest with one field per source, whose TTL only grows, under the allow2: names', async (t) => {
     const defer = scope(t);
     const prefix = await sharedPrefix(defer, 'allow');
     const raw = await client(defer, SHARED_REDIS_URL);
     const sets = createRedisAllowSets({ redis: raw, prefix });
-    await sets.recordBlobs('g', NAME, [B1], HOUR);
-    await sets.recordBlobs('g', NAME, [B2], 5000);
-    await sets.recordChildren('g', NAME, D2, [D1], 5000);
-    const keys = (await raw.keys(`${prefix}*`)).sort();
-    assert.equal(keys.length, 2);
-    const [blobs, children] = [keys.find((k) => k.includes(':blobs:')) ?? '', keys.find((k) => k.includes(':children:')) ?? ''];
-    assert.deepEqual((await raw.smembers(blobs)).sort(), [B1, B2]);
-    assert.deepEqual(await raw.hgetall(children), { [D1]: D2 });
-    assert.ok((await raw.pttl(blobs)) > HOUR - 1000, 'the shorter record did not shorten the set');
-    const childTtl = await raw.pttl(children);
-    assert.ok(childTtl > 0 && childTtl <= 5000);
+    await sets.grantBlobs('g', NAME, [{ digest: B1 }], { source: 'verdict:long', expiresAt: Date.now() + HOUR });
+    await sets.grantBlobs('g', NAME, [{ digest: B1 }], { source: 'breakglass:short', expiresAt: Date.now() + 5000 });
+    const keys = await raw.keys(`${prefix}*`);
+    assert.equal(keys.length, 1);
+    assert.match(keys[0]!, /allow2:blob:[0-9a-f]{64}$/);
+    assert.deepEqual(Object.keys(await raw.hgetall(keys[0]!)).sort(), ['breakglass:short', 'verdict:long']);
+    assert.ok((await raw.pttl(keys[0]!)) > HOUR - 1000, 'the shorter grant did not shorten the key');
+  });
+
+  it('ignores the unversioned allow: sets an older release wrote (they carry no provenance)', async (t) => {
+    const defer = scope(t);
+    const prefix = await sharedPrefix(defer, 'allow');
+    const raw = await client(defer, SHARED_REDIS_URL);
+    const { createHash } = await import('node:crypto');
+    await raw.sadd(`${prefix}allow:blobs:${createHash('sha256').update(JSON.stringify(['g', NAME])).digest('hex')}`, B1);
+    const sets = createRedisAllowSets({ redis: raw, prefix });
+    assert.equal(await sets.blobAllowance('g', NAME, B1, anyLive), undefined);
   });
 });

@@ -13,7 +13,7 @@ const D1 = `sha256:${'1'.repeat(64)}` as const;
 const D2 = `sha256:${'2'.repeat(64)}` as const;
 const B1 = `sha256:${'b'.repeat(64)}` as const;
 const B2 = `sha256:${'c'.repeat(64)}` as const;
-const KEY: VerdictKey = { canonicalName: 'docker.io/library/app', digest: D1, policyHash: 'p1', trustVersion: 7 };
+const KEY: VerdictKey = { canonicalName: 'docker.io/library/app', digest: D1, policyHash: 'p1', trustVersion: 7, identity: undefined };
 const ALLOW: Decision = { outcome: 'allow', rule: 'r', reasons: [], signers: ['k'], digest: D1, notAfter: undefined };
 const LONG = 3_600_000;
 const FAST = 2000; // every call must come back within this while Redis is down
@@ -38,10 +38,12 @@ describe('when Redis goes down', () => {
     await verdicts.put({ ...KEY, digest: D2 }, { ...ALLOW, digest: D2 }, T0);
     const allowSets = createRedisAllowSets({ redis: mine.client, prefix: 'tg:', logger });
     const otherSets = createRedisAllowSets({ redis: theirs.client, prefix: 'tg:', logger });
-    await allowSets.recordBlobs('g', 'docker.io/library/app', [B1], LONG);
-    await allowSets.recordChildren('g', 'docker.io/library/app', D2, [D1], LONG);
-    await otherSets.recordBlobs('g', 'docker.io/library/app', [B2], LONG);
-    assert.equal(await allowSets.isBlobAllowed('g', 'docker.io/library/app', B2), true, 'shared while Redis is up');
+    const grant = { source: 'verdict:v', expiresAt: Date.now() + LONG };
+    const live = async (): Promise<boolean> => true;
+    await allowSets.grantBlobs('g', 'docker.io/library/app', [{ digest: B1 }], grant);
+    await allowSets.grantChildren('g', 'docker.io/library/app', D2, [D1], grant);
+    await otherSets.grantBlobs('g', 'docker.io/library/app', [{ digest: B2 }], grant);
+    assert.ok(await allowSets.blobAllowance('g', 'docker.io/library/app', B2, live), 'shared while Redis is up');
     assert.ok(await verdicts.get(KEY, T0), 'shared while Redis is up');
     verdicts.clearLocal();
     await verdicts.put({ ...KEY, digest: D2 }, { ...ALLOW, digest: D2 }, T0);
@@ -54,11 +56,11 @@ describe('when Redis goes down', () => {
     assert.deepEqual(await within(FAST, verdicts.get({ ...KEY, digest: D2 }, T0)), { ...ALLOW, digest: D2 }, 'memory still answers');
     await within(FAST, verdicts.put(KEY, ALLOW, T0)); // logged, not thrown
     await within(FAST, verdicts.forgetDigest(D1, true)); // logged, not thrown
-    assert.equal(await within(FAST, allowSets.isBlobAllowed('g', 'docker.io/library/app', B1)), true, 'recorded by this replica');
-    assert.equal(await within(FAST, allowSets.isBlobAllowed('g', 'docker.io/library/app', B2)), false, 'fail closed');
-    assert.equal(await within(FAST, allowSets.parentOf('g', 'docker.io/library/app', D1)), D2);
-    assert.equal(await within(FAST, otherSets.parentOf('g', 'docker.io/library/app', D1)), undefined);
-    await within(FAST, allowSets.recordBlobs('g', 'docker.io/library/app', [B2], LONG));
+    assert.ok(await within(FAST, allowSets.blobAllowance('g', 'docker.io/library/app', B1, live)), 'granted by this replica');
+    assert.equal(await within(FAST, allowSets.blobAllowance('g', 'docker.io/library/app', B2, live)), undefined, 'fail closed');
+    assert.equal((await within(FAST, allowSets.childAllowance('g', 'docker.io/library/app', D1, live)))?.index, D2);
+    assert.equal(await within(FAST, otherSets.childAllowance('g', 'docker.io/library/app', D1, live)), undefined);
+    await within(FAST, allowSets.grantBlobs('g', 'docker.io/library/app', [{ digest: B2 }], grant));
     await within(FAST, assert.rejects(store.upsert([entry('n')]), /trust store unavailable, upsert was not applied/));
     await within(FAST, assert.rejects(store.revoke('n', 'r', T0), /trust store unavailable, revoke was not applied/));
     assert.equal(store.snapshot(), snapshot);
@@ -91,7 +93,7 @@ describe('when Redis goes down', () => {
     defer(() => server.resume());
     assert.equal(await within(FAST, verdicts.get(KEY, T0)), undefined);
     await within(FAST, verdicts.put(KEY, ALLOW, T0));
-    assert.equal(await within(FAST, allowSets.isBlobAllowed('g', 'n', B1)), false);
+    assert.equal(await within(FAST, allowSets.blobAllowance('g', 'n', B1, async () => true)), undefined);
     await within(FAST, assert.rejects(store.revoke('k', 'r', T0), /trust store unavailable/));
     assert.equal(store.snapshot().entries.length, 1);
   });

@@ -13,6 +13,7 @@ export const key = (overrides: Partial<VerdictKey> = {}): VerdictKey => ({
   digest: D1,
   policyHash: 'policy-1',
   trustVersion: 7,
+  identity: undefined,
   ...overrides,
 });
 

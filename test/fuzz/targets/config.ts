@@ -282,7 +282,7 @@ export const configTarget: FuzzTarget = {
               assert.equal(rule === undefined, matching.length === 0);
               const now = 10 ** 12;
               const trust = compileTrust({ version: 1, entries: entries(purposes, scopes, windows), revocations: revokedIds.map((id) => ({ id, revokedAt: 0, reason: 'fuzz' })) });
-              const decision = evaluateSignatures({ rule, canonicalName, requested: { kind: 'tag', tag: 'v1' }, digest: `sha256:${'a'.repeat(64)}`, findings, trust, now });
+              const decision = evaluateSignatures({ rule, canonicalName, identity: `${canonicalName}:v1`, digest: `sha256:${'a'.repeat(64)}`, findings, trust, now });
               assert.ok(['allow', 'deny', 'warn'].includes(decision.outcome));
               if (rule === undefined) return assert.equal(decision.outcome, 'deny');
               if (rule.mode === 'off') return assert.equal(decision.outcome, 'allow');

@@ -9,7 +9,7 @@ import { bareMediaType, isSchema1, MediaType, SUPPORTED_MANIFEST_TYPES, upstream
 import {
   isDigest, isRepositoryName, isTag, NAME_MAX_LENGTH, parseDigest, parseReference, parseRepositoryName, referenceString,
 } from '../../../src/oci/reference.ts';
-import { isSignatureArtifact } from '../../../src/oci/signature-artifact.ts';
+import { signatureCandidate } from '../../../src/oci/signature-artifact.ts';
 import { parseRoute } from '../../../src/proxy/route.ts';
 import { anyBytes, anyDigest, anyText, applyEdits, assertTyped, jsonEdit, jsonish, jsonText, settle } from '../arbitraries.ts';
 import type { FuzzTarget } from '../harness.ts';
@@ -154,13 +154,13 @@ export const ociTarget: FuzzTarget = {
               assert.deepEqual(parsed.manifest.blobs, [doc.config.digest, ...doc.layers.map((l) => l.digest)]);
               assert.equal(parsed.manifest.subject, doc.subject?.digest);
               // A runnable image (any tar layer) is never taken for a signature artifact.
-              if (doc.layers.some((l) => l.mediaType?.includes('tar'))) assert.equal(isSignatureArtifact(parsed.manifest), false);
+              if (doc.layers.some((l) => l.mediaType?.includes('tar'))) assert.equal(signatureCandidate(parsed.manifest), undefined);
             }
             const edited = settle(() => parseManifest(Buffer.from(jsonText(applyEdits(doc, edits))), withHeader ? doc.mediaType : undefined));
             assert.ok(edited.ok, `threw ${String(!edited.ok && edited.error)}`);
             if (edited.value.ok) {
               assertParsedShape(edited.value.manifest);
-              assert.doesNotThrow(() => isSignatureArtifact(edited.value.ok ? edited.value.manifest : (undefined as never)));
+              assert.doesNotThrow(() => signatureCandidate(edited.value.ok ? edited.value.manifest : (undefined as never)));
             }
           }),
         },

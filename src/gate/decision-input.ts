@@ -1,0 +1,41 @@
+import { identityReference } from '../policy/evaluate.ts';
+import { selectRule } from '../policy/select.ts';
+import type { Policy, Rule } from '../policy/types.ts';
+import type { VerdictKey } from '../state/types.ts';
+import { verdictId } from '../state/verdict-entry.ts';
+import type { CompiledTrust } from '../trust/compile.ts';
+import type { PullContext } from './types.ts';
+
+/**
+ * Everything one decision reads, and the keys built from it (docs/integrity.md "Verdict keys").
+ * The verdict cache, the single flight and the allowances all key on `key`; evaluation reads the
+ * name, digest and identity reference from `key` itself, never from the context, so a field the
+ * key does not cover cannot change a decision.
+ */
+export interface DecisionInput {
+  readonly rule: Rule | undefined;
+  readonly policy: Policy;
+  readonly trust: CompiledTrust;
+  readonly key: VerdictKey;
+  /** `verdictId(key)`: the verdict's id, the single-flight key, and the allowance source's name. */
+  readonly id: string;
+  /** `<policy hash>:<trust version>`: the generation allowances are granted under. */
+  readonly generation: string;
+}
+
+export function decisionInput(policy: Policy, trust: CompiledTrust, context: PullContext): DecisionInput {
+  const { canonicalName } = context;
+  const rule = selectRule(policy, canonicalName);
+  const key: VerdictKey = {
+    canonicalName,
+    digest: context.manifest.digest,
+    policyHash: policy.hash,
+    trustVersion: trust.version,
+    identity: identityReference(rule, canonicalName, context.requested),
+  };
+  return { rule, policy, trust, key, id: verdictId(key), generation: generationOf(policy, trust) };
+}
+
+export function generationOf(policy: Policy, trust: CompiledTrust): string {
+  return `${policy.hash}:${trust.version}`;
+}
