@@ -1,10 +1,11 @@
-import { identityReference } from '../policy/evaluate.ts';
+import { evaluateSignatures, identityReference } from '../policy/evaluate.ts';
 import { selectRule } from '../policy/select.ts';
 import type { Policy, Rule } from '../policy/types.ts';
 import type { VerdictKey } from '../state/types.ts';
 import { verdictId } from '../state/verdict-entry.ts';
 import type { CompiledTrust } from '../trust/compile.ts';
-import type { PullContext } from './types.ts';
+import type { SignatureFinding } from '../verify/types.ts';
+import type { Decision, PullContext } from './types.ts';
 
 /**
  * Everything one decision reads, and the keys built from it (docs/integrity.md "Verdict keys").
@@ -38,4 +39,14 @@ export function decisionInput(policy: Policy, trust: CompiledTrust, context: Pul
 
 export function generationOf(policy: Policy, trust: CompiledTrust): string {
   return `${policy.hash}:${trust.version}`;
+}
+
+/**
+ * Judges the findings for one pull. It is handed the context like every step of a decision, but
+ * reads the name, digest and identity from `input.key` alone: test/gate/decision-key.test.ts
+ * checks that two pulls with one key are always judged alike.
+ */
+export function judge(_context: PullContext, input: DecisionInput, findings: readonly SignatureFinding[], now: number): Decision {
+  const { key } = input;
+  return evaluateSignatures({ rule: input.rule, canonicalName: key.canonicalName, identity: key.identity, digest: key.digest, findings, trust: input.trust, now });
 }

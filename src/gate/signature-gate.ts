@@ -1,7 +1,6 @@
 import { TrustgateError } from '../errors/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { isIndex } from '../oci/media-types.ts';
-import { evaluateSignatures } from '../policy/evaluate.ts';
 import type { Policy, Rule } from '../policy/types.ts';
 import { discoverSignatures, type DiscoveryLimits } from '../registry/discover.ts';
 import type { AllowSets, Grant, ScanStore, VerdictCache } from '../state/types.ts';
@@ -11,7 +10,7 @@ import { verifyArtifact } from '../verify/verify-artifact.ts';
 import type { SignatureFinding } from '../verify/types.ts';
 import type { BreakGlassStore } from './break-glass-entries.ts';
 import { builtInDecision, signatureBlobs } from './built-in.ts';
-import { decisionInput, generationOf, type DecisionInput } from './decision-input.ts';
+import { decisionInput, generationOf, judge, type DecisionInput } from './decision-input.ts';
 import { explainPull } from './explain.ts';
 import { createManifestClassifier } from './manifest-kind.ts';
 import { AllowanceSource, createLiveness } from './provenance.ts';
@@ -131,8 +130,7 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
       findings = [...findings, ...found.unreadable, ...(await Promise.all(found.artifacts.map((a) => verifyArtifact(a, subject, trust.material, now))))];
     }
     seen?.(findings);
-    // Evaluation reads the name, digest and identity from the verdict key alone (decision-input.ts).
-    return evaluateSignatures({ rule, canonicalName: key.canonicalName, identity: key.identity, digest: key.digest, findings, trust, now });
+    return judge(context, input, findings, now);
   }
 
   /** An allowed (or warned) manifest grants its blobs, and an index its children, under its verdict. */
