@@ -62,7 +62,7 @@ export async function openControl(o: ControlOptions): Promise<Control> {
     const control = {
       apiPolicy,
       breakGlass,
-      decisions: createRedisDecisionLog({ redis: o.redis, prefix: o.prefix, memory, logger }),
+      decisions: createRedisDecisionLog({ redis: o.redis, prefix: o.prefix, memory, logger, maxDigests: o.config.gate.decisionLog.maxDigests }),
       async close() {
         await apiPolicy.close();
         await breakGlass.close();

@@ -75,6 +75,10 @@ const gate = z.strictObject({
       maxRequests: z.number().int().min(2).max(1_000).default(64),
     })
     .default({ maxSignatures: 50, maxBlobBytes: 1_048_576, maxRequests: 64 }),
+  /** Decision records in Redis (`<prefix>decisions:<digest>`): at most this many digests have a list. */
+  decisionLog: z
+    .strictObject({ maxDigests: z.number().int().min(100).max(10_000_000).default(100_000) })
+    .default({ maxDigests: 100_000 }),
 });
 
 const admin = z

@@ -77,5 +77,7 @@ export interface Config {
     readonly blobGate: boolean;
     readonly verdicts: { readonly allowTtlMs: number; readonly denyTtlMs: number; readonly memoryEntries: number };
     readonly discovery: { readonly maxSignatures: number; readonly maxBlobBytes: number; readonly maxRequests: number };
+    /** Most digests with a decision-record list in Redis; the least recently pulled are evicted past it. */
+    readonly decisionLog: { readonly maxDigests: number };
   };
 }

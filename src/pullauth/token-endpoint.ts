@@ -36,19 +36,27 @@ export function tokenEndpoint(deps: TokenEndpointDeps): (req: Request, res: Resp
     const { username, password } = credentials;
     const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     // Counted per identity and per address; a blocked caller learns nothing, the password is not checked.
+    // The attempt is taken before the check, atomically with the limit test, so concurrent logins cannot overshoot it.
     const keys = [`identity:${createHash('sha256').update(username).digest('hex')}`, `address:${client}`];
     const log = { username: printable(username, 64), client, requestId: requestIdOf(req) };
-    const waitMs = await deps.limiter.blockedFor(keys);
-    if (waitMs > 0) {
+    const attempt = await deps.limiter.attempt(keys);
+    if (attempt.waitMs > 0) {
       deps.logger.warn({ event: 'login_throttled', ...log }, 'too many failed logins');
-      throw new TrustgateError('TOOMANYREQUESTS', 'too many failed logins; try again later', { headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) } });
+      throw new TrustgateError('TOOMANYREQUESTS', 'too many failed logins; try again later', { headers: { 'retry-after': String(Math.max(1, Math.ceil(attempt.waitMs / 1000))) } });
     }
-    const identity = await authenticate(deps, username, password);
+    let identity: PullIdentity | undefined;
+    try {
+      identity = await authenticate(deps, username, password);
+    } catch (error) {
+      await attempt.refund(); // no answer on the credentials (a store or issuer failing): not a failed login
+      throw error;
+    }
     if (identity === undefined) {
-      await deps.limiter.failed(keys);
+      await attempt.confirm();
       deps.logger.info({ event: 'login_failed', ...log }, 'pull token refused: bad credentials');
       throw unauthorized('invalid credentials');
     }
+    await attempt.refund();
     const grants = grantPulls(scopes, identity, deps.upstreams);
     const { token, issuedAt, expiresIn } = await deps.tokens.issue(identity.subject, grants);
     deps.logger.info(

@@ -17,11 +17,18 @@ export interface RedisTrustStoreOptions {
   readonly logger?: Logger;
   /** Wall clock in ms: the floor for a version re-created after Redis lost data. */
   readonly now?: () => number;
-  /** Safety net for lost messages: re-read the version this often. 0 disables. Default 30 s. */
+  /**
+   * Safety net for lost messages: re-read the version (one GET) this often. It bounds how late a
+   * change reaches a replica whose subscription stopped delivering while its connection stayed up,
+   * so it is well under the second the README promises. 0 disables. Default TRUST_POLL_MS.
+   */
   readonly pollIntervalMs?: number;
   /** How long to wait for both connections at start. Default 10 s. */
   readonly connectTimeoutMs?: number;
 }
+
+/** How often each replica reads the trust version by default: 4 GETs a second, a revocation seen within 250 ms plus a load. */
+export const TRUST_POLL_MS = 250;
 
 /**
  * Loads the shared trust store (layout in redis-trust-keys.ts) and follows it. Reads never touch
@@ -68,7 +75,7 @@ export async function createRedisTrustStore(options: RedisTrustStoreOptions): Pr
     const text = await redis.get(keys[2]);
     return text === null ? undefined : Number(text);
   };
-  const sync = createTrustSync({ redis, subscriber, channel, merge, load, versionInRedis, mine: () => current.version, failures, pollIntervalMs: options.pollIntervalMs ?? 30_000 });
+  const sync = createTrustSync({ redis, subscriber, channel, merge, load, versionInRedis, mine: () => current.version, failures, pollIntervalMs: options.pollIntervalMs ?? TRUST_POLL_MS });
 
   async function write(operation: string, script: string, args: readonly string[]): Promise<TrustSnapshot> {
     if (closed) throw trustStoreClosed(operation);

@@ -7,7 +7,8 @@ import type { FailureLog } from '../state/throttled-log.ts';
  * - a message with a version other than ours → load;
  * - either connection becoming ready (after SUBSCRIBE is confirmed, for the subscriber) → merge,
  *   which also writes back what Redis lost, then loads;
- * - a timer re-reads the version as a last resort (a lost message while both stayed connected).
+ * - a timer re-reads the version (one GET, a few times a second) for a lost message while both
+ *   stayed connected, e.g. a subscription that silently stopped delivering; one read at a time.
  * Work is coalesced: one task runs at a time, and a merge covers any load asked for meanwhile.
  */
 export interface TrustSyncOptions {
@@ -65,13 +66,19 @@ export function createTrustSync(o: TrustSyncOptions): TrustSync {
   };
   const onRedisReady = (): void => request(MERGE);
 
+  let polling = false;
   async function poll(): Promise<void> {
+    if (polling || stopped) return; // a slow or hung Redis: never more than one read waiting
+    polling = true;
     try {
       const version = await o.versionInRedis();
+      if (stopped) return;
       if (version === undefined || version < o.mine()) request(MERGE);
       else if (version > o.mine()) request(LOAD);
     } catch (error) {
       o.failures.failed(error);
+    } finally {
+      polling = false;
     }
   }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { noopLogger } from '../../src/log/logger.ts';
-import { createMemoryLoginLimiter, createRedisLoginLimiter } from '../../src/pullauth/login-limiter.ts';
+import { createMemoryLoginLimiter, createRedisLoginLimiter, IN_FLIGHT_RETRY_MS, type LoginLimiter } from '../../src/pullauth/login-limiter.ts';
 import { createMemoryRobotStore, createRedisRobotStore, type RobotRecord, type RobotStore } from '../../src/pullauth/robots.ts';
 import { deleteRedisKeys, REDIS_URL, testPrefix } from '../support/redis-keys.ts';
 
@@ -86,6 +86,14 @@ describe('failed-login limiter', () => {
     const wait = await limiter.blockedFor(['address:10.0.0.2', 'address:10.0.0.1']);
     assert.ok(wait > 25_000 && wait <= 30_000, String(wait));
   });
+  it('redis down: attempts are taken in this replica instead of not at all', async () => {
+    const dead = new Redis({ port: 9, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    dead.on('error', () => {});
+    const limiter = createRedisLoginLimiter(dead, prefix, { maxFailures: 2, windowMs: 30_000, now: Date.now, logger: noopLogger });
+    const taken = await Promise.all([1, 2, 3].map(() => limiter.attempt(['identity:y'])));
+    assert.deepEqual(taken.map((a) => a.waitMs > 0), [false, false, true]);
+    dead.disconnect();
+  });
   it('redis down: counts in this replica instead of not at all', async () => {
     const dead = new Redis({ port: 9, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
     dead.on('error', () => {});
@@ -93,5 +101,67 @@ describe('failed-login limiter', () => {
     await limiter.failed(['identity:x']);
     assert.ok((await limiter.blockedFor(['identity:x'])) > 0);
     dead.disconnect();
+  });
+});
+
+// attempt(): the limit test and the count are one step, so concurrent logins cannot overshoot it.
+for (const [kind, make] of [
+  ['memory', (max: number, windowMs: number, now: () => number) => createMemoryLoginLimiter({ maxFailures: max, windowMs, now })],
+  ['redis', (max: number, windowMs: number, now: () => number) => createRedisLoginLimiter(redis, `${prefix}${Math.random().toString(36).slice(2)}:`, { maxFailures: max, windowMs, now, logger: noopLogger })],
+] as const) {
+  describe(`failed-login limiter: attempts (${kind})`, () => {
+    it('100 attempts at once on one key: 10 taken, 90 refused while the 10 are checked (wait 1 s), the window once they fail', async () => {
+      const limiter: LoginLimiter = make(10, 60_000, Date.now);
+      const attempts = await Promise.all(Array.from({ length: 100 }, () => limiter.attempt(['identity:x', 'address:a'])));
+      const taken = attempts.filter((a) => a.waitMs === 0);
+      assert.equal(taken.length, 10);
+      assert.ok(attempts.filter((a) => a.waitMs > 0).every((a) => a.waitMs === IN_FLIGHT_RETRY_MS), 'refused while the taken ones are still being checked');
+      await Promise.all(taken.map((a) => a.confirm()));
+      const after = await limiter.attempt(['identity:x']);
+      assert.ok(after.waitMs > 55_000 && after.waitMs <= 60_000, String(after.waitMs));
+      assert.ok((await limiter.blockedFor(['address:a'])) > 55_000, 'the address is at its limit too');
+      assert.equal((await limiter.attempt(['identity:other', 'address:b'])).waitMs, 0, 'other keys are not touched');
+    });
+    it('a refunded attempt (a success) is not a failure; confirm and refund act once', async () => {
+      const limiter: LoginLimiter = make(3, 60_000, Date.now);
+      for (let i = 0; i < 2; i += 1) await (await limiter.attempt(['k'])).confirm();
+      for (let i = 0; i < 5; i += 1) {
+        const ok = await limiter.attempt(['k']);
+        assert.equal(ok.waitMs, 0, `success ${i + 1}`);
+        await ok.refund();
+        await ok.refund();
+        await ok.confirm();
+      }
+      const last = await limiter.attempt(['k']);
+      assert.equal(last.waitMs, 0);
+      await last.confirm();
+      assert.ok((await limiter.attempt(['k'])).waitMs > 55_000);
+    });
+    it('a key at the limit refuses without taking anything from the other keys', async () => {
+      const limiter: LoginLimiter = make(1, 60_000, Date.now);
+      await (await limiter.attempt(['identity:z'])).confirm();
+      assert.ok((await limiter.attempt(['identity:z', 'address:c'])).waitMs > 0);
+      assert.equal(await limiter.blockedFor(['address:c']), 0);
+      assert.equal((await limiter.attempt(['address:c'])).waitMs, 0);
+    });
+  });
+}
+
+describe('failed-login limiter: attempts (redis) › what is stored', () => {
+  it('the count in <prefix>login-failures:<key> includes attempts being checked, which <prefix>login-pending:<key> also holds', async () => {
+    const p = `${prefix}stored:`;
+    const limiter = createRedisLoginLimiter(redis, p, { maxFailures: 5, windowMs: 30_000, now: Date.now, logger: noopLogger });
+    const [a, b, c] = await Promise.all([1, 2, 3].map(() => limiter.attempt(['address:10.0.0.9'])));
+    assert.equal(await redis.get(`${p}login-failures:address:10.0.0.9`), '3');
+    assert.equal(await redis.get(`${p}login-pending:address:10.0.0.9`), '3');
+    await a!.confirm();
+    await b!.refund();
+    assert.equal(await redis.get(`${p}login-failures:address:10.0.0.9`), '2');
+    assert.equal(await redis.get(`${p}login-pending:address:10.0.0.9`), '1');
+    await c!.confirm();
+    assert.equal(await redis.get(`${p}login-failures:address:10.0.0.9`), '2');
+    assert.equal(await redis.get(`${p}login-pending:address:10.0.0.9`), '0');
+    const ttl = await redis.pttl(`${p}login-failures:address:10.0.0.9`);
+    assert.ok(ttl > 25_000 && ttl <= 30_000, String(ttl));
   });
 });
