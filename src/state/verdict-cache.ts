@@ -56,7 +56,11 @@ export function createVerdictCache(setup: VerdictCacheSetup): VerdictCache {
     async allows(id, now) {
       const local = memory.get(id);
       if (stillAllows(local, now)) return true;
-      return shared !== undefined && stillAllows(await shared.get(id), now);
+      if (shared === undefined) return false;
+      const remote = await shared.get(id);
+      if (!stillAllows(remote, now) || remote?.decision.digest === undefined) return false;
+      memory.set(id, remote, remote.decision.digest); // the next blob of this image asks memory only
+      return true;
     },
     async put(key, decision, now) {
       const expiresAt = expiryOf(decision, now, setup);
