@@ -3,6 +3,13 @@ import { noopLogger, type Logger } from '../log/logger.ts';
 import type { RedisClient } from './redis-connection.ts';
 import { followRedis } from './redis-follow.ts';
 
+/**
+ * How often each replica re-reads the entries without a change notice (one HGETALL of a small
+ * hash): an entry ended on one replica must stop letting pulls and their blobs through on every
+ * other within a second, even when pub/sub silently stops delivering (docs/integrity.md "Allowances").
+ */
+export const BREAK_GLASS_POLL_MS = 500;
+
 export interface RedisBreakGlassOptions {
   readonly redis: RedisClient;
   /** A subscriber connection (may be shared with other followers). */
@@ -16,8 +23,8 @@ export interface RedisBreakGlassOptions {
 /**
  * Break-glass entries shared by every replica: the hash `<prefix>breakglass` (id → entry JSON) and
  * a change notice on `<prefix>breakglass:changed`. Pulls match against this replica's copy (no
- * Redis call per pull); the copy follows every change within a second, and is re-read on every
- * reconnect. Expired entries are removed from Redis by whichever replica loads next.
+ * Redis call per pull); the copy follows every change within a second (a notice, else the
+ * BREAK_GLASS_POLL_MS re-read), and is re-read on every reconnect. Expired entries are removed from Redis by whichever replica loads next.
  */
 export async function createRedisBreakGlassStore(o: RedisBreakGlassOptions): Promise<BreakGlassStore> {
   const { redis } = o;
@@ -41,7 +48,7 @@ export async function createRedisBreakGlassStore(o: RedisBreakGlassOptions): Pro
     if (expired.length > 0) await redis.hdel(key, ...expired);
   }
 
-  const follower = await followRedis({ redis, subscriber: o.subscriber, channel, load, logger, what: 'break glass', ...(o.pollIntervalMs === undefined ? {} : { pollIntervalMs: o.pollIntervalMs }) });
+  const follower = await followRedis({ redis, subscriber: o.subscriber, channel, load, logger, what: 'break glass', pollIntervalMs: o.pollIntervalMs ?? BREAK_GLASS_POLL_MS });
   await follower.refresh();
 
   return {
