@@ -30,6 +30,7 @@ export function decisionInput(policy: Policy, trust: CompiledTrust, context: Pul
   const key: VerdictKey = {
     canonicalName,
     digest: context.manifest.digest,
+    mediaType: context.manifest.mediaType,
     policyHash: policy.hash,
     trustVersion: trust.version,
     identity: identityReference(rule, canonicalName, context.requested),
@@ -43,7 +44,8 @@ export function generationOf(policy: Policy, trust: CompiledTrust): string {
 
 /**
  * Judges the findings for one pull. It is handed the context like every step of a decision, but
- * reads the name, digest and identity from `input.key` alone: test/gate/decision-key.test.ts
+ * reads the name, digest and identity from `input.key` alone (verification reads the media type
+ * from it too): test/gate/decision-key.test.ts
  * checks that two pulls with one key are always judged alike.
  */
 export function judge(_context: PullContext, input: DecisionInput, findings: readonly SignatureFinding[], now: number): Decision {

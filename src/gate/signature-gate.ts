@@ -126,7 +126,7 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
         findings.push({ scheme: 'cosign', source: 'signatureRepository', verifiedBy: [], failure: { kind: 'format', message } });
       }
       const found = await discoverSignatures(client, context.repository, signatureRepository ?? context.repository, key.digest, deps.limits);
-      const subject = { digest: key.digest, size: context.manifest.bytes.length, mediaType: context.manifest.mediaType, bytes: context.manifest.bytes };
+      const subject = { digest: key.digest, size: context.manifest.bytes.length, mediaType: key.mediaType, bytes: context.manifest.bytes };
       findings = [...findings, ...found.unreadable, ...(await Promise.all(found.artifacts.map((a) => verifyArtifact(a, subject, trust.material, now))))];
     }
     seen?.(findings);

@@ -8,6 +8,8 @@ import type { Digest } from '../oci/reference.ts';
 export interface VerdictKey {
   readonly canonicalName: string;
   readonly digest: Digest;
+  /** The manifest's media type as served (Content-Type): a notation signature binds it, so evaluation reads it. */
+  readonly mediaType: string;
   readonly policyHash: string;
   readonly trustVersion: number;
   /** The reference a rule's identity check compares signatures with (`signedIdentity: exact`); undefined when none reads it. */

@@ -10,7 +10,7 @@ export interface CachedVerdict {
 
 /** sha256 over every key part, unambiguously encoded: never the digest alone (docs/integrity.md "Verdict keys"). */
 export function verdictId(key: VerdictKey): string {
-  const parts = ['v2', key.canonicalName, key.digest, key.policyHash, key.trustVersion, key.identity ?? null];
+  const parts = ['v2', key.canonicalName, key.digest, key.mediaType, key.policyHash, key.trustVersion, key.identity ?? null];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 

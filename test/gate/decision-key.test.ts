@@ -27,9 +27,9 @@ const reference: fc.Arbitrary<Reference> = fc.oneof(
 );
 const signedFor = fc.constantFrom(`${NAME}:v1`, `${NAME}:prod`, `${NAME}@${DIGEST}`, NAME, 'reg.example/team/other:v1', undefined);
 const finding: fc.Arbitrary<SignatureFinding> = signedFor.map((signedReference) => ({ scheme: 'cosign', source: 'sig', verifiedBy: ['k'], ...(signedReference === undefined ? {} : { signedReference }) }));
-const pull = fc.record({ requested: reference, ns: fc.constantFrom(undefined, 'reg.example', 'docker.io'), client: fc.constantFrom(undefined, 'robot-a', 'robot-b') });
+const pull = fc.record({ requested: reference, ns: fc.constantFrom(undefined, 'reg.example', 'docker.io'), client: fc.constantFrom(undefined, 'robot-a', 'robot-b'), mediaType: fc.constantFrom('application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json') });
 
-function contextOf(p: { requested: Reference; ns: string | undefined; client: string | undefined }): PullContext {
+function contextOf(p: { requested: Reference; ns: string | undefined; client: string | undefined; mediaType?: string }): PullContext {
   const bytes = Buffer.from('{}');
   return {
     canonicalName: NAME,
@@ -37,14 +37,14 @@ function contextOf(p: { requested: Reference; ns: string | undefined; client: st
     upstream: { name: 'up', registryHost: 'reg.example' } as PullContext['upstream'],
     requested: p.requested,
     ns: p.ns,
-    manifest: { bytes, digest: DIGEST, mediaType: 'application/vnd.oci.image.manifest.v1+json', children: [], blobs: [], parsed: undefined as never, unsupported: undefined },
+    manifest: { bytes, digest: DIGEST, mediaType: p.mediaType ?? 'application/vnd.oci.image.manifest.v1+json', children: [], blobs: [], parsed: undefined as never, unsupported: undefined },
     parentIndex: undefined,
     client: p.client === undefined ? undefined : { subject: p.client },
   };
 }
 
 describe('verdict keys', () => {
-  it('two pulls with one key are judged alike, whatever else differs (tag, digest, namespace, client)', () => {
+  it('two pulls with one key are judged alike, whatever else differs (tag, digest, namespace, client, Content-Type)', () => {
     fc.assert(
       fc.property(fc.constantFrom('any', 'repository', 'exact'), fc.constantFrom('enforce', 'warn', 'off'), pull, pull, fc.array(finding, { maxLength: 3 }), (identity, mode, a, b, findings) => {
         const policy = policyOf(identity, mode);

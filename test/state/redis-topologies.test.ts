@@ -71,7 +71,7 @@ describe('redis topologies', () => {
       await a.put(record());
       await eventually(() => heard.length === 1, 1000, 'B hears the post');
       const verdicts = createVerdictCache({ allowTtlMs: 60_000, denyTtlMs: 60_000, memoryEntries: 10, redis: { client: scanner, prefix: '{tg}:' } });
-      const key = { canonicalName: 'docker.io/library/app', digest: record().digest, policyHash: 'p', trustVersion: 1, identity: undefined };
+      const key = { canonicalName: 'docker.io/library/app', digest: record().digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', policyHash: 'p', trustVersion: 1, identity: undefined };
       await verdicts.put(key, { outcome: 'allow', rule: 'r', reasons: [], signers: [], digest: key.digest, notAfter: undefined }, T0);
       await verdicts.forgetDigest(key.digest, true);
       assert.deepEqual(await scanner.keys('{tg}:verdict*'), []);

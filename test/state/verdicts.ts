@@ -11,6 +11,7 @@ export const D2: Digest = `sha256:${'2'.repeat(64)}`;
 export const key = (overrides: Partial<VerdictKey> = {}): VerdictKey => ({
   canonicalName: 'docker.io/library/app',
   digest: D1,
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
   policyHash: 'policy-1',
   trustVersion: 7,
   identity: undefined,
