@@ -1,13 +1,17 @@
 import type { AuditLog } from '../audit/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { findBreakGlass, type BreakGlassEntry, type BreakGlassStore } from './break-glass-entries.ts';
+import { BuiltInRule } from './built-in.ts';
 import { AllowanceSource } from './provenance.ts';
 import type { Decision, Gate, PullContext } from './types.ts';
 
 export const BREAK_GLASS_RULE = 'break-glass';
 
-/** Denials no break-glass entry overrides: who may pull, and which sources exist, are not policy. */
-const FIXED_RULES = new Set(['pull-access', 'source-allowlist']);
+/**
+ * Denials no break-glass entry overrides: who may pull, which sources exist, and which manifest
+ * formats can be verified at all are not policy.
+ */
+const FIXED_RULES = new Set(['pull-access', 'source-allowlist', BuiltInRule.manifestFormat]);
 
 export interface BreakGlassDeps {
   readonly entries: BreakGlassStore;

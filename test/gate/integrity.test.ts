@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { adminApp, type AdminApp } from '../support/admin-app.ts';
 import { singleUpstream } from '../support/app-harness.ts';
-import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
+import { manifestAnswer, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
 import { COSIGN_SIG_ARTIFACT, Graph } from './integrity-support.ts';
 
 const HOUR = 3_600_000;
@@ -145,6 +145,16 @@ describe('allowances end with their source', () => {
     assert.equal((await blob(repo, alone.layer.digest)).status, 200);
     assert.equal((await request(gate.app).delete(`/admin/v1/breakglass/${id}`).set('authorization', km)).status, 200);
     assert.deepEqual(reasons(await blob(repo, alone.layer.digest)), ['blob_not_referenced']);
+  });
+
+  it('break glass never serves a manifest format no signature can cover (schema 1)', async () => {
+    const repo = 'allowed/plain/schema1';
+    upstream.on(`/v2/${repo}/manifests/old`, manifestAnswer(Buffer.from('{"schemaVersion":1,"name":"x","fsLayers":[]}'), 'application/vnd.docker.distribution.manifest.v1+prettyjws'));
+    const res = await request(gate.app).post('/admin/v1/breakglass').set('authorization', km).send({ image: `${upstream.host}/${repo}`, reason: 'INC-7', expires: new Date(clock + HOUR).toISOString() });
+    assert.equal(res.status, 201, res.text);
+    const pulled = await manifest(repo, 'old');
+    assert.equal(pulled.status, 403);
+    assert.deepEqual(reasons(pulled), ['unsupported_manifest']);
   });
 
   it("a child pulled later does not extend its blobs past its index's verdict", async () => {
