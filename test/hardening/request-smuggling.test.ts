@@ -3,6 +3,7 @@
 // sends; each client request below is written byte for byte on a raw socket, and the test asserts
 // the exact upstream requests it caused: for a request with a body, none at all.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -128,9 +129,17 @@ describe('a /v2 request with a body is refused before anything goes upstream', (
     }
   });
 
-  it('an obs-folded Transfer-Encoding › 400, nothing upstream', async () => {
-    const answer = await send(crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nTransfer-Encoding:\n chunked`) + chunked(smuggled('GET /v2/_catalog HTTP/1.1')));
-    assertRefused(answer, 'node');
+  it('an obs-folded Transfer-Encoding or Content-Length › 400, nothing upstream', async () => {
+    const body = smuggled('GET /v2/_catalog HTTP/1.1');
+    for (const folded of ['Transfer-Encoding:\n chunked', 'X-Note: a\n Transfer-Encoding: chunked']) {
+      assertRefused(await send(crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\n${folded}`) + chunked(body)), 'node');
+    }
+    assertRefused(await send(crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nContent-Length:\n ${body.length}`) + body), 'node');
+  });
+
+  it('a Content-Length whose body is a whole request, on a blob HEAD › 400, nothing upstream', async () => {
+    const body = smuggled('GET /v2/_catalog HTTP/1.1');
+    assertRefused(await send(crlf(`HEAD /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nContent-Length: ${body.length}`) + body), 'head');
   });
 });
 
@@ -154,12 +163,20 @@ describe('requests without a body reach the upstream as exactly the requests tru
     }
   });
 
-  it("after a refused smuggling attempt, another client's blob GET is one clean request upstream", async () => {
-    assertRefused(await send(crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nTransfer-Encoding: chunked`) + chunked(smuggled('POST /v2/allowed/app/blobs/uploads/ HTTP/1.1'))));
-    const innocent = await fetch(`${proxy.url}/v2/allowed/app/blobs/${layer}`);
-    assert.equal(innocent.status, 200);
-    await innocent.arrayBuffer();
-    assert.deepEqual(upstreamRequests(), [`GET /v2/allowed/app/blobs/${layer}`]);
-    assert.deepEqual(tap.garbage(), [], 'no foreign bytes on any upstream connection');
-  });
+  // A whole smuggled POST; then half a request meant to swallow the next client's request line into a
+  // header, so that that client would be answered with a layer it may not pull.
+  const attempts: Array<[string, () => string]> = [
+    ['a whole smuggled POST', () => smuggled('POST /v2/allowed/app/blobs/uploads/ HTTP/1.1')],
+    ["half a request, left to capture the next client's", () => `GET /v2/allowed/other/blobs/${secret} HTTP/1.1\r\nHost: upstream\r\nX-Swallow: `],
+  ];
+  for (const [what, body] of attempts) {
+    it(`after a refused smuggling attempt (${what}), another client's blob GET is one clean request upstream`, async () => {
+      assertRefused(await send(crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nTransfer-Encoding: chunked`) + chunked(body())));
+      const innocent = await fetch(`${proxy.url}/v2/allowed/app/blobs/${layer}`);
+      assert.equal(innocent.status, 200);
+      assert.equal(createHash('sha256').update(Buffer.from(await innocent.arrayBuffer())).digest('hex'), layer.slice(7), 'its own layer');
+      assert.deepEqual(upstreamRequests(), [`GET /v2/allowed/app/blobs/${layer}`]);
+      assert.deepEqual(tap.garbage(), [], 'no foreign bytes on any upstream connection');
+    });
+  }
 });
