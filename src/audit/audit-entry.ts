@@ -37,7 +37,7 @@ export function makeEntry(id: string, time: number, event: AuditEvent): AuditEnt
   };
 }
 
-/** Every entry goes to the log output too: the second copy DESIGN §6 asks for. */
+/** Every entry goes to the log output too: the second copy docs/design.md §6 "Audit log" asks for. */
 export function logEntry(logger: Logger, entry: Omit<AuditEntry, 'id'> & { id?: string }): void {
   const record = { event: 'audit', ...entry, time: new Date(entry.time).toISOString() };
   if (entry.outcome === 'ok') logger.info(record, 'audit');

@@ -1,5 +1,5 @@
 /**
- * The audit log: who changed what, when, with the state before and after (DESIGN §6). Entries are
+ * The audit log: who changed what, when, with the state before and after (docs/design.md §6). Entries are
  * append-only; the store keeps the newest `maxEntries` and every entry is also written to the log
  * output. An entry never holds a token, a password, a secret or a private key: callers describe
  * changes with public data only (a key's fingerprint, never its PEM), and `scrubAudit` redacts

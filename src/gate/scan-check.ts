@@ -21,7 +21,7 @@ export interface ScanCheckDeps {
 }
 
 /**
- * The scan half of a decision (DESIGN §3), applied to an image the signature half did not deny.
+ * The scan half of a decision (docs/design.md §3), applied to an image the signature half did not deny.
  * Evidence: the newest of the stored report and any valid vuln attestation signed by a key trusted
  * to vouch for scans (purpose `scan`) that did not sign the image itself. An unscanned digest is
  * queued once and denied now. Indexes carry no packages: each child is judged on its own scan.

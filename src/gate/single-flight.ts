@@ -1,4 +1,4 @@
-/** Concurrent callers for one key share one in-flight promise (DESIGN §4 "Single flight"). */
+/** Concurrent callers for one key share one in-flight promise (docs/design.md §4 "Single flight"). */
 export class SingleFlight<T> {
   readonly #inflight = new Map<string, Promise<T>>();
 

@@ -25,7 +25,7 @@ export function denySource(message: string): Decision {
   };
 }
 
-/** The blob gate's refusal (DESIGN §1 "Blobs"): layers of a blocked image cannot be pulled by digest. */
+/** The blob gate's refusal (docs/design.md §1 "Blobs"): layers of a blocked image cannot be pulled by digest. */
 export function blobDenied(digest: Decision['digest']): Decision {
   return {
     outcome: 'deny',

@@ -4,7 +4,7 @@ import type { UpstreamHealth } from '../upstream/outcomes.ts';
 
 /**
  * The dependency health a ready replica reports in `/readyz`'s body (and metrics read, e.g.
- * `trustgate_redis_up`). None of it makes the replica unready (DESIGN §5): with Redis or an
+ * `trustgate_redis_up`). None of it makes the replica unready (docs/design.md §5): with Redis or an
  * upstream down, a replica keeps serving what it can, and so does every other replica.
  */
 export interface HealthReport {

@@ -2,7 +2,7 @@ import type { ImagePattern } from './pattern.ts';
 import type { Policy, Rule } from './types.ts';
 
 /**
- * The most specific matching pattern wins (DESIGN §2 "Policy"). Tie-breaks, in order:
+ * The most specific matching pattern wins (docs/design.md §2 "Policy"). Tie-breaks, in order:
  *   1. a pattern without `**` beats one with `**`;
  *   2. more literal characters beat fewer;
  *   3. fewer wildcards beat more;

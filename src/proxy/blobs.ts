@@ -34,7 +34,7 @@ export interface BlobProxy {
 }
 
 /**
- * Blobs stream through http-proxy-middleware and are never buffered (DESIGN §1 "Blobs"). One proxy
+ * Blobs stream through http-proxy-middleware and are never buffered (docs/design.md §1 "Blobs"). One proxy
  * and one keep-alive agent per upstream, capped at the upstream's concurrency limit.
  */
 export function createBlobProxy(client: UpstreamClient, logger: Logger, metrics?: Metrics): BlobProxy {

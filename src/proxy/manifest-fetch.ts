@@ -15,7 +15,7 @@ export interface ManifestFetchOptions {
 }
 
 /**
- * Gets the manifest a reference names, as bytes trustgate hashed itself (PROTOCOL §1.3: verify the
+ * Gets the manifest a reference names, as bytes trustgate hashed itself (docs/wire-formats.md "Digests": verify the
  * digest of the bytes returned, never the one expected). By digest: from the cache, else upstream.
  * By tag: asked upstream (a HEAD is enough when it names a digest already cached), unless
  * `manifests.tagTtlMs` is on and the tag resolved within it.

@@ -115,7 +115,7 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
     }
   }
 
-  /** Resolves and allowlists the source before anything goes upstream (DESIGN §1 "Sources"). */
+  /** Resolves and allowlists the source before anything goes upstream (docs/design.md §1 "Sources"). */
   function sourceFor(exchange: Exchange, clientName: string, isPull: boolean): Source {
     const ns = singleQuery(exchange, 'ns');
     const resolved = resolveSource(deps.config.upstreams, clientName, ns);

@@ -17,7 +17,7 @@ export interface Source {
 export type SourceResolution = { readonly ok: true; readonly source: Source } | { readonly ok: false; readonly message: string };
 
 /**
- * Picks the upstream for a request (DESIGN §1 "Sources"): `ns` wins over a path prefix naming an
+ * Picks the upstream for a request (docs/design.md §1 "Sources"): `ns` wins over a path prefix naming an
  * upstream, which wins over the default upstream. An `ns` naming no configured upstream never falls
  * through to the default.
  */

@@ -1,6 +1,6 @@
 import { TrustgateError } from '../errors/errors.ts';
 
-/** A per-image cap on upstream requests made to discover signatures (DESIGN §2; PROTOCOL §5 item 6). */
+/** A per-image cap on upstream requests made to discover signatures (docs/design.md §2 "Discovery limits"; docs/wire-formats.md "Traps"). */
 export class RequestBudget {
   #left: number;
   constructor(readonly limit: number) {

@@ -11,7 +11,7 @@ import { upstreamUnavailable } from './fetch-json.ts';
 
 /**
  * A small blob trustgate reads itself (signature payloads, envelopes, bundles): size checked before
- * hashing, then the digest (PROTOCOL §1.4). Redirects are followed only where blob redirects may go.
+ * hashing, then the digest (docs/wire-formats.md "Blobs and redirects"). Redirects are followed only where blob redirects may go.
  */
 export async function fetchSmallBlob(client: UpstreamClient, repository: string, digest: Digest, size: number, maxBytes: number, budget: RequestBudget): Promise<Buffer> {
   const upstream = client.config;

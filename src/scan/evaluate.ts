@@ -1,4 +1,4 @@
-// A rule's scan requirement against the scan on record for one digest (DESIGN §3). Pure.
+// A rule's scan requirement against the scan on record for one digest (docs/design.md §3). Pure.
 import type { Reason } from '../gate/types.ts';
 import { printable } from '../oci/reference.ts';
 import type { Digest } from '../oci/reference.ts';

@@ -47,5 +47,5 @@ export interface ScanRequirement {
   readonly allow: readonly Exemption[];
 }
 
-/** `unscanned` is its own state, not a failure (DESIGN §3). */
+/** `unscanned` is its own state, not a failure (docs/design.md §3). */
 export type ScanState = 'unscanned' | 'pending' | 'passed' | 'failed' | 'stale';

@@ -37,7 +37,7 @@ export function createFront(logger: Logger): Front {
     } catch (error) {
       logger.error({ event: 'health_report_failed', err: String(error) }, 'health report failed');
     }
-    // Dependencies never make the replica unready (DESIGN §5); only shutdown can, meanwhile.
+    // Dependencies never make the replica unready (docs/design.md §5); only shutdown can, meanwhile.
     if (phase !== 'ready') return json(res, 503, { status: phase }, head);
     json(res, 200, { status: 'ready', ...report }, head);
   }

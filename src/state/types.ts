@@ -89,7 +89,7 @@ export interface AllowSets {
   close(): Promise<void>;
 }
 
-/** A digest waiting for a scanner (DESIGN §3; issue: the scan queue). */
+/** A digest waiting for a scanner (docs/design.md §3; issue: the scan queue). */
 export interface ScanRequest {
   readonly digest: Digest;
   readonly canonicalName: string;

@@ -2,12 +2,12 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { Digest } from '../oci/reference.ts';
 
 /**
- * Every signature format, normalized at the edge into one union (STYLE §2). Discovery (registry/)
+ * Every signature format, normalized at the edge into one union (docs/style.md "Normalize at the edge"). Discovery (registry/)
  * fills these from bytes it fetched and digest-checked; verification never does I/O.
  */
 export type SignedArtifact = CosignSignature | SigstoreBundle | NotationSignature;
 
-/** One layer of a cosign `.sig` manifest (cosign SIGNATURE_SPEC.md; PROTOCOL §2.1–2.3). */
+/** One layer of a cosign `.sig` manifest (cosign SIGNATURE_SPEC.md; docs/wire-formats.md "The .sig tag"). */
 export interface CosignSignature {
   readonly scheme: 'cosign';
   /** Where it was found, for decisions and logs, e.g. `sha256-….sig#0`. */
@@ -20,7 +20,7 @@ export interface CosignSignature {
   readonly annotations: Readonly<Record<string, string>>;
 }
 
-/** A sigstore bundle stored as an OCI 1.1 referrer (PROTOCOL §2.5). */
+/** A sigstore bundle stored as an OCI 1.1 referrer (docs/wire-formats.md "Sigstore bundles"). */
 export interface SigstoreBundle {
   readonly scheme: 'sigstore-bundle';
   readonly source: string;
@@ -28,7 +28,7 @@ export interface SigstoreBundle {
   readonly bundle: Buffer;
 }
 
-/** A Notary Project signature envelope (notaryproject signature-specification.md; PROTOCOL §3). */
+/** A Notary Project signature envelope (notaryproject signature-specification.md; docs/wire-formats.md "Notation"). */
 export interface NotationSignature {
   readonly scheme: 'notation';
   readonly source: string;

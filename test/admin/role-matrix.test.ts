@@ -10,7 +10,7 @@ import { adminApp, offlineUpstream, type AdminApp } from '../support/admin-app.t
 import { deleteRedisKeys, REDIS_URL, testPrefix } from '../support/redis-keys.ts';
 import { ec, spki } from './key-material.ts';
 
-// Every admin endpoint × every role, plus no token and each kind of bad token (DESIGN §6: deny by
+// Every admin endpoint × every role, plus no token and each kind of bad token (docs/design.md §6: deny by
 // default). Allowed calls carry empty bodies, so they fail validation (4xx) but never the role check.
 const prefix = testPrefix('matrix');
 const work = mkdtempSync(join(tmpdir(), 'tg-matrix-'));

@@ -64,7 +64,7 @@ export interface PushedSignature {
   manifestBytes: Buffer;
 }
 
-/** cosign's tag for a digest's signatures: first ':' → '-', plus `.sig` (PROTOCOL §2.1). */
+/** cosign's tag for a digest's signatures: first ':' → '-', plus `.sig` (docs/wire-formats.md "The .sig tag"). */
 export const cosignSignatureTag = (digest: string): string => `${digest.replace(':', '-')}.sig`;
 
 /** Writes the `.sig` manifest cosign writes: OCI manifest, OCI config, one simple-signing layer per signature. */
@@ -117,7 +117,7 @@ export interface BundleOptions extends SignOptions {
   certificate?: Buffer;
 }
 
-/** A cosign v3 image-signature bundle: DSSE over an in-toto v1 statement (PROTOCOL §2.5), no tlog entries. */
+/** A cosign v3 image-signature bundle: DSSE over an in-toto v1 statement (docs/wire-formats.md "Sigstore bundles"), no tlog entries. */
 export function makeSigstoreBundle(options: BundleOptions): Record<string, unknown> {
   const hex = options.digest.slice(options.digest.indexOf(':') + 1);
   const statement = options.statement ?? {

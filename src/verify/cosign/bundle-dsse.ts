@@ -1,5 +1,5 @@
 // The DSSE half of a bundle: signatures over PAE(payloadType, payload), then the in-toto v1
-// statement cosign v3 writes for an image signature (PROTOCOL §2.4, §2.5 steps 4–5).
+// statement cosign v3 writes for an image signature (docs/wire-formats.md "DSSE and PAE", "Sigstore bundles").
 import { decodeDsseSignatures, MAX_DSSE_SIGNATURES } from './dsse.ts';
 import type { SignatureFinding, Subject, TrustedKey } from '../types.ts';
 import { decodeAnyBase64 } from './base64.ts';

@@ -1,5 +1,5 @@
 // The messageSignature half of a bundle: a plain signature over the subject bytes (the manifest),
-// with the digest the signer claims (sigstore bundle `MessageSignature`; PROTOCOL §2.5).
+// with the digest the signer claims (sigstore bundle `MessageSignature`; docs/wire-formats.md "Sigstore bundles").
 import type { SignatureFinding, Subject, TrustedKey } from '../types.ts';
 import { decodeAnyBase64 } from './base64.ts';
 import { failed, isRecord, noKeyVerified, shortDigest, tryKeys } from './finding.ts';

@@ -1,5 +1,5 @@
 // A cosign v2.6+/v3 sigstore bundle (OCI 1.1 referrer), verified with trusted public keys only
-// (PROTOCOL §2.5). Key-only policy: `tlogEntries` and `timestampVerificationData` are ignored,
+// (docs/wire-formats.md "Sigstore bundles"). Key-only policy: `tlogEntries` and `timestampVerificationData` are ignored,
 // so a bundle without a transparency-log proof passes if its signature and subject check out;
 // Rekor/TSA verification is a later issue. Keyless bundles (certificates) never pass for now.
 import { createHash } from 'node:crypto';

@@ -1,5 +1,5 @@
 import { decodeAnyBase64 } from './base64.ts';
-// DSSE pre-authentication encoding (secure-systems-lab/dsse protocol.md; PROTOCOL §2.4):
+// DSSE pre-authentication encoding (secure-systems-lab/dsse protocol.md; docs/wire-formats.md "DSSE and PAE"):
 // "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, LEN = byte length in ASCII decimal.
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';

@@ -1,6 +1,6 @@
 // Reading a JSON object the way Go's encoding/json fills a struct: field names match
 // case-insensitively (bytes.EqualFold, so U+017F ſ ~ s and U+212A K ~ k), and a wrong-typed
-// value is an unmarshal error. cosign parses the simple-signing payload like this (PROTOCOL §2.2).
+// value is an unmarshal error. cosign parses the simple-signing payload like this (docs/wire-formats.md "Simple-signing payload").
 import { isRecord } from './finding.ts';
 
 export type Field = { readonly found: false } | { readonly found: true; readonly value: unknown } | { readonly found: 'ambiguous' };

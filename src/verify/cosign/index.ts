@@ -1,4 +1,4 @@
-// Pure cosign/sigstore verifiers: bytes in, a SignatureFinding out; no I/O (STYLE §1).
+// Pure cosign/sigstore verifiers: bytes in, a SignatureFinding out; no I/O (docs/style.md "Pure core").
 export { verifyCosignSignature, SIMPLE_SIGNING_MEDIA_TYPE, SIGNATURE_ANNOTATION, CERTIFICATE_ANNOTATION } from './simple-signing.ts';
 export { COSIGN_SIGNATURE_TYPE } from './simple-signing-payload.ts';
 export { verifySigstoreBundle, BUNDLE_MEDIA_TYPES } from './bundle.ts';

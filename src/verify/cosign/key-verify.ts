@@ -1,4 +1,4 @@
-// One signature, one public key, cosign's scheme table (PROTOCOL §2.3; sigstore/sigstore
+// One signature, one public key, cosign's scheme table (docs/wire-formats.md "Signature bytes and keys"; sigstore/sigstore
 // `LoadSignerVerifier*`, cosign `pkg/cosign/keys.go`). What each cosign version writes:
 //
 // | key          | cosign ≤ 2.5.x                 | cosign ≥ 2.6.0 (LoadDefaultSignerVerifier) | we try, in order              |

@@ -1,4 +1,4 @@
-// The simple-signing payload as cosign reads it (PROTOCOL §2.2; sigstore/sigstore
+// The simple-signing payload as cosign reads it (docs/wire-formats.md "Simple-signing payload"; sigstore/sigstore
 // pkg/signature/payload `SimpleContainerImage`, unmarshalled by Go's encoding/json).
 import { printable } from '../../oci/reference.ts';
 import { isRecord, parseJson } from './finding.ts';

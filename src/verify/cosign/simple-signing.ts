@@ -1,5 +1,5 @@
 // A cosign tag-based signature (one layer of `sha256-<hex>.sig`) checked against trusted keys:
-// cosign `verifyOCISignature` + `SimpleClaimVerifier` (PROTOCOL §2.1–2.3). Rekor bundles in
+// cosign `verifyOCISignature` + `SimpleClaimVerifier` (docs/wire-formats.md "The .sig tag" to "Signature bytes and keys"). Rekor bundles in
 // `dev.sigstore.cosign/bundle` are not checked here (key-only policy; the tlog check is a later issue).
 import type { CosignSignature, SignatureFinding, Subject, TrustMaterial } from '../types.ts';
 import { decodeStdBase64 } from './base64.ts';
@@ -27,7 +27,7 @@ export function verifyCosignSignature(sig: CosignSignature, subject: Subject, tr
     return noKeyVerified(sig, ed25519ph, trust.keys.length);
   }
 
-  // The payload is parsed only after a trusted key vouched for it (PROTOCOL §2.3 step 3d).
+  // The payload is parsed only after a trusted key vouched for it (docs/wire-formats.md "Simple-signing payload").
   const payload = parseSimpleSigningPayload(sig.payload);
   if (!payload.ok) return failed(sig, 'format', payload.message, verifiedBy);
   const signedReference = payload.dockerReference === undefined ? {} : { signedReference: payload.dockerReference };

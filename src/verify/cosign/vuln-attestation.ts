@@ -1,6 +1,6 @@
 // One `.att` layer holding a cosign vulnerability attestation: a DSSE envelope (dsse envelope.md,
 // protocol.md) over an in-toto statement (v0.1 or v1) whose predicate is cosign's vuln/v1
-// (cosign specs/COSIGN_VULN_ATTESTATION_SPEC.md, pkg/cosign/attestation CosignVulnPredicate; PROTOCOL §2.4).
+// (cosign specs/COSIGN_VULN_ATTESTATION_SPEC.md, pkg/cosign/attestation CosignVulnPredicate; docs/wire-formats.md "Vulnerability attestations").
 // Which verified keys may vouch for scans is policy's business; every key that verified is returned.
 import { decodeDsseSignatures, MAX_DSSE_SIGNATURES } from './dsse.ts';
 import type { Digest } from '../../oci/reference.ts';
@@ -13,7 +13,7 @@ import { isRecord, parseJson, shortDigest, tryKeys } from './finding.ts';
 import { vulnPredicateRecord } from './vuln-predicate.ts';
 
 export const VULN_PREDICATE_TYPE = 'https://cosign.sigstore.dev/attestation/vuln/v1';
-/** cosign's legacy `attest` writes v0.1 (PROTOCOL §2.4); bundles write v1. */
+/** cosign's legacy `attest` writes v0.1 (docs/wire-formats.md "Vulnerability attestations"); bundles write v1. */
 export const STATEMENT_TYPES: readonly string[] = ['https://in-toto.io/Statement/v0.1', 'https://in-toto.io/Statement/v1'];
 /** A full Trivy result can run to megabytes; anything past this is not a scan we read. */
 export const MAX_ENVELOPE_BYTES = 32 * 1024 * 1024;

@@ -1,4 +1,4 @@
-// The certificate fields node:crypto does not expose (PROTOCOL §4): keyUsage bits, basicConstraints
+// The certificate fields node:crypto does not expose (docs/wire-formats.md "node:crypto and jose notes"): keyUsage bits, basicConstraints
 // with pathLen, EKU with criticality, the signature algorithm, and validity as Dates.
 //
 // Read with @peculiar/asn1-x509 (the ASN.1 schema layer under @peculiar/x509): @peculiar/x509 2.2.0

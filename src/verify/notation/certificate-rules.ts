@@ -1,5 +1,5 @@
 // Certificate requirements for the x5c chain (signature-specification.md "Certificate
-// Requirements"; PROTOCOL §3.4). Only basicConstraints, keyUsage and EKU are evaluated.
+// Requirements"; docs/wire-formats.md "Certificate rules"). Only basicConstraints, keyUsage and EKU are evaluated.
 import type { X509Certificate } from 'node:crypto';
 import { KeyUsageFlags, anyExtendedKeyUsage, id_kp_clientAuth, id_kp_emailProtection, id_kp_serverAuth, id_kp_timeStamping } from '@peculiar/asn1-x509';
 import { keyBits } from './algorithm.ts';

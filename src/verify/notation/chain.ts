@@ -1,5 +1,5 @@
 // The x5c chain walk (signature-specification.md "Other requirements" 1–2; trust-store-trust-policy.md
-// "Validate Authenticity"; PROTOCOL §4 node:crypto notes): ordered leaf → … → root, no branches, no
+// "Validate Authenticity"; docs/wire-formats.md "node:crypto and jose notes"): ordered leaf → … → root, no branches, no
 // strays, ending in a self-signed root that is byte-for-byte a trust-store root.
 import type { X509Certificate } from 'node:crypto';
 import type { TrustedRoot } from '../types.ts';

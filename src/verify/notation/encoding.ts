@@ -1,4 +1,4 @@
-// Strict decoders for the two base64 alphabets a JWS envelope mixes (PROTOCOL §3.2, §5 item 5).
+// Strict decoders for the two base64 alphabets a JWS envelope mixes (docs/wire-formats.md "JWS envelope", "Traps").
 import { fail } from './failure.ts';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;

@@ -1,5 +1,5 @@
 // Strict parsing of a Notary Project JWS envelope: JSON flattened serialization, one signature,
-// exactly four members (signature-envelope-jws.md "Signature Envelope"; PROTOCOL §3.2).
+// exactly four members (signature-envelope-jws.md "Signature Envelope"; docs/wire-formats.md "JWS envelope").
 import { X509Certificate } from 'node:crypto';
 import { decodeBase64Std, decodeBase64Url, isPlainObject, parseJsonObject } from './encoding.ts';
 import { fail } from './failure.ts';
@@ -43,7 +43,7 @@ export function parseJwsEnvelope(bytes: Buffer): JwsEnvelope {
   const protectedHeader = parseJsonObject(decodeBase64Url(protectedB64, 'protected header'), 'protected header');
   if (!isPlainObject(header)) fail('integrity', 'header must be a JSON object');
   // io.cncf.notary.timestampSignature (an RFC 3161 countersignature) is not supported yet and is
-  // ignored: with no authentic timestamp, every certificate must be valid now (PROTOCOL §3.4–3.5),
+  // ignored: with no authentic timestamp, every certificate must be valid now (docs/wire-formats.md "Notation verification steps"),
   // which is the strict answer. io.cncf.notary.signingAgent is informational and never checked.
   return {
     jws: { payload: payload as string, protected: protectedB64 as string, header, signature: signature as string },

@@ -1,5 +1,5 @@
 // Trust-policy trusted identities (trust-store-trust-policy.md "Trusted Identities Constraints";
-// PROTOCOL §3.5): `*`, or `x509.subject: C=US, ST=WA, O=…` matched as a subset of the leaf subject.
+// docs/wire-formats.md "Notation verification steps"): `*`, or `x509.subject: C=US, ST=WA, O=…` matched as a subset of the leaf subject.
 import { decode, split, splitAttribute, tokenize } from './dn-text.ts';
 
 export type TrustedIdentity =

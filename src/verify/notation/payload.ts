@@ -1,5 +1,5 @@
 // The signed payload's targetArtifact against the manifest being served (signature-specification.md
-// "Payload"; PROTOCOL §3.3; notation-go notation.go compares digest, size and mediaType).
+// "Payload"; docs/wire-formats.md "Notation payload"; notation-go notation.go compares digest, size and mediaType).
 import type { Subject } from '../types.ts';
 import { isPlainObject, parseJsonObject } from './encoding.ts';
 import { fail } from './failure.ts';
@@ -29,7 +29,7 @@ export function parseTargetArtifact(payload: Uint8Array): TargetArtifact {
 export function checkTarget(target: TargetArtifact, subject: Subject): void {
   if (target.digest !== subject.digest) fail('digest', `signature is for ${target.digest}, not ${subject.digest}`);
   if (target.size !== subject.size) fail('integrity', `targetArtifact size ${target.size} differs from the manifest's ${subject.size} bytes`);
-  // PROTOCOL §3.3: the media type must match when the served one is known.
+  // docs/wire-formats.md "Notation payload": the media type must match when the served one is known.
   if (subject.mediaType !== '' && target.mediaType !== subject.mediaType) {
     fail('integrity', `targetArtifact mediaType ${target.mediaType} differs from the manifest's ${subject.mediaType}`);
   }

@@ -1,5 +1,5 @@
 // The JWS protected header of a Notary Project signature (signature-envelope-jws.md "Protected
-// Headers"; PROTOCOL §3.2).
+// Headers"; docs/wire-formats.md "Protected header").
 import { fail } from './failure.ts';
 
 export const NOTARY_ALGORITHMS = ['PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;

@@ -1,5 +1,5 @@
 // Notary Project JWS signature verification (trust-store-trust-policy.md "Signature Verification"
-// steps 3–6; PROTOCOL §3.5). Pure: the caller fetched the envelope; this never does I/O or throws.
+// steps 3–6; docs/wire-formats.md "Notation verification steps"). Pure: the caller fetched the envelope; this never does I/O or throws.
 import { flattenedVerify } from 'jose';
 import type { NotationSignature, SignatureFailure, SignatureFinding, Subject, TrustMaterial } from '../types.ts';
 import { keyAlgorithm } from './algorithm.ts';
@@ -72,7 +72,7 @@ async function verifyIntegrity({ jws, header, chain }: JwsEnvelope): Promise<Uin
   if (expected.alg !== header.alg) fail('integrity', `alg ${header.alg} does not match the signing certificate's ${expected.description} key (${expected.alg})`);
   const crit = Object.fromEntries(UNDERSTOOD_CRITICAL.map((name) => [name, true]));
   try {
-    // PS* verify with salt length = hash length, as notation signs (PROTOCOL §4 jose notes).
+    // PS* verify with salt length = hash length, as notation signs (docs/wire-formats.md "node:crypto and jose notes").
     const result = await flattenedVerify(jws, leaf.publicKey, { algorithms: [expected.alg], crit });
     return result.payload;
   } catch (err) {

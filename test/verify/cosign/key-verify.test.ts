@@ -1,4 +1,4 @@
-// verifyWithKey: cosign's key/hash table (PROTOCOL §2.3) and exact Ed25519ph recognition.
+// verifyWithKey: cosign's key/hash table (docs/wire-formats.md "Signature bytes and keys") and exact Ed25519ph recognition.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';

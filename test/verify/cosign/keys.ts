@@ -1,4 +1,4 @@
-// Keys generated at test time (STYLE §10), one of each kind cosign can sign with.
+// Keys generated at test time (docs/style.md "Tests mirror src"), one of each kind cosign can sign with.
 import { generateKeyPairSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { SignOptions } from '../../kit/index.ts';
@@ -15,7 +15,7 @@ export const keys = {
   otherP256: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
 } satisfies Record<string, Pair>;
 
-/** What cosign versions write, per key (PROTOCOL §2.3): each must verify. */
+/** What cosign versions write, per key (docs/wire-formats.md "Signature bytes and keys"): each must verify. */
 export const ACCEPTED: ReadonlyArray<[string, Pair, SignOptions]> = [
   ['ECDSA P-256 SHA-256', keys.p256, { hash: 'sha256' }],
   ['ECDSA P-384 SHA-256 (cosign ≤ 2.5)', keys.p384, { hash: 'sha256' }],

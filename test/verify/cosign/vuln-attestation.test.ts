@@ -37,7 +37,7 @@ const statement = (extra: Json = {}): Json => ({
   _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'index.docker.io/library/alpine', digest: { sha256: HEX } }],
   predicateType: VULN, predicate: PREDICATE, ...extra,
 });
-/** ECDSA P-256 → SHA-256 DER; RSA → PKCS#1 v1.5 SHA-256 (cosign's scheme, PROTOCOL §2.3). */
+/** ECDSA P-256 → SHA-256 DER; RSA → PKCS#1 v1.5 SHA-256 (cosign's scheme, docs/wire-formats.md "Signature bytes and keys"). */
 function envelope(body: Json | Buffer = statement(), privateKey: KeyObject = scanner.privateKey, payloadType = IN_TOTO): Json {
   const payload = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
   const sig = sign('sha256', testPae(payloadType, payload), privateKey);
