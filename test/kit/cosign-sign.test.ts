@@ -11,7 +11,7 @@ import {
 } from './index.ts';
 import type { RunningRegistry } from './index.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/containers-image/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/containers-image/', import.meta.url));
 const fixture = (path: string): Buffer => readFileSync(`${FIXTURES}${path}`);
 const DIGEST = 'sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00';
 const REFERENCE = '192.168.64.2:5000/cosign-signed-single-sample';

@@ -15,7 +15,7 @@ import { getManifest, putBlob, putManifest, sha256 } from './registry-api.ts';
 import { startRegistry } from './registry.ts';
 import type { RunningRegistry } from './registry.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/notation-go/envelopes/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/notation-go/envelopes/', import.meta.url));
 interface Envelope { payload: string; protected: string; header: { x5c: string[] } & Record<string, unknown>; signature: string }
 const parse = (b: Buffer): Envelope => JSON.parse(b.toString('utf8')) as Envelope;
 const fixture = (name: string): Envelope => parse(readFileSync(`${FIXTURES}${name}_sig_env.json`));

@@ -1,11 +1,11 @@
-// ../shared/fixtures (beside the repo root): the Trivy report (trivy-1), the cosign vuln
+// test/fixtures (copied from the shared fixtures, with their NOTICE): the Trivy report (trivy-1), the cosign vuln
 // predicate (trivy-2), and the manifest whose config the report scanned.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Digest } from '../../src/oci/reference.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 export const readFixture = (path: string): Buffer => readFileSync(`${FIXTURES}${path}`);
 
 export const GOLDEN = readFixture('trivy/alpine-310.json.golden');

@@ -1,7 +1,7 @@
-// ../shared/fixtures/trivy/alpine-310.json.golden: a report a real `trivy image --format json` wrote.
+// test/fixtures/trivy/alpine-310.json.golden: a report a real `trivy image --format json` wrote.
 import { readFileSync } from 'node:fs';
 
-const GOLDEN = new URL('../../../shared/fixtures/trivy/alpine-310.json.golden', import.meta.url);
+const GOLDEN = new URL('../fixtures/trivy/alpine-310.json.golden', import.meta.url);
 
 /**
  * The recorded real Trivy report (alpine 3.10: four MEDIUM findings), as trivy would have written

@@ -1,4 +1,4 @@
-// containers/image fixture cases ci-01…ci-26 (../shared/fixtures/README.md), under trustgate's
+// containers/image fixture cases ci-01…ci-26 (test/fixtures/README.md), under trustgate's
 // key-only policy: Rekor SETs (`dev.sigstore.cosign/bundle`) are not checked yet, and
 // certificate (Fulcio/PKI) signatures never count.
 import { X509Certificate } from 'node:crypto';

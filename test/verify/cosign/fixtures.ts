@@ -1,4 +1,4 @@
-// Loads ../shared/fixtures/containers-image (beside the repo) into the verifier's input types.
+// Loads test/fixtures/containers-image into the verifier's input types.
 import { X509Certificate, createHash, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Digest } from '../../../src/oci/reference.ts';
 import type { CosignSignature, Subject, TrustedKey, TrustedRoot, TrustMaterial } from '../../../src/verify/types.ts';
 
-export const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/containers-image/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../../fixtures/containers-image/', import.meta.url));
 export const read = (path: string): Buffer => readFileSync(`${FIXTURES}${path}`);
 
 const MAGIC = Buffer.from('\x00sigstore-json\n', 'latin1');

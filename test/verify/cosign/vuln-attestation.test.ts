@@ -10,7 +10,7 @@ import type { Digest } from '../../../src/oci/reference.ts';
 import { pae, verifyVulnAttestation } from '../../../src/verify/cosign/index.ts';
 import type { TrustedKey } from '../../../src/verify/types.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const PREDICATE = JSON.parse(readFileSync(`${FIXTURES}trivy/cosign-vuln-predicate.alpine-3.10.docs-example.json`, 'utf8')) as Record<string, any>;
 
 const NOW = Date.parse('2022-08-01T00:00:00Z');

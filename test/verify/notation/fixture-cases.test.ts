@@ -1,4 +1,4 @@
-// ng-01 … ng-11 of ../shared/fixtures/README.md: real notation-go envelopes (PS384, RSA 3072 leaf).
+// ng-01 … ng-11 of test/fixtures/README.md: real notation-go envelopes (PS384, RSA 3072 leaf).
 import assert from 'node:assert/strict';
 import { X509Certificate, constants, verify } from 'node:crypto';
 import { describe, it } from 'node:test';

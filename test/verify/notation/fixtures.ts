@@ -1,10 +1,10 @@
-// Loads ../shared/fixtures/notation-go (beside the repo) into the verifier's input types.
+// Loads test/fixtures/notation-go into the verifier's input types.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { NotationSignature, Subject, TrustedRoot, TrustMaterial } from '../../../src/verify/types.ts';
 
-export const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/notation-go/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../../fixtures/notation-go/', import.meta.url));
 export const read = (path: string): Buffer => readFileSync(`${FIXTURES}${path}`);
 
 export type FixtureEnvelope = `${'ca' | 'sa'}_${'valid' | 'invalid' | 'expired'}`;
