@@ -138,7 +138,7 @@ function checkPolicy(text: string): void {
   }
 }
 
-/** The regex image patterns were first compiled to (DESIGN §2), kept as the oracle; undefined when refused. */
+/** The regex image patterns were first compiled to (docs/design.md §2), kept as the oracle; undefined when refused. */
 function referenceRegex(source: string): RegExp | undefined {
   if (!/^[a-zA-Z0-9.:_\-/*[\]]+$/.test(source) || /\*{3,}/.test(source) || source.includes('//')) return undefined;
   let regex = '';
@@ -288,7 +288,7 @@ export const configTarget: FuzzTarget = {
               if (rule.mode === 'off') return assert.equal(decision.outcome, 'allow');
               if (rule.mode === 'enforce') assert.notEqual(decision.outcome, 'warn');
               if (decision.outcome !== 'allow') return assert.ok(decision.reasons.length > 0);
-              // Written from DESIGN §2 without evaluate.ts: who could possibly back an allow.
+              // Written from docs/design.md §2 without evaluate.ts: who could possibly back an allow.
               const backers = new Set(findings.filter((f) => f.failure === undefined).flatMap((f) => f.verifiedBy).filter((id) => {
                 const entry = trust.byId.get(id);
                 return entry !== undefined && !revokedIds.includes(id) && entry.entry.purposes.includes('sign') && entry.scopes.some((s) => s.test(canonicalName)) &&

@@ -15,7 +15,7 @@ export interface Signer {
   readonly id: string;
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
-  /** What cosign writes with this key (PROTOCOL §2.3). */
+  /** What cosign writes with this key (docs/wire-formats.md "Signature bytes and keys"). */
   readonly options: SignOptions;
 }
 

@@ -118,7 +118,7 @@ const record: fc.Arbitrary<ScanRecord> = fc.record({
   findings: fc.array(finding, { maxLength: 6 }), ageMs: fc.integer({ min: 0, max: 40 * 86_400_000 }),
 }).map(({ findings, ageMs }) => ({ digest: `sha256:${'a'.repeat(64)}`, scanner: 'trivy', finishedAt: NOW - ageMs, source: 'report', findings, counts: { UNKNOWN: 0, LOW: 0, MEDIUM: 0, HIGH: 0, CRITICAL: 0 } }));
 
-/** Written out from DESIGN §3 independently of evaluate.ts: does some finding block with no live exemption? */
+/** Written out from docs/design.md §3 independently of evaluate.ts: does some finding block with no live exemption? */
 function blockedByFinding(req: ScanRequirement, rec: ScanRecord): boolean {
   const exempt = (f: Finding, e: Exemption): boolean =>
     e.id.trim().toUpperCase() === f.id.toUpperCase() && NOW < e.expires && (e.repository === undefined || e.repository === 'registry.test/**');
