@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   buildImage,
+  copy,
   inspect,
   makeNotationPki,
   makeSimpleSigningPayload,
@@ -174,5 +175,30 @@ describe('signature enforcement through skopeo', () => {
     const afterRevoke = await pull('signed/revoked');
     assert.notEqual(afterRevoke.code, 0);
     assert.match(afterRevoke.stderr, /signed by \\?"leaked\\?", revoked at/);
+  });
+});
+
+describe('clients that verify for themselves read the signatures through trustgate', () => {
+  const sigTag = (digest: string): string => `${digest.replace(':', '-')}.sig`;
+  it("skopeo reads the cosign .sig tag and copies it whole (manifest, config and payload, each checked)", async () => {
+    const tag = sigTag(images['signed']!.manifestDigest);
+    const raw = await inspect(`docker://${proxy.host}/signed/app:${tag}`, { raw: true });
+    assert.equal(raw.code, 0, raw.stderr);
+    const manifest = JSON.parse(raw.stdoutBytes.toString()) as { layers: { mediaType: string; digest: string }[] };
+    assert.equal(manifest.layers[0]!.mediaType, 'application/vnd.dev.cosign.simplesigning.v1+json');
+    const dir = join(work, 'sig-copy');
+    const copied = await copy(`docker://${proxy.host}/signed/app:${tag}`, `oci:${dir}`);
+    assert.equal(copied.code, 0, copied.stderr);
+    const payload = JSON.parse(readFileSync(join(dir, 'blobs', 'sha256', manifest.layers[0]!.digest.slice(7)), 'utf8')) as { critical: { image: { 'docker-manifest-digest': string } } };
+    assert.equal(payload.critical.image['docker-manifest-digest'], images['signed']!.manifestDigest);
+  });
+  it('the notation referrers fallback tag is served as a listing, and the signature manifest it lists by digest', async () => {
+    const subject = images['notation']!.manifestDigest;
+    const listing = await inspect(`docker://${proxy.host}/notary/app:${subject.replace(':', '-')}`, { raw: true });
+    assert.equal(listing.code, 0, listing.stderr);
+    const index = JSON.parse(listing.stdoutBytes.toString()) as { manifests: { digest: string; artifactType: string }[] };
+    assert.equal(index.manifests[0]!.artifactType, 'application/vnd.cncf.notary.signature');
+    const signature = await inspect(`docker://${proxy.host}/notary/app@${index.manifests[0]!.digest}`, { raw: true });
+    assert.equal(signature.code, 0, signature.stderr);
   });
 });
