@@ -6,6 +6,7 @@ import { configTarget } from './targets/config.ts';
 import { cosignTarget } from './targets/cosign.ts';
 import { gateTarget } from './targets/gate.ts';
 import { inputsTarget } from './targets/inputs.ts';
+import { integrityTarget } from './targets/integrity.ts';
 import { notationTarget } from './targets/notation.ts';
 import { ociTarget } from './targets/oci.ts';
 import { pullAuthTarget } from './targets/pullauth.ts';
@@ -13,5 +14,5 @@ import { scanTarget } from './targets/scan.ts';
 import { upstreamTarget } from './targets/upstream.ts';
 
 export const TARGETS: readonly FuzzTarget[] = [
-  ociTarget, cosignTarget, notationTarget, scanTarget, configTarget, inputsTarget, upstreamTarget, pullAuthTarget, adminTarget, gateTarget,
+  ociTarget, cosignTarget, notationTarget, scanTarget, configTarget, inputsTarget, upstreamTarget, pullAuthTarget, adminTarget, gateTarget, integrityTarget,
 ];
