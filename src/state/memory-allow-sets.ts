@@ -9,7 +9,11 @@ export interface MemoryAllowSetsOptions {
   readonly now?: () => number;
 }
 
-/** Grants kept per digest: one per source, the soonest to expire dropped first past this. */
+/**
+ * Grants kept per digest: one per source. Past this, a checked grant (from a signature artifact,
+ * which anyone who can push can make) goes first, the soonest to expire; only then a streaming one,
+ * so a flood of fake artifacts naming a layer cannot push out the verdict that allows it.
+ */
 export const MAX_GRANTS_PER_DIGEST = 16;
 
 export function checkGrant(grant: Grant): void {
@@ -39,8 +43,8 @@ export function mergeGrant(held: ReadonlyMap<string, Allowance> | undefined, nex
   const before = merged.get(next.source);
   if (before === undefined || before.expiresAt < next.expiresAt) merged.set(next.source, next);
   if (merged.size > MAX_GRANTS_PER_DIGEST) {
-    const soonest = [...merged.values()].sort((a, b) => a.expiresAt - b.expiresAt)[0]!;
-    merged.delete(soonest.source);
+    const byExpiry = [...merged.values()].sort((a, b) => a.expiresAt - b.expiresAt);
+    merged.delete((byExpiry.find((grant) => grant.format !== undefined) ?? byExpiry[0]!).source);
   }
   return merged;
 }

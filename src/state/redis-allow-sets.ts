@@ -12,7 +12,8 @@ import type { Allowance, AllowSets, Liveness } from './types.ts';
  * with `<h>` the sha256 of JSON [generation, name, digest]. `allow2:` is new with provenance: the
  * older `allow:` sets carry none, and no replica of this version reads them, so a rolling upgrade
  * cannot revive them. A grant only ever extends its own source's expiry; each key's TTL is the
- * longest grant it holds; past MAX_GRANTS_PER_DIGEST, the soonest-expiring grant goes. Failures
+ * longest grant it holds; past MAX_GRANTS_PER_DIGEST, the soonest-expiring checked grant goes, else
+ * the soonest-expiring one (as in memory-allow-sets.ts). Failures
  * never throw: a failed lookup finds nothing (fail closed) beyond this replica's own grants.
  */
 const GRANT = `
@@ -26,13 +27,18 @@ for i = 1, #KEYS do
   if (not old) or cjson.decode(old).e < expires then redis.call('HSET', KEYS[i], source, value) end
   if redis.call('HLEN', KEYS[i]) > ${MAX_GRANTS_PER_DIGEST} then
     local fields = redis.call('HGETALL', KEYS[i])
-    local soonest, soonestAt = nil, nil
+    local soonest, soonestAt, checked, checkedAt = nil, nil, nil, nil
     for j = 1, #fields, 2 do
-      local at = cjson.decode(fields[j + 1]).e
+      local grant = cjson.decode(fields[j + 1])
+      local at = grant.e
       if at <= now then redis.call('HDEL', KEYS[i], fields[j])
-      elseif soonestAt == nil or at < soonestAt then soonest, soonestAt = fields[j], at end
+      else
+        if soonestAt == nil or at < soonestAt then soonest, soonestAt = fields[j], at end
+        if grant.f ~= nil and (checkedAt == nil or at < checkedAt) then checked, checkedAt = fields[j], at end
+      end
     end
-    if redis.call('HLEN', KEYS[i]) > ${MAX_GRANTS_PER_DIGEST} and soonest then redis.call('HDEL', KEYS[i], soonest) end
+    local victim = checked or soonest
+    if redis.call('HLEN', KEYS[i]) > ${MAX_GRANTS_PER_DIGEST} and victim then redis.call('HDEL', KEYS[i], victim) end
   end
   if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
 end

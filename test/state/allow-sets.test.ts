@@ -73,6 +73,13 @@ describe('allow sets (memory)', () => {
     assert.ok(await sets.blobAllowance('g', NAME, B1, liveOnly(`verdict:${MAX_GRANTS_PER_DIGEST}`)));
   });
 
+  it('a flood of checked grants (fake signature artifacts naming a layer) never pushes out the verdict that streams it', async () => {
+    const sets = createMemoryAllowSets({ now: clock().now });
+    await sets.grantBlobs('g', NAME, [{ digest: B1 }], { source: 'verdict:v', expiresAt: T0 + 1000 });
+    for (let i = 0; i < 3 * MAX_GRANTS_PER_DIGEST; i += 1) await sets.grantBlobs('g', NAME, [{ digest: B1, format: 'application/jose+json', size: 1 }], { source: `artifact:${i}`, expiresAt: T0 + HOUR });
+    assert.equal((await sets.blobAllowance('g', NAME, B1, anyLive))?.source, 'verdict:v');
+  });
+
   it('keeps names and generations apart even when they contain separators', async () => {
     const sets = createMemoryAllowSets({ now: clock().now });
     await sets.grantBlobs('a:b', 'c', [{ digest: B1 }], { source: 's', expiresAt: T0 + HOUR });

@@ -43,6 +43,16 @@ describe('allow sets (Redis)', () => {
     assert.ok((await raw.pttl(keys[0]!)) > HOUR - 1000, 'the shorter grant did not shorten the key');
   });
 
+  it('a flood of checked grants never pushes out the verdict that streams the blob', async (t) => {
+    const defer = scope(t);
+    const prefix = await sharedPrefix(defer, 'allow');
+    const sets = createRedisAllowSets({ redis: await client(defer, SHARED_REDIS_URL), prefix });
+    const other = createRedisAllowSets({ redis: await client(defer, SHARED_REDIS_URL), prefix });
+    await sets.grantBlobs('g', NAME, [{ digest: B1 }], { source: 'verdict:v', expiresAt: Date.now() + 5000 });
+    for (let i = 0; i < 40; i += 1) await sets.grantBlobs('g', NAME, [{ digest: B1, format: 'application/jose+json', size: 1 }], { source: `artifact:${i}`, expiresAt: Date.now() + HOUR });
+    assert.equal((await other.blobAllowance('g', NAME, B1, anyLive))?.source, 'verdict:v');
+  });
+
   it('ignores the unversioned allow: sets an older release wrote (they carry no provenance)', async (t) => {
     const defer = scope(t);
     const prefix = await sharedPrefix(defer, 'allow');
