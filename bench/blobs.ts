@@ -47,11 +47,15 @@ async function pushBlobFile(registryUrl: string, repository: string, file: strin
   const location = new URL(opened.headers.get('location') ?? '', registryUrl);
   location.searchParams.set('digest', digest);
   const status = await new Promise<number>((resolve, reject) => {
-    const req = request(location, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) } }, (res) => {
-      res.resume();
-      res.once('end', () => resolve(res.statusCode ?? 0));
-      res.once('error', reject);
-    });
+    const req = request(
+      location,
+      { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) } },
+      (res) => {
+        res.resume();
+        res.once('end', () => resolve(res.statusCode ?? 0));
+        res.once('error', reject);
+      },
+    );
     req.once('error', reject);
     pipeline(createReadStream(file, { highWaterMark: MIB }), req).catch(reject);
   });
@@ -76,12 +80,14 @@ export async function pushBlobImage(env: BenchEnv, tag: string, mib: number): Pr
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [blob.digest] } }));
   const pushedConfig = await putBlob(env.registryUrl, REPOSITORY, config);
   const mediaType = 'application/vnd.oci.image.manifest.v1+json';
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType,
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: pushedConfig.digest, size: pushedConfig.size },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: blob.digest, size: blob.size }],
-  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: pushedConfig.digest, size: pushedConfig.size },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: blob.digest, size: blob.size }],
+    }),
+  );
   const pushed = await putManifest(env.registryUrl, REPOSITORY, tag, manifest, mediaType);
   await signImage(env.signer, env.registryUrl, env.registryHost, REPOSITORY, pushed.digest);
   return { image: { repository: REPOSITORY, tag, digest: pushed.digest, mediaType }, blob };

@@ -9,7 +9,13 @@ import { thunderingHerd } from './scenarios/thundering-herd.ts';
 import type { Scenario } from './types.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
-  manifestGetByTag, manifestGetByDigest, manifestHeadByTag, blob10Mib, blob1Gib, coldVerification, thunderingHerd,
+  manifestGetByTag,
+  manifestGetByDigest,
+  manifestHeadByTag,
+  blob10Mib,
+  blob1Gib,
+  coldVerification,
+  thunderingHerd,
 ];
 
 /** The scenarios named by --only (all when undefined); throws on an unknown name. */

@@ -60,7 +60,13 @@ export function httpScenario(spec: HttpScenarioSpec): Scenario {
     const before = { registry: await cpuMicros([env.registryPid]), proxy: await cpuMicros(proxy) };
     const measured = await runLoad(request(spec, env, target), env.load, env.workDir);
     const per = (after: number, start: number): number => (measured.requests > 0 ? (after - start) / measured.requests : 0);
-    const result = { ...measured, cpuUsPerRequest: { registry: per(await cpuMicros([env.registryPid]), before.registry), proxy: per(await cpuMicros(proxy), before.proxy) } };
+    const result = {
+      ...measured,
+      cpuUsPerRequest: {
+        registry: per(await cpuMicros([env.registryPid]), before.registry),
+        proxy: per(await cpuMicros(proxy), before.proxy),
+      },
+    };
     const size = spec.bodyBytes?.(env);
     return size === undefined || result.requestsPerSec === null ? result : { ...result, bytesPerSec: result.requestsPerSec * size };
   };
@@ -83,4 +89,3 @@ export function httpScenario(spec: HttpScenarioSpec): Scenario {
     },
   };
 }
-

@@ -32,7 +32,10 @@ export async function ensureTools(tools: Iterable<BenchTool>): Promise<void> {
     const command = `apt-get update -qq && apt-get install -y -qq ${tool}`;
     process.stderr.write(`bench: ${BIN[tool]} is missing; installing it: ${command}\n`);
     if (process.getuid?.() !== 0) throw new Error(`${BIN[tool]} is missing and this is not root: run \`${command}\` as root`);
-    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const child = spawn('sh', ['-c', command], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once('error', reject);
       child.once('close', resolve);
@@ -48,18 +51,30 @@ export async function packageVersion(pkg: string): Promise<string> {
 }
 
 /** Runs the load generator once against one URL and returns its parsed figures. */
-export async function runLoad(request: LoadRequest, settings: LoadSettings, scriptDir: string, durationSec = settings.durationSec): Promise<LoadResult> {
+export async function runLoad(
+  request: LoadRequest,
+  settings: LoadSettings,
+  scriptDir: string,
+  durationSec = settings.durationSec,
+): Promise<LoadResult> {
   const tool = toolFor(request.method);
-  const toolArgs = tool === 'wrk'
-    ? await wrkArgs(request, settings.connections, durationSec, scriptDir)
-    : heyArgs(request, settings.connections, durationSec);
+  const toolArgs =
+    tool === 'wrk'
+      ? await wrkArgs(request, settings.connections, durationSec, scriptDir)
+      : heyArgs(request, settings.connections, durationSec);
   const [bin, args] = pinned(settings.cpu, BIN[tool], toolArgs);
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const unregister = onCleanup(tool, () => { child.kill('SIGKILL'); });
+  const unregister = onCleanup(tool, () => {
+    child.kill('SIGKILL');
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', resolve);

@@ -84,8 +84,12 @@ export async function startNginx(workDir: string, registryHost: string, cpu: str
     const printed = collectOutput(child);
     const output = (): string => `${printed()}\n${errorLogTail(dir)}`.trim();
     let exit: string | undefined;
-    child.once('exit', (code, signal) => { exit = `nginx exited (${code ?? signal})`; });
-    child.once('error', (error) => { exit = `nginx could not start: ${error.message}`; });
+    child.once('exit', (code, signal) => {
+      exit = `nginx exited (${code ?? signal})`;
+    });
+    child.once('error', (error) => {
+      exit = `nginx could not start: ${error.message}`;
+    });
     const unregister = onCleanup('nginx', () => stopProcess(child));
     const url = `http://127.0.0.1:${port}`;
     try {

@@ -72,7 +72,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
     allowPositionals: false,
   });
   if (values.help) return undefined;
-  const only = values.only?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const only = values.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   return {
     durationSec: positiveInt('duration', values.duration, DEFAULT_DURATION_SEC),
     connections: positiveInt('connections', values.connections, 16),

@@ -56,7 +56,8 @@ export async function planPinning(layout: PinLayout = 'shared'): Promise<PinPlan
       registry: server,
       server: load,
       load,
-      note: `taskset (layout split): the registry alone on CPU ${server}; nginx, trustgate (and the herd's replicas), wrk, hey and the harness ` +
+      note:
+        `taskset (layout split): the registry alone on CPU ${server}; nginx, trustgate (and the herd's replicas), wrk, hey and the harness ` +
         `(its own requests: cold-verification, blob-1gib, thundering-herd) share CPU ${load}${unused}`,
     };
   }
@@ -65,7 +66,8 @@ export async function planPinning(layout: PinLayout = 'shared'): Promise<PinPlan
     registry: server,
     server,
     load,
-    note: `taskset (layout shared): registry, nginx and trustgate (and the herd's replicas) share CPU ${server}; wrk, hey and the harness ` +
+    note:
+      `taskset (layout shared): registry, nginx and trustgate (and the herd's replicas) share CPU ${server}; wrk, hey and the harness ` +
       `(its own requests: cold-verification, blob-1gib, thundering-herd) run on CPU ${load}` +
       unused,
   };

@@ -58,7 +58,11 @@ export async function procStats(pid: number, pids?: readonly number[]): Promise<
  * Samples RSS every `intervalMs` while `work` runs and returns the growth (max − the sample
  * taken just before, MB) with work's result. The tree is resolved once, before work starts.
  */
-export async function rssGrowthDuring<T>(pid: number, intervalMs: number, work: () => Promise<T>): Promise<{ result: T; growthMb: number }> {
+export async function rssGrowthDuring<T>(
+  pid: number,
+  intervalMs: number,
+  work: () => Promise<T>,
+): Promise<{ result: T; growthMb: number }> {
   const tree = await processTree(pid);
   const baseline = (await procStats(pid, tree))?.rssMb ?? 0;
   let max = baseline;

@@ -7,7 +7,9 @@ import { processTree } from './proc-stats.ts';
 /** Keeps the last 16 KiB of the child's stdout and stderr. */
 export function collectOutput(child: ChildProcess): () => string {
   let output = '';
-  const keep = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-16_384); };
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-16_384);
+  };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   return () => output.trim();
@@ -49,7 +51,10 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
         }
       }
     }, 5000);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }

@@ -55,86 +55,180 @@ function ratioCells(r: Ratios): string[] {
 
 function throughputTable(loads: readonly LoadSummary[]): string[] {
   const header = [
-    'scenario', 'direct req/s', 'nginx req/s', 'trustgate req/s', 'trustgate÷direct', 'trustgate÷nginx', 'nginx÷direct',
-    'p50 ms direct / nginx / trustgate', 'p99 ms direct / nginx / trustgate', 'errors d / n / t', 'load tool',
+    'scenario',
+    'direct req/s',
+    'nginx req/s',
+    'trustgate req/s',
+    'trustgate÷direct',
+    'trustgate÷nginx',
+    'nginx÷direct',
+    'p50 ms direct / nginx / trustgate',
+    'p99 ms direct / nginx / trustgate',
+    'errors d / n / t',
+    'load tool',
   ];
   const rows = loads.map((s) => [
     s.scenario,
-    rate(s.direct.requestsPerSec), rate(s.nginx.requestsPerSec), rate(s.trustgate.requestsPerSec),
+    rate(s.direct.requestsPerSec),
+    rate(s.nginx.requestsPerSec),
+    rate(s.trustgate.requestsPerSec),
     ...ratioCells(s.ratios),
     three(s.direct.p50Ms.toFixed(2), s.nginx.p50Ms.toFixed(2), s.trustgate.p50Ms.toFixed(2)),
     three(s.direct.p99Ms.toFixed(2), s.nginx.p99Ms.toFixed(2), s.trustgate.p99Ms.toFixed(2)),
     three(String(errors(s.direct)), String(errors(s.nginx)), String(errors(s.trustgate))),
     [...new Set([s.direct.tool, s.nginx.tool, s.trustgate.tool])].join(' / '),
   ]);
-  return table(header, header.map((_, i) => i > 0 && i < 10), rows.length > 0 ? rows : [notRun(header.length, 'no load scenario run')]);
+  return table(
+    header,
+    header.map((_, i) => i > 0 && i < 10),
+    rows.length > 0 ? rows : [notRun(header.length, 'no load scenario run')],
+  );
 }
 
 function cpuTable(loads: readonly LoadSummary[]): string[] {
   const header = ['scenario', 'registry µs/req direct / via nginx / via trustgate', 'nginx µs/req', 'trustgate µs/req'];
-  const us = (r: LoadResult, pick: 'registry' | 'proxy'): string => (r.cpuUsPerRequest === undefined ? '-' : r.cpuUsPerRequest[pick].toFixed(0));
-  const rows = loads.filter((s) => s.direct.cpuUsPerRequest !== undefined).map((s) => [
-    s.scenario,
-    three(us(s.direct, 'registry'), us(s.nginx, 'registry'), us(s.trustgate, 'registry')),
-    us(s.nginx, 'proxy'),
-    us(s.trustgate, 'proxy'),
-  ]);
-  return table(header, header.map((_, i) => i > 0), rows.length > 0 ? rows : [notRun(header.length, 'no load scenario run')]);
+  const us = (r: LoadResult, pick: 'registry' | 'proxy'): string =>
+    r.cpuUsPerRequest === undefined ? '-' : r.cpuUsPerRequest[pick].toFixed(0);
+  const rows = loads
+    .filter((s) => s.direct.cpuUsPerRequest !== undefined)
+    .map((s) => [
+      s.scenario,
+      three(us(s.direct, 'registry'), us(s.nginx, 'registry'), us(s.trustgate, 'registry')),
+      us(s.nginx, 'proxy'),
+      us(s.trustgate, 'proxy'),
+    ]);
+  return table(
+    header,
+    header.map((_, i) => i > 0),
+    rows.length > 0 ? rows : [notRun(header.length, 'no load scenario run')],
+  );
 }
 
 function blobTable(loads: readonly LoadSummary[]): string[] {
   const header = [
-    'scenario', 'direct GiB/s', 'nginx GiB/s', 'trustgate GiB/s', 'trustgate÷direct', 'trustgate÷nginx', 'nginx÷direct',
+    'scenario',
+    'direct GiB/s',
+    'nginx GiB/s',
+    'trustgate GiB/s',
+    'trustgate÷direct',
+    'trustgate÷nginx',
+    'nginx÷direct',
     'RSS growth MB nginx / trustgate',
   ];
   const blobs = loads.filter((s) => s.byteRatios !== null);
   const gib = (r: LoadResult): string => fixed(r.bytesPerSec === null ? null : r.bytesPerSec / GIB, 2);
   const rows = blobs.map((s) => [
-    s.scenario, gib(s.direct), gib(s.nginx), gib(s.trustgate), ...ratioCells(s.byteRatios!),
+    s.scenario,
+    gib(s.direct),
+    gib(s.nginx),
+    gib(s.trustgate),
+    ...ratioCells(s.byteRatios!),
     s.rssGrowthMb === null ? '-' : `${s.rssGrowthMb.nginx.toFixed(1)} / ${s.rssGrowthMb.trustgate.toFixed(1)}`,
   ]);
-  return table(header, header.map((_, i) => i > 0), rows.length > 0 ? rows : [notRun(header.length, 'no blob scenario run')]);
+  return table(
+    header,
+    header.map((_, i) => i > 0),
+    rows.length > 0 ? rows : [notRun(header.length, 'no blob scenario run')],
+  );
 }
 
 function coldTable(cold: ColdSummary | undefined): string[] {
   const header = [
-    'scenario', 'direct p50 ms', 'trustgate p50 ms', 'p50 overhead ms', 'direct p99 ms', 'trustgate p99 ms', 'p99 overhead ms',
-    'upstream requests / pull', 'upstream ms / pull', 'beyond upstream ms', 'verification ms (mean)', 'errors d / t',
+    'scenario',
+    'direct p50 ms',
+    'trustgate p50 ms',
+    'p50 overhead ms',
+    'direct p99 ms',
+    'trustgate p99 ms',
+    'p99 overhead ms',
+    'upstream requests / pull',
+    'upstream ms / pull',
+    'beyond upstream ms',
+    'verification ms (mean)',
+    'errors d / t',
   ];
-  const rows = cold === undefined ? [notRun(header.length, 'cold-verification not run')] : [[
-    cold.scenario,
-    cold.direct.p50Ms.toFixed(2), cold.trustgate.p50Ms.toFixed(2), signed(cold.p50OverheadMs),
-    cold.direct.p99Ms.toFixed(2), cold.trustgate.p99Ms.toFixed(2), signed(cold.p99OverheadMs),
-    cold.upstream.requestsPerPull.toFixed(1), cold.upstream.msPerPull.toFixed(2), signed(cold.beyondUpstreamMs),
-    cold.upstream.verificationMs.toFixed(2),
-    `${errors(cold.direct)} / ${errors(cold.trustgate)}`,
-  ]];
-  return table(header, header.map((_, i) => i > 0), rows);
+  const rows =
+    cold === undefined
+      ? [notRun(header.length, 'cold-verification not run')]
+      : [
+          [
+            cold.scenario,
+            cold.direct.p50Ms.toFixed(2),
+            cold.trustgate.p50Ms.toFixed(2),
+            signed(cold.p50OverheadMs),
+            cold.direct.p99Ms.toFixed(2),
+            cold.trustgate.p99Ms.toFixed(2),
+            signed(cold.p99OverheadMs),
+            cold.upstream.requestsPerPull.toFixed(1),
+            cold.upstream.msPerPull.toFixed(2),
+            signed(cold.beyondUpstreamMs),
+            cold.upstream.verificationMs.toFixed(2),
+            `${errors(cold.direct)} / ${errors(cold.trustgate)}`,
+          ],
+        ];
+  return table(
+    header,
+    header.map((_, i) => i > 0),
+    rows,
+  );
 }
 
 const OTHER_OPS = new Set(['manifest', 'signature', 'referrers', 'blob']);
 
 function herdTable(herd: HerdSummary | undefined): string[] {
   const header = [
-    'variant', 'round', 'process', 'pulls', '200 with digest', 'verifications', 'upstream manifest', 'upstream signature (.sig)',
-    'upstream referrers', 'upstream blob', 'upstream other', 'wall ms', 'first failures',
+    'variant',
+    'round',
+    'process',
+    'pulls',
+    '200 with digest',
+    'verifications',
+    'upstream manifest',
+    'upstream signature (.sig)',
+    'upstream referrers',
+    'upstream blob',
+    'upstream other',
+    'wall ms',
+    'first failures',
   ];
   const rows: string[][] = [];
   const share = (variant: string, round: number, s: HerdShare, ms: number): string[] => [
-    variant, String(round), s.process, String(s.pulls), String(s.ok), String(s.verifications),
-    String(s.upstream['manifest'] ?? 0), String(s.upstream['signature'] ?? 0), String(s.upstream['referrers'] ?? 0), String(s.upstream['blob'] ?? 0),
-    String(Object.entries(s.upstream).filter(([op]) => !OTHER_OPS.has(op)).reduce((n, [, c]) => n + c, 0)),
-    String(ms), s.failures.length === 0 ? '-' : s.failures.join('; ').replace(/\|/g, '/').replace(/\s+/g, ' '),
+    variant,
+    String(round),
+    s.process,
+    String(s.pulls),
+    String(s.ok),
+    String(s.verifications),
+    String(s.upstream['manifest'] ?? 0),
+    String(s.upstream['signature'] ?? 0),
+    String(s.upstream['referrers'] ?? 0),
+    String(s.upstream['blob'] ?? 0),
+    String(
+      Object.entries(s.upstream)
+        .filter(([op]) => !OTHER_OPS.has(op))
+        .reduce((n, [, c]) => n + c, 0),
+    ),
+    String(ms),
+    s.failures.length === 0 ? '-' : s.failures.join('; ').replace(/\|/g, '/').replace(/\s+/g, ' '),
   ];
   for (const [i, round] of (herd?.rounds ?? []).entries()) {
     for (const s of round.single.shares) rows.push(share('one process', i + 1, s, round.single.ms));
     if ('shares' in round.replicas) {
       for (const s of round.replicas.shares) rows.push(share('two replicas, one Redis', i + 1, s, round.replicas.ms));
     } else {
-      rows.push(['two replicas, one Redis', String(i + 1), `skipped: ${round.replicas.skipped}`, ...Array<string>(header.length - 3).fill('-')]);
+      rows.push([
+        'two replicas, one Redis',
+        String(i + 1),
+        `skipped: ${round.replicas.skipped}`,
+        ...Array<string>(header.length - 3).fill('-'),
+      ]);
     }
   }
-  return table(header, header.map((_, i) => i === 1 || (i >= 3 && i <= 11)), rows.length > 0 ? rows : [notRun(header.length, 'thundering-herd not run')]);
+  return table(
+    header,
+    header.map((_, i) => i === 1 || (i >= 3 && i <= 11)),
+    rows.length > 0 ? rows : [notRun(header.length, 'thundering-herd not run')],
+  );
 }
 
 function memoryTable(memory: readonly PhaseSeries[]): string[] {
@@ -147,7 +241,10 @@ function memoryTable(memory: readonly PhaseSeries[]): string[] {
 function targetTable(targets: readonly TargetCheck[]): string[] {
   const header = ['measure', 'target', 'measured', 'verdict'];
   const rows = targets.map((t) => [
-    t.measure, t.target, t.measured, t.aim === undefined ? t.verdict : `${t.verdict} (aim ${t.aim.goal}: ${t.aim.verdict})`,
+    t.measure,
+    t.target,
+    t.measured,
+    t.aim === undefined ? t.verdict : `${t.verdict} (aim ${t.aim.goal}: ${t.aim.verdict})`,
   ]);
   return table(header, [false, false, false, false], rows);
 }
@@ -181,8 +278,8 @@ export function formatReport({ info, scenarios, memory, targets }: Report): stri
     ...cpuTable(loads),
     '',
     'CPU time (user + system, /proc/<pid>/stat, 10 ms ticks) each process used during a measurement ÷ the requests completed in it; ' +
-      'medians over rounds. The registry, nginx and trustgate share one CPU when pinned, so a proxied request costs the registry\'s ' +
-      'time plus the proxy\'s: these columns say where the CPU of each row went.',
+      "medians over rounds. The registry, nginx and trustgate share one CPU when pinned, so a proxied request costs the registry's " +
+      "time plus the proxy's: these columns say where the CPU of each row went.",
     '',
     '### Blobs',
     '',
@@ -197,7 +294,7 @@ export function formatReport({ info, scenarios, memory, targets }: Report): stri
     '',
     `per round, ${info.coldImages} images pushed and signed just before, each fetched once by tag directly and then once via trustgate, ` +
       'one request at a time (node fetch); p50/p99 by nearest rank over those pulls (below 100 images p99 is the slowest). upstream ' +
-      'requests and ms per pull come from trustgate\'s /metrics (trustgate_upstream_request_duration_seconds count and sum deltas over ' +
+      "requests and ms per pull come from trustgate's /metrics (trustgate_upstream_request_duration_seconds count and sum deltas over " +
       'the round ÷ pulls); beyond upstream = trustgate p50 − upstream ms per pull: what trustgate adds to the registry round trips it ' +
       'makes (the client hop, verification, policy). errors also count a 200 with the wrong body.',
     '',
@@ -208,7 +305,7 @@ export function formatReport({ info, scenarios, memory, targets }: Report): stri
     `${info.herdPulls} GETs by digest of a freshly pushed and signed manifest, all sent at once over as many connections (undici Pool); ` +
       'verifications = trustgate_verification_duration_seconds_count delta, upstream = trustgate_upstream_request_duration_seconds_count ' +
       'delta by op (signature = the cosign .sig tag, referrers = the referrers API; the referrers fallback tag counts as manifest, ' +
-      'signature payload blobs as blob). Two replicas: two more trustgate processes sharing the machine\'s Redis under a key ' +
+      "signature payload blobs as blob). Two replicas: two more trustgate processes sharing the machine's Redis under a key " +
       'prefix of this run, half the pulls each, a new image.',
     '',
     '### Memory and file descriptors',
@@ -216,7 +313,7 @@ export function formatReport({ info, scenarios, memory, targets }: Report): stri
     ...memoryTable(memory),
     '',
     'sampled every second and at every phase change from /proc/<pid>/status (VmRSS) and /proc/<pid>/fd, process and children ' +
-      '(MB = 10^6 bytes); a phase\'s figures span all its rounds.',
+      "(MB = 10^6 bytes); a phase's figures span all its rounds.",
     '',
     '### Targets (issue #7)',
     '',

@@ -23,7 +23,9 @@ import { checkTargets } from './targets.ts';
 import type { ScenarioResult } from './types.ts';
 
 const started = performance.now();
-const say = (line: string): void => { process.stderr.write(`bench: ${line}\n`); };
+const say = (line: string): void => {
+  process.stderr.write(`bench: ${line}\n`);
+};
 const elapsed = (): string => `${Math.round((performance.now() - started) / 1000)} s`;
 
 async function main(): Promise<void> {
@@ -40,9 +42,16 @@ async function main(): Promise<void> {
   await ensureTools(tools);
   const pins = await planPinning(options.pinning);
   say(pins.note);
-  const setup = await setUp(pins, { durationSec: options.durationSec, connections: options.connections, cpu: pins.load }, {
-    coldImages: options.coldImages, bigBlobMib: options.bigBlobMib, blobStreams: options.blobStreams, herdPulls: options.herdPulls,
-  });
+  const setup = await setUp(
+    pins,
+    { durationSec: options.durationSec, connections: options.connections, cpu: pins.load },
+    {
+      coldImages: options.coldImages,
+      bigBlobMib: options.bigBlobMib,
+      blobStreams: options.blobStreams,
+      herdPulls: options.herdPulls,
+    },
+  );
   const { env } = setup;
   // From here on this process only sends requests (cold-verification, blob-1gib and the herd time them itself): it belongs with the load generators.
   if (pins.load !== undefined) await pinRunning(process.pid, pins.load);
@@ -56,8 +65,10 @@ async function main(): Promise<void> {
   await sampler.phase('pre-check');
   try {
     const denial = await checkEnforcement(env);
-    say(`enforcement on: ${env.image.repository}:${env.image.tag} (signed) answers 200 via trustgate; ` +
-      `${env.unsignedImage.repository}:${env.unsignedImage.tag} (unsigned) answers 403: ${denial}`);
+    say(
+      `enforcement on: ${env.image.repository}:${env.image.tag} (signed) answers 200 via trustgate; ` +
+        `${env.unsignedImage.repository}:${env.unsignedImage.tag} (unsigned) answers 403: ${denial}`,
+    );
     for (const scenario of scenarios) {
       say(`[${elapsed()}] checking ${scenario.name}`);
       await scenario.check(env);

@@ -42,9 +42,18 @@ function range(values: readonly number[]): Range {
 function summarise(process: string, samples: readonly Sample[]): PhaseSeries[] {
   const phases = [...new Set(samples.map((s) => s.phase))];
   const series = (phase: string, of: readonly Sample[]): PhaseSeries => ({
-    process, phase, samples: of.length, rssMb: range(of.map((s) => s.rssMb)), fds: range(of.map((s) => s.fds)),
+    process,
+    phase,
+    samples: of.length,
+    rssMb: range(of.map((s) => s.rssMb)),
+    fds: range(of.map((s) => s.fds)),
   });
-  const out = phases.map((phase) => series(phase, samples.filter((s) => s.phase === phase)));
+  const out = phases.map((phase) =>
+    series(
+      phase,
+      samples.filter((s) => s.phase === phase),
+    ),
+  );
   if (samples.length > 0) out.push(series('whole run', samples));
   return out;
 }

@@ -48,7 +48,9 @@ export interface RunningTrustgate {
   exited(): string | undefined;
 }
 
-const say = (line: string): void => { process.stderr.write(`bench: ${line}\n`); };
+const say = (line: string): void => {
+  process.stderr.write(`bench: ${line}\n`);
+};
 
 /** `npm run build`: compiles src/ into dist/, exactly as a release would. */
 async function buildTrustgate(): Promise<void> {
@@ -74,11 +76,20 @@ async function pushImage(dir: string, registryHost: string, repository: string, 
 function configYaml(port: number, registryUrl: string, signer: BenchSigner, extra: readonly string[]): string {
   const host = new URL(registryUrl).host;
   return [
-    'listen:', `  address: 127.0.0.1:${port}`, '  plainHttp: true',
-    'log:', '  level: silent',
-    'upstreams:', '  - name: local', `    url: ${registryUrl}`, '    default: true', `    repositories: ["${host}/bench/**"]`,
-    'policy:', `  file: ${JSON.stringify(signer.policyFile)}`,
-    'keys:', `  dir: ${JSON.stringify(signer.keysDir)}`,
+    'listen:',
+    `  address: 127.0.0.1:${port}`,
+    '  plainHttp: true',
+    'log:',
+    '  level: silent',
+    'upstreams:',
+    '  - name: local',
+    `    url: ${registryUrl}`,
+    '    default: true',
+    `    repositories: ["${host}/bench/**"]`,
+    'policy:',
+    `  file: ${JSON.stringify(signer.policyFile)}`,
+    'keys:',
+    `  dir: ${JSON.stringify(signer.keysDir)}`,
     ...extra,
     '',
   ].join('\n');
@@ -100,7 +111,12 @@ function trustgateEnv(): NodeJS.ProcessEnv {
  * (`<name>.yaml`) and its teardown step; `extra` are more top-level config lines (e.g. a `redis:` section).
  */
 export async function startTrustgate(
-  workDir: string, registryUrl: string, signer: BenchSigner, cpu: string | undefined, name = 'trustgate', extra: readonly string[] = [],
+  workDir: string,
+  registryUrl: string,
+  signer: BenchSigner,
+  cpu: string | undefined,
+  name = 'trustgate',
+  extra: readonly string[] = [],
 ): Promise<RunningTrustgate> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
@@ -110,8 +126,12 @@ export async function startTrustgate(
     const child = spawn(bin, args, { cwd: ROOT, env: trustgateEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     const output = collectOutput(child);
     let exit: string | undefined;
-    child.once('exit', (code, signal) => { exit = `${name} exited (${code ?? signal})`; });
-    child.once('error', (error) => { exit = `${name} could not start: ${error.message}`; });
+    child.once('exit', (code, signal) => {
+      exit = `${name} exited (${code ?? signal})`;
+    });
+    child.once('error', (error) => {
+      exit = `${name} could not start: ${error.message}`;
+    });
     const unregister = onCleanup(name, () => stopProcess(child));
     const url = `http://127.0.0.1:${port}`;
     try {
@@ -154,8 +174,20 @@ export async function setUp(pins: PinPlan, load: LoadSettings, settings: Scenari
 
   return {
     env: {
-      registryUrl: registry.url, registryHost: registry.host, registryPid, proxyUrl: proxy.url, proxyPid: proxy.pid, nginxUrl: nginx.url, nginxPid: nginx.pid,
-      image, unsignedImage, signer, ...settings, serverCpu: pins.server, workDir, load,
+      registryUrl: registry.url,
+      registryHost: registry.host,
+      registryPid,
+      proxyUrl: proxy.url,
+      proxyPid: proxy.pid,
+      nginxUrl: nginx.url,
+      nginxPid: nginx.pid,
+      image,
+      unsignedImage,
+      signer,
+      ...settings,
+      serverCpu: pins.server,
+      workDir,
+      load,
     },
     proxyExited: proxy.exited,
     nginxExited: nginx.exited,

@@ -7,7 +7,15 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { blobPath, buildImage, makeSimpleSigningPayload, putBlob, putManifest, pushCosignSignature, signPayload } from '../test/kit/index.ts';
+import {
+  blobPath,
+  buildImage,
+  makeSimpleSigningPayload,
+  putBlob,
+  putManifest,
+  pushCosignSignature,
+  signPayload,
+} from '../test/kit/index.ts';
 import type { BenchImage } from './types.ts';
 
 /** The one policy rule and the one trust-store id, both named `bench`. */
@@ -30,16 +38,19 @@ export async function makeSigner(dir: string, registryHost: string): Promise<Ben
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const scope = JSON.stringify(`${registryHost}/bench/**`);
   const policyFile = join(dir, 'policy.yaml');
-  await writeFile(policyFile, [
-    'version: 1',
-    'rules:',
-    `  - name: ${BENCH_RULE}`,
-    `    images: [${scope}]`,
-    '    mode: enforce',
-    '    signatures:',
-    '      threshold: 1',
-    '',
-  ].join('\n'));
+  await writeFile(
+    policyFile,
+    [
+      'version: 1',
+      'rules:',
+      `  - name: ${BENCH_RULE}`,
+      `    images: [${scope}]`,
+      '    mode: enforce',
+      '    signatures:',
+      '      threshold: 1',
+      '',
+    ].join('\n'),
+  );
   const keysDir = join(dir, 'keys');
   await mkdir(keysDir);
   await writeFile(join(keysDir, `${KEY_ID}.pub`), publicKey.export({ type: 'spki', format: 'pem' }).toString());
@@ -48,7 +59,13 @@ export async function makeSigner(dir: string, registryHost: string): Promise<Ben
 }
 
 /** Signs `repository@digest` as cosign does (simple-signing payload, `sha256-<hex>.sig` tag), with the bench key. */
-export async function signImage(signer: BenchSigner, registryUrl: string, registryHost: string, repository: string, digest: string): Promise<void> {
+export async function signImage(
+  signer: BenchSigner,
+  registryUrl: string,
+  registryHost: string,
+  repository: string,
+  digest: string,
+): Promise<void> {
   const payload = makeSimpleSigningPayload(digest, `${registryHost}/${repository}`);
   await pushCosignSignature(registryUrl, repository, { digest }, [{ payload, signature: signPayload(signer.privateKey, payload) }]);
 }
@@ -64,6 +81,7 @@ export async function pushSmallImage(dir: string, registryUrl: string, repositor
     await putBlob(registryUrl, repository, await readFile(blobPath(built.layoutDir, digest)));
   }
   const pushed = await putManifest(registryUrl, repository, tag, built.manifestBytes, built.mediaType);
-  if (pushed.digest !== built.manifestDigest) throw new Error(`pushed ${repository}:${tag} as ${pushed.digest}, built ${built.manifestDigest}`);
+  if (pushed.digest !== built.manifestDigest)
+    throw new Error(`pushed ${repository}:${tag} as ${pushed.digest}, built ${built.manifestDigest}`);
   return { repository, tag, digest: built.manifestDigest, mediaType: built.mediaType };
 }

@@ -74,11 +74,19 @@ async function startTrustgate(fixture: SoakFixture, tsx: boolean, workDir: strin
   const files = runtimeFiles(fixture.policy, fixture.keys);
   const port = await freePort();
   const config = join(workDir, 'trustgate.yaml');
-  await writeFile(config, `listen: { address: 127.0.0.1:${port}, plainHttp: true }\nlog: { level: silent }\n${fixture.configYaml}${files.configLines}`);
+  await writeFile(
+    config,
+    `listen: { address: 127.0.0.1:${port}, plainHttp: true }\nlog: { level: silent }\n${fixture.configYaml}${files.configLines}`,
+  );
   const entry = tsx ? ['--import', 'tsx', join(ROOT, 'src', 'main.ts')] : [join(ROOT, 'dist', 'main.js')];
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('TRUSTGATE_') && !/^(https?|all|no)_proxy$/i.test(key)) env[key] = value;
-  const child: ChildProcess = spawn(process.execPath, [...entry, '--config', config], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  for (const [key, value] of Object.entries(process.env))
+    if (!key.startsWith('TRUSTGATE_') && !/^(https?|all|no)_proxy$/i.test(key)) env[key] = value;
+  const child: ChildProcess = spawn(process.execPath, [...entry, '--config', config], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-8192)));
   let exit: string | undefined;
@@ -136,7 +144,9 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     trustgate = await startTrustgate(fixture, o.tsx, workDir);
-    say(`trustgate pid ${trustgate.pid} at ${trustgate.url} (${o.tsx ? 'tsx src/main.ts' : 'node dist/main.js'}), registry ${fixture.registry.url}`);
+    say(
+      `trustgate pid ${trustgate.pid} at ${trustgate.url} (${o.tsx ? 'tsx src/main.ts' : 'node dist/main.js'}), registry ${fixture.registry.url}`,
+    );
     const report = await runSoak({
       proxyUrl: trustgate.url,
       fixture,

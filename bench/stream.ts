@@ -24,9 +24,14 @@ export function streamGet(url: string, options: { hash?: boolean; timeoutMs?: nu
         bytes += chunk.length;
         hash?.update(chunk);
       });
-      res.once('end', () => resolve({
-        status: res.statusCode ?? 0, bytes, ms: performance.now() - started, digest: hash ? `sha256:${hash.digest('hex')}` : undefined,
-      }));
+      res.once('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          bytes,
+          ms: performance.now() - started,
+          digest: hash ? `sha256:${hash.digest('hex')}` : undefined,
+        }),
+      );
       res.once('error', reject);
     });
     req.once('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));

@@ -71,7 +71,12 @@ export function combine(results: readonly LoadResult[]): LoadResult {
     requests: sum((r) => r.requests),
     socketErrors: sum((r) => r.socketErrors),
     ...(results.every((r) => r.cpuUsPerRequest !== undefined)
-      ? { cpuUsPerRequest: { registry: median(results.map((r) => r.cpuUsPerRequest!.registry)), proxy: median(results.map((r) => r.cpuUsPerRequest!.proxy)) } }
+      ? {
+          cpuUsPerRequest: {
+            registry: median(results.map((r) => r.cpuUsPerRequest!.registry)),
+            proxy: median(results.map((r) => r.cpuUsPerRequest!.proxy)),
+          },
+        }
       : {}),
   };
 }
@@ -93,13 +98,21 @@ function summarizeLoad(scenario: string, measures: string, rounds: LoadRound[]):
   const trustgate = combine(rounds.map((r) => r.trustgate));
   const growths = rounds.flatMap((r) => (r.rssGrowthMb === undefined ? [] : [r.rssGrowthMb]));
   return {
-    kind: 'load', scenario, measures, direct, nginx, trustgate,
+    kind: 'load',
+    scenario,
+    measures,
+    direct,
+    nginx,
+    trustgate,
     ratios: ratiosOf((r) => r.requestsPerSec, direct, nginx, trustgate),
     byteRatios: direct.bytesPerSec === null ? null : ratiosOf((r) => r.bytesPerSec, direct, nginx, trustgate),
-    rssGrowthMb: growths.length === 0 ? null : {
-      trustgate: Math.max(...growths.map((g) => g.trustgate)),
-      nginx: Math.max(...growths.map((g) => g.nginx)),
-    },
+    rssGrowthMb:
+      growths.length === 0
+        ? null
+        : {
+            trustgate: Math.max(...growths.map((g) => g.trustgate)),
+            nginx: Math.max(...growths.map((g) => g.nginx)),
+          },
     rounds,
   };
 }
@@ -113,7 +126,11 @@ function summarizeCold(scenario: string, measures: string, rounds: ColdRound[]):
     verificationMs: median(rounds.map((r) => r.upstream.verificationMs)),
   };
   return {
-    kind: 'cold', scenario, measures, direct, trustgate,
+    kind: 'cold',
+    scenario,
+    measures,
+    direct,
+    trustgate,
     p50OverheadMs: round3(trustgate.p50Ms - direct.p50Ms),
     p99OverheadMs: round3(trustgate.p99Ms - direct.p99Ms),
     upstream,

@@ -23,15 +23,30 @@ export const COLD_BEYOND_UPSTREAM_MS = 10;
 const x = (n: number | null): string => (n === null ? '-' : `${n.toFixed(2)}×`);
 const verdict = (ok: boolean | null): Verdict => (ok === null ? 'not measured' : ok ? 'met' : 'not met');
 
-function find<K extends ScenarioSummary['kind']>(summaries: readonly ScenarioSummary[], name: string, kind: K): Extract<ScenarioSummary, { kind: K }> | undefined {
+function find<K extends ScenarioSummary['kind']>(
+  summaries: readonly ScenarioSummary[],
+  name: string,
+  kind: K,
+): Extract<ScenarioSummary, { kind: K }> | undefined {
   const found = summaries.find((s) => s.scenario === name);
   return found?.kind === kind ? (found as Extract<ScenarioSummary, { kind: K }>) : undefined;
 }
 
-const unmeasured = (measure: string, target: string, scenario: string): TargetCheck =>
-  ({ measure, target, measured: `- (${scenario} not run)`, verdict: 'not measured' });
+const unmeasured = (measure: string, target: string, scenario: string): TargetCheck => ({
+  measure,
+  target,
+  measured: `- (${scenario} not run)`,
+  verdict: 'not measured',
+});
 
-function ratioTarget(measure: string, target: string, s: LoadSummary | undefined, scenario: string, against: 'nginx' | 'direct', min: number): TargetCheck {
+function ratioTarget(
+  measure: string,
+  target: string,
+  s: LoadSummary | undefined,
+  scenario: string,
+  against: 'nginx' | 'direct',
+  min: number,
+): TargetCheck {
   if (s === undefined) return unmeasured(measure, target, scenario);
   const value = against === 'nginx' ? s.ratios.trustgateToNginx : s.ratios.trustgateToDirect;
   return { measure, target, measured: `${x(value)} ${against} (${scenario})`, verdict: verdict(value === null ? null : value >= min) };
@@ -43,7 +58,8 @@ function blobTarget(s: LoadSummary | undefined, scenario: string): TargetCheck {
   if (s === undefined) return unmeasured(measure, target, scenario);
   const r = s.byteRatios ?? s.ratios;
   return {
-    measure, target,
+    measure,
+    target,
     measured: `${x(r.trustgateToNginx)} nginx, ${x(r.trustgateToDirect)} direct (GiB/s)`,
     verdict: verdict(r.trustgateToNginx === null ? null : r.trustgateToNginx > 1),
     aim: { goal: '0.9× direct', verdict: verdict(r.trustgateToDirect === null ? null : r.trustgateToDirect >= 0.9) },
@@ -55,7 +71,8 @@ function coldTarget(s: ColdSummary | undefined): TargetCheck {
   const target = `p50 ≤ ${COLD_BEYOND_UPSTREAM_MS} ms beyond the upstream round trips`;
   if (s === undefined) return unmeasured(measure, target, 'cold-verification');
   return {
-    measure, target,
+    measure,
+    target,
     measured: `${s.beyondUpstreamMs.toFixed(2)} ms (p50 ${s.trustgate.p50Ms.toFixed(2)} − ${s.upstream.msPerPull.toFixed(2)} ms upstream per pull)`,
     verdict: verdict(s.beyondUpstreamMs <= COLD_BEYOND_UPSTREAM_MS),
   };
@@ -72,12 +89,16 @@ function herdTargets(s: HerdSummary | undefined): TargetCheck[] {
   if (s === undefined) return [unmeasured(single, singleTarget, 'thundering-herd'), unmeasured(many, manyTarget, 'thundering-herd')];
   const singles = s.rounds.map((r) => r.single.shares[0]!);
   const okSingle = singles.every((share) => share.verifications === 1) && allAnswered(singles);
-  const answered = (shares: readonly HerdShare[]): string => `${shares.reduce((n, sh) => n + sh.ok, 0)}/${shares.reduce((n, sh) => n + sh.pulls, 0)} answered 200 with the digest`;
-  const out: TargetCheck[] = [{
-    measure: single, target: singleTarget,
-    measured: `${perRound(singles.map((sh) => sh.verifications))} verification(s) (per round); ${answered(singles)}`,
-    verdict: verdict(okSingle),
-  }];
+  const answered = (shares: readonly HerdShare[]): string =>
+    `${shares.reduce((n, sh) => n + sh.ok, 0)}/${shares.reduce((n, sh) => n + sh.pulls, 0)} answered 200 with the digest`;
+  const out: TargetCheck[] = [
+    {
+      measure: single,
+      target: singleTarget,
+      measured: `${perRound(singles.map((sh) => sh.verifications))} verification(s) (per round); ${answered(singles)}`,
+      verdict: verdict(okSingle),
+    },
+  ];
   const first = s.rounds[0]!.replicas;
   if ('skipped' in first) {
     out.push({ measure: many, target: manyTarget, measured: `- (skipped: ${first.skipped})`, verdict: 'not measured' });
@@ -85,9 +106,12 @@ function herdTargets(s: HerdSummary | undefined): TargetCheck[] {
   }
   const replicaShares = s.rounds.flatMap((r) => ('shares' in r.replicas ? r.replicas.shares : []));
   const labels = [...new Set(replicaShares.map((sh) => sh.process))];
-  const measured = labels.map((label) => `${label}: ${perRound(replicaShares.filter((sh) => sh.process === label).map((sh) => sh.verifications))}`).join('; ');
+  const measured = labels
+    .map((label) => `${label}: ${perRound(replicaShares.filter((sh) => sh.process === label).map((sh) => sh.verifications))}`)
+    .join('; ');
   out.push({
-    measure: many, target: manyTarget,
+    measure: many,
+    target: manyTarget,
     measured: `${measured} (per round); ${answered(replicaShares)}`,
     verdict: verdict(replicaShares.every((sh) => sh.verifications <= 1) && allAnswered(replicaShares)),
   });
@@ -99,7 +123,8 @@ function rssTarget(s: LoadSummary | undefined): TargetCheck {
   const target = `RSS grows < ${RSS_GROWTH_LIMIT_MB} MB while it streams`;
   if (s === undefined || s.rssGrowthMb === null) return unmeasured(measure, target, 'blob-1gib');
   return {
-    measure, target,
+    measure,
+    target,
     measured: `${s.rssGrowthMb.trustgate.toFixed(1)} MB (worst stream; nginx ${s.rssGrowthMb.nginx.toFixed(1)} MB)`,
     verdict: verdict(s.rssGrowthMb.trustgate < RSS_GROWTH_LIMIT_MB),
   };
@@ -107,8 +132,22 @@ function rssTarget(s: LoadSummary | undefined): TargetCheck {
 
 export function checkTargets(summaries: readonly ScenarioSummary[]): TargetCheck[] {
   return [
-    ratioTarget('manifest GET by tag, resolved afresh every time', '≥ 1.0× nginx', find(summaries, 'manifest-get-by-tag', 'load'), 'manifest-get-by-tag', 'nginx', 1.0),
-    ratioTarget('GET by digest', '≥ 1.2× direct', find(summaries, 'manifest-get-by-digest', 'load'), 'manifest-get-by-digest', 'direct', 1.2),
+    ratioTarget(
+      'manifest GET by tag, resolved afresh every time',
+      '≥ 1.0× nginx',
+      find(summaries, 'manifest-get-by-tag', 'load'),
+      'manifest-get-by-tag',
+      'nginx',
+      1.0,
+    ),
+    ratioTarget(
+      'GET by digest',
+      '≥ 1.2× direct',
+      find(summaries, 'manifest-get-by-digest', 'load'),
+      'manifest-get-by-digest',
+      'direct',
+      1.2,
+    ),
     ratioTarget('HEAD by tag', '≥ 1.0× nginx', find(summaries, 'manifest-head-by-tag', 'load'), 'manifest-head-by-tag', 'nginx', 1.0),
     blobTarget(find(summaries, 'blob-10mib', 'load'), 'blob-10mib'),
     blobTarget(find(summaries, 'blob-1gib', 'load'), 'blob-1gib'),

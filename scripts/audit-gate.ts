@@ -70,7 +70,12 @@ export function advisoriesOf(report: unknown): { readonly advisories: readonly A
   const vulnerabilities = r['vulnerabilities'];
   if (r['error'] !== undefined || typeof vulnerabilities !== 'object' || vulnerabilities === null) {
     const error = (r['error'] ?? {}) as Record<string, unknown>;
-    const why = [r['message'], error['code'], error['summary'], r['statusCode'] === undefined ? undefined : `HTTP ${String(r['statusCode'])}`]
+    const why = [
+      r['message'],
+      error['code'],
+      error['summary'],
+      r['statusCode'] === undefined ? undefined : `HTTP ${String(r['statusCode'])}`,
+    ]
       .filter((part) => typeof part === 'string' || typeof part === 'number')
       .filter((part) => part !== '')
       .join('; ');
@@ -103,7 +108,10 @@ export function advisoriesOf(report: unknown): { readonly advisories: readonly A
 }
 
 /** Reads audit-exceptions.json's shape; every problem names the entry and field. */
-export function parseExceptions(file: unknown, today: string): { readonly exceptions: readonly AuditException[]; readonly problems: readonly string[] } {
+export function parseExceptions(
+  file: unknown,
+  today: string,
+): { readonly exceptions: readonly AuditException[]; readonly problems: readonly string[] } {
   const problems: string[] = [];
   const list = (file as { exceptions?: unknown } | null)?.exceptions;
   if (!Array.isArray(list)) return { exceptions: [], problems: ['audit-exceptions.json: "exceptions" must be an array'] };
@@ -112,19 +120,24 @@ export function parseExceptions(file: unknown, today: string): { readonly except
   list.forEach((raw, i) => {
     const e = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
     const where = `audit-exceptions.json: exceptions[${i}]`;
-    const text = (key: string): string | undefined => (typeof e[key] === 'string' && (e[key] as string).trim() !== '' ? (e[key] as string) : undefined);
+    const text = (key: string): string | undefined =>
+      typeof e[key] === 'string' && (e[key] as string).trim() !== '' ? (e[key] as string) : undefined;
     const [advisory, pkg, reason, expires] = [text('advisory'), text('package'), text('reason'), text('expires')];
     if (advisory === undefined) problems.push(`${where}.advisory: required (a GHSA id or the advisory URL)`);
     if (pkg === undefined) problems.push(`${where}.package: required`);
-    if (reason === undefined) problems.push(`${where}.reason: required (why the advisory does not affect trustgate, or what is being done)`);
+    if (reason === undefined)
+      problems.push(`${where}.reason: required (why the advisory does not affect trustgate, or what is being done)`);
     if (expires === undefined || !DATE.test(expires) || Number.isNaN(Date.parse(`${expires}T00:00:00Z`))) {
       problems.push(`${where}.expires: required, a date YYYY-MM-DD`);
     } else if (expires < today) {
-      problems.push(`${where} (${advisory ?? '?'} in ${pkg ?? '?'}) expired on ${expires}: update the dependency, or renew the exception with a current reason`);
+      problems.push(
+        `${where} (${advisory ?? '?'} in ${pkg ?? '?'}) expired on ${expires}: update the dependency, or renew the exception with a current reason`,
+      );
     } else if (expires > latest) {
       problems.push(`${where}.expires: ${expires} is more than ${MAX_EXCEPTION_DAYS} days away; exceptions are reviewed at least yearly`);
     }
-    if (advisory !== undefined && pkg !== undefined && reason !== undefined && expires !== undefined) exceptions.push({ advisory, package: pkg, reason, expires });
+    if (advisory !== undefined && pkg !== undefined && reason !== undefined && expires !== undefined)
+      exceptions.push({ advisory, package: pkg, reason, expires });
   });
   return { exceptions, problems };
 }
@@ -139,7 +152,8 @@ export function evaluateAudit(report: unknown, exceptionsFile: unknown, options:
   const found = advisoriesOf(report);
   if ('unreachable' in found) {
     const message = `the npm audit endpoint gave no report (${found.unreachable})`;
-    if (options.allowUnreachable === true) warnings.push(`${message}; AUDIT_GATE_ALLOW_UNREACHABLE is set: dependencies NOT checked, continuing`);
+    if (options.allowUnreachable === true)
+      warnings.push(`${message}; AUDIT_GATE_ALLOW_UNREACHABLE is set: dependencies NOT checked, continuing`);
     else failures.push(`${message}; the gate fails closed: it cannot tell whether production dependencies have advisories`);
     return { ok: failures.length === 0, checked: false, failures, warnings, excepted };
   }
@@ -156,7 +170,8 @@ export function evaluateAudit(report: unknown, exceptionsFile: unknown, options:
       excepted.push(`${line} (excepted until ${exception.expires}: ${exception.reason})`);
     }
   }
-  for (const e of exceptions) if (!used.has(e)) warnings.push(`exception ${e.advisory} (${e.package}) matches no current advisory: remove it`);
+  for (const e of exceptions)
+    if (!used.has(e)) warnings.push(`exception ${e.advisory} (${e.package}) matches no current advisory: remove it`);
   return { ok: failures.length === 0, checked: true, failures, warnings, excepted };
 }
 
@@ -183,15 +198,24 @@ function main(): void {
     process.stderr.write(`npm audit gate: FAILED: cannot read ${exceptionsPath}: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  const result = evaluateAudit(report, exceptionsFile, { today: new Date().toISOString().slice(0, 10), allowUnreachable: process.env['AUDIT_GATE_ALLOW_UNREACHABLE'] === '1' });
+  const result = evaluateAudit(report, exceptionsFile, {
+    today: new Date().toISOString().slice(0, 10),
+    allowUnreachable: process.env['AUDIT_GATE_ALLOW_UNREACHABLE'] === '1',
+  });
   for (const line of result.excepted) process.stderr.write(`npm audit gate: excepted: ${line}\n`);
   for (const line of result.warnings) process.stderr.write(`npm audit gate: warning: ${line}\n`);
   if (!result.ok) {
-    process.stderr.write(`npm audit gate: FAILED (production dependencies, severity moderate or higher; exceptions in ${exceptionsPath}):\n`);
+    process.stderr.write(
+      `npm audit gate: FAILED (production dependencies, severity moderate or higher; exceptions in ${exceptionsPath}):\n`,
+    );
     for (const line of result.failures) process.stderr.write(`  - ${line}\n`);
     process.exit(1);
   }
-  process.stderr.write(result.checked ? 'npm audit gate: passed (production dependencies, severity moderate or higher)\n' : 'npm audit gate: NOT CHECKED (no report from the audit endpoint; allowed by AUDIT_GATE_ALLOW_UNREACHABLE=1)\n');
+  process.stderr.write(
+    result.checked
+      ? 'npm audit gate: passed (production dependencies, severity moderate or higher)\n'
+      : 'npm audit gate: NOT CHECKED (no report from the audit endpoint; allowed by AUDIT_GATE_ALLOW_UNREACHABLE=1)\n',
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) main();

@@ -16,7 +16,7 @@ function flag(name: string): string | undefined {
 
 const runs = Number(flag('runs') ?? 100_000);
 const only = flag('only');
-const seed = Number(flag('seed') ?? (Date.now() % 2 ** 31));
+const seed = Number(flag('seed') ?? Date.now() % 2 ** 31);
 if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) {
   console.error('usage: npm run fuzz -- [--runs N] [--only <text>] [--seed S]');
   process.exit(2);
@@ -41,7 +41,9 @@ for (const target of TARGETS) {
     for (const property of selected) {
       const result = await runProperty(target.name, property, { runs, seed, scale });
       mine.push(result);
-      console.log(`${pad(target.name, 16)} ${pad(result.runs, 8)} ${pad(result.failed ? 1 : 0, 6)} ${pad(result.seconds.toFixed(1), 8)} ${pad(result.cpuSeconds.toFixed(1), 8)} ${property.name.slice(0, 100)}`);
+      console.log(
+        `${pad(target.name, 16)} ${pad(result.runs, 8)} ${pad(result.failed ? 1 : 0, 6)} ${pad(result.seconds.toFixed(1), 8)} ${pad(result.cpuSeconds.toFixed(1), 8)} ${property.name.slice(0, 100)}`,
+      );
       if (result.report !== undefined) console.log(result.report.replace(/^/gm, '    '));
     }
   } finally {
@@ -51,12 +53,16 @@ for (const target of TARGETS) {
     const seconds = mine.reduce((a, r) => a + r.seconds, 0);
     const cpuSeconds = mine.reduce((a, r) => a + r.cpuSeconds, 0);
     const cases = mine.reduce((a, r) => a + r.runs, 0);
-    console.log(`${pad(target.name, 16)} ${pad(cases, 8)} ${pad(mine.filter((r) => r.failed).length, 6)} ${pad(seconds.toFixed(1), 8)} ${pad(cpuSeconds.toFixed(1), 8)} = target total`);
+    console.log(
+      `${pad(target.name, 16)} ${pad(cases, 8)} ${pad(mine.filter((r) => r.failed).length, 6)} ${pad(seconds.toFixed(1), 8)} ${pad(cpuSeconds.toFixed(1), 8)} = target total`,
+    );
   }
   all.push(...mine);
 }
 const failed = all.filter((r) => r.failed);
 const cases = all.reduce((a, r) => a + r.runs, 0);
-console.log(`summary: ${all.length} properties, ${cases} cases, ${failed.length} failed, ${((performance.now() - started) / 1000).toFixed(1)} s, seed ${seed}` +
-  `${warnings.count() > 0 ? ` (${warnings.count()} yaml warnings not shown)` : ''}`);
+console.log(
+  `summary: ${all.length} properties, ${cases} cases, ${failed.length} failed, ${((performance.now() - started) / 1000).toFixed(1)} s, seed ${seed}` +
+    `${warnings.count() > 0 ? ` (${warnings.count()} yaml warnings not shown)` : ''}`,
+);
 process.exit(failed.length === 0 ? 0 : 1);

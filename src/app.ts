@@ -24,7 +24,10 @@ export interface AppDeps {
   /** The admin API, mounted at /admin/v1 when configured. */
   readonly admin?: express.Router;
   /** Pull-side access control, when `pullAuth` is configured: GET /token, and bearer tokens on /v2. */
-  readonly pullAuth?: { readonly router: express.Router; readonly enforce: (exchange: Exchange, route: Route | undefined) => Promise<void> };
+  readonly pullAuth?: {
+    readonly router: express.Router;
+    readonly enforce: (exchange: Exchange, route: Route | undefined) => Promise<void>;
+  };
 }
 
 /**
@@ -77,7 +80,14 @@ function timing(metrics: Metrics) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = performance.now();
     res.on('finish', () => {
-      const route = typeof res.locals['route'] === 'string' ? res.locals['route'] : FIXED_ROUTES.has(req.path) ? req.path : req.path.startsWith('/admin/') ? '/admin/v1' : 'other';
+      const route =
+        typeof res.locals['route'] === 'string'
+          ? res.locals['route']
+          : FIXED_ROUTES.has(req.path)
+            ? req.path
+            : req.path.startsWith('/admin/')
+              ? '/admin/v1'
+              : 'other';
       metrics.requestDuration(route, req.method, (performance.now() - started) / 1000);
     });
     next();

@@ -16,7 +16,9 @@ import { redisPolicyVersions } from './state/redis-policy-versions.ts';
 import { parseTrustedIdentity } from './verify/notation/index.ts';
 
 /** How the policy holder compiles policy text from the admin API: the same checks as the file. */
-export const POLICY_TEXT: PolicyHolderOptions = { compile: (text, source) => parsePolicy(text, source, (identity) => void parseTrustedIdentity(identity)) };
+export const POLICY_TEXT: PolicyHolderOptions = {
+  compile: (text, source) => parsePolicy(text, source, (identity) => void parseTrustedIdentity(identity)),
+};
 
 /** The API policy, break glass and decision records of one replica. */
 export interface Control extends Omit<ControlDeps, 'gate' | 'policy'> {
@@ -44,8 +46,10 @@ export interface ControlOptions {
 export async function openControl(o: ControlOptions): Promise<Control> {
   const { logger, now } = o;
   const memory = createMemoryDecisionLog();
-  const wrapWith = (control: Omit<Control, 'wrap'>) => (gate: Gate, audit: AuditLog): Gate =>
-    recordingDecisions(withBreakGlass(gate, { entries: control.breakGlass, now, logger, audit }), control.decisions, now);
+  const wrapWith =
+    (control: Omit<Control, 'wrap'>) =>
+    (gate: Gate, audit: AuditLog): Gate =>
+      recordingDecisions(withBreakGlass(gate, { entries: control.breakGlass, now, logger, audit }), control.decisions, now);
   if (o.redis === undefined || o.config.redis.url === undefined) {
     const control = { apiPolicy: undefined, breakGlass: createMemoryBreakGlassStore(), decisions: memory, close: async () => {} };
     logger.info({ event: 'break_glass_local' }, 'break-glass entries live in this process only (no redis.url): each replica has its own');
@@ -54,15 +58,30 @@ export async function openControl(o: ControlOptions): Promise<Control> {
   const subscriber = createRedis(o.config.redis.url, { logger });
   try {
     await connectRedis(subscriber);
-    const apiPolicy = await followApiPolicy({ holder: o.policy, versions: redisPolicyVersions(o.redis, o.prefix), redis: o.redis, subscriber, logger, now });
-    const breakGlass = await createRedisBreakGlassStore({ redis: o.redis, subscriber, prefix: o.prefix, logger, now }).catch(async (error: unknown) => {
-      await apiPolicy.close();
-      throw error;
+    const apiPolicy = await followApiPolicy({
+      holder: o.policy,
+      versions: redisPolicyVersions(o.redis, o.prefix),
+      redis: o.redis,
+      subscriber,
+      logger,
+      now,
     });
+    const breakGlass = await createRedisBreakGlassStore({ redis: o.redis, subscriber, prefix: o.prefix, logger, now }).catch(
+      async (error: unknown) => {
+        await apiPolicy.close();
+        throw error;
+      },
+    );
     const control = {
       apiPolicy,
       breakGlass,
-      decisions: createRedisDecisionLog({ redis: o.redis, prefix: o.prefix, memory, logger, maxDigests: o.config.gate.decisionLog.maxDigests }),
+      decisions: createRedisDecisionLog({
+        redis: o.redis,
+        prefix: o.prefix,
+        memory,
+        logger,
+        maxDigests: o.config.gate.decisionLog.maxDigests,
+      }),
       async close() {
         await apiPolicy.close();
         await breakGlass.close();

@@ -9,7 +9,15 @@ import { ManifestCache } from './proxy/manifest-cache.ts';
 import { openUpstreams } from './proxy/upstreams.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { compiledTrustCounts } from './metrics/trust-counts.ts';
-import { connectRedis, createMemoryAllowSets, createRedis, createRedisAllowSets, createVerdictCache, warnOnEvictionPolicy, type RedisClient } from './state/index.ts';
+import {
+  connectRedis,
+  createMemoryAllowSets,
+  createRedis,
+  createRedisAllowSets,
+  createVerdictCache,
+  warnOnEvictionPolicy,
+  type RedisClient,
+} from './state/index.ts';
 import { createMemoryScanStore } from './state/memory-scan-store.ts';
 import { createRedisScanStore } from './state/redis-scan-store.ts';
 import type { ScanStore } from './state/types.ts';
@@ -51,7 +59,11 @@ export interface RuntimeOptions {
 export async function buildRuntime(config: Config, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const now = options.now ?? Date.now;
   const prefix = options.redisPrefix ?? config.redis.prefix;
-  const policy = new PolicyHolder(() => loadPolicy(config.policyFile, (identity) => void parseTrustedIdentity(identity)), logger, POLICY_TEXT);
+  const policy = new PolicyHolder(
+    () => loadPolicy(config.policyFile, (identity) => void parseTrustedIdentity(identity)),
+    logger,
+    POLICY_TEXT,
+  );
   const fileEntries = loadKeysDir(config.keysDir);
   const connections: RedisClient[] = [];
   let trust: TrustStore;
@@ -67,7 +79,14 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     trust = await createRedisTrustStore({ redis: shared, subscriber, prefix, logger, now });
     const scanSubscriber = createRedis(config.redis.url, { logger });
     connections.push(scanSubscriber);
-    scans = await createRedisScanStore({ redis: shared, subscriber: scanSubscriber, prefix, logger, requeueAfterMs: config.scans.requeueAfterMs, onMissedPosts: () => onMissedPosts() });
+    scans = await createRedisScanStore({
+      redis: shared,
+      subscriber: scanSubscriber,
+      prefix,
+      logger,
+      requeueAfterMs: config.scans.requeueAfterMs,
+      onMissedPosts: () => onMissedPosts(),
+    });
   } else {
     trust = createMemoryTrustStore({}, { logger });
     scans = createMemoryScanStore({ logger, now, requeueAfterMs: config.scans.requeueAfterMs });
@@ -83,14 +102,23 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     scanQueuePending: async () => (await scans.pending(1000).catch(() => [])).length,
     redisUp: () => (redisClient === undefined ? undefined : redisClient.status === 'ready' ? 1 : 0),
   });
-  const verdicts = createVerdictCache({ ...verdictOptions, logger, onLookup: metrics.cacheLookup, ...(shared === undefined ? {} : { redis: { client: shared, prefix } }) });
-  const allowSets = shared === undefined ? createMemoryAllowSets({ now }) : createRedisAllowSets({ redis: shared, prefix, logger, local: { now } });
+  const verdicts = createVerdictCache({
+    ...verdictOptions,
+    logger,
+    onLookup: metrics.cacheLookup,
+    ...(shared === undefined ? {} : { redis: { client: shared, prefix } }),
+  });
+  const allowSets =
+    shared === undefined ? createMemoryAllowSets({ now }) : createRedisAllowSets({ redis: shared, prefix, logger, local: { now } });
   trust.onChange(() => verdicts.clearLocal());
   onMissedPosts = () => verdicts.clearLocal();
   policy.onChange(() => verdicts.clearLocal());
   policy.onReloadFailed(() => metrics.reloadFailure('policy'));
   if (!config.gate.blobGate) {
-    logger.warn({ event: 'blob_gate_off' }, 'gate.blobGate is false: any blob of an allowed repository is served, so the layers of a denied image can be pulled by digest');
+    logger.warn(
+      { event: 'blob_gate_off' },
+      'gate.blobGate is false: any blob of an allowed repository is served, so the layers of a denied image can be pulled by digest',
+    );
   }
   const upstreams = openUpstreams(config, logger, metrics);
   const health = createHealthProvider({ redis: shared, upstreams, trust, policy });
@@ -112,15 +140,51 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     ...(redisClient === undefined ? {} : { sharedStateUp: async () => redisClient.status === 'ready' && (await health.redis()) === 'up' }),
   });
   const manifestCache = new ManifestCache(config.manifests.cacheMaxBytes, { tagTtlMs: config.manifests.tagTtlMs, now });
-  const pullAuth = config.pullAuth === undefined ? undefined : await createPullAuth(config.pullAuth, { config, redis: shared, prefix, logger, now, metrics });
-  const audit = shared === undefined ? createMemoryAuditLog({ maxEntries: config.audit.maxEntries, logger, now }) : createRedisAuditLog({ redis: shared, prefix, maxEntries: config.audit.maxEntries, logger, now });
+  const pullAuth =
+    config.pullAuth === undefined
+      ? undefined
+      : await createPullAuth(config.pullAuth, { config, redis: shared, prefix, logger, now, metrics });
+  const audit =
+    shared === undefined
+      ? createMemoryAuditLog({ maxEntries: config.audit.maxEntries, logger, now })
+      : createRedisAuditLog({ redis: shared, prefix, maxEntries: config.audit.maxEntries, logger, now });
   const gate = control.wrap(signatureGate, audit); // break glass, and a record of each decision
   const admin =
     config.admin === undefined
       ? undefined
-      : createAdminRouter({ config, scans, upstreams, manifestCache, logger, now, verifyToken: createTokenVerifier(config.admin, logger), rateLimit: createAdminRateLimit({ config: config.admin.rateLimit, redis: shared, prefix, logger, now, onThrottled: (reason) => metrics.adminThrottled(reason) }), robots: pullAuth?.robots, trust, trustDurable: shared !== undefined, audit, control: { ...control, policy, gate } });
+      : createAdminRouter({
+          config,
+          scans,
+          upstreams,
+          manifestCache,
+          logger,
+          now,
+          verifyToken: createTokenVerifier(config.admin, logger),
+          rateLimit: createAdminRateLimit({
+            config: config.admin.rateLimit,
+            redis: shared,
+            prefix,
+            logger,
+            now,
+            onThrottled: (reason) => metrics.adminThrottled(reason),
+          }),
+          robots: pullAuth?.robots,
+          trust,
+          trustDurable: shared !== undefined,
+          audit,
+          control: { ...control, policy, gate },
+        });
   return {
-    deps: { config, upstreams, gate, manifestCache, logger, metrics, ...(admin === undefined ? {} : { admin }), ...(pullAuth === undefined ? {} : { pullAuth }) },
+    deps: {
+      config,
+      upstreams,
+      gate,
+      manifestCache,
+      logger,
+      metrics,
+      ...(admin === undefined ? {} : { admin }),
+      ...(pullAuth === undefined ? {} : { pullAuth }),
+    },
     policy,
     trust,
     scans,

@@ -71,7 +71,11 @@ function watchForReloads(config: Config, runtime: Runtime, log: Logger, front: F
     if (front.phase() === 'stopping') return;
     log.info({ event: 'reload', why }, 'reloading policy and keys/');
     runtime.policy.reload();
-    runtime.reloadKeys().catch((error: unknown) => log.error({ event: 'keys_reload_failed', problem: String(error) }, 'keys/ reload failed; keeping the trust store'));
+    runtime
+      .reloadKeys()
+      .catch((error: unknown) =>
+        log.error({ event: 'keys_reload_failed', problem: String(error) }, 'keys/ reload failed; keeping the trust store'),
+      );
   };
   const onPolicyFile = (): void => reload('policy file changed');
   watchFile(config.policyFile, { interval: 2_000 }, onPolicyFile);
@@ -83,7 +87,13 @@ function watchForReloads(config: Config, runtime: Runtime, log: Logger, front: F
  * flight get `listen.shutdownGraceMs` to finish, then the rest are cut and the process exits 0.
  * A second signal cuts them at once.
  */
-function stopper(config: Config, log: Logger, front: Front, listening: Listening, runtime: () => Runtime | undefined): (signal: string) => void {
+function stopper(
+  config: Config,
+  log: Logger,
+  front: Front,
+  listening: Listening,
+  runtime: () => Runtime | undefined,
+): (signal: string) => void {
   let stopping = false;
   return (signal) => {
     if (stopping) {
@@ -99,7 +109,10 @@ function stopper(config: Config, log: Logger, front: Front, listening: Listening
     const began = performance.now();
     void drain(listening.server, graceMs)
       .then(async (how) => {
-        log.info({ event: 'drained', forced: how === 'forced', ms: Math.round(performance.now() - began) }, how === 'forced' ? 'grace period over; remaining connections closed' : 'all requests finished');
+        log.info(
+          { event: 'drained', forced: how === 'forced', ms: Math.round(performance.now() - began) },
+          how === 'forced' ? 'grace period over; remaining connections closed' : 'all requests finished',
+        );
         await Promise.race([runtime()?.close(), sleep(CLOSE_LIMIT_MS)]);
       })
       .catch((error: unknown) => log.error({ event: 'stop_failed', err: String(error) }, 'error while stopping'))

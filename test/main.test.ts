@@ -9,7 +9,10 @@ const work = mkdtempSync(join(tmpdir(), 'tg-main-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 function start(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -21,17 +24,26 @@ function start(args: string[], env: Record<string, string> = {}) {
 describe('the trustgate process', () => {
   it('with a bad config › exits 2 naming the file and the field', async () => {
     const file = join(work, 'bad.yaml');
-    writeFileSync(file, 'listen: { plainHttp: true }\nupstreams:\n  - name: up\n    url: http://127.0.0.1:1\n    repositories: ["elsewhere/**"]\n');
+    writeFileSync(
+      file,
+      'listen: { plainHttp: true }\nupstreams:\n  - name: up\n    url: http://127.0.0.1:1\n    repositories: ["elsewhere/**"]\n',
+    );
     const run = start(['--config', file]);
     assert.equal(await run.exited, 2);
-    assert.match(run.err(), new RegExp(`invalid configuration: ${file}: upstreams\\[0\\]\\.repositories\\[0\\]: "elsewhere/\\*\\*" must start with`));
+    assert.match(
+      run.err(),
+      new RegExp(`invalid configuration: ${file}: upstreams\\[0\\]\\.repositories\\[0\\]: "elsewhere/\\*\\*" must start with`),
+    );
   });
 
   it('on SIGHUP › reloads a changed policy, and keeps it when the new file is bad', async () => {
     const config = join(work, 'hup.yaml');
     const policy = join(work, 'hup-policy.yaml');
     writeFileSync(policy, 'version: 1\nrules:\n  - { name: before, images: ["127.0.0.1:1/**"] }\n');
-    writeFileSync(config, `listen: { address: "127.0.0.1:0", plainHttp: true }\npolicy: { file: ${policy} }\nkeys: { dir: ${join(work, 'no-keys')} }\nupstreams:\n  - { name: up, url: "http://127.0.0.1:1", repositories: ["127.0.0.1:1/**"] }\n`);
+    writeFileSync(
+      config,
+      `listen: { address: "127.0.0.1:0", plainHttp: true }\npolicy: { file: ${policy} }\nkeys: { dir: ${join(work, 'no-keys')} }\nupstreams:\n  - { name: up, url: "http://127.0.0.1:1", repositories: ["127.0.0.1:1/**"] }\n`,
+    );
     const run = start(['--config', config]);
     const waitFor = async (pattern: RegExp): Promise<void> => {
       for (let i = 0; i < 100 && !pattern.test(run.out()); i += 1) await new Promise((r) => setTimeout(r, 100));

@@ -6,5 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-packages.sh
 echo "trustgate tests: type-checking" >&2
 npx tsc --noEmit -p .
+echo "trustgate tests: checking the format (npm run format fixes it)" >&2
+npm run --silent format:check
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 exec node --import tsx --test --test-timeout=180000 "$@" "${files[@]}"

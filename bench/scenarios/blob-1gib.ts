@@ -51,7 +51,7 @@ function summarize(outcomes: readonly Outcome[], want: BlobImage): LoadResult {
 
 export const blob1Gib: Scenario = {
   name: 'blob-1gib',
-  measures: 'GET of a 1 GiB layer streamed whole, one at a time: throughput, and the proxies\' RSS growth while they stream it',
+  measures: "GET of a 1 GiB layer streamed whole, one at a time: throughput, and the proxies' RSS growth while they stream it",
   tools: ['nginx'],
   async check(env: BenchEnv) {
     pushed ??= await pushBlobImage(env, 'blob-1gib', env.bigBlobMib);
@@ -62,7 +62,9 @@ export const blob1Gib: Scenario = {
       const got = await stream(url, pushed, true);
       if ('failed' in got) throw new Error(`blob-1gib ${target}: ${got.failed}`);
       if (got.status !== 200 || got.digest !== pushed.blob.digest) {
-        throw new Error(`blob-1gib ${target}: GET ${url} answered ${got.status} with ${got.bytes} bytes hashing to ${got.digest}, expected 200 and ${pushed.blob.digest}`);
+        throw new Error(
+          `blob-1gib ${target}: GET ${url} answered ${got.status} with ${got.bytes} bytes hashing to ${got.digest}, expected 200 and ${pushed.blob.digest}`,
+        );
       }
     }
   },

@@ -92,7 +92,8 @@ async function pullEach(env: BenchEnv, images: readonly BenchImage[]): Promise<{
 
 export const coldVerification: Scenario = {
   name: 'cold-verification',
-  measures: 'first GET by tag of a freshly signed image, one at a time: through trustgate this includes fetching the manifest, discovering and verifying the cosign signature and evaluating the policy',
+  measures:
+    'first GET by tag of a freshly signed image, one at a time: through trustgate this includes fetching the manifest, discovering and verifying the cosign signature and evaluating the policy',
   tools: [],
   async check(env) {
     // A probe image of its own: the measured ones must stay unseen until their round.

@@ -49,7 +49,8 @@ async function startReplicas(env: BenchEnv): Promise<Replicas | { skipped: strin
   onCleanup(`Redis keys ${prefix}*`, () => deleteRedisKeys(prefix));
   const extra = ['redis:', `  url: ${JSON.stringify(REDIS_URL)}`, `  prefix: ${JSON.stringify(prefix)}`];
   const urls: string[] = [];
-  for (const n of [1, 2]) urls.push((await startTrustgate(env.workDir, env.registryUrl, env.signer, env.serverCpu, `replica-${n}`, extra)).url);
+  for (const n of [1, 2])
+    urls.push((await startTrustgate(env.workDir, env.registryUrl, env.signer, env.serverCpu, `replica-${n}`, extra)).url);
   return { urls, prefix };
 }
 
@@ -81,24 +82,35 @@ async function herd(baseUrl: string, image: BenchImage, pulls: number): Promise<
 async function measure(processes: Array<[string, string]>, image: BenchImage, pulls: number): Promise<{ shares: HerdShare[]; ms: number }> {
   const before = await Promise.all(processes.map(([, url]) => scrape(url)));
   const started = performance.now();
-  const answers = await Promise.all(processes.map(([, url], i) => {
-    const share = Math.floor(pulls / processes.length) + (i < pulls % processes.length ? 1 : 0);
-    return herd(url, image, share).then((got) => ({ ...got, pulls: share }));
-  }));
+  const answers = await Promise.all(
+    processes.map(([, url], i) => {
+      const share = Math.floor(pulls / processes.length) + (i < pulls % processes.length ? 1 : 0);
+      return herd(url, image, share).then((got) => ({ ...got, pulls: share }));
+    }),
+  );
   const ms = Math.round(performance.now() - started);
   const after = await Promise.all(processes.map(([, url]) => scrape(url)));
   const shares = processes.map(([label], i): HerdShare => {
     const counted = delta(before[i]!, after[i]!);
     const answer = answers[i]!;
-    const failures = answer.failed > answer.failures.length ? [...answer.failures, `… ${answer.failed - answer.failures.length} more`] : answer.failures;
-    return { process: label, pulls: answer.pulls, ok: answer.ok, failures, verifications: counted.verifications, upstream: counted.upstream };
+    const failures =
+      answer.failed > answer.failures.length ? [...answer.failures, `… ${answer.failed - answer.failures.length} more`] : answer.failures;
+    return {
+      process: label,
+      pulls: answer.pulls,
+      ok: answer.ok,
+      failures,
+      verifications: counted.verifications,
+      upstream: counted.upstream,
+    };
   });
   return { shares, ms };
 }
 
 export const thunderingHerd: Scenario = {
   name: 'thundering-herd',
-  measures: 'concurrent GETs by digest of a manifest never seen before, all sent at once: verifications and upstream requests per trustgate process',
+  measures:
+    'concurrent GETs by digest of a manifest never seen before, all sent at once: verifications and upstream requests per trustgate process',
   tools: [],
   async check(env) {
     replicas ??= await startReplicas(env);
@@ -106,7 +118,8 @@ export const thunderingHerd: Scenario = {
     const byDigest = `/v2/${probe.repository}/manifests/${probe.digest}`;
     await expectServed('thundering-herd via trustgate', `${env.proxyUrl}${byDigest}`, probe);
     if ('urls' in replicas) {
-      for (const [i, url] of replicas.urls.entries()) await expectServed(`thundering-herd via replica ${i + 1}`, `${url}${byDigest}`, probe);
+      for (const [i, url] of replicas.urls.entries())
+        await expectServed(`thundering-herd via replica ${i + 1}`, `${url}${byDigest}`, probe);
     }
   },
   async run(env): Promise<HerdRound> {

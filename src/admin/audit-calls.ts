@@ -41,7 +41,12 @@ export async function auditDenied(audit: AuditLog, req: Request, identity: Admin
  * so a failure is filed under it. Returns the change, for the caller to answer with once the entry
  * is written.
  */
-export async function audited(audit: AuditLog, req: Request, who: AdminIdentity, run: (note: { target?: string }) => Promise<AuditedChange>): Promise<AuditedChange> {
+export async function audited(
+  audit: AuditLog,
+  req: Request,
+  who: AdminIdentity,
+  run: (note: { target?: string }) => Promise<AuditedChange>,
+): Promise<AuditedChange> {
   const requestId = requestIdOf(req);
   const base = { actor: who.subject, roles: rolesOf(who), action: actionOf(req), ...(requestId === undefined ? {} : { requestId }) };
   const note: { target?: string } = {};
@@ -52,6 +57,12 @@ export async function audited(audit: AuditLog, req: Request, who: AdminIdentity,
     await audit.append({ ...base, target: note.target ?? targetOf(req), outcome: outcomeOf(error), message: messageOf(error) });
     throw error;
   }
-  await audit.append({ ...base, target: change.target ?? note.target ?? targetOf(req), outcome: 'ok', before: change.before, after: change.after });
+  await audit.append({
+    ...base,
+    target: change.target ?? note.target ?? targetOf(req),
+    outcome: 'ok',
+    before: change.before,
+    after: change.after,
+  });
   return change;
 }

@@ -30,8 +30,16 @@ function describe(publicKey: KeyObject, privateKey: KeyObject | undefined, creat
   if (publicKey.asymmetricKeyType !== 'ec' || publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw new Error('the bootstrap admin key is not an ECDSA P-256 key');
   }
-  const hex = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
-  return { publicKey, ...(privateKey === undefined ? {} : { privateKey }), fingerprint: `sha256:${hex}`, kid: `bootstrap-${hex.slice(0, 16)}`, created };
+  const hex = createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
+  return {
+    publicKey,
+    ...(privateKey === undefined ? {} : { privateKey }),
+    fingerprint: `sha256:${hex}`,
+    kid: `bootstrap-${hex.slice(0, 16)}`,
+    created,
+  };
 }
 
 /**
@@ -56,7 +64,9 @@ export function bootstrapKey(dir: string, need: 'public' | 'private'): Bootstrap
     try {
       const publicKey = createPublicKey(readFileSync(pubFile));
       if (need === 'public') return describe(publicKey, undefined, false);
-      throw new Error(`${dir} holds the bootstrap public key (${BOOTSTRAP_PUB_FILE}) but not its private key; mint where the private key is (--data-dir), or remove ${BOOTSTRAP_PUB_FILE} to make a new pair`);
+      throw new Error(
+        `${dir} holds the bootstrap public key (${BOOTSTRAP_PUB_FILE}) but not its private key; mint where the private key is (--data-dir), or remove ${BOOTSTRAP_PUB_FILE} to make a new pair`,
+      );
     } catch (error) {
       if (code(error) !== 'ENOENT') throw error;
     }

@@ -28,20 +28,41 @@ const ID = /^bg-[0-9a-f]{12}$/;
  * Changes are audited: breakglass.add, breakglass.end.
  */
 export function registerBreakGlassRoutes(router: Router, guarded: Guard, deps: BreakGlassRoutesDeps): void {
-  router.post('/breakglass', guarded(CHANGE, (req, res, who) => add(req, res, who, deps)));
-  router.get('/breakglass', guarded(READ, async (_req, res) => list(res, deps)));
-  router.delete('/breakglass/:id', guarded(CHANGE, (req, res, who) => end(req, res, who, deps)));
+  router.post(
+    '/breakglass',
+    guarded(CHANGE, (req, res, who) => add(req, res, who, deps)),
+  );
+  router.get(
+    '/breakglass',
+    guarded(READ, async (_req, res) => list(res, deps)),
+  );
+  router.delete(
+    '/breakglass/:id',
+    guarded(CHANGE, (req, res, who) => end(req, res, who, deps)),
+  );
 }
 
 export function breakGlassView(entry: BreakGlassEntry): Record<string, unknown> {
-  return { id: entry.id, image: entry.image, reason: entry.reason, expires: new Date(entry.expires).toISOString(), actor: entry.actor, createdAt: new Date(entry.createdAt).toISOString() };
+  return {
+    id: entry.id,
+    image: entry.image,
+    reason: entry.reason,
+    expires: new Date(entry.expires).toISOString(),
+    actor: entry.actor,
+    createdAt: new Date(entry.createdAt).toISOString(),
+  };
 }
 
 async function add(req: Request, res: Response, who: AdminIdentity, deps: BreakGlassRoutesDeps): Promise<void> {
   const change = await audited(deps.audit, req, who, async (note) => {
     const body = await readJsonBody(req, res);
     const now = deps.now();
-    const entry: BreakGlassEntry = { id: `bg-${randomBytes(6).toString('hex')}`, ...parseBody(body, now), actor: who.subject, createdAt: now };
+    const entry: BreakGlassEntry = {
+      id: `bg-${randomBytes(6).toString('hex')}`,
+      ...parseBody(body, now),
+      actor: who.subject,
+      createdAt: now,
+    };
     note.target = entry.id;
     requireWithin(who, 'key-manager', [imageName(entry.image)], 'the break-glass image');
     await store(() => deps.breakGlass.add(entry));
@@ -64,21 +85,29 @@ async function end(req: Request, res: Response, who: AdminIdentity, deps: BreakG
       if (entry === undefined) throw new TrustgateError('NOT_FOUND', `no active break-glass entry "${printable(id, 40)}"`);
       requireWithin(who, 'key-manager', [imageName(entry.image)], 'the break-glass image');
     }
-    if (!ID.test(id) || !(await store(() => deps.breakGlass.end(id)))) throw new TrustgateError('NOT_FOUND', `no active break-glass entry "${printable(id, 40)}"`);
+    if (!ID.test(id) || !(await store(() => deps.breakGlass.end(id))))
+      throw new TrustgateError('NOT_FOUND', `no active break-glass entry "${printable(id, 40)}"`);
     const ended = { endedAt: new Date(deps.now()).toISOString(), endedBy: who.subject };
-    return { target: id, ...(entry === undefined ? {} : { before: breakGlassView(entry) }), after: { id, ...(entry === undefined ? {} : breakGlassView(entry)), ...ended } };
+    return {
+      target: id,
+      ...(entry === undefined ? {} : { before: breakGlassView(entry) }),
+      after: { id, ...(entry === undefined ? {} : breakGlassView(entry)), ...ended },
+    };
   });
   res.json(change.after);
 }
 
 function parseBody(body: Record<string, unknown>, now: number): Pick<BreakGlassEntry, 'image' | 'reason' | 'expires'> {
   const unknown = Object.keys(body).filter((k) => !['image', 'reason', 'expires'].includes(k));
-  if (unknown.length > 0) throw new TrustgateError('BAD_REQUEST', `unknown field "${printable(unknown[0]!, 40)}": the body is { image, reason, expires }`);
+  if (unknown.length > 0)
+    throw new TrustgateError('BAD_REQUEST', `unknown field "${printable(unknown[0]!, 40)}": the body is { image, reason, expires }`);
   const { image, reason, expires } = body;
-  if (typeof image !== 'string') throw new TrustgateError('BAD_REQUEST', '"image" is required: a pattern over canonical names, or <canonical name>@<digest>');
+  if (typeof image !== 'string')
+    throw new TrustgateError('BAD_REQUEST', '"image" is required: a pattern over canonical names, or <canonical name>@<digest>');
   const problem = imageProblem(image);
   if (problem !== undefined) throw new TrustgateError('BAD_REQUEST', problem);
-  if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500) throw new TrustgateError('BAD_REQUEST', '"reason" is required: why the policy is bypassed (at most 500 characters)');
+  if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500)
+    throw new TrustgateError('BAD_REQUEST', '"reason" is required: why the policy is bypassed (at most 500 characters)');
   const at = typeof expires === 'string' && RFC3339.test(expires) ? Date.parse(expires) : Number.NaN;
   if (Number.isNaN(at)) throw new TrustgateError('BAD_REQUEST', '"expires" is required: an RFC 3339 time such as 2026-06-01T18:00:00Z');
   if (at <= now) throw new TrustgateError('BAD_REQUEST', '"expires" must be in the future');
@@ -93,6 +122,8 @@ async function store<T>(op: () => Promise<T>): Promise<T> {
   try {
     return await op();
   } catch (error) {
-    throw new TrustgateError('STORE_UNAVAILABLE', 'the break-glass store (redis) is unavailable; nothing was changed, try again', { cause: error });
+    throw new TrustgateError('STORE_UNAVAILABLE', 'the break-glass store (redis) is unavailable; nothing was changed, try again', {
+      cause: error,
+    });
   }
 }

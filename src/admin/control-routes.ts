@@ -22,7 +22,11 @@ export interface ControlDeps {
 }
 
 /** /admin/v1/policy, /breakglass, /explain and /decisions. */
-export function registerControlRoutes(router: Router, guarded: Guard, deps: ControlDeps & Omit<ExplainRoutesDeps, 'gate' | 'decisions'> & { readonly audit: AuditLog; readonly now: () => number }): void {
+export function registerControlRoutes(
+  router: Router,
+  guarded: Guard,
+  deps: ControlDeps & Omit<ExplainRoutesDeps, 'gate' | 'decisions'> & { readonly audit: AuditLog; readonly now: () => number },
+): void {
   registerPolicyRoutes(router, guarded, deps);
   registerBreakGlassRoutes(router, guarded, { breakGlass: deps.breakGlass, audit: deps.audit, now: deps.now });
   registerExplainRoutes(router, guarded, deps);

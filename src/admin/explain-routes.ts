@@ -31,8 +31,14 @@ const IMAGE_HELP = 'query "image" must be <registry host>/<repository>:<tag> or 
  * without side effects. GET /admin/v1/decisions?digest=…: the latest pulls of a digest.
  */
 export function registerExplainRoutes(router: Router, guarded: Guard, deps: ExplainRoutesDeps): void {
-  router.get('/explain', guarded(READ, async (req, res) => explain(req, res, deps)));
-  router.get('/decisions', guarded(READ, async (req, res) => decisions(req, res, deps)));
+  router.get(
+    '/explain',
+    guarded(READ, async (req, res) => explain(req, res, deps)),
+  );
+  router.get(
+    '/decisions',
+    guarded(READ, async (req, res) => decisions(req, res, deps)),
+  );
 }
 
 function parseImage(image: string): { host: string; repository: string; reference: Reference } {
@@ -96,16 +102,25 @@ function answer(image: string, digest: string | undefined, mediaType: string | u
       ...(f.signerSubject === undefined ? {} : { signerSubject: f.signerSubject }),
       ...(f.notAfter === undefined ? {} : { notAfter: iso(f.notAfter) }),
     })),
-    scan: e.scan === undefined ? null : { required: e.scan.required, state: e.scan.state, ...(e.scan.record === undefined ? {} : { record: { ...e.scan.record, finishedAt: iso(e.scan.record.finishedAt) } }) },
+    scan:
+      e.scan === undefined
+        ? null
+        : {
+            required: e.scan.required,
+            state: e.scan.state,
+            ...(e.scan.record === undefined ? {} : { record: { ...e.scan.record, finishedAt: iso(e.scan.record.finishedAt) } }),
+          },
     ...(e.overridden === undefined ? {} : { overrides: decisionView(e.overridden) }),
   };
 }
 
 async function decisions(req: Request, res: Response, deps: ExplainRoutesDeps): Promise<void> {
   const digest = req.query['digest'];
-  if (typeof digest !== 'string' || !isDigest(digest)) throw new TrustgateError('BAD_REQUEST', 'query "digest" must be a manifest digest (sha256:<hex>)');
+  if (typeof digest !== 'string' || !isDigest(digest))
+    throw new TrustgateError('BAD_REQUEST', 'query "digest" must be a manifest digest (sha256:<hex>)');
   const limit = Number(req.query['limit'] ?? DECISIONS_PER_DIGEST);
-  if (!Number.isInteger(limit) || limit < 1 || limit > DECISIONS_PER_DIGEST) throw new TrustgateError('BAD_REQUEST', `"limit" must be a whole number from 1 to ${DECISIONS_PER_DIGEST}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > DECISIONS_PER_DIGEST)
+    throw new TrustgateError('BAD_REQUEST', `"limit" must be a whole number from 1 to ${DECISIONS_PER_DIGEST}`);
   const { records, from } = await deps.decisions.recent(digest, limit);
   res.json({ digest, from, decisions: records.map((r) => ({ ...r, time: iso(r.time), notAfter: iso(r.notAfter) })) });
 }

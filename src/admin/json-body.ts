@@ -26,7 +26,10 @@ export async function readJsonBody(req: Request, res: Response, note?: { target?
   const id = body?.['id'];
   if (note !== undefined && typeof id === 'string' && KEY_ID.test(id)) note.target = id; // so even a refusal is filed under the key id
   if (holdsPrivateKey(text)) {
-    throw new TrustgateError('BAD_REQUEST', 'the request holds a private key; the trust store takes public keys and certificates only, and nothing was stored');
+    throw new TrustgateError(
+      'BAD_REQUEST',
+      'the request holds a private key; the trust store takes public keys and certificates only, and nothing was stored',
+    );
   }
   if (body === undefined) throw new TrustgateError('BAD_REQUEST', 'the body must be a JSON object');
   return body;

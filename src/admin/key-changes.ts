@@ -28,7 +28,10 @@ export interface KeyRoutesDeps {
 
 function requireDurable(deps: KeyRoutesDeps): void {
   if (!deps.trustDurable) {
-    throw new TrustgateError('CONFLICT', 'the trust store is not durable without Redis: configure redis.url (a change made here would be lost at the next restart and unseen by other replicas)');
+    throw new TrustgateError(
+      'CONFLICT',
+      'the trust store is not durable without Redis: configure redis.url (a change made here would be lost at the next restart and unseen by other replicas)',
+    );
   }
 }
 
@@ -42,13 +45,16 @@ function checkedPem(kind: TrustKind, pem: string): string {
 function changeable(snapshot: TrustSnapshot, id: string): { entry: TrustEntry; view: KeyView } {
   const found = KEY_ID.test(id) ? findKey(snapshot, id) : undefined;
   if (found === undefined) throw new TrustgateError('NOT_FOUND', `no trust entry "${id}"`);
-  if (found.view.status === 'revoked') throw new TrustgateError('CONFLICT', `"${id}" is revoked (${found.view.reason ?? ''}); revocations are final`);
+  if (found.view.status === 'revoked')
+    throw new TrustgateError('CONFLICT', `"${id}" is revoked (${found.view.reason ?? ''}); revocations are final`);
   return found;
 }
 
 function unused(snapshot: TrustSnapshot, id: string): void {
-  if (snapshot.revocations.some((r) => r.id === id)) throw new TrustgateError('CONFLICT', `"${id}" is revoked; a revoked id is never reused`);
-  if (snapshot.entries.some((e) => e.id === id)) throw new TrustgateError('CONFLICT', `"${id}" already exists; change it with PATCH, or rotate it`);
+  if (snapshot.revocations.some((r) => r.id === id))
+    throw new TrustgateError('CONFLICT', `"${id}" is revoked; a revoked id is never reused`);
+  if (snapshot.entries.some((e) => e.id === id))
+    throw new TrustgateError('CONFLICT', `"${id}" already exists; change it with PATCH, or rotate it`);
 }
 
 /** The entry as written, read back from the store's new snapshot (a racing revoke leaves it unwritten). */
@@ -79,12 +85,20 @@ export async function patchKey(req: Request, res: Response, who: AdminIdentity, 
     const patch = parsePatch(await readJsonBody(req, res));
     const { entry: old, view: before } = changeable(deps.trust.snapshot(), String(req.params['id']));
     requireWithin(who, 'key-manager', [...old.scopes, ...(patch.scopes ?? [])], 'the key scope');
-    const pick = (given: number | null | undefined, was: number | undefined): number | undefined => (given === undefined ? was : (given ?? undefined));
+    const pick = (given: number | null | undefined, was: number | undefined): number | undefined =>
+      given === undefined ? was : (given ?? undefined);
     const notBefore = pick(patch.notBefore, old.notBefore);
     const notAfter = pick(patch.notAfter, old.notAfter);
     checkWindow(notBefore, notAfter);
     const { notBefore: _b, notAfter: _a, ...rest } = old;
-    const entry: TrustEntry = { ...rest, scopes: patch.scopes ?? old.scopes, purposes: patch.purposes ?? old.purposes, ...(notBefore === undefined ? {} : { notBefore }), ...(notAfter === undefined ? {} : { notAfter }), origin: 'api' };
+    const entry: TrustEntry = {
+      ...rest,
+      scopes: patch.scopes ?? old.scopes,
+      purposes: patch.purposes ?? old.purposes,
+      ...(notBefore === undefined ? {} : { notBefore }),
+      ...(notAfter === undefined ? {} : { notAfter }),
+      origin: 'api',
+    };
     return { before, after: written(await deps.trust.upsert([entry]), entry) };
   });
   res.json(change.after);
@@ -112,8 +126,13 @@ export async function rotateKey(req: Request, res: Response, who: AdminIdentity,
     requireWithin(who, 'key-manager', old.scopes, 'the key scope');
     unused(snapshot, input.newId);
     const pem = checkedPem(old.kind, input.pem);
-    if (input.keepOldUntil <= deps.now()) throw new TrustgateError('BAD_REQUEST', '"keepOldUntil" must be in the future (to stop trusting the old key at once, revoke it)');
-    if (old.notAfter !== undefined && input.keepOldUntil > old.notAfter) throw new TrustgateError('BAD_REQUEST', `"keepOldUntil" is after "${old.id}"'s notAfter (${new Date(old.notAfter).toISOString()}): a rotation never extends a key`);
+    if (input.keepOldUntil <= deps.now())
+      throw new TrustgateError('BAD_REQUEST', '"keepOldUntil" must be in the future (to stop trusting the old key at once, revoke it)');
+    if (old.notAfter !== undefined && input.keepOldUntil > old.notAfter)
+      throw new TrustgateError(
+        'BAD_REQUEST',
+        `"keepOldUntil" is after "${old.id}"'s notAfter (${new Date(old.notAfter).toISOString()}): a rotation never extends a key`,
+      );
     checkWindow(old.notBefore, input.keepOldUntil);
     const fresh: TrustEntry = { id: input.newId, kind: old.kind, pem, scopes: old.scopes, purposes: old.purposes, origin: 'api' };
     const retiring: TrustEntry = { ...old, notAfter: input.keepOldUntil, origin: 'api' };

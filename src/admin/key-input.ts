@@ -21,7 +21,12 @@ const addSchema = z.strictObject({
   notAfter: time.optional(),
 });
 const patchSchema = z
-  .strictObject({ scopes: scopes.optional(), purposes: purposes.optional(), notBefore: time.nullable().optional(), notAfter: time.nullable().optional() })
+  .strictObject({
+    scopes: scopes.optional(),
+    purposes: purposes.optional(),
+    notBefore: time.nullable().optional(),
+    notAfter: time.nullable().optional(),
+  })
   .refine((b) => Object.keys(b).length > 0, 'give at least one of scopes, purposes, notBefore, notAfter');
 const revokeSchema = z.strictObject({ reason: z.string().trim().min(1).max(1_000) });
 const rotateSchema = z.strictObject({ newId: id, pem, keepOldUntil: time });
@@ -47,11 +52,15 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  const field = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
   throw new TrustgateError('BAD_REQUEST', field === '' ? issue.message : `"${field}": ${issue.message}`);
 }
 
-const ms = <T extends string | null | undefined>(t: T): number | Exclude<T, string> => (typeof t === 'string' ? Date.parse(t) : (t as Exclude<T, string>));
+const ms = <T extends string | null | undefined>(t: T): number | Exclude<T, string> =>
+  typeof t === 'string' ? Date.parse(t) : (t as Exclude<T, string>);
 
 function checkScopes(list: readonly string[] | undefined): void {
   list?.forEach((scope, i) => {
@@ -64,13 +73,22 @@ function checkScopes(list: readonly string[] | undefined): void {
 }
 
 export function checkWindow(notBefore: number | undefined, notAfter: number | undefined): void {
-  if (notBefore !== undefined && notAfter !== undefined && notAfter <= notBefore) throw new TrustgateError('BAD_REQUEST', '"notAfter" must be later than "notBefore"');
+  if (notBefore !== undefined && notAfter !== undefined && notAfter <= notBefore)
+    throw new TrustgateError('BAD_REQUEST', '"notAfter" must be later than "notBefore"');
 }
 
 export function parseAdd(body: unknown): AddKey {
   const b = parse(addSchema, body);
   checkScopes(b.scopes);
-  const out = { id: b.id, pem: b.pem, kind: b.kind, scopes: b.scopes, purposes: [...new Set(b.purposes)], ...(b.notBefore === undefined ? {} : { notBefore: ms(b.notBefore) }), ...(b.notAfter === undefined ? {} : { notAfter: ms(b.notAfter) }) };
+  const out = {
+    id: b.id,
+    pem: b.pem,
+    kind: b.kind,
+    scopes: b.scopes,
+    purposes: [...new Set(b.purposes)],
+    ...(b.notBefore === undefined ? {} : { notBefore: ms(b.notBefore) }),
+    ...(b.notAfter === undefined ? {} : { notAfter: ms(b.notAfter) }),
+  };
   checkWindow(out.notBefore, out.notAfter);
   return out;
 }

@@ -40,10 +40,20 @@ export function keyView(entry: TrustEntry, revocation: Revocation | undefined): 
 export function findKey(snapshot: TrustSnapshot, id: string): { entry: TrustEntry; view: KeyView } | undefined {
   const entry = snapshot.entries.find((e) => e.id === id);
   if (entry === undefined) return undefined;
-  return { entry, view: keyView(entry, snapshot.revocations.find((r) => r.id === id)) };
+  return {
+    entry,
+    view: keyView(
+      entry,
+      snapshot.revocations.find((r) => r.id === id),
+    ),
+  };
 }
 
 /** Whether the entry counts at `now`: not revoked and inside its validity window. */
 export function validAt(view: KeyView, entry: TrustEntry, now: number): boolean {
-  return view.status === 'active' && (entry.notBefore === undefined || now >= entry.notBefore) && (entry.notAfter === undefined || now < entry.notAfter);
+  return (
+    view.status === 'active' &&
+    (entry.notBefore === undefined || now >= entry.notBefore) &&
+    (entry.notAfter === undefined || now < entry.notAfter)
+  );
 }

@@ -29,10 +29,22 @@ const textBody = express.raw({ type: () => true, limit: MAX_BYTES });
  * hashes and versions before and after.
  */
 export function registerPolicyRoutes(router: Router, guarded: Guard, deps: PolicyRoutesDeps): void {
-  router.get('/policy', guarded(READ, async (_req, res) => void res.json(describe(deps.policy, true))));
-  router.post('/policy/validate', guarded(READ, async (req, res) => validate(req, res, deps)));
-  router.put('/policy', guarded(CHANGE, (req, res, who) => apply(req, res, who, deps)));
-  router.post('/policy/rollback', guarded(CHANGE, (req, res, who) => rollback(req, res, who, deps)));
+  router.get(
+    '/policy',
+    guarded(READ, async (_req, res) => void res.json(describe(deps.policy, true))),
+  );
+  router.post(
+    '/policy/validate',
+    guarded(READ, async (req, res) => validate(req, res, deps)),
+  );
+  router.put(
+    '/policy',
+    guarded(CHANGE, (req, res, who) => apply(req, res, who, deps)),
+  );
+  router.post(
+    '/policy/rollback',
+    guarded(CHANGE, (req, res, who) => rollback(req, res, who, deps)),
+  );
 }
 
 function describe(holder: PolicyHolder, withText = false): Record<string, unknown> {
@@ -63,7 +75,10 @@ async function validate(req: Request, res: Response, deps: PolicyRoutesDeps): Pr
 
 function requireApi(deps: PolicyRoutesDeps): ApiPolicy {
   if (deps.apiPolicy === undefined) {
-    throw new TrustgateError('CONFLICT', 'policy changes through the admin API need redis.url: without Redis a change would be lost at the next restart and unseen by other replicas (edit the policy file instead)');
+    throw new TrustgateError(
+      'CONFLICT',
+      'policy changes through the admin API need redis.url: without Redis a change would be lost at the next restart and unseen by other replicas (edit the policy file instead)',
+    );
   }
   return deps.apiPolicy;
 }
@@ -100,8 +115,16 @@ async function rollback(req: Request, res: Response, who: AdminIdentity, deps: P
     const api = requireApi(deps);
     const before = describe(deps.policy);
     const { from, to } = await store(() => api.rollback());
-    if (from === 0) throw new TrustgateError('CONFLICT', 'no policy was applied through the admin API: the policy file is active, and there is nothing to roll back');
-    if (to === 0) throw new TrustgateError('CONFLICT', `version ${from} is the first policy applied through the admin API: there is no earlier version (PUT the policy you want)`);
+    if (from === 0)
+      throw new TrustgateError(
+        'CONFLICT',
+        'no policy was applied through the admin API: the policy file is active, and there is nothing to roll back',
+      );
+    if (to === 0)
+      throw new TrustgateError(
+        'CONFLICT',
+        `version ${from} is the first policy applied through the admin API: there is no earlier version (PUT the policy you want)`,
+      );
     const record = await store(() => api.version(to));
     return { target: 'policy', before, after: { source: 'api', hash: record?.hash, version: to, rolledBackFrom: from } };
   });

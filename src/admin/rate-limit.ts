@@ -97,8 +97,14 @@ export function createAdminRateLimit(deps: AdminRateLimitDeps): AdminRateLimit {
   const { config, redis, prefix, logger, now } = deps;
   const failedOptions = { maxFailures: config.failedAuthPerMinute, windowMs: WINDOW_MS, now };
   // Failed authentications reuse the login limiter's counting (login-limiter.ts), under their own keys.
-  const failed: LoginLimiter = redis === undefined ? createMemoryLoginLimiter(failedOptions) : createRedisLoginLimiter(redis, `${prefix}admin-`, { ...failedOptions, logger });
-  const calls = redis === undefined ? createMemoryHitCounter(config.requestsPerMinute, now) : createRedisHitCounter(redis, `${prefix}admin-calls:`, config.requestsPerMinute, now, logger);
+  const failed: LoginLimiter =
+    redis === undefined
+      ? createMemoryLoginLimiter(failedOptions)
+      : createRedisLoginLimiter(redis, `${prefix}admin-`, { ...failedOptions, logger });
+  const calls =
+    redis === undefined
+      ? createMemoryHitCounter(config.requestsPerMinute, now)
+      : createRedisHitCounter(redis, `${prefix}admin-calls:`, config.requestsPerMinute, now, logger);
   // One warning per key and window, so a flood of refused calls cannot flood the log.
   const warned = new LRUCache<string, true>({ max: 10_000, ttl: WINDOW_MS });
 
@@ -114,7 +120,8 @@ export function createAdminRateLimit(deps: AdminRateLimitDeps): AdminRateLimit {
   return {
     async beforeAuth(address) {
       const waitMs = await failed.blockedFor([`address:${address}`]);
-      if (waitMs > 0) refuse('failed_auth', `address:${address}`, waitMs, 'too many failed admin authentications from this address; try again later');
+      if (waitMs > 0)
+        refuse('failed_auth', `address:${address}`, waitMs, 'too many failed admin authentications from this address; try again later');
     },
     async failedAuth(address) {
       await failed.failed([`address:${address}`]);

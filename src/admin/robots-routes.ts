@@ -26,9 +26,18 @@ const MAX_PATTERNS = 100;
  * access control. Changes are audited as robot.add and robot.revoke.
  */
 export function registerRobotRoutes(router: Router, guarded: Guard, deps: RobotRoutesDeps): void {
-  router.post('/robots', guarded(ROLES, (req, res, who) => createRobot(req, res, who, deps)));
-  router.get('/robots', guarded(ROLES, (_req, res) => listRobots(res, deps)));
-  router.delete('/robots/:name', guarded(ROLES, (req, res, who) => revokeRobot(req, res, who, deps)));
+  router.post(
+    '/robots',
+    guarded(ROLES, (req, res, who) => createRobot(req, res, who, deps)),
+  );
+  router.get(
+    '/robots',
+    guarded(ROLES, (_req, res) => listRobots(res, deps)),
+  );
+  router.delete(
+    '/robots/:name',
+    guarded(ROLES, (req, res, who) => revokeRobot(req, res, who, deps)),
+  );
 }
 
 async function createRobot(req: Request, res: Response, who: AdminIdentity, deps: RobotRoutesDeps): Promise<void> {
@@ -40,7 +49,8 @@ async function createRobot(req: Request, res: Response, who: AdminIdentity, deps
     requireWithin(who, 'key-manager', repositories, "the robot's repository");
     secret = newRobotSecret();
     const record: RobotRecord = { name, ...(await hashSecret(secret)), repositories, createdAt: deps.now() };
-    if (!(await store(() => deps.robots.create(record)))) throw new TrustgateError('CONFLICT', `a robot named "${name}" already exists; revoke it first`);
+    if (!(await store(() => deps.robots.create(record))))
+      throw new TrustgateError('CONFLICT', `a robot named "${name}" already exists; revoke it first`);
     return { target: name, after: view(record) };
   });
   res.status(201).json({ ...(change.after as object), secret });
@@ -56,7 +66,8 @@ async function revokeRobot(req: Request, res: Response, who: AdminIdentity, deps
     const name = String(req.params['name']);
     const before = ROBOT_NAME.test(name) ? await store(() => deps.robots.get(name)) : undefined;
     const at = deps.now();
-    if (before !== undefined && before.revokedAt === undefined) requireWithin(who, 'key-manager', before.repositories, "the robot's repository");
+    if (before !== undefined && before.revokedAt === undefined)
+      requireWithin(who, 'key-manager', before.repositories, "the robot's repository");
     if (before === undefined || before.revokedAt !== undefined || !(await store(() => deps.robots.revoke(name, at)))) {
       throw new TrustgateError('NOT_FOUND', `no active robot named "${printable(name, 64)}"`);
     }
@@ -78,9 +89,17 @@ function view(r: RobotRecord): object {
 function parseBody(body: Record<string, unknown>): { name: string; repositories: string[] } {
   const { name, repositories } = body;
   if (typeof name !== 'string' || name.length > ROBOT_NAME_MAX || !ROBOT_NAME.test(name)) {
-    throw new TrustgateError('BAD_REQUEST', `"name" must be lowercase letters and digits, separated by ".", "_" or "-" (at most ${ROBOT_NAME_MAX})`);
+    throw new TrustgateError(
+      'BAD_REQUEST',
+      `"name" must be lowercase letters and digits, separated by ".", "_" or "-" (at most ${ROBOT_NAME_MAX})`,
+    );
   }
-  if (!Array.isArray(repositories) || repositories.length === 0 || repositories.length > MAX_PATTERNS || !repositories.every((p) => typeof p === 'string')) {
+  if (
+    !Array.isArray(repositories) ||
+    repositories.length === 0 ||
+    repositories.length > MAX_PATTERNS ||
+    !repositories.every((p) => typeof p === 'string')
+  ) {
     throw new TrustgateError('BAD_REQUEST', `"repositories" must list 1 to ${MAX_PATTERNS} patterns over canonical names`);
   }
   for (const pattern of repositories as string[]) {

@@ -49,12 +49,21 @@ export function createAdminRouter(deps: AdminDeps): express.Router {
   const maxBodyBytes = deps.config.admin?.maxBodyBytes ?? 16 * 1_048_576;
   const body = express.raw({ type: () => true, limit: maxBodyBytes });
   // The body is read after the guard: an unauthenticated caller never makes trustgate read one.
-  router.post('/scans', guarded(['scanner'], async (req, res, who) => {
-    await readRawBody(body, req, res, maxBodyBytes);
-    await postScan(req, res, who, deps);
-  }));
-  router.get('/scans/queue', guarded(['scanner', 'auditor'], (req, res) => getQueue(req, res, deps)));
-  router.get('/scans/:digest', guarded(['scanner', 'auditor'], (req, res) => getScan(req, res, deps)));
+  router.post(
+    '/scans',
+    guarded(['scanner'], async (req, res, who) => {
+      await readRawBody(body, req, res, maxBodyBytes);
+      await postScan(req, res, who, deps);
+    }),
+  );
+  router.get(
+    '/scans/queue',
+    guarded(['scanner', 'auditor'], (req, res) => getQueue(req, res, deps)),
+  );
+  router.get(
+    '/scans/:digest',
+    guarded(['scanner', 'auditor'], (req, res) => getScan(req, res, deps)),
+  );
   registerKeyRoutes(router, guarded, deps);
   registerAuditRoutes(router, guarded, deps);
   if (deps.robots !== undefined) registerRobotRoutes(router, guarded, { robots: deps.robots, audit: deps.audit, now: deps.now });

@@ -59,14 +59,32 @@ async function storeScan(req: Request, identity: AdminIdentity, deps: ScanRoutes
   } catch (error) {
     throw new TrustgateError('STORE_UNAVAILABLE', 'the scan store is unavailable; the report was not stored', { cause: error });
   }
-  deps.logger.info({ event: 'scan_posted', by: identity.subject, name: source.canonicalName, digest, scanner: record.scanner, counts: record.counts, finishedAt: new Date(record.finishedAt).toISOString() }, 'scan report stored');
-  const stored = { digest, scanner: record.scanner, finishedAt: new Date(record.finishedAt).toISOString(), counts: record.counts, findings: record.findings.length };
+  deps.logger.info(
+    {
+      event: 'scan_posted',
+      by: identity.subject,
+      name: source.canonicalName,
+      digest,
+      scanner: record.scanner,
+      counts: record.counts,
+      finishedAt: new Date(record.finishedAt).toISOString(),
+    },
+    'scan report stored',
+  );
+  const stored = {
+    digest,
+    scanner: record.scanner,
+    finishedAt: new Date(record.finishedAt).toISOString(),
+    counts: record.counts,
+    findings: record.findings.length,
+  };
   return { target: `${source.canonicalName}@${digest}`, after: stored };
 }
 
 export async function getQueue(req: Request, res: Response, deps: ScanRoutesDeps): Promise<void> {
   const limit = Number(req.query['limit'] ?? 100);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new TrustgateError('BAD_REQUEST', '"limit" must be a whole number from 1 to 1000');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new TrustgateError('BAD_REQUEST', '"limit" must be a whole number from 1 to 1000');
   const pending = await deps.scans.pending(limit);
   res.json({ pending: pending.map((p) => ({ ...p, requestedAt: new Date(p.requestedAt).toISOString() })) });
 }
@@ -94,6 +112,7 @@ function imageOf(req: Request, config: Config): { source: Source; digest: Digest
   }
   const resolved = resolveSource(config.upstreams, name.slice(slash + 1), name.slice(0, slash));
   if (!resolved.ok) throw new TrustgateError('BAD_REQUEST', resolved.message);
-  if (checkSource(resolved.source) !== undefined) throw new TrustgateError('BAD_REQUEST', `"${resolved.source.canonicalName}" is not on any upstream's allowlist`);
+  if (checkSource(resolved.source) !== undefined)
+    throw new TrustgateError('BAD_REQUEST', `"${resolved.source.canonicalName}" is not on any upstream's allowlist`);
   return { source: resolved.source, digest };
 }

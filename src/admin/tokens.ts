@@ -70,13 +70,21 @@ const ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256
  * `admin.bootstrap` is on (token-keys.ts): signature, issuer, audience, expiry and not-before.
  * Roles come from a configured claim; unknown role names are ignored.
  */
-export function createTokenVerifier(config: AdminConfig, logger: Logger = noopLogger): (authorization: string | undefined) => Promise<AdminIdentity> {
+export function createTokenVerifier(
+  config: AdminConfig,
+  logger: Logger = noopLogger,
+): (authorization: string | undefined) => Promise<AdminIdentity> {
   const keys = adminTokenKeys(config, logger);
   return async (authorization) => {
     const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization ?? '');
     if (match === null) throw unauthorized('a bearer token is required');
     try {
-      const { payload } = await jwtVerify(match[1]!, keys, { issuer: config.issuer, audience: config.audience, algorithms: ALGORITHMS, requiredClaims: ['sub', 'exp'] });
+      const { payload } = await jwtVerify(match[1]!, keys, {
+        issuer: config.issuer,
+        audience: config.audience,
+        algorithms: ALGORITHMS,
+        requiredClaims: ['sub', 'exp'],
+      });
       const claimed = payload[config.rolesClaim];
       const list = Array.isArray(claimed) ? claimed : typeof claimed === 'string' ? claimed.split(/[\s,]+/) : [];
       return { subject: String(payload.sub), ...parseRoleClaims(list) };

@@ -35,7 +35,10 @@ export function createRedisAuditLog(options: RedisAuditLogOptions): AuditLog {
       try {
         id = (await redis.xadd(stream, 'MAXLEN', '~', String(maxEntries), '*', 'entry', JSON.stringify(stored))) ?? undefined;
       } catch (error) {
-        logger.error({ event: 'audit_store_failed', action: entry.action, err: error instanceof Error ? error.message : String(error) }, 'audit entry not stored in redis; it is in this log only');
+        logger.error(
+          { event: 'audit_store_failed', action: entry.action, err: error instanceof Error ? error.message : String(error) },
+          'audit entry not stored in redis; it is in this log only',
+        );
       }
       logEntry(logger, id === undefined ? stored : { ...stored, id });
     },
@@ -45,7 +48,9 @@ export function createRedisAuditLog(options: RedisAuditLogOptions): AuditLog {
         try {
           rows = await redis.xrevrange(stream, before === undefined ? '+' : `(${before}`, '-', 'COUNT', count);
         } catch (error) {
-          throw new TrustgateError('STORE_UNAVAILABLE', 'the audit log is unavailable (Redis failed); retry when Redis is back', { cause: error });
+          throw new TrustgateError('STORE_UNAVAILABLE', 'the audit log is unavailable (Redis failed); retry when Redis is back', {
+            cause: error,
+          });
         }
         return rows.map(([id, fields]) => decode(id, fields));
       }),
@@ -58,6 +63,15 @@ function decode(id: string, fields: readonly string[]): AuditEntry {
     const value = JSON.parse(json ?? '') as Omit<AuditEntry, 'id'>;
     return { ...value, id };
   } catch {
-    return { id, time: Number(id.split('-')[0]), actor: '', roles: [], action: 'unreadable', target: '', outcome: 'error', message: 'unreadable audit entry' };
+    return {
+      id,
+      time: Number(id.split('-')[0]),
+      actor: '',
+      roles: [],
+      action: 'unreadable',
+      target: '',
+      outcome: 'error',
+      message: 'unreadable audit entry',
+    };
   }
 }

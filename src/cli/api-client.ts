@@ -30,7 +30,9 @@ export interface AdminApi {
 }
 
 export function adminApi(target: ApiTarget): AdminApi {
-  const dispatcher: Dispatcher = new Agent({ connect: { rejectUnauthorized: !target.insecureSkipTls, ...(target.ca === undefined ? {} : { ca: target.ca }) } });
+  const dispatcher: Dispatcher = new Agent({
+    connect: { rejectUnauthorized: !target.insecureSkipTls, ...(target.ca === undefined ? {} : { ca: target.ca }) },
+  });
   return { call: (call) => send(target, dispatcher, call), close: () => dispatcher.close() };
 }
 
@@ -49,7 +51,11 @@ async function send(target: ApiTarget, dispatcher: Dispatcher, call: ApiCall): P
   try {
     res = await fetch(url, {
       method: call.method,
-      headers: { authorization: `Bearer ${target.token}`, accept: 'application/json', ...(type === undefined ? {} : { 'content-type': type }) },
+      headers: {
+        authorization: `Bearer ${target.token}`,
+        accept: 'application/json',
+        ...(type === undefined ? {} : { 'content-type': type }),
+      },
       ...(body === undefined ? {} : { body }),
       redirect: 'manual',
       dispatcher,
@@ -61,7 +67,8 @@ async function send(target: ApiTarget, dispatcher: Dispatcher, call: ApiCall): P
   const text = await res.text().catch(() => '');
   const json = parseJson(text);
   if (res.status >= 200 && res.status < 300) {
-    if (json === undefined && text !== '') throw new ApiError(`${what}: the answer (${res.status}) is not JSON; is --api trustgate's URL?`, 1);
+    if (json === undefined && text !== '')
+      throw new ApiError(`${what}: the answer (${res.status}) is not JSON; is --api trustgate's URL?`, 1);
     return json ?? {};
   }
   throw new ApiError(refusal(res, what, json, text), 1, res.status, json);
@@ -70,9 +77,11 @@ async function send(target: ApiTarget, dispatcher: Dispatcher, call: ApiCall): P
 function refusal(res: Response, what: string, json: unknown, text: string): string {
   const message = serverMessage(json) ?? (text === '' ? '' : printable(text.trim(), 300));
   const said = message === '' ? '' : `: ${message}`;
-  if (res.status === 401) return `unauthorized (401): ${what}${said}. Check the token (--token-file, --token or TRUSTGATE_TOKEN): expired, or not signed by a key this trustgate trusts`;
+  if (res.status === 401)
+    return `unauthorized (401): ${what}${said}. Check the token (--token-file, --token or TRUSTGATE_TOKEN): expired, or not signed by a key this trustgate trusts`;
   if (res.status === 403) return `forbidden (403): ${what}${said}`;
-  if (res.status >= 300 && res.status < 400) return `${what}: the server answered ${res.status} (a redirect to ${printable(res.headers.get('location') ?? '?', 200)}); pass the URL it names as --api`;
+  if (res.status >= 300 && res.status < 400)
+    return `${what}: the server answered ${res.status} (a redirect to ${printable(res.headers.get('location') ?? '?', 200)}); pass the URL it names as --api`;
   if (res.status === 404 && /no such admin endpoint/.test(message)) return `${what}: this trustgate has no such endpoint (404)${said}`;
   return `${res.status >= 500 ? 'the server failed' : 'the server refused'} (${res.status}): ${what}${said}`;
 }

@@ -26,7 +26,8 @@ const LOOPBACK = /^(localhost|127(\.\d+){3}|\[::1\])$/;
 /** The API URL: --api, else TRUSTGATE_API. */
 function apiUrl(values: ApiFlagValues, env: NodeJS.ProcessEnv): URL {
   const text = values.api ?? env['TRUSTGATE_API'];
-  if (text === undefined || text === '') throw new UsageError('--api <url> (or TRUSTGATE_API) is required: trustgate\'s base URL, e.g. https://trustgate.example:5443');
+  if (text === undefined || text === '')
+    throw new UsageError("--api <url> (or TRUSTGATE_API) is required: trustgate's base URL, e.g. https://trustgate.example:5443");
   const url = URL.canParse(text) ? new URL(text) : undefined;
   if (url === undefined || !['http:', 'https:'].includes(url.protocol) || url.search !== '' || url.username !== '') {
     throw new UsageError(`--api "${text}": an http:// or https:// URL without query or credentials`);
@@ -46,7 +47,8 @@ function tokenOf(values: ApiFlagValues, env: NodeJS.ProcessEnv): string {
     }
   }
   token = (token ?? env['TRUSTGATE_TOKEN'] ?? '').trim();
-  if (token === '') throw new UsageError('no token: give --token-file <file>, --token <jwt> or set TRUSTGATE_TOKEN (`trustgate token mint` makes one)');
+  if (token === '')
+    throw new UsageError('no token: give --token-file <file>, --token <jwt> or set TRUSTGATE_TOKEN (`trustgate token mint` makes one)');
   if (!/^[A-Za-z0-9._~+/=-]+$/.test(token)) throw new UsageError('the token is not a bearer token (a JWT: letters, digits and ".-_")');
   return token;
 }

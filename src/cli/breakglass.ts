@@ -30,7 +30,9 @@ async function add(args: readonly string[], print: Print, env: NodeJS.ProcessEnv
   const image = onePositional(positionals, 'image (<registry host>/<repository pattern>, or <registry host>/<repository>@<digest>)');
   const reason = required(values.reason, '--reason');
   const expires = timeFlag('--expires', required(values.expires, '--expires'));
-  const entry = (await withApi(values, env, (api) => api.call({ method: 'POST', path: '/breakglass', json: { image, reason, expires } }))) as BreakGlass;
+  const entry = (await withApi(values, env, (api) =>
+    api.call({ method: 'POST', path: '/breakglass', json: { image, reason, expires } }),
+  )) as BreakGlass;
   return output(print, values.json, entry, () => [
     `break glass ${entry.id}: ${entry.image ?? image} is let through the policy until ${entry.expires ?? expires}: ${entry.reason ?? reason}`,
     ...(entry.shared === false ? [ONLY_HERE] : []),
@@ -42,11 +44,17 @@ async function list(args: readonly string[], print: Print, env: NodeJS.ProcessEn
   const { values, positionals } = parseFlags(args, API_FLAGS);
   if (values.help) return help(print, BREAKGLASS_USAGE);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const body = (await withApi(values, env, (api) => api.call({ method: 'GET', path: '/breakglass' }))) as { shared: boolean; entries: BreakGlass[] };
+  const body = (await withApi(values, env, (api) => api.call({ method: 'GET', path: '/breakglass' }))) as {
+    shared: boolean;
+    entries: BreakGlass[];
+  };
   return output(print, values.json, body, () => [
     ...(body.entries.length === 0
       ? ['no active break-glass exceptions']
-      : columns([['ID', 'EXPIRES', 'BY', 'IMAGE', 'REASON'], ...body.entries.map((e) => [e.id, e.expires ?? '-', e.actor ?? '-', e.image ?? '-', e.reason ?? ''])])),
+      : columns([
+          ['ID', 'EXPIRES', 'BY', 'IMAGE', 'REASON'],
+          ...body.entries.map((e) => [e.id, e.expires ?? '-', e.actor ?? '-', e.image ?? '-', e.reason ?? '']),
+        ])),
     ...(body.shared ? [] : [ONLY_HERE]),
   ]);
 }
@@ -55,6 +63,10 @@ async function end(args: readonly string[], print: Print, env: NodeJS.ProcessEnv
   const { values, positionals } = parseFlags(args, API_FLAGS);
   if (values.help) return help(print, BREAKGLASS_USAGE);
   const id = onePositional(positionals, 'break-glass id');
-  const body = (await withApi(values, env, (api) => api.call({ method: 'DELETE', path: `/breakglass/${encodeURIComponent(id)}` }))) as BreakGlass;
-  return output(print, values.json, body, () => [`ended break glass ${body.id}${body.image === undefined ? '' : ` on ${body.image}`} at ${body.endedAt ?? '?'}`]);
+  const body = (await withApi(values, env, (api) =>
+    api.call({ method: 'DELETE', path: `/breakglass/${encodeURIComponent(id)}` }),
+  )) as BreakGlass;
+  return output(print, values.json, body, () => [
+    `ended break glass ${body.id}${body.image === undefined ? '' : ` on ${body.image}`} at ${body.endedAt ?? '?'}`,
+  ]);
 }

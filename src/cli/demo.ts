@@ -14,10 +14,11 @@ export async function demoCommand(args: readonly string[], print: (line: string)
     return 0;
   }
   noPositionals(positionals);
-  const untilStopped = (): Promise<void> => new Promise((done) => {
-    process.once('SIGINT', () => done());
-    process.once('SIGTERM', () => done());
-  });
+  const untilStopped = (): Promise<void> =>
+    new Promise((done) => {
+      process.once('SIGINT', () => done());
+      process.once('SIGTERM', () => done());
+    });
   return runDemo({
     workdir: resolve(values.workdir ?? '.data/demo'),
     print,

@@ -17,7 +17,11 @@ interface Explained extends DecisionView {
   digest: string | null;
   mediaType: string | null;
   findings?: { source: string; scheme: string; verifiedBy: string[]; failure?: { kind: string; message: string } }[];
-  scan?: { required: boolean; state: string; record?: { scanner: string; finishedAt: string | null; source: string; counts: Record<string, number> } } | null;
+  scan?: {
+    required: boolean;
+    state: string;
+    record?: { scanner: string; finishedAt: string | null; source: string; counts: Record<string, number> };
+  } | null;
   overrides?: DecisionView;
 }
 
@@ -42,16 +46,29 @@ function decision(d: DecisionView): string[] {
 
 function describe(e: Explained): string[] {
   const scan = e.scan;
-  const counts = scan?.record === undefined ? '' : Object.entries(scan.record.counts).map(([k, v]) => `${k} ${v}`).join(', ');
+  const counts =
+    scan?.record === undefined
+      ? ''
+      : Object.entries(scan.record.counts)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ');
   return [
     `${t(e.image)}${e.digest === null ? '' : `  ${e.digest}`}${e.mediaType === null ? '' : `  (${t(e.mediaType)})`}`,
     ...decision(e),
     ...(e.overrides === undefined ? [] : ['the gate alone would have decided:', ...decision(e.overrides).map((l) => `  ${l}`)]),
     ...(e.findings === undefined || e.findings.length === 0
       ? []
-      : ['signatures:', ...e.findings.map((f) => `  ${t(f.scheme)} ${t(f.source, 200)}: ${f.failure === undefined ? `counts (${f.verifiedBy.join(', ')})` : `does not count: ${t(f.failure.kind)}: ${t(f.failure.message, 500)}`}`)]),
+      : [
+          'signatures:',
+          ...e.findings.map(
+            (f) =>
+              `  ${t(f.scheme)} ${t(f.source, 200)}: ${f.failure === undefined ? `counts (${f.verifiedBy.join(', ')})` : `does not count: ${t(f.failure.kind)}: ${t(f.failure.message, 500)}`}`,
+          ),
+        ]),
     ...(scan === undefined || scan === null
       ? []
-      : [`scan: ${t(scan.state)}${scan.required ? ' (required)' : ' (not required)'}${scan.record === undefined ? '' : `, by ${t(scan.record.scanner)} at ${scan.record.finishedAt ?? '?'} (${t(scan.record.source)})${counts === '' ? '' : `: ${counts}`}`}`]),
+      : [
+          `scan: ${t(scan.state)}${scan.required ? ' (required)' : ' (not required)'}${scan.record === undefined ? '' : `, by ${t(scan.record.scanner)} at ${scan.record.finishedAt ?? '?'} (${t(scan.record.source)})${counts === '' ? '' : `: ${counts}`}`}`,
+        ]),
   ];
 }

@@ -18,7 +18,12 @@ export function keygenCommand(args: readonly string[], print: (line: string) => 
   }
   noPositionals(positionals);
   const out = required(values.out, '--out');
-  const files = generateKey({ out, keysDir: values.keys ?? join(out, 'keys'), id: required(values.id, '--id'), scopes: values.scope ?? [] });
+  const files = generateKey({
+    out,
+    keysDir: values.keys ?? join(out, 'keys'),
+    id: required(values.id, '--id'),
+    scopes: values.scope ?? [],
+  });
   print(`private key: ${rel(files.privateKeyFile)} (mode 0600; keep it secret, never commit it)`);
   print(`public key:  ${rel(files.publicKeyFile)}`);
   print(`metadata:    ${rel(files.metadataFile)} (scopes: ${(values.scope ?? []).join(', ')})`);

@@ -17,12 +17,25 @@ async function list(args: readonly string[], print: Print, env: NodeJS.ProcessEn
   const { values, positionals } = parseFlags(args, API_FLAGS);
   if (values.help) return help(print, KEYS_USAGE);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const body = (await withApi(values, env, (api) => api.call({ method: 'GET', path: '/keys' }))) as { version: number; durable: boolean; keys: KeyView[]; revokedUnknown?: { id: string; reason: string }[] };
+  const body = (await withApi(values, env, (api) => api.call({ method: 'GET', path: '/keys' }))) as {
+    version: number;
+    durable: boolean;
+    keys: KeyView[];
+    revokedUnknown?: { id: string; reason: string }[];
+  };
   return output(print, values.json, body, () => [
     `trust store version ${body.version}${body.durable ? '' : ' (in memory: changes are refused without Redis)'}, ${body.keys.length} entr${body.keys.length === 1 ? 'y' : 'ies'}`,
     ...columns([
       ['ID', 'KIND', 'STATUS', 'VALID', 'PURPOSES', 'NOT AFTER', 'SCOPES'],
-      ...body.keys.map((k) => [k.id, k.kind, k.status, k.validNow === false ? 'no' : 'yes', k.purposes.join(','), k.notAfter ?? '-', k.scopes.join(' ')]),
+      ...body.keys.map((k) => [
+        k.id,
+        k.kind,
+        k.status,
+        k.validNow === false ? 'no' : 'yes',
+        k.purposes.join(','),
+        k.notAfter ?? '-',
+        k.scopes.join(' '),
+      ]),
     ]),
     ...(body.revokedUnknown ?? []).map((r) => `revoked before it was added: ${r.id} (${r.reason})`),
   ]);
@@ -52,7 +65,8 @@ async function add(args: readonly string[], print: Print, env: NodeJS.ProcessEnv
   const id = required(values.id, '--id');
   const pem = publicPem(required(values['pem-file'], '--pem-file'));
   if ((values.scope ?? []).length === 0) throw new UsageError('give at least one --scope <pattern>');
-  if (values.kind !== undefined && !['key', 'notation-root'].includes(values.kind)) throw new UsageError('--kind: "key" or "notation-root"');
+  if (values.kind !== undefined && !['key', 'notation-root'].includes(values.kind))
+    throw new UsageError('--kind: "key" or "notation-root"');
   const body = {
     id,
     pem,
@@ -71,12 +85,22 @@ async function revoke(args: readonly string[], print: Print, env: NodeJS.Process
   if (values.help) return help(print, KEYS_USAGE);
   const id = onePositional(positionals, 'key id');
   const reason = required(values.reason, '--reason');
-  const key = (await withApi(values, env, (api) => api.call({ method: 'POST', path: `/keys/${encodeURIComponent(id)}/revoke`, json: { reason } }))) as KeyView;
-  return output(print, values.json, key, () => [`revoked "${key.id}" at ${key.revokedAt ?? '?'}: ${key.reason ?? reason}`, 'every replica stops accepting its signatures within a second; nothing undoes a revocation']);
+  const key = (await withApi(values, env, (api) =>
+    api.call({ method: 'POST', path: `/keys/${encodeURIComponent(id)}/revoke`, json: { reason } }),
+  )) as KeyView;
+  return output(print, values.json, key, () => [
+    `revoked "${key.id}" at ${key.revokedAt ?? '?'}: ${key.reason ?? reason}`,
+    'every replica stops accepting its signatures within a second; nothing undoes a revocation',
+  ]);
 }
 
 async function rotate(args: readonly string[], print: Print, env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = parseFlags(args, { ...API_FLAGS, 'new-id': { type: 'string' }, 'pem-file': { type: 'string' }, 'keep-old-until': { type: 'string' } });
+  const { values, positionals } = parseFlags(args, {
+    ...API_FLAGS,
+    'new-id': { type: 'string' },
+    'pem-file': { type: 'string' },
+    'keep-old-until': { type: 'string' },
+  });
   if (values.help) return help(print, KEYS_USAGE);
   const id = onePositional(positionals, 'key id');
   const body = {
@@ -84,7 +108,9 @@ async function rotate(args: readonly string[], print: Print, env: NodeJS.Process
     pem: publicPem(required(values['pem-file'], '--pem-file')),
     keepOldUntil: timeFlag('--keep-old-until', required(values['keep-old-until'], '--keep-old-until')),
   };
-  const answer = (await withApi(values, env, (api) => api.call({ method: 'POST', path: `/keys/${encodeURIComponent(id)}/rotate`, json: body }))) as { old: KeyView; new: KeyView };
+  const answer = (await withApi(values, env, (api) =>
+    api.call({ method: 'POST', path: `/keys/${encodeURIComponent(id)}/rotate`, json: body }),
+  )) as { old: KeyView; new: KeyView };
   return output(print, values.json, answer, () => [
     `rotated "${answer.old.id}" to "${answer.new.id}": "${answer.old.id}" counts until ${answer.old.notAfter ?? '?'}`,
     ...describe(answer.new),
@@ -99,6 +125,7 @@ function publicPem(file: string): string {
   } catch (error) {
     throw new UsageError(`--pem-file: cannot read "${file}" (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  if (holdsPrivateKey(text)) throw new UsageError(`--pem-file "${file}" holds a private key; give its public half (a .pub or certificate); nothing was sent`);
+  if (holdsPrivateKey(text))
+    throw new UsageError(`--pem-file "${file}" holds a private key; give its public half (a .pub or certificate); nothing was sent`);
   return text;
 }

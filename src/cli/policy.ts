@@ -27,13 +27,17 @@ async function check(args: readonly string[], print: Print): Promise<number> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    return fail(print, values.json, file, [{ field: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})` }]);
+    return fail(print, values.json, file, [
+      { field: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})` },
+    ]);
   }
   const result = validatePolicy(text, file, (t, source) => parsePolicy(t, source, (identity) => void parseTrustedIdentity(identity)));
   if (!result.ok) return fail(print, values.json, file, result.errors);
   const { hash } = result.policy;
   const rules = result.policy.rules.map((r) => r.name);
-  return output(print, values.json, { ok: true, file, hash, rules }, () => [`${file}: ok, ${rules.length} rule${rules.length === 1 ? '' : 's'} (${rules.join(', ')}), hash ${hash}`]);
+  return output(print, values.json, { ok: true, file, hash, rules }, () => [
+    `${file}: ok, ${rules.length} rule${rules.length === 1 ? '' : 's'} (${rules.join(', ')}), hash ${hash}`,
+  ]);
 }
 
 function fail(print: Print, json: boolean | undefined, file: string, errors: readonly PolicyProblem[]): number {
@@ -86,13 +90,16 @@ async function send(args: readonly string[], print: Print, env: NodeJS.ProcessEn
   const yaml = readPolicyFile(file);
   let p: PolicyAnswer;
   try {
-    p = (await withApi(values, env, (api) => api.call({ method, path: method === 'PUT' ? '/policy' : '/policy/validate', yaml }))) as PolicyAnswer;
+    p = (await withApi(values, env, (api) =>
+      api.call({ method, path: method === 'PUT' ? '/policy' : '/policy/validate', yaml }),
+    )) as PolicyAnswer;
   } catch (error) {
     const errors = error instanceof ApiError && error.status === 400 ? (error.body as { errors?: unknown } | undefined)?.errors : undefined;
     if (!Array.isArray(errors) || !errors.every((e) => typeof (e as PolicyProblem).message === 'string')) throw error;
     return fail(print, values.json, file, errors as PolicyProblem[]);
   }
-  if (method === 'POST') return output(print, values.json, p, () => [`${file}: valid on the server, ${plural(p.rules ?? 0, 'rule')}, hash ${p.hash ?? '?'}`]);
+  if (method === 'POST')
+    return output(print, values.json, p, () => [`${file}: valid on the server, ${plural(p.rules ?? 0, 'rule')}, hash ${p.hash ?? '?'}`]);
   return output(print, values.json, p, () => [`applied ${file}: policy ${p.hash ?? '?'} is api v${p.version ?? '?'}, on every replica`]);
 }
 
@@ -104,5 +111,7 @@ async function rollback(args: readonly string[], print: Print, env: NodeJS.Proce
   if (values.help) return help(print, POLICY_USAGE);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const p = (await withApi(values, env, (api) => api.call({ method: 'POST', path: '/policy/rollback' }))) as PolicyAnswer;
-  return output(print, values.json, p, () => [`rolled back from api v${p.rolledBackFrom ?? '?'} to api v${p.version ?? '?'}: policy ${p.hash ?? '?'}`]);
+  return output(print, values.json, p, () => [
+    `rolled back from api v${p.rolledBackFrom ?? '?'} to api v${p.version ?? '?'}: policy ${p.hash ?? '?'}`,
+  ]);
 }

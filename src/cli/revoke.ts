@@ -11,7 +11,11 @@ import { REVOKE_USAGE } from './usage.ts';
  * depended on it within a second, and no restart or reload of keys/ undoes it.
  */
 export async function revokeCommand(args: readonly string[], print: (line: string) => void, env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = parseFlags(args, { config: { type: 'string' }, reason: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const { values, positionals } = parseFlags(args, {
+    config: { type: 'string' },
+    reason: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     print(REVOKE_USAGE);
     return 0;
@@ -19,9 +23,14 @@ export async function revokeCommand(args: readonly string[], print: (line: strin
   if (positionals.length !== 1) throw new UsageError('give exactly one key id');
   const id = positionals[0]!;
   const reason = required(values.reason, '--reason');
-  const config = loadConfig(values.config ?? env['TRUSTGATE_CONFIG'] ?? DEFAULT_CONFIG_PATH, { env, overrides: env['TRUSTGATE_REDIS_URL'] ? { redisUrl: env['TRUSTGATE_REDIS_URL'] } : {} });
+  const config = loadConfig(values.config ?? env['TRUSTGATE_CONFIG'] ?? DEFAULT_CONFIG_PATH, {
+    env,
+    overrides: env['TRUSTGATE_REDIS_URL'] ? { redisUrl: env['TRUSTGATE_REDIS_URL'] } : {},
+  });
   if (config.redis.url === undefined) {
-    print('trustgate revoke: this config has no redis.url; without Redis each proxy keeps its trust store in its own memory, so there is no shared store to revoke in');
+    print(
+      'trustgate revoke: this config has no redis.url; without Redis each proxy keeps its trust store in its own memory, so there is no shared store to revoke in',
+    );
     return 1;
   }
   const redis = createRedis(config.redis.url, { logger: noopLogger });

@@ -41,7 +41,10 @@ async function list(args: readonly string[], print: Print, env: NodeJS.ProcessEn
   return output(print, values.json, body, () =>
     body.robots.length === 0
       ? ['no robot accounts']
-      : columns([['NAME', 'CREATED', 'REVOKED', 'REPOSITORIES'], ...body.robots.map((r) => [r.name, r.createdAt, r.revokedAt ?? '-', r.repositories.join(' ')])]),
+      : columns([
+          ['NAME', 'CREATED', 'REVOKED', 'REPOSITORIES'],
+          ...body.robots.map((r) => [r.name, r.createdAt, r.revokedAt ?? '-', r.repositories.join(' ')]),
+        ]),
   );
 }
 

@@ -30,13 +30,19 @@ export async function scanWorkerCommand(args: readonly string[], print: (line: s
   }
   noPositionals(positionals);
   const api = required(values.api, '--api');
-  if (!URL.canParse(api) || !['http:', 'https:'].includes(new URL(api).protocol)) throw new UsageError(`--api "${api}": trustgate's http:// or https:// base URL`);
+  if (!URL.canParse(api) || !['http:', 'https:'].includes(new URL(api).protocol))
+    throw new UsageError(`--api "${api}": trustgate's http:// or https:// base URL`);
   const timeoutMs = milliseconds(values.timeout, '--timeout') ?? 600_000;
   const token = tokenSource(values['token-file'], env);
-  const overrides = { ...(env['TRUSTGATE_REDIS_URL'] ? { redisUrl: env['TRUSTGATE_REDIS_URL'] } : {}), ...(env['TRUSTGATE_LOG_LEVEL'] ? { logLevel: env['TRUSTGATE_LOG_LEVEL'] } : {}) };
+  const overrides = {
+    ...(env['TRUSTGATE_REDIS_URL'] ? { redisUrl: env['TRUSTGATE_REDIS_URL'] } : {}),
+    ...(env['TRUSTGATE_LOG_LEVEL'] ? { logLevel: env['TRUSTGATE_LOG_LEVEL'] } : {}),
+  };
   const config = loadConfig(values.config ?? env['TRUSTGATE_CONFIG'] ?? DEFAULT_CONFIG_PATH, { env, overrides });
   if (config.redis.url === undefined) {
-    throw new Error(`${config.source} has no redis.url: the scan queue is shared through Redis, so without it there is nothing to take requests from`);
+    throw new Error(
+      `${config.source} has no redis.url: the scan queue is shared through Redis, so without it there is nothing to take requests from`,
+    );
   }
   // trivy gets the environment (HOME, proxies, TRIVY_*, SSL_CERT_FILE) but none of trustgate's own variables.
   const trivyEnv = Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('TRUSTGATE_')));
@@ -76,7 +82,8 @@ export async function scanWorkerCommand(args: readonly string[], print: (line: s
 function milliseconds(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const ms = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(ms) || ms <= 0) throw new UsageError(`${flag} "${value}": a whole number of milliseconds above 0`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(ms) || ms <= 0)
+    throw new UsageError(`${flag} "${value}": a whole number of milliseconds above 0`);
   return ms;
 }
 
@@ -94,6 +101,7 @@ function tokenSource(file: string | undefined, env: NodeJS.ProcessEnv): () => st
     return read;
   }
   const token = env[TOKEN_ENV]?.trim();
-  if (token === undefined || token === '') throw new UsageError(`give a token with the role "scanner": --token-file <path>, or ${TOKEN_ENV}`);
+  if (token === undefined || token === '')
+    throw new UsageError(`give a token with the role "scanner": --token-file <path>, or ${TOKEN_ENV}`);
   return () => token;
 }

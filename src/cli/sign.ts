@@ -23,7 +23,8 @@ export async function signCommand(args: readonly string[], print: (line: string)
   const registry = required(values.registry, '--registry');
   if (positionals.length !== 1) throw new UsageError('name exactly one image: <repository>:<tag> or <repository>@<digest>');
   const registryUrl = URL.canParse(registry) ? new URL(registry) : undefined;
-  if (registryUrl === undefined || !['http:', 'https:'].includes(registryUrl.protocol)) throw new UsageError(`--registry "${registry}": an http:// or https:// URL`);
+  if (registryUrl === undefined || !['http:', 'https:'].includes(registryUrl.protocol))
+    throw new UsageError(`--registry "${registry}": an http:// or https:// URL`);
   const image = parseImage(positionals[0]!, registryUrl.host);
   const credentials = readCredentials(values.username, values['password-env'], env);
   const signed = await signImage({
@@ -44,17 +45,25 @@ function parseImage(text: string, registryHost: string): { repository: string; r
   const bare = registryHost !== '' && text.startsWith(`${registryHost}/`) ? text.slice(registryHost.length + 1) : text;
   const at = bare.indexOf('@');
   const colon = bare.lastIndexOf(':');
-  const [repository, reference] = at !== -1
-    ? [bare.slice(0, at), { digest: bare.slice(at + 1) }]
-    : colon > bare.lastIndexOf('/') ? [bare.slice(0, colon), { tag: bare.slice(colon + 1) }] : [bare, undefined];
+  const [repository, reference] =
+    at !== -1
+      ? [bare.slice(0, at), { digest: bare.slice(at + 1) }]
+      : colon > bare.lastIndexOf('/')
+        ? [bare.slice(0, colon), { tag: bare.slice(colon + 1) }]
+        : [bare, undefined];
   if (reference === undefined) throw new UsageError(`"${text}": name a tag or a digest (<repository>:<tag> or <repository>@<digest>)`);
-  if (!isRepositoryName(repository)) throw new UsageError(`"${repository}" is not a repository name (lowercase path components; the registry goes in --registry)`);
+  if (!isRepositoryName(repository))
+    throw new UsageError(`"${repository}" is not a repository name (lowercase path components; the registry goes in --registry)`);
   if ('digest' in reference && !isDigest(reference.digest)) throw new UsageError(`"${reference.digest}" is not a sha256 or sha512 digest`);
   if ('tag' in reference && !isTag(reference.tag)) throw new UsageError(`"${reference.tag}" is not a tag`);
   return { repository, reference: reference as { tag: string } | { digest: Digest } };
 }
 
-function readCredentials(username: string | undefined, passwordEnv: string | undefined, env: NodeJS.ProcessEnv): { username: string; password: string } | undefined {
+function readCredentials(
+  username: string | undefined,
+  passwordEnv: string | undefined,
+  env: NodeJS.ProcessEnv,
+): { username: string; password: string } | undefined {
   if (username === undefined && passwordEnv === undefined) return undefined;
   if (username === undefined || passwordEnv === undefined) throw new UsageError('--username and --password-env go together');
   const password = env[passwordEnv];

@@ -4,7 +4,14 @@ export type Print = (line: string) => void;
 export type Subcommand = (args: readonly string[], print: Print, env: NodeJS.ProcessEnv) => Promise<number>;
 
 /** `trustgate <group> <subcommand> …`: runs the subcommand; `--help` anywhere before it prints the group's usage. */
-export function dispatch(group: string, usage: string, subs: Readonly<Record<string, Subcommand>>, args: readonly string[], print: Print, env: NodeJS.ProcessEnv): Promise<number> {
+export function dispatch(
+  group: string,
+  usage: string,
+  subs: Readonly<Record<string, Subcommand>>,
+  args: readonly string[],
+  print: Print,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === '--help' || sub === '-h' || sub === 'help') {
     print(usage);
@@ -34,7 +41,12 @@ export function onePositional(positionals: readonly string[], what: string): str
 export function columns(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** `--json`: the raw answer; otherwise the human lines. */
@@ -49,7 +61,17 @@ const MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_40
 /** A time flag: RFC 3339, a date (midnight UTC), or a duration from now (`90d`, `12h`); as RFC 3339 UTC. */
 export function timeFlag(flag: string, text: string, now = Date.now()): string {
   const relative = /^(\d{1,6})([mhdw])$/.exec(text);
-  const ms = relative !== null ? now + Number(relative[1]) * MS[relative[2]!]! : /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(text) ? Date.parse(text) : NaN;
-  if (!Number.isFinite(ms)) throw new UsageError(`${flag} "${text}": an RFC 3339 time (2027-01-31T12:00:00Z), a date (2027-01-31) or a duration from now (90d, 12h, 30m, 2w)`);
+  const ms =
+    relative !== null
+      ? now + Number(relative[1]) * MS[relative[2]!]!
+      : /^\d{4}-\d{2}-\d{2}$/.test(text)
+        ? Date.parse(`${text}T00:00:00Z`)
+        : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(text)
+          ? Date.parse(text)
+          : NaN;
+  if (!Number.isFinite(ms))
+    throw new UsageError(
+      `${flag} "${text}": an RFC 3339 time (2027-01-31T12:00:00Z), a date (2027-01-31) or a duration from now (90d, 12h, 30m, 2w)`,
+    );
   return new Date(ms).toISOString();
 }

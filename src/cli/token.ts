@@ -39,27 +39,45 @@ async function mint(args: readonly string[], print: Print, env: NodeJS.ProcessEn
   noPositionals(positionals);
   const subject = required(values.subject, '--subject');
   if (!/^[A-Za-z0-9@._:+/-]{1,128}$/.test(subject)) throw new UsageError('--subject: 1 to 128 letters, digits or "@._:+/-"');
-  const roles = [...new Set(required(values.roles, '--roles').split(',').map((r) => r.trim()).filter((r) => r !== ''))];
+  const roles = [
+    ...new Set(
+      required(values.roles, '--roles')
+        .split(',')
+        .map((r) => r.trim())
+        .filter((r) => r !== ''),
+    ),
+  ];
   // A role may be scoped to repositories: "key-manager@registry.example/team-a/**" (admin cannot be).
   const grants = (entry: string): boolean => {
     const parsed = parseRoleClaims([entry]);
     return parsed.roles.length > 0;
   };
   const unknown = roles.find((r) => !ROLES.has(r) && !grants(r));
-  if (unknown !== undefined || roles.length === 0) throw new UsageError(`--roles: a comma-separated list of ${[...ROLES].join(', ')}, each but admin optionally "@<image pattern>"${unknown === undefined ? '' : ` (not "${unknown}")`}`);
+  if (unknown !== undefined || roles.length === 0)
+    throw new UsageError(
+      `--roles: a comma-separated list of ${[...ROLES].join(', ')}, each but admin optionally "@<image pattern>"${unknown === undefined ? '' : ` (not "${unknown}")`}`,
+    );
   const ttlMs = ttlOf(values.ttl ?? '1h');
   const configPath = values.config ?? env['TRUSTGATE_CONFIG'] ?? DEFAULT_CONFIG_PATH;
   const config = loadConfig(configPath, { env });
   const admin = config.admin;
-  if (admin === undefined) throw new Error(`${configPath} has no admin section, so there is no admin API to use a token with (config/README.md, "admin")`);
-  const dataDir = values['data-dir'] !== undefined ? resolve(values['data-dir']) : (admin.bootstrap?.dataDir ?? resolve(DEFAULT_BOOTSTRAP_DIR));
+  if (admin === undefined)
+    throw new Error(`${configPath} has no admin section, so there is no admin API to use a token with (config/README.md, "admin")`);
+  const dataDir =
+    values['data-dir'] !== undefined ? resolve(values['data-dir']) : (admin.bootstrap?.dataDir ?? resolve(DEFAULT_BOOTSTRAP_DIR));
   const inKeys = relative(config.keysDir, dataDir);
-  if (inKeys === '' || !inKeys.startsWith('..')) throw new UsageError(`the bootstrap key never goes into the trust store (${displayPath(config.keysDir)}); choose another --data-dir`);
+  if (inKeys === '' || !inKeys.startsWith('..'))
+    throw new UsageError(`the bootstrap key never goes into the trust store (${displayPath(config.keysDir)}); choose another --data-dir`);
   const key = bootstrapKey(dataDir, 'private');
   const note = (line: string): boolean => process.stderr.write(`${line}\n`);
-  if (key.created) note(`made the bootstrap admin key in ${displayPath(dataDir)}/ (private key mode 0600: keep it secret, never commit it), fingerprint ${key.fingerprint}`);
-  if (admin.bootstrap === undefined) note(`note: ${configPath} has no admin.bootstrap, so trustgate refuses this token until you add "bootstrap: {}" to its admin section`);
-  else if (admin.bootstrap.dataDir !== dataDir) note(`note: trustgate verifies with the key in ${displayPath(admin.bootstrap.dataDir)}/ (admin.bootstrap.dataDir), not this one`);
+  if (key.created)
+    note(
+      `made the bootstrap admin key in ${displayPath(dataDir)}/ (private key mode 0600: keep it secret, never commit it), fingerprint ${key.fingerprint}`,
+    );
+  if (admin.bootstrap === undefined)
+    note(`note: ${configPath} has no admin.bootstrap, so trustgate refuses this token until you add "bootstrap: {}" to its admin section`);
+  else if (admin.bootstrap.dataDir !== dataDir)
+    note(`note: trustgate verifies with the key in ${displayPath(admin.bootstrap.dataDir)}/ (admin.bootstrap.dataDir), not this one`);
   const now = Math.floor(Date.now() / 1000);
   const token = await new SignJWT({ [admin.rolesClaim]: roles })
     .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
@@ -70,7 +88,9 @@ async function mint(args: readonly string[], print: Print, env: NodeJS.ProcessEn
     .setExpirationTime(now + ttlMs / 1000)
     .setJti(randomUUID())
     .sign(key.privateKey!);
-  note(`token for "${subject}" (roles ${roles.join(', ')}), expires ${new Date((now * 1000) + ttlMs).toISOString()}; bootstrap key ${key.fingerprint}`);
+  note(
+    `token for "${subject}" (roles ${roles.join(', ')}), expires ${new Date(now * 1000 + ttlMs).toISOString()}; bootstrap key ${key.fingerprint}`,
+  );
   print(token);
   return 0;
 }

@@ -101,10 +101,7 @@ function compile(file: ConfigFile, source: string, env: Readonly<Record<string, 
     policyFile: resolve(baseDir, file.policy.file),
     keysDir: resolve(baseDir, file.keys.dir),
     gate: file.gate,
-    admin:
-      file.admin === undefined
-        ? undefined
-        : compileAdmin(file.admin, baseDir, resolve(baseDir, file.keys.dir), source),
+    admin: file.admin === undefined ? undefined : compileAdmin(file.admin, baseDir, resolve(baseDir, file.keys.dir), source),
     scans: file.scans,
     audit: file.audit,
     pullAuth: compilePullAuth(file.pullAuth, source, baseDir, env, listen.address.slice(0, splitAt).replace(/^\[|\]$/g, '')),
@@ -114,10 +111,19 @@ function compile(file: ConfigFile, source: string, env: Readonly<Record<string, 
 function compileAdmin(admin: NonNullable<ConfigFile['admin']>, baseDir: string, keysDir: string, source: string): AdminConfig {
   const { jwks, bootstrap, ...rest } = admin;
   // A dataDir in the file is relative to it; the default is relative to the working directory, as for `token mint`.
-  const dataDir = bootstrap === undefined ? undefined : bootstrap.dataDir === undefined ? resolve(DEFAULT_BOOTSTRAP_DIR) : resolve(baseDir, bootstrap.dataDir);
+  const dataDir =
+    bootstrap === undefined
+      ? undefined
+      : bootstrap.dataDir === undefined
+        ? resolve(DEFAULT_BOOTSTRAP_DIR)
+        : resolve(baseDir, bootstrap.dataDir);
   const inKeys = dataDir === undefined ? '..' : relative(keysDir, dataDir);
   if (inKeys === '' || !(inKeys.startsWith('..') || isAbsolute(inKeys))) {
-    throw new ConfigError(source, 'admin.bootstrap.dataDir', `must be outside the trust store's keys.dir (${keysDir}): it holds a private key`);
+    throw new ConfigError(
+      source,
+      'admin.bootstrap.dataDir',
+      `must be outside the trust store's keys.dir (${keysDir}): it holds a private key`,
+    );
   }
   return {
     ...rest,

@@ -19,7 +19,10 @@ export const pullAuthSchema = z
     issuer: z.string().min(1).max(256).default('trustgate'),
     service: z.string().max(256).regex(quotable, 'printable characters without spaces, quotes or backslashes').optional(),
     tokenTtlSeconds: z.number().int().min(60).max(86_400).default(300),
-    realm: z.url({ protocol: /^https?$/ }).regex(quotable, 'no quotes, spaces or backslashes').optional(),
+    realm: z
+      .url({ protocol: /^https?$/ })
+      .regex(quotable, 'no quotes, spaces or backslashes')
+      .optional(),
     oidc: z
       .strictObject({
         issuer: z.string().min(1),
@@ -32,7 +35,10 @@ export const pullAuthSchema = z
       .refine((o) => (o.jwksUrl === undefined) !== (o.jwksFile === undefined), 'give exactly one of "jwksUrl" or "jwksFile"')
       .optional(),
     rateLimit: z
-      .strictObject({ maxFailures: z.number().int().min(1).max(100_000).default(10), windowMs: z.number().int().min(1_000).default(60_000) })
+      .strictObject({
+        maxFailures: z.number().int().min(1).max(100_000).default(10),
+        windowMs: z.number().int().min(1_000).default(60_000),
+      })
       .default({ maxFailures: 10, windowMs: 60_000 }),
   })
   .optional();
@@ -63,7 +69,13 @@ export interface PullAuthConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function compilePullAuth(file: PullAuthFile, source: string, baseDir: string, env: Env, listenHost: string): PullAuthConfig | undefined {
+export function compilePullAuth(
+  file: PullAuthFile,
+  source: string,
+  baseDir: string,
+  env: Env,
+  listenHost: string,
+): PullAuthConfig | undefined {
   if (file === undefined) return undefined;
   const oidc = file.oidc;
   return {
@@ -112,7 +124,11 @@ function signingKey(ref: { env?: string | undefined; file?: string | undefined }
   }
   const curve = key.asymmetricKeyDetails?.namedCurve;
   if (key.asymmetricKeyType !== 'ec' || curve !== 'prime256v1') {
-    throw new ConfigError(source, field, `must be an EC P-256 private key (this one is ${key.asymmetricKeyType ?? 'unknown'}${curve === undefined ? '' : ` ${curve}`})`);
+    throw new ConfigError(
+      source,
+      field,
+      `must be an EC P-256 private key (this one is ${key.asymmetricKeyType ?? 'unknown'}${curve === undefined ? '' : ` ${curve}`})`,
+    );
   }
   return new Secret(pem);
 }

@@ -24,7 +24,10 @@ const upstream = z.strictObject({
     .url({ protocol: /^https?$/ })
     .refine((u) => !/[?#]/.test(u), 'no query or fragment')
     .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), 'no credentials in the URL (they would be ignored and logged): use auth'),
-  registryHost: z.string().regex(/^[a-z0-9.-]+(?::\d{1,5})?$/, 'a registry host such as "docker.io" or "127.0.0.1:5000"').optional(),
+  registryHost: z
+    .string()
+    .regex(/^[a-z0-9.-]+(?::\d{1,5})?$/, 'a registry host such as "docker.io" or "127.0.0.1:5000"')
+    .optional(),
   aliases: z.array(z.string().min(1)).default([]),
   default: z.boolean().default(false),
   repositories: z.array(z.string().min(1)).min(1),
@@ -71,14 +74,17 @@ const gate = z.strictObject({
   discovery: z
     .strictObject({
       maxSignatures: z.number().int().min(1).max(200).default(50),
-      maxBlobBytes: z.number().int().min(1024).max(16 * 1_048_576).default(1_048_576),
+      maxBlobBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(16 * 1_048_576)
+        .default(1_048_576),
       maxRequests: z.number().int().min(2).max(1_000).default(64),
     })
     .default({ maxSignatures: 50, maxBlobBytes: 1_048_576, maxRequests: 64 }),
   /** Decision records in Redis (`<prefix>decisions:<digest>`): at most this many digests have a list. */
-  decisionLog: z
-    .strictObject({ maxDigests: z.number().int().min(100).max(10_000_000).default(100_000) })
-    .default({ maxDigests: 100_000 }),
+  decisionLog: z.strictObject({ maxDigests: z.number().int().min(100).max(10_000_000).default(100_000) }).default({ maxDigests: 100_000 }),
 });
 
 const admin = z
@@ -94,12 +100,20 @@ const admin = z
     audience: z.string().min(1),
     /** The claim that lists a token's roles (admin, key-manager, scanner, auditor). */
     rolesClaim: z.string().min(1).default('roles'),
-    maxBodyBytes: z.number().int().min(1024).max(64 * 1_048_576).default(16 * 1_048_576),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1_048_576)
+      .default(16 * 1_048_576),
     /** A scan report dated later than now by more than this is refused. */
     maxClockSkewMs: z.number().int().min(0).max(3_600_000).default(300_000),
     /** Fixed one-minute windows: authenticated calls per subject and per address; 401s per address. */
     rateLimit: z
-      .strictObject({ requestsPerMinute: z.number().int().min(1).max(1_000_000).default(600), failedAuthPerMinute: z.number().int().min(1).max(100_000).default(20) })
+      .strictObject({
+        requestsPerMinute: z.number().int().min(1).max(1_000_000).default(600),
+        failedAuthPerMinute: z.number().int().min(1).max(100_000).default(20),
+      })
       .default({ requestsPerMinute: 600, failedAuthPerMinute: 20 }),
   })
   .refine((a) => a.jwks !== undefined || a.bootstrap !== undefined, { path: ['jwks'], message: 'required unless admin.bootstrap is set' })
@@ -114,18 +128,32 @@ const scanQueue = z
 
 export const configSchema = z.strictObject({
   listen: listen.default(listen.parse({})),
-  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  log: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .default({ level: 'info' }),
   redis: z
     .strictObject({
       url: z.string().min(1).optional(),
       /** Prefix of every key and channel; a hash tag keeps them in one Cluster slot. */
-      prefix: z.string().regex(/^\{[A-Za-z0-9_.-]+\}:$/, 'a hash tag and a colon, like "{trustgate}:"').default('{trustgate}:'),
+      prefix: z
+        .string()
+        .regex(/^\{[A-Za-z0-9_.-]+\}:$/, 'a hash tag and a colon, like "{trustgate}:"')
+        .default('{trustgate}:'),
     })
     .default({ prefix: '{trustgate}:' }),
   manifests: z
     .strictObject({
-      maxBytes: z.number().int().min(1024).max(64 * 1_048_576).default(4 * 1_048_576),
-      cacheMaxBytes: z.number().int().min(0).default(64 * 1_048_576),
+      maxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(64 * 1_048_576)
+        .default(4 * 1_048_576),
+      cacheMaxBytes: z
+        .number()
+        .int()
+        .min(0)
+        .default(64 * 1_048_576),
       /** Off (0) by default: every by-tag pull asks the upstream which digest the tag names. */
       tagTtlMs: z.number().int().min(0).max(300_000).default(0),
     })

@@ -34,7 +34,7 @@ export function compileUpstream(
     throw new ConfigError(
       source,
       `${field}.allowAnonymousPulls`,
-      'this upstream has credentials, so anonymous clients would pull private repositories on trustgate\'s identity; set allowAnonymousPulls: true to accept that',
+      "this upstream has credentials, so anonymous clients would pull private repositories on trustgate's identity; set allowAnonymousPulls: true to accept that",
     );
   }
   const readFile = (path: string | undefined, key: string): Buffer | undefined => {
@@ -54,7 +54,11 @@ export function compileUpstream(
     allow,
     credentials: compileCredentials(u.auth, `${field}.auth`, source, baseDir, env),
     tokenRealms: u.tokenRealms,
-    tls: dropUndefined({ ca: readFile(u.tls.caFile, 'caFile'), cert: readFile(u.tls.certFile, 'certFile'), key: readFile(u.tls.keyFile, 'keyFile') }),
+    tls: dropUndefined({
+      ca: readFile(u.tls.caFile, 'caFile'),
+      cert: readFile(u.tls.certFile, 'certFile'),
+      key: readFile(u.tls.keyFile, 'keyFile'),
+    }),
     timeouts: u.timeouts,
     retries: u.retries,
     maxConcurrentRequests: u.maxConcurrentRequests,
@@ -72,7 +76,8 @@ function compileCredentials(
   const secret = (ref: { env?: string | undefined; file?: string | undefined }, key: string): Secret => {
     if (ref.env !== undefined) {
       const value = env[ref.env];
-      if (value === undefined || value === '') throw new ConfigError(source, `${field}.${key}.env`, `environment variable ${ref.env} is not set`);
+      if (value === undefined || value === '')
+        throw new ConfigError(source, `${field}.${key}.env`, `environment variable ${ref.env} is not set`);
       return new Secret(value);
     }
     try {
@@ -99,7 +104,8 @@ export function checkUnique(upstreams: readonly UpstreamConfig[], source: string
     names.add(u.name);
     for (const ns of u.namespaces) {
       const other = namespaces.get(ns);
-      if (other !== undefined) throw new ConfigError(source, `upstreams[${i}].registryHost`, `registry host "${ns}" is already served by upstream "${other}"`);
+      if (other !== undefined)
+        throw new ConfigError(source, `upstreams[${i}].registryHost`, `registry host "${ns}" is already served by upstream "${other}"`);
       namespaces.set(ns, u.name);
     }
   });

@@ -35,9 +35,11 @@ export function imageProblem(image: string): string | undefined {
   const at = image.indexOf('@');
   const name = at < 0 ? image : image.slice(0, at);
   const slash = name.indexOf('/');
-  if (slash < 0 || !HOST.test(name.slice(0, slash))) return '"image" must start with a registry host, without wildcards: <registry host>/<repository pattern>, or <registry host>/<repository>@<digest>';
+  if (slash < 0 || !HOST.test(name.slice(0, slash)))
+    return '"image" must start with a registry host, without wildcards: <registry host>/<repository pattern>, or <registry host>/<repository>@<digest>';
   if (at >= 0) {
-    if (!isRepositoryName(name.slice(slash + 1)) || !isDigest(image.slice(at + 1))) return '"image" with a digest must be <registry host>/<repository>@sha256:<hex>';
+    if (!isRepositoryName(name.slice(slash + 1)) || !isDigest(image.slice(at + 1)))
+      return '"image" with a digest must be <registry host>/<repository>@sha256:<hex>';
     return undefined;
   }
   try {
@@ -68,7 +70,12 @@ function matcherOf(entry: BreakGlassEntry): (name: string, digest: Digest) => bo
 }
 
 /** The active entry covering this pull (the one lasting longest when several do). */
-export function findBreakGlass(entries: readonly BreakGlassEntry[], canonicalName: string, digest: Digest, now: number): BreakGlassEntry | undefined {
+export function findBreakGlass(
+  entries: readonly BreakGlassEntry[],
+  canonicalName: string,
+  digest: Digest,
+  now: number,
+): BreakGlassEntry | undefined {
   let found: BreakGlassEntry | undefined;
   for (const entry of entries) {
     if (entry.expires <= now || (found !== undefined && found.expires >= entry.expires)) continue;

@@ -40,7 +40,14 @@ export function withBreakGlass(gate: Gate, deps: BreakGlassDeps): Gate {
     const message = `break glass "${entry.id}" by ${entry.actor} until ${new Date(entry.expires).toISOString()}: ${entry.reason}`;
     return {
       entry,
-      decision: { outcome: 'allow', rule: BREAK_GLASS_RULE, reasons: [{ code: 'break_glass', message }], signers: decision.signers, digest: context.manifest.digest, notAfter: entry.expires },
+      decision: {
+        outcome: 'allow',
+        rule: BREAK_GLASS_RULE,
+        reasons: [{ code: 'break_glass', message }],
+        signers: decision.signers,
+        digest: context.manifest.digest,
+        notAfter: entry.expires,
+      },
     };
   }
 
@@ -51,7 +58,16 @@ export function withBreakGlass(gate: Gate, deps: BreakGlassDeps): Gate {
     if (used.has(key)) return;
     if (used.size >= 10_000) used.clear();
     used.add(key);
-    deps.logger.warn({ event: 'break_glass_used', id: entry.id, name: context.canonicalName, digest: context.manifest.digest, overrides: { rule: denied.rule, reasons: denied.reasons.map((r) => r.code) } }, 'pull allowed by break glass');
+    deps.logger.warn(
+      {
+        event: 'break_glass_used',
+        id: entry.id,
+        name: context.canonicalName,
+        digest: context.manifest.digest,
+        overrides: { rule: denied.rule, reasons: denied.reasons.map((r) => r.code) },
+      },
+      'pull allowed by break glass',
+    );
     await deps.audit?.append({
       actor: context.client?.subject ?? '(pull)',
       roles: [],
@@ -83,6 +99,8 @@ export function withBreakGlass(gate: Gate, deps: BreakGlassDeps): Gate {
             return entry === undefined ? explained : { ...explained, decision, overridden: explained.decision };
           },
         }),
-    ...(gate.vouch === undefined ? {} : { vouch: (context: PullContext, grant: { readonly source: string; readonly expiresAt: number }) => gate.vouch!(context, grant) }),
+    ...(gate.vouch === undefined
+      ? {}
+      : { vouch: (context: PullContext, grant: { readonly source: string; readonly expiresAt: number }) => gate.vouch!(context, grant) }),
   };
 }

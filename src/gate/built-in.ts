@@ -4,15 +4,28 @@ import type { ManifestKind } from './manifest-kind.ts';
 import type { Decision, PullContext } from './types.ts';
 
 /** Built-in rule names for manifests no policy rule judges. */
-export const BuiltInRule = { signatureArtifact: 'signature-artifact', referrersListing: 'referrers-listing', manifestFormat: 'manifest-format' } as const;
+export const BuiltInRule = {
+  signatureArtifact: 'signature-artifact',
+  referrersListing: 'referrers-listing',
+  manifestFormat: 'manifest-format',
+} as const;
 
 /** Pure: the decision for a manifest no rule judges (refused formats, referrers listings, signature artifacts), else undefined. */
 export function builtInDecision(context: PullContext, kind: ManifestKind): Decision | undefined {
   const { digest, unsupported } = context.manifest;
-  const decision = (outcome: Decision['outcome'], rule: string, reasons: Decision['reasons'] = []): Decision => ({ outcome, rule, reasons, signers: [], digest, notAfter: undefined });
+  const decision = (outcome: Decision['outcome'], rule: string, reasons: Decision['reasons'] = []): Decision => ({
+    outcome,
+    rule,
+    reasons,
+    signers: [],
+    digest,
+    notAfter: undefined,
+  });
   switch (kind) {
     case 'unsupported':
-      return decision('deny', BuiltInRule.manifestFormat, [{ code: 'unsupported_manifest', message: unsupported ?? 'unsupported manifest format' }]);
+      return decision('deny', BuiltInRule.manifestFormat, [
+        { code: 'unsupported_manifest', message: unsupported ?? 'unsupported manifest format' },
+      ]);
     case 'listing':
       return decision('allow', BuiltInRule.referrersListing);
     case 'signature-artifact':

@@ -50,5 +50,13 @@ export function generationOf(policy: Policy, trust: CompiledTrust): string {
  */
 export function judge(_context: PullContext, input: DecisionInput, findings: readonly SignatureFinding[], now: number): Decision {
   const { key } = input;
-  return evaluateSignatures({ rule: input.rule, canonicalName: key.canonicalName, identity: key.identity, digest: key.digest, findings, trust: input.trust, now });
+  return evaluateSignatures({
+    rule: input.rule,
+    canonicalName: key.canonicalName,
+    identity: key.identity,
+    digest: key.digest,
+    findings,
+    trust: input.trust,
+    now,
+  });
 }

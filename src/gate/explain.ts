@@ -21,7 +21,11 @@ export interface ExplainDeps extends ScanCheckDeps {
   /** The gate's own content classification. */
   readonly classify: (context: PullContext) => Promise<ManifestKind>;
   /** The gate's own discovery and verification; `seen` is told every finding. */
-  readonly verify: (context: PullContext, input: DecisionInput, seen?: (findings: readonly SignatureFinding[]) => void) => Promise<Decision>;
+  readonly verify: (
+    context: PullContext,
+    input: DecisionInput,
+    seen?: (findings: readonly SignatureFinding[]) => void,
+  ) => Promise<Decision>;
 }
 
 /**
@@ -43,12 +47,24 @@ export async function explainPull(context: PullContext, deps: ExplainDeps): Prom
   let decision: Decision | undefined;
   if (rule !== undefined && rule.mode !== 'off' && rule.multiArch === 'index' && !isIndex(manifest.mediaType)) {
     const parent = await deps.allowSets.childAllowance(input.generation, canonicalName, manifest.digest, deps.live);
-    if (parent !== undefined) decision = { outcome: 'allow', rule: rule.name, reasons: [], signers: [`index ${parent.index}`], digest: manifest.digest, notAfter: parent.expiresAt };
+    if (parent !== undefined)
+      decision = {
+        outcome: 'allow',
+        rule: rule.name,
+        reasons: [],
+        signers: [`index ${parent.index}`],
+        digest: manifest.digest,
+        notAfter: parent.expiresAt,
+      };
   }
   decision ??= await deps.verify(context, input, (findings) => {
     seen.findings = findings;
   });
-  const quiet: ScanCheckDeps = { ...deps, scans: readOnly(deps.scans), onScan: (scan, record) => void (seen.scan = scanView(rule, scan, record)) };
+  const quiet: ScanCheckDeps = {
+    ...deps,
+    scans: readOnly(deps.scans),
+    onScan: (scan, record) => void (seen.scan = scanView(rule, scan, record)),
+  };
   const final = await withScan(context, rule, decision, trust, quiet);
   return { decision: final, findings: seen.findings, scan: seen.scan ?? (await storedScan(context, rule, deps)) };
 }
@@ -66,7 +82,9 @@ function scanView(rule: Rule | undefined, scan: ScanEvaluation, record: ScanReco
   return {
     required: rule !== undefined && rule.mode !== 'off' && rule.scan?.required === true,
     state: scan.state,
-    ...(record === undefined ? {} : { record: { scanner: record.scanner, finishedAt: record.finishedAt, source: record.source, counts: record.counts } }),
+    ...(record === undefined
+      ? {}
+      : { record: { scanner: record.scanner, finishedAt: record.finishedAt, source: record.source, counts: record.counts } }),
   };
 }
 

@@ -36,7 +36,14 @@ export function createManifestClassifier(deps: ManifestKindDeps): (context: Pull
     const client = deps.clientFor(context.upstream.name);
     let config: Buffer;
     try {
-      config = await fetchSmallBlob(client, context.repository, candidate.config.digest, candidate.config.size, deps.limits.maxBlobBytes, new RequestBudget(2));
+      config = await fetchSmallBlob(
+        client,
+        context.repository,
+        candidate.config.digest,
+        candidate.config.size,
+        deps.limits.maxBlobBytes,
+        new RequestBudget(2),
+      );
     } catch (error) {
       // A config that cannot be read whole (missing, over the cap, wrong digest) proves nothing: judged as an image.
       if (isTrustgateError(error) && error.code === 'UPSTREAM_BAD_RESPONSE') return false;

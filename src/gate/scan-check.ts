@@ -26,9 +26,22 @@ export interface ScanCheckDeps {
  * to vouch for scans (purpose `scan`) that did not sign the image itself. An unscanned digest is
  * queued once and denied now. Indexes carry no packages: each child is judged on its own scan.
  */
-export async function withScan(context: PullContext, rule: Rule | undefined, decision: Decision, trust: CompiledTrust, deps: ScanCheckDeps): Promise<Decision> {
+export async function withScan(
+  context: PullContext,
+  rule: Rule | undefined,
+  decision: Decision,
+  trust: CompiledTrust,
+  deps: ScanCheckDeps,
+): Promise<Decision> {
   const requirement = rule?.scan;
-  if (decision.outcome === 'deny' || requirement === undefined || !requirement.required || context.manifest.children.length > 0 || rule?.mode === 'off') return decision;
+  if (
+    decision.outcome === 'deny' ||
+    requirement === undefined ||
+    !requirement.required ||
+    context.manifest.children.length > 0 ||
+    rule?.mode === 'off'
+  )
+    return decision;
   const now = deps.now();
   const { digest } = context.manifest;
   let record = await deps.scans.get(digest);
@@ -51,23 +64,40 @@ export async function withScan(context: PullContext, rule: Rule | undefined, dec
   };
 }
 
-async function attestedScan(context: PullContext, decision: Decision, trust: CompiledTrust, deps: ScanCheckDeps): Promise<ScanRecord | undefined> {
+async function attestedScan(
+  context: PullContext,
+  decision: Decision,
+  trust: CompiledTrust,
+  deps: ScanCheckDeps,
+): Promise<ScanRecord | undefined> {
   const vouchers = trust.material.keys.filter((key) => {
     const entry = trust.byId.get(key.id);
     const now = deps.now();
     return (
-      entry !== undefined && entry.entry.purposes.includes('scan') && !decision.signers.includes(key.id) && !trust.revoked.has(key.id) &&
+      entry !== undefined &&
+      entry.entry.purposes.includes('scan') &&
+      !decision.signers.includes(key.id) &&
+      !trust.revoked.has(key.id) &&
       entry.scopes.some((scope) => scope.test(context.canonicalName)) &&
-      (entry.entry.notBefore === undefined || now >= entry.entry.notBefore) && (entry.entry.notAfter === undefined || now < entry.entry.notAfter)
+      (entry.entry.notBefore === undefined || now >= entry.entry.notBefore) &&
+      (entry.entry.notAfter === undefined || now < entry.entry.notAfter)
     );
   });
   if (vouchers.length === 0) return undefined;
-  const envelopes = await discoverVulnAttestations(deps.clientFor(context.upstream.name), context.repository, context.manifest.digest, deps.limits);
+  const envelopes = await discoverVulnAttestations(
+    deps.clientFor(context.upstream.name),
+    context.repository,
+    context.manifest.digest,
+    deps.limits,
+  );
   let newest: ScanRecord | undefined;
   for (const envelope of envelopes) {
     const result = verifyVulnAttestation(envelope, { digest: context.manifest.digest }, vouchers, deps.now());
     if (result.failure !== undefined || result.record === undefined) {
-      deps.logger.debug({ event: 'attestation_rejected', source: envelope.source, problem: result.failure?.message }, 'vuln attestation does not count');
+      deps.logger.debug(
+        { event: 'attestation_rejected', source: envelope.source, problem: result.failure?.message },
+        'vuln attestation does not count',
+      );
       continue;
     }
     if (newest === undefined || result.record.finishedAt > newest.finishedAt) newest = result.record;

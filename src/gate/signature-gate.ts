@@ -86,7 +86,10 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
     // While Redis is down the trust snapshot may miss revocations made elsewhere, so a digest never
     // judged is not verified against it; only verdicts already known are served.
     if (deps.sharedStateUp !== undefined && !(await deps.sharedStateUp())) {
-      throw new TrustgateError('STORE_UNAVAILABLE', 'the shared state (Redis) is unreachable: until it is back, only images this replica already verified are served');
+      throw new TrustgateError(
+        'STORE_UNAVAILABLE',
+        'the shared state (Redis) is unreachable: until it is back, only images this replica already verified are served',
+      );
     }
     return flights.run(input.id, async () => {
       const epoch = epochs.of(input.key.digest);
@@ -107,13 +110,25 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
     if (rule === undefined || rule.mode === 'off' || rule.multiArch !== 'index' || isIndex(context.manifest.mediaType)) return undefined;
     const parent = await deps.allowSets.childAllowance(input.generation, context.canonicalName, context.manifest.digest, live);
     if (parent === undefined) return undefined;
-    const byParent: Decision = { outcome: 'allow', rule: rule.name, reasons: [], signers: [`index ${parent.index}`], digest: context.manifest.digest, notAfter: parent.expiresAt };
+    const byParent: Decision = {
+      outcome: 'allow',
+      rule: rule.name,
+      reasons: [],
+      signers: [`index ${parent.index}`],
+      digest: context.manifest.digest,
+      notAfter: parent.expiresAt,
+    };
     const decision = await withScan(context, rule, byParent, input.trust, deps);
-    if (decision.outcome !== 'deny') await grantBlobs(context, input.generation, { source: parent.source, expiresAt: decision.notAfter ?? parent.expiresAt });
+    if (decision.outcome !== 'deny')
+      await grantBlobs(context, input.generation, { source: parent.source, expiresAt: decision.notAfter ?? parent.expiresAt });
     return decision;
   }
 
-  async function verify(context: PullContext, input: DecisionInput, seen?: (findings: readonly SignatureFinding[]) => void): Promise<Decision> {
+  async function verify(
+    context: PullContext,
+    input: DecisionInput,
+    seen?: (findings: readonly SignatureFinding[]) => void,
+  ): Promise<Decision> {
     const { rule, trust, key } = input;
     const now = deps.now();
     let findings: SignatureFinding[] = [];
@@ -125,9 +140,19 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
         const message = `signature repository "${rule.signatures.signatureRepository}" is not on upstream "${context.upstream.name}"`;
         findings.push({ scheme: 'cosign', source: 'signatureRepository', verifiedBy: [], failure: { kind: 'format', message } });
       }
-      const found = await discoverSignatures(client, context.repository, signatureRepository ?? context.repository, key.digest, deps.limits);
+      const found = await discoverSignatures(
+        client,
+        context.repository,
+        signatureRepository ?? context.repository,
+        key.digest,
+        deps.limits,
+      );
       const subject = { digest: key.digest, size: context.manifest.bytes.length, mediaType: key.mediaType, bytes: context.manifest.bytes };
-      findings = [...findings, ...found.unreadable, ...(await Promise.all(found.artifacts.map((a) => verifyArtifact(a, subject, trust.material, now))))];
+      findings = [
+        ...findings,
+        ...found.unreadable,
+        ...(await Promise.all(found.artifacts.map((a) => verifyArtifact(a, subject, trust.material, now)))),
+      ];
     }
     seen?.(findings);
     return judge(context, input, findings, now);
@@ -145,7 +170,13 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
 
   async function grantBlobs(context: PullContext, generation: string, source: Grant): Promise<void> {
     const { blobs } = context.manifest;
-    if (blobs.length > 0 && source.expiresAt > deps.now()) await deps.allowSets.grantBlobs(generation, context.canonicalName, blobs.map((digest) => ({ digest })), source);
+    if (blobs.length > 0 && source.expiresAt > deps.now())
+      await deps.allowSets.grantBlobs(
+        generation,
+        context.canonicalName,
+        blobs.map((digest) => ({ digest })),
+        source,
+      );
   }
 
   /** Whether this verdict's grants are still held (they may have been evicted): the first blob or child stands for all. */
@@ -153,15 +184,24 @@ export function createSignatureGate(deps: SignatureGateDeps): Gate {
     const source = AllowanceSource.verdict(input.id);
     const mine = async (allowance: { source: string }): Promise<boolean> => allowance.source === source;
     const { blobs, children } = context.manifest;
-    if (blobs.length > 0 && (await deps.allowSets.blobAllowance(input.generation, context.canonicalName, blobs[0]!, mine)) === undefined) return false;
-    if (children.length > 0 && (await deps.allowSets.childAllowance(input.generation, context.canonicalName, children[0]!, mine)) === undefined) return false;
+    if (blobs.length > 0 && (await deps.allowSets.blobAllowance(input.generation, context.canonicalName, blobs[0]!, mine)) === undefined)
+      return false;
+    if (
+      children.length > 0 &&
+      (await deps.allowSets.childAllowance(input.generation, context.canonicalName, children[0]!, mine)) === undefined
+    )
+      return false;
     return true;
   }
 
   return {
     decide,
     explain: (context) => explainPull(context, { ...deps, classify, live, verify }),
-    vouch: async (context, source) => grantBlobs(context, currentGeneration(), { source: source.source, expiresAt: Math.min(source.expiresAt, deps.now() + deps.allowTtlMs) }),
+    vouch: async (context, source) =>
+      grantBlobs(context, currentGeneration(), {
+        source: source.source,
+        expiresAt: Math.min(source.expiresAt, deps.now() + deps.allowTtlMs),
+      }),
     async blobAccess(canonicalName, digest): Promise<BlobAccess> {
       if (!deps.blobGate) return { kind: 'stream' };
       const allowance = await deps.allowSets.blobAllowance(currentGeneration(), canonicalName, digest, live);

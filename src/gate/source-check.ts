@@ -30,7 +30,12 @@ export function blobDenied(digest: Decision['digest']): Decision {
   return {
     outcome: 'deny',
     rule: 'blob-gate',
-    reasons: [{ code: 'blob_not_referenced', message: 'no manifest trustgate allowed from this repository references this blob; pull the image by its manifest first' }],
+    reasons: [
+      {
+        code: 'blob_not_referenced',
+        message: 'no manifest trustgate allowed from this repository references this blob; pull the image by its manifest first',
+      },
+    ],
     signers: [],
     digest,
     notAfter: undefined,

@@ -84,7 +84,12 @@ export interface ScanExplanation {
   /** Whether the rule requires a passing scan (when not, the state is informative only). */
   readonly required: boolean;
   readonly state: ScanState;
-  readonly record?: { readonly scanner: string; readonly finishedAt: number; readonly source: 'report' | 'attestation'; readonly counts: Readonly<Record<string, number>> };
+  readonly record?: {
+    readonly scanner: string;
+    readonly finishedAt: number;
+    readonly source: 'report' | 'attestation';
+    readonly counts: Readonly<Record<string, number>>;
+  };
 }
 
 /** A decision with what led to it (GET /admin/v1/explain). */
@@ -103,9 +108,7 @@ export interface Explanation {
  * read whole and parses as `format` (reachable only through a signature artifact), or not at all.
  */
 export type BlobAccess =
-  | { readonly kind: 'stream' }
-  | { readonly kind: 'check'; readonly format: string; readonly size: number }
-  | { readonly kind: 'deny' };
+  { readonly kind: 'stream' } | { readonly kind: 'check'; readonly format: string; readonly size: number } | { readonly kind: 'deny' };
 
 export interface Gate {
   decide(context: PullContext): Promise<Decision>;

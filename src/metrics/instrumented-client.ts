@@ -29,7 +29,8 @@ export function instrumentClient(client: UpstreamClient, metrics: Metrics): Upst
 }
 
 function opOf(path: string): UpstreamOp {
-  if (/\/manifests\/sha256-[0-9a-f]{64}\.(sig|att)$/.test(path) || path.includes('/referrers/')) return path.includes('/referrers/') ? 'referrers' : 'signature';
+  if (/\/manifests\/sha256-[0-9a-f]{64}\.(sig|att)$/.test(path) || path.includes('/referrers/'))
+    return path.includes('/referrers/') ? 'referrers' : 'signature';
   if (path.includes('/manifests/')) return 'manifest';
   if (path.includes('/blobs/')) return 'blob';
   return 'tags';

@@ -39,37 +39,112 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export function createMetrics(sources: MetricSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'trustgate_' });
-  const decisions = new Counter({ name: 'trustgate_decisions_total', help: 'Manifest pull decisions by outcome and primary reason', labelNames: ['outcome', 'reason', 'rule', 'upstream'], registers: [registry] });
-  const manifests = new Counter({ name: 'trustgate_manifest_requests_total', help: 'Manifest requests answered', labelNames: ['method', 'upstream', 'status'], registers: [registry] });
-  const blobBytes = new Counter({ name: 'trustgate_blob_bytes_total', help: 'Blob bytes streamed to clients', labelNames: ['upstream'], registers: [registry] });
-  const requests = new Histogram({ name: 'trustgate_request_duration_seconds', help: 'Client request duration by route template', labelNames: ['route', 'method'], buckets: LATENCY_BUCKETS, registers: [registry] });
-  const verifications = new Histogram({ name: 'trustgate_verification_duration_seconds', help: 'Time to verify a digest not in the verdict cache (discovery, signatures, scan)', labelNames: ['result'], buckets: LATENCY_BUCKETS, registers: [registry] });
-  const lookups = new Counter({ name: 'trustgate_verdict_cache_lookups_total', help: 'Verdict cache lookups by layer and result', labelNames: ['layer', 'result'], registers: [registry] });
-  const upstreamDurations = new Histogram({ name: 'trustgate_upstream_request_duration_seconds', help: 'Upstream request duration', labelNames: ['upstream', 'op'], buckets: LATENCY_BUCKETS, registers: [registry] });
-  const upstreamErrors = new Counter({ name: 'trustgate_upstream_errors_total', help: 'Upstream failures by kind', labelNames: ['upstream', 'kind'], registers: [registry] });
-  const reloadFailures = new Counter({ name: 'trustgate_reload_failures_total', help: 'Reloads refused (the previous policy, trust store or certificate stays)', labelNames: ['kind'], registers: [registry] });
+  const decisions = new Counter({
+    name: 'trustgate_decisions_total',
+    help: 'Manifest pull decisions by outcome and primary reason',
+    labelNames: ['outcome', 'reason', 'rule', 'upstream'],
+    registers: [registry],
+  });
+  const manifests = new Counter({
+    name: 'trustgate_manifest_requests_total',
+    help: 'Manifest requests answered',
+    labelNames: ['method', 'upstream', 'status'],
+    registers: [registry],
+  });
+  const blobBytes = new Counter({
+    name: 'trustgate_blob_bytes_total',
+    help: 'Blob bytes streamed to clients',
+    labelNames: ['upstream'],
+    registers: [registry],
+  });
+  const requests = new Histogram({
+    name: 'trustgate_request_duration_seconds',
+    help: 'Client request duration by route template',
+    labelNames: ['route', 'method'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const verifications = new Histogram({
+    name: 'trustgate_verification_duration_seconds',
+    help: 'Time to verify a digest not in the verdict cache (discovery, signatures, scan)',
+    labelNames: ['result'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const lookups = new Counter({
+    name: 'trustgate_verdict_cache_lookups_total',
+    help: 'Verdict cache lookups by layer and result',
+    labelNames: ['layer', 'result'],
+    registers: [registry],
+  });
+  const upstreamDurations = new Histogram({
+    name: 'trustgate_upstream_request_duration_seconds',
+    help: 'Upstream request duration',
+    labelNames: ['upstream', 'op'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const upstreamErrors = new Counter({
+    name: 'trustgate_upstream_errors_total',
+    help: 'Upstream failures by kind',
+    labelNames: ['upstream', 'kind'],
+    registers: [registry],
+  });
+  const reloadFailures = new Counter({
+    name: 'trustgate_reload_failures_total',
+    help: 'Reloads refused (the previous policy, trust store or certificate stays)',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
   for (const kind of ['policy', 'keys', 'tls'] as const) reloadFailures.inc({ kind }, 0); // present from the start, so alerts can use increase()
-  const adminThrottled = new Counter({ name: 'trustgate_admin_throttled_total', help: 'Admin API calls refused with 429, by reason', labelNames: ['reason'], registers: [registry] });
+  const adminThrottled = new Counter({
+    name: 'trustgate_admin_throttled_total',
+    help: 'Admin API calls refused with 429, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   for (const reason of ['failed_auth', 'requests'] as const) adminThrottled.inc({ reason }, 0);
   new Gauge({
-    name: 'trustgate_trust_store_keys', help: 'Trust-store entries by status', labelNames: ['status'], registers: [registry],
+    name: 'trustgate_trust_store_keys',
+    help: 'Trust-store entries by status',
+    labelNames: ['status'],
+    registers: [registry],
     collect() {
       const trust = sources.trust();
       this.set({ status: 'active' }, trust.active);
       this.set({ status: 'revoked' }, trust.revoked);
     },
   });
-  new Gauge({ name: 'trustgate_trust_store_version', help: 'The trust store version this replica holds', registers: [registry], collect() { this.set(sources.trust().version); } });
   new Gauge({
-    name: 'trustgate_policy_info', help: 'The policy this replica runs (value 1, labelled by hash)', labelNames: ['hash'], registers: [registry],
+    name: 'trustgate_trust_store_version',
+    help: 'The trust store version this replica holds',
+    registers: [registry],
+    collect() {
+      this.set(sources.trust().version);
+    },
+  });
+  new Gauge({
+    name: 'trustgate_policy_info',
+    help: 'The policy this replica runs (value 1, labelled by hash)',
+    labelNames: ['hash'],
+    registers: [registry],
     collect() {
       this.reset();
       this.set({ hash: sources.policyHash() }, 1);
     },
   });
-  new Gauge({ name: 'trustgate_scan_queue_pending', help: 'Digests waiting for a scanner (counted up to 1000)', registers: [registry], async collect() { this.set(await sources.scanQueuePending()); } });
   new Gauge({
-    name: 'trustgate_redis_up', help: 'Whether this replica reaches Redis (absent without Redis)', registers: [registry],
+    name: 'trustgate_scan_queue_pending',
+    help: 'Digests waiting for a scanner (counted up to 1000)',
+    registers: [registry],
+    async collect() {
+      this.set(await sources.scanQueuePending());
+    },
+  });
+  new Gauge({
+    name: 'trustgate_redis_up',
+    help: 'Whether this replica reaches Redis (absent without Redis)',
+    registers: [registry],
     collect() {
       this.reset();
       const up = sources.redisUp();

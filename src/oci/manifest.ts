@@ -46,7 +46,8 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): M
     return { ok: false, kind: 'invalid', problem: 'manifest is not a JSON object' };
   }
   const doc = body as Record<string, unknown>;
-  if (doc['schemaVersion'] === 1) return { ok: false, kind: 'schema1', problem: 'Docker schema 1 manifests cannot be signed and are refused' };
+  if (doc['schemaVersion'] === 1)
+    return { ok: false, kind: 'schema1', problem: 'Docker schema 1 manifests cannot be signed and are refused' };
   if (doc['schemaVersion'] !== 2) return { ok: false, kind: 'invalid', problem: 'manifest schemaVersion must be 2' };
   const declared = typeof doc['mediaType'] === 'string' ? doc['mediaType'] : undefined;
   const mediaType = SUPPORTED_MANIFEST_TYPES.includes(header) ? header : declared;

@@ -9,8 +9,14 @@ import { isDigest, type Reference } from './reference.ts';
 /** Layer media types that carry only signatures or attestations (cosign, DSSE, notation, sigstore bundles, in-toto). */
 const SIGNATURE_LAYERS: ReadonlyMap<string, (doc: unknown, bytes: Buffer) => boolean> = new Map([
   ['application/vnd.dev.cosign.simplesigning.v1+json', (doc: unknown) => isObject(doc) && isObject(doc['critical'])],
-  ['application/vnd.dsse.envelope.v1+json', (doc: unknown) => isObject(doc) && typeof doc['payloadType'] === 'string' && Array.isArray(doc['signatures'])],
-  ['application/jose+json', (doc: unknown) => isObject(doc) && typeof doc['protected'] === 'string' && typeof doc['signature'] === 'string'],
+  [
+    'application/vnd.dsse.envelope.v1+json',
+    (doc: unknown) => isObject(doc) && typeof doc['payloadType'] === 'string' && Array.isArray(doc['signatures']),
+  ],
+  [
+    'application/jose+json',
+    (doc: unknown) => isObject(doc) && typeof doc['protected'] === 'string' && typeof doc['signature'] === 'string',
+  ],
   ['application/cose', (_doc: unknown, bytes: Buffer) => isCoseSign1(bytes)],
   ['application/vnd.dev.sigstore.bundle.v0.3+json', isBundle],
   ['application/vnd.dev.sigstore.bundle+json;version=0.3', isBundle],
@@ -20,7 +26,11 @@ const SIGNATURE_LAYERS: ReadonlyMap<string, (doc: unknown, bytes: Buffer) => boo
 ]);
 
 /** image-spec manifest.md "Guidance for an Empty Descriptor": the blob `{}`, fixed by its digest. */
-export const EMPTY_CONFIG = { mediaType: 'application/vnd.oci.empty.v1+json', digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', size: 2 } as const;
+export const EMPTY_CONFIG = {
+  mediaType: 'application/vnd.oci.empty.v1+json',
+  digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+  size: 2,
+} as const;
 /** notation's config in image-manifest mode (notaryproject signature-specification "OCI image manifest"): the blob `{}`. */
 const NOTATION_CONFIG = 'application/vnd.cncf.notary.signature';
 /** cosign's `.sig`/`.att` manifests carry a plain image config with rootfs.diff_ids naming the signature layers. */
@@ -98,7 +108,9 @@ function runsNothing(doc: Record<string, unknown>): boolean {
   const config = doc['config'];
   if (config === undefined || config === null) return true;
   if (!isObject(config)) return false;
-  return ['Entrypoint', 'Cmd', 'Env'].every((field) => config[field] === undefined || config[field] === null || (Array.isArray(config[field]) && config[field].length === 0));
+  return ['Entrypoint', 'Cmd', 'Env'].every(
+    (field) => config[field] === undefined || config[field] === null || (Array.isArray(config[field]) && config[field].length === 0),
+  );
 }
 
 function isBundle(doc: unknown): boolean {

@@ -43,7 +43,14 @@ export function identityReference(rule: Rule | undefined, canonicalName: string,
 export function evaluateSignatures(input: Evaluation): Decision {
   const { rule, digest } = input;
   if (rule === undefined) {
-    return decision('deny', DEFAULT_RULE_NAME, digest, [{ code: 'no_matching_rule', message: 'no policy rule matches this image, and the default rule denies' }], [], undefined);
+    return decision(
+      'deny',
+      DEFAULT_RULE_NAME,
+      digest,
+      [{ code: 'no_matching_rule', message: 'no policy rule matches this image, and the default rule denies' }],
+      [],
+      undefined,
+    );
   }
   if (rule.mode === 'off') return decision('allow', rule.name, digest, [], [], undefined);
   const signers = new Map<string, number | undefined>();
@@ -79,7 +86,8 @@ function refuseSigner(id: string, finding: SignatureFinding, input: Evaluation):
   if (compiled === undefined) return { code: 'untrusted_signer', message: `"${id}" is not in the trust store` };
   const { entry } = compiled;
   const revoked = input.trust.revoked.get(id);
-  if (revoked !== undefined) return { code: 'key_revoked', message: `signed by "${id}", revoked at ${new Date(revoked.revokedAt).toISOString()}` };
+  if (revoked !== undefined)
+    return { code: 'key_revoked', message: `signed by "${id}", revoked at ${new Date(revoked.revokedAt).toISOString()}` };
   if (!entry.purposes.includes('sign')) return { code: 'untrusted_signer', message: `"${id}" is not trusted to sign images` };
   if (!compiled.scopes.some((scope) => scope.test(input.canonicalName))) {
     return { code: 'untrusted_signer', message: `"${id}" is not trusted for this repository` };
@@ -112,17 +120,37 @@ function shortfall(rule: Rule, signers: Map<string, number | undefined>, problem
   if (checked === 0) return [{ code: 'unsigned', message: 'no signature found' }];
   const reasons: Reason[] = [];
   if (signers.size === 0) {
-    const detail = unique(problems.map((p) => p.message)).slice(0, 4).join('; ');
-    reasons.push({ code: problems[0]?.code ?? 'signature_invalid', message: `no valid signature from a trusted key (${checked} checked: ${detail})` });
+    const detail = unique(problems.map((p) => p.message))
+      .slice(0, 4)
+      .join('; ');
+    reasons.push({
+      code: problems[0]?.code ?? 'signature_invalid',
+      message: `no valid signature from a trusted key (${checked} checked: ${detail})`,
+    });
   } else if (signers.size < threshold) {
-    reasons.push({ code: 'threshold_not_met', message: `${signers.size} of ${threshold} required signers (${[...signers.keys()].join(', ')})` });
+    reasons.push({
+      code: 'threshold_not_met',
+      message: `${signers.size} of ${threshold} required signers (${[...signers.keys()].join(', ')})`,
+    });
   }
-  if (missing.length > 0) reasons.push({ code: 'required_signer_missing', message: `no valid signature from required signer ${missing.map((m) => `"${m}"`).join(', ')}` });
-  for (const code of unique(problems.map((p) => p.code))) if (!reasons.some((r) => r.code === code)) reasons.push({ code, message: problems.find((p) => p.code === code)!.message });
+  if (missing.length > 0)
+    reasons.push({
+      code: 'required_signer_missing',
+      message: `no valid signature from required signer ${missing.map((m) => `"${m}"`).join(', ')}`,
+    });
+  for (const code of unique(problems.map((p) => p.code)))
+    if (!reasons.some((r) => r.code === code)) reasons.push({ code, message: problems.find((p) => p.code === code)!.message });
   return reasons;
 }
 
-function decision(outcome: Decision['outcome'], rule: string, digest: Digest, reasons: readonly Reason[], signers: readonly string[], notAfter: number | undefined): Decision {
+function decision(
+  outcome: Decision['outcome'],
+  rule: string,
+  digest: Digest,
+  reasons: readonly Reason[],
+  signers: readonly string[],
+  notAfter: number | undefined,
+): Decision {
   return { outcome, rule, reasons, signers, digest, notAfter };
 }
 
@@ -142,5 +170,7 @@ function unique<T>(values: readonly T[]): T[] {
 }
 
 function formatSubject(subject: Readonly<Record<string, string>>): string {
-  return `"${Object.entries(subject).map(([k, v]) => `${k}=${v}`).join(', ')}"`;
+  return `"${Object.entries(subject)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ')}"`;
 }

@@ -49,7 +49,10 @@ export class PolicyHolder {
     try {
       const next = this.#load();
       if (this.#origin.source === 'api') {
-        this.#logger.info({ event: 'policy_file_ignored', fileHash: next.hash, active: this.#current.hash, version: this.#origin.version }, 'policy file read, but the policy applied through the admin API stays active');
+        this.#logger.info(
+          { event: 'policy_file_ignored', fileHash: next.hash, active: this.#current.hash, version: this.#origin.version },
+          'policy file read, but the policy applied through the admin API stays active',
+        );
         return true;
       }
       if (next.hash === this.#current.hash) return true;
@@ -57,7 +60,10 @@ export class PolicyHolder {
       this.#logger.info({ event: 'policy_reloaded', hash: next.hash, rules: next.rules.length }, 'policy reloaded');
       return true;
     } catch (error) {
-      this.#logger.error({ event: 'policy_reload_failed', problem: (error as Error).message, keeping: this.#current.hash }, 'policy reload refused; keeping the previous policy');
+      this.#logger.error(
+        { event: 'policy_reload_failed', problem: (error as Error).message, keeping: this.#current.hash },
+        'policy reload refused; keeping the previous policy',
+      );
       for (const listener of this.#failureListeners) listener();
       return false;
     }
@@ -75,11 +81,24 @@ export class PolicyHolder {
     try {
       next = this.compile(text, origin.source === 'api' ? `admin API policy v${origin.version ?? '?'}` : 'policy');
     } catch (error) {
-      this.#logger.error({ event: 'policy_apply_failed', version: origin.version, problem: (error as Error).message, keeping: this.#current.hash }, 'policy refused; keeping the running policy');
+      this.#logger.error(
+        { event: 'policy_apply_failed', version: origin.version, problem: (error as Error).message, keeping: this.#current.hash },
+        'policy refused; keeping the running policy',
+      );
       throw error;
     }
     this.#swap(next, origin);
-    this.#logger.info({ event: 'policy_applied', source: origin.source, version: origin.version, hash: next.hash, rules: next.rules.length, by: origin.actor }, 'policy applied');
+    this.#logger.info(
+      {
+        event: 'policy_applied',
+        source: origin.source,
+        version: origin.version,
+        hash: next.hash,
+        rules: next.rules.length,
+        by: origin.actor,
+      },
+      'policy applied',
+    );
     return next;
   }
 

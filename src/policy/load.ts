@@ -54,7 +54,11 @@ function compileRule(rule: PolicyFile['rules'][number], index: number, source: s
   const sig = rule.signatures;
   if (sig.keyless !== undefined || sig.rekor !== undefined) {
     const key = sig.keyless !== undefined ? 'keyless' : 'rekor';
-    throw new ConfigError(source, `${field}.signatures.${key}`, 'not supported yet: this version verifies key-based cosign signatures and notation signatures only');
+    throw new ConfigError(
+      source,
+      `${field}.signatures.${key}`,
+      'not supported yet: this version verifies key-based cosign signatures and notation signatures only',
+    );
   }
   const images = rule.images.map((pattern, j) => {
     try {
@@ -72,10 +76,15 @@ function compileRule(rule: PolicyFile['rules'][number], index: number, source: s
   });
   if (sig.trust !== undefined) {
     sig.required.forEach((id, j) => {
-      if (!sig.trust!.includes(id)) throw new ConfigError(source, `${field}.signatures.required[${j}]`, `"${id}" is required but not listed in signatures.trust`);
+      if (!sig.trust!.includes(id))
+        throw new ConfigError(source, `${field}.signatures.required[${j}]`, `"${id}" is required but not listed in signatures.trust`);
     });
     if (sig.threshold > sig.trust.length) {
-      throw new ConfigError(source, `${field}.signatures.threshold`, `${sig.threshold} signers needed but only ${sig.trust.length} trusted`);
+      throw new ConfigError(
+        source,
+        `${field}.signatures.threshold`,
+        `${sig.threshold} signers needed but only ${sig.trust.length} trusted`,
+      );
     }
   }
   if (sig.required.length > sig.threshold) {
@@ -121,5 +130,12 @@ function compileScan(scan: NonNullable<PolicyFile['rules'][number]['scan']>, fie
       ...(entry.reason === undefined ? {} : { reason: entry.reason }),
     });
   });
-  return Object.freeze({ required: scan.required, maxSeverity: scan.maxSeverity, blockUnknown: scan.blockUnknown, maxAgeMs, ignoreUnfixed: scan.ignoreUnfixed, allow: Object.freeze(allow) });
+  return Object.freeze({
+    required: scan.required,
+    maxSeverity: scan.maxSeverity,
+    blockUnknown: scan.blockUnknown,
+    maxAgeMs,
+    ignoreUnfixed: scan.ignoreUnfixed,
+    allow: Object.freeze(allow),
+  });
 }

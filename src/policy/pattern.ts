@@ -64,8 +64,7 @@ function matches(steps: readonly Step[], name: string): boolean {
         if (c === step.char) next.push((i + 1) << 1);
       } else if (step.kind === 'any') {
         if (!LINE_TERMINATORS.has(c)) next.push(i << 1); // as the regex `.*` it replaces
-      }
-      else if (step.kind === 'segment') {
+      } else if (step.kind === 'segment') {
         if (c !== '/') next.push(i << 1);
       } else if (c !== '/') next.push((i << 1) | 1);
       else if ((state & 1) === 1) next.push(i << 1);

@@ -10,9 +10,7 @@ const signatures = z.strictObject({
   required: z.array(z.string().min(1)).default([]),
   /** cosign `critical.identity.docker-reference`: `any` (cosign's own behaviour), `repository`, or `exact`. */
   signedIdentity: z.enum(['any', 'repository', 'exact']).default('any'),
-  notation: z
-    .strictObject({ trustedIdentities: z.array(identity).min(1).default(['*']) })
-    .default({ trustedIdentities: ['*'] }),
+  notation: z.strictObject({ trustedIdentities: z.array(identity).min(1).default(['*']) }).default({ trustedIdentities: ['*'] }),
   /** Where cosign signatures live when signed with COSIGN_REPOSITORY: a canonical repository name. */
   signatureRepository: z.string().min(1).optional(),
   /** Keyless (Fulcio) and certificate signatures; refused at load until supported. */

@@ -9,7 +9,8 @@ export interface PolicyProblem {
   readonly message: string;
 }
 
-export type PolicyCheck = { readonly ok: true; readonly policy: Policy } | { readonly ok: false; readonly errors: readonly PolicyProblem[] };
+export type PolicyCheck =
+  { readonly ok: true; readonly policy: Policy } | { readonly ok: false; readonly errors: readonly PolicyProblem[] };
 
 const MAX_PROBLEMS = 50;
 
@@ -21,7 +22,12 @@ const MAX_PROBLEMS = 50;
 export function validatePolicy(text: string, source: string, compile: (text: string, source: string) => Policy): PolicyCheck {
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) {
-    return { ok: false, errors: doc.errors.slice(0, MAX_PROBLEMS).map((e) => ({ field: '', message: `not valid YAML at line ${e.linePos?.[0]?.line ?? '?'}: ${e.code}` })) };
+    return {
+      ok: false,
+      errors: doc.errors
+        .slice(0, MAX_PROBLEMS)
+        .map((e) => ({ field: '', message: `not valid YAML at line ${e.linePos?.[0]?.line ?? '?'}: ${e.code}` })),
+    };
   }
   let value: unknown;
   try {
@@ -31,7 +37,10 @@ export function validatePolicy(text: string, source: string, compile: (text: str
   }
   const parsed = policySchema.safeParse(value);
   if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.slice(0, MAX_PROBLEMS).map((issue) => ({ field: fieldOf(issue.path), message: issue.message })) };
+    return {
+      ok: false,
+      errors: parsed.error.issues.slice(0, MAX_PROBLEMS).map((issue) => ({ field: fieldOf(issue.path), message: issue.message })),
+    };
   }
   try {
     return { ok: true, policy: compile(text, source) };
@@ -45,5 +54,8 @@ export function validatePolicy(text: string, source: string, compile: (text: str
 
 /** `rules[0].signatures.threshold`, as ConfigError names fields. */
 function fieldOf(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc === '' ? String(part) : `${acc}.${String(part)}`), '');
+  return path.reduce<string>(
+    (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc === '' ? String(part) : `${acc}.${String(part)}`),
+    '',
+  );
 }

@@ -1,5 +1,14 @@
 /** Response headers a blob answer may carry through; everything else (cookies, server banners) stays behind. */
-const PASSED = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'docker-content-digest', 'etag', 'last-modified', 'cache-control'];
+const PASSED = [
+  'content-type',
+  'content-length',
+  'content-range',
+  'accept-ranges',
+  'docker-content-digest',
+  'etag',
+  'last-modified',
+  'cache-control',
+];
 
 export function copyBlobHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
   const out: Record<string, string> = {};

@@ -44,7 +44,11 @@ export function createBlobProxy(client: UpstreamClient, logger: Logger, metrics?
   const started = new WeakMap<IncomingMessage, number>();
   const agentOptions = { keepAlive: true, maxSockets: upstream.maxConcurrentRequests, ...upstream.tls };
   const agent = upstream.url.startsWith('https:') ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
-  const storage = new Agent({ connect: { ...upstream.tls, timeout: upstream.timeouts.connectMs }, headersTimeout: upstream.timeouts.headersMs, bodyTimeout: upstream.timeouts.bodyIdleMs });
+  const storage = new Agent({
+    connect: { ...upstream.tls, timeout: upstream.timeouts.connectMs },
+    headersTimeout: upstream.timeouts.headersMs,
+    bodyTimeout: upstream.timeouts.bodyIdleMs,
+  });
 
   const proxy: RequestHandler<IncomingMessage, ServerResponse> = createProxyMiddleware<IncomingMessage, ServerResponse>({
     target: upstream.url,
@@ -68,8 +72,14 @@ export function createBlobProxy(client: UpstreamClient, logger: Logger, metrics?
       },
       error(error, req, res) {
         const failure = timedOut.has(req)
-          ? new TrustgateError('UPSTREAM_TIMEOUT', `upstream "${upstream.name}" did not answer within ${Math.max(upstream.timeouts.headersMs, upstream.timeouts.bodyIdleMs)} ms`)
-          : new TrustgateError('UPSTREAM_UNREACHABLE', `upstream "${upstream.name}" is unreachable (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+          ? new TrustgateError(
+              'UPSTREAM_TIMEOUT',
+              `upstream "${upstream.name}" did not answer within ${Math.max(upstream.timeouts.headersMs, upstream.timeouts.bodyIdleMs)} ms`,
+            )
+          : new TrustgateError(
+              'UPSTREAM_UNREACHABLE',
+              `upstream "${upstream.name}" is unreachable (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+            );
         logger.warn({ event: 'upstream_error', upstream: upstream.name, code: (error as NodeJS.ErrnoException).code }, 'blob proxy error');
         metrics?.upstreamError(upstream.name, timedOut.has(req) ? 'timeout' : 'unreachable');
         if ('writeHead' in res) sendError(res, failure, req.method === 'HEAD');
@@ -101,7 +111,10 @@ export function createBlobProxy(client: UpstreamClient, logger: Logger, metrics?
         return;
       }
       if (plan.action === 'refuse') {
-        throw new TrustgateError('UPSTREAM_BAD_RESPONSE', `upstream "${upstream.name}" redirected a blob to ${plan.host}, which the config does not allow`);
+        throw new TrustgateError(
+          'UPSTREAM_BAD_RESPONSE',
+          `upstream "${upstream.name}" redirected a blob to ${plan.host}, which the config does not allow`,
+        );
       }
       const forward = forwards.get(req);
       await followRedirect(storage, plan.url, plan.sameOrigin ? forward?.authorization : undefined, req, res, upstream);
@@ -119,7 +132,11 @@ export function createBlobProxy(client: UpstreamClient, logger: Logger, metrics?
       // http-proxy pipes the client's request stream upstream. The registry handler refused every
       // request with body framing, so node's parser gives that stream no bytes; checked here again,
       // where the pipe happens, so no route can ever relay a client body (docs/integrity.md).
-      if (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      if (
+        req.headers['transfer-encoding'] !== undefined ||
+        (req.headers['content-length'] ?? '0') !== '0' ||
+        (req.method !== 'GET' && req.method !== 'HEAD')
+      ) {
         throw new TypeError('blob proxy: a request with a body (or not GET/HEAD) reached the upstream pipe');
       }
       const scope = pullScope(source);

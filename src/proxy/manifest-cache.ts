@@ -35,8 +35,7 @@ export class ManifestCache {
   constructor(maxBytes: number, options: { tagTtlMs?: number; now?: () => number } = {}) {
     this.#tagTtlMs = options.tagTtlMs ?? 0;
     this.#now = options.now ?? Date.now;
-    this.#byDigest =
-      maxBytes > 0 ? new LRUCache({ maxSize: maxBytes, sizeCalculation: (m) => Math.max(1, m.bytes.length) }) : undefined;
+    this.#byDigest = maxBytes > 0 ? new LRUCache({ maxSize: maxBytes, sizeCalculation: (m) => Math.max(1, m.bytes.length) }) : undefined;
   }
 
   get(canonicalName: string, digest: Digest): VerifiedManifest | undefined {

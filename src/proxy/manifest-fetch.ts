@@ -20,7 +20,12 @@ export interface ManifestFetchOptions {
  * By tag: asked upstream (a HEAD is enough when it names a digest already cached), unless
  * `manifests.tagTtlMs` is on and the tag resolved within it.
  */
-export async function fetchManifest(source: Source, reference: Reference, clientAccept: string | undefined, options: ManifestFetchOptions): Promise<VerifiedManifest> {
+export async function fetchManifest(
+  source: Source,
+  reference: Reference,
+  clientAccept: string | undefined,
+  options: ManifestFetchOptions,
+): Promise<VerifiedManifest> {
   const { cache } = options;
   const accept = upstreamAccept(clientAccept);
   if (reference.kind === 'digest') {
@@ -85,7 +90,8 @@ async function getManifest(source: Source, reference: Reference, accept: string,
   const digest = digestOf(bytes, algorithm);
   if (!parsed.ok) {
     // It exists and is refused: a decision (denied, unsupported_manifest) like any other, never served.
-    if (parsed.kind === 'schema1' || parsed.kind === 'unsupported') return { bytes, digest, parsed: unparsed(response.headers['content-type']), unsupported: parsed.problem };
+    if (parsed.kind === 'schema1' || parsed.kind === 'unsupported')
+      return { bytes, digest, parsed: unparsed(response.headers['content-type']), unsupported: parsed.problem };
     throw new TrustgateError('UPSTREAM_BAD_RESPONSE', `upstream "${upstream}" sent an invalid manifest: ${parsed.problem}`);
   }
   if (reference.kind === 'digest' && digest !== reference.digest) {
@@ -100,7 +106,18 @@ async function getManifest(source: Source, reference: Reference, accept: string,
 
 /** What stands for the parse of a manifest whose format is refused: nothing in it is read. */
 function unparsed(contentType: string | undefined): ParsedManifest {
-  return { mediaType: bareMediaType(contentType), children: [], blobs: [], subject: undefined, artifactType: undefined, configMediaType: undefined, layerMediaTypes: [], childArtifactTypes: [], config: undefined, layers: [] };
+  return {
+    mediaType: bareMediaType(contentType),
+    children: [],
+    blobs: [],
+    subject: undefined,
+    artifactType: undefined,
+    configMediaType: undefined,
+    layerMediaTypes: [],
+    childArtifactTypes: [],
+    config: undefined,
+    layers: [],
+  };
 }
 
 function mismatch(upstream: string, what: string): TrustgateError {

@@ -55,7 +55,12 @@ export async function serveManifest(exchange: Exchange, source: Source, referenc
   res.end(manifest.bytes);
 }
 
-export function pullContext(source: Source, reference: Reference, manifest: VerifiedManifest, client: ClientIdentity | undefined): PullContext {
+export function pullContext(
+  source: Source,
+  reference: Reference,
+  manifest: VerifiedManifest,
+  client: ClientIdentity | undefined,
+): PullContext {
   return {
     canonicalName: source.canonicalName,
     repository: source.repository,
@@ -79,5 +84,8 @@ export function pullContext(source: Source, reference: Reference, manifest: Veri
 /** RFC 9111 §5.5 / distribution-spec "Warnings": `299 - "text"`, at most 4096 bytes in all. */
 function warning(decision: Decision): string {
   const text = `trustgate: rule "${decision.rule}" is in warn mode and would deny this pull: ${decision.reasons.map((r) => r.message).join('; ')}`;
-  return `299 - "${text.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?').slice(0, 4000)}"`;
+  return `299 - "${text
+    .replace(/["\\]/g, "'")
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 4000)}"`;
 }

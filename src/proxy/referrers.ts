@@ -30,7 +30,11 @@ export async function serveReferrers(exchange: Exchange, source: Source, digest:
   }
   const query = artifactType === undefined ? '' : `?artifactType=${encodeURIComponent(artifactType)}`;
   const common = { method: 'GET' as const, scope: pullScope(source), maxBytes: MAX_REFERRERS_BYTES };
-  const api = await client.request({ ...common, path: `/v2/${source.repository}/referrers/${digest}${query}`, headers: { accept: MediaType.ociIndex } });
+  const api = await client.request({
+    ...common,
+    path: `/v2/${source.repository}/referrers/${digest}${query}`,
+    headers: { accept: MediaType.ociIndex },
+  });
   let index: Record<string, unknown>;
   let filtered = false;
   if (api.status === 200) {
@@ -54,7 +58,9 @@ export async function serveReferrers(exchange: Exchange, source: Source, digest:
   } else {
     throw upstreamFailure(source.upstream.name, api.status, api.body, 'NAME_UNKNOWN', api.headers);
   }
-  const manifests = (index['manifests'] as Descriptor[]).filter((d) => artifactType === undefined || filtered || d.artifactType === artifactType);
+  const manifests = (index['manifests'] as Descriptor[]).filter(
+    (d) => artifactType === undefined || filtered || d.artifactType === artifactType,
+  );
   if (artifactType !== undefined) res.setHeader('oci-filters-applied', 'artifactType');
   const body = JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests });
   res.setHeader('content-type', MediaType.ociIndex);

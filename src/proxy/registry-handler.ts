@@ -57,7 +57,10 @@ function refuseBody(exchange: Exchange): void {
   if (headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) return;
   exchange.res.shouldKeepAlive = false;
   exchange.res.setHeader('connection', 'close');
-  throw new TrustgateError('REQUEST_BODY_REFUSED', 'registry requests to trustgate carry no body (Transfer-Encoding or a Content-Length other than 0 was sent)');
+  throw new TrustgateError(
+    'REQUEST_BODY_REFUSED',
+    'registry requests to trustgate carry no body (Transfer-Encoding or a Content-Length other than 0 was sent)',
+  );
 }
 
 export function isRegistryPath(path: string): boolean {
@@ -74,7 +77,14 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
   const manifestDepsFor = (upstream: string): ManifestDeps => {
     let found = manifestDeps.get(upstream);
     if (found === undefined) {
-      found = { client: deps.upstreams.get(upstream).client, cache: deps.manifestCache, maxBytes: deps.config.manifests.maxBytes, gate: deps.gate, logger, metrics };
+      found = {
+        client: deps.upstreams.get(upstream).client,
+        cache: deps.manifestCache,
+        maxBytes: deps.config.manifests.maxBytes,
+        gate: deps.gate,
+        logger,
+        metrics,
+      };
       manifestDeps.set(upstream, found);
     }
     return found;
@@ -87,7 +97,8 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
     refuseBody(exchange);
     const route = routeOf(exchange);
     // With pull auth, even a request for no such route is challenged first.
-    if (deps.pullAuth !== undefined && isRegistryPath(exchange.path)) await deps.pullAuth(exchange, route instanceof Error ? undefined : route);
+    if (deps.pullAuth !== undefined && isRegistryPath(exchange.path))
+      await deps.pullAuth(exchange, route instanceof Error ? undefined : route);
     if (route instanceof Error) throw route;
     timing.route = ROUTE_TEMPLATES[route.kind];
     if (route.kind === 'ping') {
@@ -105,7 +116,15 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
       case 'blob': {
         const access = await deps.gate.blobAccess(source.canonicalName, route.digest);
         if (access.kind === 'deny') throw denialError(blobDenied(route.digest), source.canonicalName);
-        if (access.kind === 'check') return serveSignatureBlob(exchange, source, route.digest, access, deps.upstreams.get(upstream).client, deps.config.gate.discovery.maxBlobBytes);
+        if (access.kind === 'check')
+          return serveSignatureBlob(
+            exchange,
+            source,
+            route.digest,
+            access,
+            deps.upstreams.get(upstream).client,
+            deps.config.gate.discovery.maxBlobBytes,
+          );
         return deps.upstreams.get(upstream).blobs.serve(exchange.req, res, source, route.digest);
       }
       case 'tags':
@@ -128,7 +147,18 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
     const denied = checkSource(resolved.source);
     if (denied !== undefined) {
       if (isPull) metrics.decision(denied, resolved.source.upstream.name);
-      logger.info({ event: 'decision', name: resolved.source.canonicalName, outcome: 'deny', rule: denied.rule, reasons: ['source_not_allowed'], requestId: exchange.requestId, clientAddress: clientAddressOf(exchange) }, 'source denied');
+      logger.info(
+        {
+          event: 'decision',
+          name: resolved.source.canonicalName,
+          outcome: 'deny',
+          rule: denied.rule,
+          reasons: ['source_not_allowed'],
+          requestId: exchange.requestId,
+          clientAddress: clientAddressOf(exchange),
+        },
+        'source denied',
+      );
       throw denialError(denied, resolved.source.canonicalName);
     }
     // distribution-spec "Registry Proxying": echo the namespace the client asked for.

@@ -14,7 +14,14 @@ import type { Source } from './source.ts';
  * format its descriptor declared. Never streamed unchecked, so a runnable layer dressed as a
  * signature never leaves. `Range` is ignored: the whole blob is answered (RFC 9110 §14.2 allows it).
  */
-export async function serveSignatureBlob(exchange: Exchange, source: Source, digest: Digest, check: { format: string; size: number }, client: UpstreamClient, maxBytes: number): Promise<void> {
+export async function serveSignatureBlob(
+  exchange: Exchange,
+  source: Source,
+  digest: Digest,
+  check: { format: string; size: number },
+  client: UpstreamClient,
+  maxBytes: number,
+): Promise<void> {
   let bytes: Buffer;
   try {
     bytes = await fetchSmallBlob(client, source.repository, digest, check.size, maxBytes, new RequestBudget(2));

@@ -31,7 +31,8 @@ export async function serveTags(exchange: Exchange, source: Source, client: Upst
     scope: pullScope(source),
     maxBytes: MAX_TAG_LIST_BYTES,
   });
-  if (response.status !== 200) throw upstreamFailure(source.upstream.name, response.status, response.body, 'NAME_UNKNOWN', response.headers);
+  if (response.status !== 200)
+    throw upstreamFailure(source.upstream.name, response.status, response.body, 'NAME_UNKNOWN', response.headers);
   let tags: unknown;
   try {
     tags = (JSON.parse(response.body.toString('utf8')) as { tags?: unknown }).tags;

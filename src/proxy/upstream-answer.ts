@@ -5,7 +5,13 @@ import { TrustgateError, type ErrorCode } from '../errors/errors.ts';
  * (MANIFEST_UNKNOWN, NAME_UNKNOWN, BLOB_UNKNOWN); anything else is a gateway failure that names the
  * upstream. Upstream error text is not echoed: it is not ours to vouch for.
  */
-export function upstreamFailure(upstream: string, status: number, body: Buffer | undefined, notFound: ErrorCode, headers: Readonly<Record<string, string>> = {}): TrustgateError {
+export function upstreamFailure(
+  upstream: string,
+  status: number,
+  body: Buffer | undefined,
+  notFound: ErrorCode,
+  headers: Readonly<Record<string, string>> = {},
+): TrustgateError {
   if (status === 404) {
     const code = upstreamErrorCode(body);
     const known: ErrorCode = code === 'NAME_UNKNOWN' || code === 'MANIFEST_UNKNOWN' || code === 'BLOB_UNKNOWN' ? code : notFound;

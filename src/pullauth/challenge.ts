@@ -27,7 +27,13 @@ export interface ChallengeOptions {
  * `Bearer realm="…/token",service="…"[,scope="repository:<name>:pull"][,error="invalid_token"]`.
  * Every value is from config or validated, so none can break out of its quotes.
  */
-export function challengeError(req: IncomingMessage, config: PullAuthConfig, fallbackHost: string, options: ChallengeOptions, message: string): TrustgateError {
+export function challengeError(
+  req: IncomingMessage,
+  config: PullAuthConfig,
+  fallbackHost: string,
+  options: ChallengeOptions,
+  message: string,
+): TrustgateError {
   const params = [`realm="${realmFor(req, config, fallbackHost)}"`, `service="${config.service}"`];
   if (options.name !== undefined) params.push(`scope="${pullScope(options.name)}"`);
   if (options.invalidToken === true) params.push('error="invalid_token"');

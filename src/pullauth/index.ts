@@ -41,15 +41,36 @@ export async function createPullAuth(pullAuth: PullAuthConfig, deps: PullAuthDep
   const limits = { ...pullAuth.rateLimit, now };
   const robots = redis === undefined ? createMemoryRobotStore() : createRedisRobotStore(redis, prefix);
   const limiter = redis === undefined ? createMemoryLoginLimiter(limits) : createRedisLoginLimiter(redis, prefix, { ...limits, logger });
-  if (redis === undefined) logger.warn({ event: 'robots_in_memory' }, 'pullAuth without redis: robot accounts live in this process and vanish when it restarts');
+  if (redis === undefined)
+    logger.warn({ event: 'robots_in_memory' }, 'pullAuth without redis: robot accounts live in this process and vanish when it restarts');
   if (config.admin === undefined && pullAuth.oidc === undefined) {
-    logger.warn({ event: 'pull_auth_no_identities' }, 'pullAuth without the admin API (for robots) or oidc: no client can log in, so every pull is refused');
+    logger.warn(
+      { event: 'pull_auth_no_identities' },
+      'pullAuth without the admin API (for robots) or oidc: no client can log in, so every pull is refused',
+    );
   }
   const tokens = await createPullTokens(pullAuth, now);
   const oidc = pullAuth.oidc === undefined ? undefined : createOidcVerifier(pullAuth.oidc, now);
   const { host, port } = config.listen;
   const router = express.Router();
-  router.get('/token', tokenEndpoint({ config: pullAuth, upstreams: config.upstreams, tokens, authenticate: createAuthenticator({ robots, oidc }), limiter, logger }));
-  const enforce = enforcePullAuth({ config: pullAuth, upstreams: config.upstreams, tokens, fallbackHost: `${host.includes(':') ? `[${host}]` : host}:${port}`, logger, metrics: deps.metrics });
+  router.get(
+    '/token',
+    tokenEndpoint({
+      config: pullAuth,
+      upstreams: config.upstreams,
+      tokens,
+      authenticate: createAuthenticator({ robots, oidc }),
+      limiter,
+      logger,
+    }),
+  );
+  const enforce = enforcePullAuth({
+    config: pullAuth,
+    upstreams: config.upstreams,
+    tokens,
+    fallbackHost: `${host.includes(':') ? `[${host}]` : host}:${port}`,
+    logger,
+    metrics: deps.metrics,
+  });
   return { router, enforce, robots };
 }

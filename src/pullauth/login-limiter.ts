@@ -93,11 +93,13 @@ export function createMemoryLoginLimiter(options: LimiterOptions): LoginLimiter 
     // Synchronous from the check to the count: nothing else runs in between on this process.
     async attempt(keys) {
       const at = now();
-      const waits = keys.map((key) => live(key)).map((e) => {
-        if (e === undefined || e.count < maxFailures) return 0;
-        const untilReset = e.resetAt - at;
-        return e.count - e.pending >= maxFailures ? untilReset : Math.min(IN_FLIGHT_RETRY_MS, untilReset);
-      });
+      const waits = keys
+        .map((key) => live(key))
+        .map((e) => {
+          if (e === undefined || e.count < maxFailures) return 0;
+          const untilReset = e.resetAt - at;
+          return e.count - e.pending >= maxFailures ? untilReset : Math.min(IN_FLIGHT_RETRY_MS, untilReset);
+        });
       const waitMs = Math.max(0, ...waits);
       if (waitMs > 0) return settled(waitMs);
       // Entries are held by reference: one whose window ended meanwhile is no longer counted, so settling it changes nothing.
@@ -172,7 +174,11 @@ return 0`;
  * check and count is one script over all its keys (one Cluster slot through the prefix's hash
  * tag). While Redis fails, this replica counts in memory rather than not at all.
  */
-export function createRedisLoginLimiter(redis: RedisClient, prefix: string, options: LimiterOptions & { readonly logger: Logger }): LoginLimiter {
+export function createRedisLoginLimiter(
+  redis: RedisClient,
+  prefix: string,
+  options: LimiterOptions & { readonly logger: Logger },
+): LoginLimiter {
   const local = createMemoryLoginLimiter(options);
   const failures = createFailureLog(options.logger, 'login limiter: redis failed; counting failed logins in this replica only');
   const keyOf = (key: string): string => `${prefix}login-failures:${key}`;
@@ -180,7 +186,9 @@ export function createRedisLoginLimiter(redis: RedisClient, prefix: string, opti
   return {
     async blockedFor(keys) {
       try {
-        const ttls = await Promise.all(keys.map((key) => redis.eval(CHECK, 1, keyOf(key), String(options.maxFailures), String(options.windowMs))));
+        const ttls = await Promise.all(
+          keys.map((key) => redis.eval(CHECK, 1, keyOf(key), String(options.maxFailures), String(options.windowMs))),
+        );
         return Math.max(0, ...ttls.map(Number), await local.blockedFor(keys));
       } catch (error) {
         failures.failed(error, { op: 'check' });
@@ -203,7 +211,16 @@ export function createRedisLoginLimiter(redis: RedisClient, prefix: string, opti
       const redisKeys = keys.flatMap((key) => [keyOf(key), pendingOf(key)]);
       let waitMs: number;
       try {
-        waitMs = Number(await redis.eval(ATTEMPT, redisKeys.length, ...redisKeys, String(options.maxFailures), String(options.windowMs), String(IN_FLIGHT_RETRY_MS)));
+        waitMs = Number(
+          await redis.eval(
+            ATTEMPT,
+            redisKeys.length,
+            ...redisKeys,
+            String(options.maxFailures),
+            String(options.windowMs),
+            String(IN_FLIGHT_RETRY_MS),
+          ),
+        );
         failures.reset();
       } catch (error) {
         failures.failed(error, { op: 'attempt' });

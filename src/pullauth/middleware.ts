@@ -34,7 +34,14 @@ export function enforcePullAuth(deps: EnforcementDeps): (exchange: Exchange, rou
     const { req } = exchange;
     const name = route !== undefined && route.kind !== 'ping' ? route.name : undefined;
     const presented = BEARER.exec(req.headers.authorization?.trim() ?? '')?.[1];
-    if (presented === undefined) throw challengeError(req, deps.config, deps.fallbackHost, { name }, 'authentication required: get a token from the realm in WWW-Authenticate');
+    if (presented === undefined)
+      throw challengeError(
+        req,
+        deps.config,
+        deps.fallbackHost,
+        { name },
+        'authentication required: get a token from the realm in WWW-Authenticate',
+      );
     let verified;
     try {
       verified = await deps.tokens.verify(presented);
@@ -53,7 +60,16 @@ export function enforcePullAuth(deps: EnforcementDeps): (exchange: Exchange, rou
     const denied = notAuthorized(verified.subject);
     if (route.kind === 'manifest') deps.metrics?.decision(denied, resolved.source.upstream.name);
     deps.logger.info(
-      { event: 'decision', name: canonicalName, outcome: 'deny', rule: denied.rule, reasons: ['not_authorized'], subject: verified.subject, requestId: exchange.requestId, client: clientAddressOf(exchange) },
+      {
+        event: 'decision',
+        name: canonicalName,
+        outcome: 'deny',
+        rule: denied.rule,
+        reasons: ['not_authorized'],
+        subject: verified.subject,
+        requestId: exchange.requestId,
+        client: clientAddressOf(exchange),
+      },
       'pull not authorized',
     );
     throw denialError(denied, canonicalName);

@@ -18,7 +18,9 @@ const UNAVAILABLE = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JOSE_GENERIC']);
  */
 export function createOidcVerifier(config: PullOidcConfig, now: () => number): (token: string) => Promise<PullIdentity | undefined> {
   const keys: JWTVerifyGetKey =
-    config.jwks.file !== undefined ? createLocalJWKSet(JSON.parse(readFileSync(config.jwks.file, 'utf8'))) : createRemoteJWKSet(new URL(config.jwks.url!));
+    config.jwks.file !== undefined
+      ? createLocalJWKSet(JSON.parse(readFileSync(config.jwks.file, 'utf8')))
+      : createRemoteJWKSet(new URL(config.jwks.url!));
   const grants = config.grants.map((g) => ({ matches: subjectMatcher(g.subject), repositories: g.repositories }));
   return async (token) => {
     let claim: unknown;
@@ -34,7 +36,7 @@ export function createOidcVerifier(config: PullOidcConfig, now: () => number): (
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (typeof code !== 'string' || UNAVAILABLE.has(code)) {
-        throw new TrustgateError('UPSTREAM_UNREACHABLE', 'the OIDC issuer\'s keys could not be fetched; try again', { cause: error });
+        throw new TrustgateError('UPSTREAM_UNREACHABLE', "the OIDC issuer's keys could not be fetched; try again", { cause: error });
       }
       return undefined;
     }

@@ -21,7 +21,10 @@ export async function hashSecret(secret: string): Promise<SecretHash> {
 }
 
 // For names that have no robot: the same scrypt and compare, so timing does not tell which names exist.
-const PLACEHOLDER: SecretHash = { salt: randomBytes(SCRYPT_PARAMS.saltLength).toString('base64'), hash: randomBytes(SCRYPT_PARAMS.keyLength).toString('base64') };
+const PLACEHOLDER: SecretHash = {
+  salt: randomBytes(SCRYPT_PARAMS.saltLength).toString('base64'),
+  hash: randomBytes(SCRYPT_PARAMS.keyLength).toString('base64'),
+};
 
 /**
  * Whether `secret` is the one `stored` was made from. Always one scrypt and one constant-time

@@ -109,5 +109,12 @@ function parseRecord(value: string): RobotRecord | undefined {
     return undefined;
   }
   const revokedAt = typeof r['revokedAt'] === 'number' ? { revokedAt: r['revokedAt'] } : {};
-  return { name: r['name'], salt: r['salt'], hash: r['hash'], repositories: repositories as string[], createdAt: r['createdAt'], ...revokedAt };
+  return {
+    name: r['name'],
+    salt: r['salt'],
+    hash: r['hash'],
+    repositories: repositories as string[],
+    createdAt: r['createdAt'],
+    ...revokedAt,
+  };
 }

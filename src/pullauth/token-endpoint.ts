@@ -32,7 +32,8 @@ export function tokenEndpoint(deps: TokenEndpointDeps): (req: Request, res: Resp
     res.setHeader('cache-control', 'no-store'); // RFC 6749 §5.1: a token answer is never cached
     const scopes = requestedScopes(req, deps.config);
     const credentials = basicCredentials(req.headers.authorization);
-    if (credentials === undefined) throw unauthorized('credentials are required: a robot name and secret, or an OIDC token as the password');
+    if (credentials === undefined)
+      throw unauthorized('credentials are required: a robot name and secret, or an OIDC token as the password');
     const { username, password } = credentials;
     const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     // Counted per identity and per address; a blocked caller learns nothing, the password is not checked.
@@ -42,7 +43,9 @@ export function tokenEndpoint(deps: TokenEndpointDeps): (req: Request, res: Resp
     const attempt = await deps.limiter.attempt(keys);
     if (attempt.waitMs > 0) {
       deps.logger.warn({ event: 'login_throttled', ...log }, 'too many failed logins');
-      throw new TrustgateError('TOOMANYREQUESTS', 'too many failed logins; try again later', { headers: { 'retry-after': String(Math.max(1, Math.ceil(attempt.waitMs / 1000))) } });
+      throw new TrustgateError('TOOMANYREQUESTS', 'too many failed logins; try again later', {
+        headers: { 'retry-after': String(Math.max(1, Math.ceil(attempt.waitMs / 1000))) },
+      });
     }
     let identity: PullIdentity | undefined;
     try {
@@ -60,7 +63,14 @@ export function tokenEndpoint(deps: TokenEndpointDeps): (req: Request, res: Resp
     const grants = grantPulls(scopes, identity, deps.upstreams);
     const { token, issuedAt, expiresIn } = await deps.tokens.issue(identity.subject, grants);
     deps.logger.info(
-      { event: 'token_issued', subject: identity.subject, granted: grants.map((g) => g.name), refused: ungranted(scopes, grants), client, requestId: log.requestId },
+      {
+        event: 'token_issued',
+        subject: identity.subject,
+        granted: grants.map((g) => g.name),
+        refused: ungranted(scopes, grants),
+        client,
+        requestId: log.requestId,
+      },
       'pull token issued',
     );
     res.status(200).json({ token, access_token: token, expires_in: expiresIn, issued_at: new Date(issuedAt).toISOString() });
@@ -100,7 +110,9 @@ async function authenticate(deps: TokenEndpointDeps, username: string, password:
 }
 
 function ungranted(scopes: readonly ResourceScope[], grants: readonly { name: string }[]): string[] {
-  return scopes.filter((s) => !grants.some((g) => g.name === s.name)).map((s) => printable(`${s.type}:${s.name}:${s.actions.join(',')}`, 300));
+  return scopes
+    .filter((s) => !grants.some((g) => g.name === s.name))
+    .map((s) => printable(`${s.type}:${s.name}:${s.actions.join(',')}`, 300));
 }
 
 function unauthorized(message: string): TrustgateError {

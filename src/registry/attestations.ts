@@ -21,7 +21,12 @@ export interface AttestationEnvelope {
  * manifest (cosign ATTESTATION_SPEC.md) whose `predicateType` annotation, when present, is the
  * vuln predicate. Unreachable upstreams throw; unreadable layers are skipped (they prove nothing).
  */
-export async function discoverVulnAttestations(client: UpstreamClient, repository: string, digest: Digest, limits: DiscoveryLimits): Promise<AttestationEnvelope[]> {
+export async function discoverVulnAttestations(
+  client: UpstreamClient,
+  repository: string,
+  digest: Digest,
+  limits: DiscoveryLimits,
+): Promise<AttestationEnvelope[]> {
   const budget = new RequestBudget(limits.maxRequests);
   const tag = `${referrersTag(digest)}.att`;
   let manifest;
@@ -38,7 +43,10 @@ export async function discoverVulnAttestations(client: UpstreamClient, repositor
   const found: AttestationEnvelope[] = [];
   for (const [i, layer] of layers.slice(0, limits.maxSignatures).entries()) {
     try {
-      found.push({ source: `vuln attestation ${i + 1}`, envelope: await fetchSmallBlob(client, repository, layer.digest, layer.size, limits.maxBlobBytes, budget) });
+      found.push({
+        source: `vuln attestation ${i + 1}`,
+        envelope: await fetchSmallBlob(client, repository, layer.digest, layer.size, limits.maxBlobBytes, budget),
+      });
     } catch (error) {
       if (!isTrustgateError(error) || error.code !== 'UPSTREAM_BAD_RESPONSE') throw error;
     }

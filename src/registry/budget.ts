@@ -7,7 +7,8 @@ export class RequestBudget {
     this.#left = limit;
   }
   spend(): void {
-    if (this.#left <= 0) throw new TrustgateError('UPSTREAM_BAD_RESPONSE', `signature discovery needed more than ${this.limit} upstream requests`);
+    if (this.#left <= 0)
+      throw new TrustgateError('UPSTREAM_BAD_RESPONSE', `signature discovery needed more than ${this.limit} upstream requests`);
     this.#left -= 1;
   }
 }

@@ -32,7 +32,13 @@ export interface Discovered {
  * for notation signatures and sigstore bundles. Unreachable upstreams throw; bad artifacts become
  * findings.
  */
-export async function discoverSignatures(client: UpstreamClient, repository: string, signatureRepository: string, digest: Digest, limits: DiscoveryLimits): Promise<Discovered> {
+export async function discoverSignatures(
+  client: UpstreamClient,
+  repository: string,
+  signatureRepository: string,
+  digest: Digest,
+  limits: DiscoveryLimits,
+): Promise<Discovered> {
   const budget = new RequestBudget(limits.maxRequests);
   const artifacts: SignedArtifact[] = [];
   const unreadable: SignatureFinding[] = [];
@@ -49,7 +55,13 @@ export async function discoverSignatures(client: UpstreamClient, repository: str
   const cosign: SignedArtifact[] = [];
   const referred: SignedArtifact[] = [];
   const cosignLookup = guard('cosign', sigTag, async () => {
-    const sig = await fetchJson(client, signatureRepository, `manifests/${sigTag}`, `${MediaType.ociManifest}, ${MediaType.dockerManifest}`, budget);
+    const sig = await fetchJson(
+      client,
+      signatureRepository,
+      `manifests/${sigTag}`,
+      `${MediaType.ociManifest}, ${MediaType.dockerManifest}`,
+      budget,
+    );
     if (sig === undefined) return;
     const layers = (sig.json['layers'] as Descriptor[] | undefined) ?? [];
     for (const [i, layer] of layers.slice(0, limits.maxSignatures).entries()) {
@@ -65,15 +77,29 @@ export async function discoverSignatures(client: UpstreamClient, repository: str
       const scheme = descriptor.artifactType === NOTATION_ARTIFACT ? 'notation' : 'sigstore-bundle';
       const source = `${scheme === 'notation' ? 'notation signature' : 'sigstore bundle'} ${descriptor.digest.slice(7, 19)}`;
       await guard(scheme, source, async () => {
-        const manifest = await fetchJson(client, repository, `manifests/${descriptor.digest}`, MediaType.ociManifest, budget, descriptor.digest);
+        const manifest = await fetchJson(
+          client,
+          repository,
+          `manifests/${descriptor.digest}`,
+          MediaType.ociManifest,
+          budget,
+          descriptor.digest,
+        );
         const subject = (manifest?.json['subject'] as Descriptor | undefined)?.digest;
         const layer = (manifest?.json['layers'] as Descriptor[] | undefined)?.[0];
         if (manifest === undefined || subject !== digest || layer === undefined) {
-          unreadable.push({ scheme, source, verifiedBy: [], failure: { kind: 'format', message: 'referrer is missing, has no layer, or names another subject' } });
+          unreadable.push({
+            scheme,
+            source,
+            verifiedBy: [],
+            failure: { kind: 'format', message: 'referrer is missing, has no layer, or names another subject' },
+          });
           return;
         }
         const bytes = await fetchSmallBlob(client, repository, layer.digest, layer.size, limits.maxBlobBytes, budget);
-        referred.push(scheme === 'notation' ? { scheme, source, mediaType: layer.mediaType, envelope: bytes } : { scheme, source, bundle: bytes });
+        referred.push(
+          scheme === 'notation' ? { scheme, source, mediaType: layer.mediaType, envelope: bytes } : { scheme, source, bundle: bytes },
+        );
       });
     }
   })();
@@ -90,6 +116,9 @@ async function referrers(client: UpstreamClient, repository: string, digest: Dig
   if (index === undefined || !isIndex(index.mediaType)) return [];
   const manifests = (index.json['manifests'] as Descriptor[] | undefined) ?? [];
   return manifests.filter(
-    (d) => d.artifactType === NOTATION_ARTIFACT || (d.artifactType === BUNDLE_ARTIFACT && (d.annotations?.['dev.sigstore.bundle.predicateType'] ?? BUNDLE_SIGN_PREDICATE) === BUNDLE_SIGN_PREDICATE),
+    (d) =>
+      d.artifactType === NOTATION_ARTIFACT ||
+      (d.artifactType === BUNDLE_ARTIFACT &&
+        (d.annotations?.['dev.sigstore.bundle.predicateType'] ?? BUNDLE_SIGN_PREDICATE) === BUNDLE_SIGN_PREDICATE),
   );
 }

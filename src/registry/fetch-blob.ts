@@ -13,11 +13,23 @@ import { upstreamUnavailable } from './fetch-json.ts';
  * A small blob trustgate reads itself (signature payloads, envelopes, bundles): size checked before
  * hashing, then the digest (docs/wire-formats.md "Blobs and redirects"). Redirects are followed only where blob redirects may go.
  */
-export async function fetchSmallBlob(client: UpstreamClient, repository: string, digest: Digest, size: number, maxBytes: number, budget: RequestBudget): Promise<Buffer> {
+export async function fetchSmallBlob(
+  client: UpstreamClient,
+  repository: string,
+  digest: Digest,
+  size: number,
+  maxBytes: number,
+  budget: RequestBudget,
+): Promise<Buffer> {
   const upstream = client.config;
   if (size > maxBytes) throw invalid(upstream.name, `blob ${digest} is ${size} bytes, over the ${maxBytes}-byte cap for signatures`);
   budget.spend();
-  const response = await client.request({ method: 'GET', path: `/v2/${repository}/blobs/${digest}`, scope: `repository:${repository}:pull`, maxBytes });
+  const response = await client.request({
+    method: 'GET',
+    path: `/v2/${repository}/blobs/${digest}`,
+    scope: `repository:${repository}:pull`,
+    maxBytes,
+  });
   let body = response.body;
   if (response.status >= 300 && response.status < 400 && response.headers['location'] !== undefined) {
     const plan = planRedirect({ ...upstream, blobRedirects: { ...upstream.blobRedirects, mode: 'follow' } }, response.headers['location']);
@@ -42,7 +54,11 @@ export async function fetchSmallBlob(client: UpstreamClient, repository: string,
       body = Buffer.concat(chunks);
     } catch (error) {
       if (error instanceof TrustgateError) throw error;
-      if (signal.aborted) throw new TrustgateError('UPSTREAM_TIMEOUT', `blob storage of upstream "${upstream.name}" did not send ${digest} within ${headersMs + bodyIdleMs} ms`);
+      if (signal.aborted)
+        throw new TrustgateError(
+          'UPSTREAM_TIMEOUT',
+          `blob storage of upstream "${upstream.name}" did not send ${digest} within ${headersMs + bodyIdleMs} ms`,
+        );
       throw toUpstreamError(upstream, error);
     }
   } else if (response.status === 429) {

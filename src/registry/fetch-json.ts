@@ -29,10 +29,17 @@ export async function fetchJson(
   expected?: Digest,
 ): Promise<{ json: Record<string, unknown>; mediaType: string } | undefined> {
   budget.spend();
-  const response = await client.request({ method: 'GET', path: `/v2/${repository}/${path}`, headers: { accept }, scope: `repository:${repository}:pull`, maxBytes: MAX_MANIFEST_BYTES });
+  const response = await client.request({
+    method: 'GET',
+    path: `/v2/${repository}/${path}`,
+    headers: { accept },
+    scope: `repository:${repository}:pull`,
+    maxBytes: MAX_MANIFEST_BYTES,
+  });
   if (response.status === 404) return undefined;
   if (response.status >= 500) throw upstreamUnavailable(client.config.name, response.status);
-  if (response.status !== 200) throw upstreamFailure(client.config.name, response.status, response.body, 'MANIFEST_UNKNOWN', response.headers);
+  if (response.status !== 200)
+    throw upstreamFailure(client.config.name, response.status, response.body, 'MANIFEST_UNKNOWN', response.headers);
   if (expected !== undefined && sha256Digest(response.body) !== expected) {
     throw bad(client.config.name, `sent ${path.slice(0, 90)} with bytes that do not hash to it`);
   }
@@ -42,10 +49,12 @@ export async function fetchJson(
   } catch {
     throw bad(client.config.name, `sent invalid JSON for ${path.slice(0, 90)}`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad(client.config.name, `sent a non-object for ${path.slice(0, 90)}`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw bad(client.config.name, `sent a non-object for ${path.slice(0, 90)}`);
   for (const key of ['layers', 'manifests']) {
     const list = (json as Record<string, unknown>)[key];
-    if (list !== undefined && (!Array.isArray(list) || !list.every(isDescriptor))) throw bad(client.config.name, `sent malformed descriptors in ${path.slice(0, 90)}`);
+    if (list !== undefined && (!Array.isArray(list) || !list.every(isDescriptor)))
+      throw bad(client.config.name, `sent malformed descriptors in ${path.slice(0, 90)}`);
   }
   return { json: json as Record<string, unknown>, mediaType: bareMediaType(response.headers['content-type']) };
 }
@@ -53,9 +62,16 @@ export async function fetchJson(
 function isDescriptor(value: unknown): value is Descriptor {
   const d = value as Partial<Descriptor> | null;
   return (
-    typeof d === 'object' && d !== null && typeof d.mediaType === 'string' && typeof d.digest === 'string' && isDigest(d.digest) &&
-    typeof d.size === 'number' && Number.isSafeInteger(d.size) && d.size >= 0 &&
-    (d.annotations === undefined || (typeof d.annotations === 'object' && d.annotations !== null && Object.values(d.annotations).every((v) => typeof v === 'string')))
+    typeof d === 'object' &&
+    d !== null &&
+    typeof d.mediaType === 'string' &&
+    typeof d.digest === 'string' &&
+    isDigest(d.digest) &&
+    typeof d.size === 'number' &&
+    Number.isSafeInteger(d.size) &&
+    d.size >= 0 &&
+    (d.annotations === undefined ||
+      (typeof d.annotations === 'object' && d.annotations !== null && Object.values(d.annotations).every((v) => typeof v === 'string')))
   );
 }
 

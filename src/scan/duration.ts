@@ -18,7 +18,12 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
-const PARTS: ReadonlyArray<[string, number]> = [['d', UNIT_MS.d], ['h', UNIT_MS.h], ['m', UNIT_MS.m], ['s', UNIT_MS.s]];
+const PARTS: ReadonlyArray<[string, number]> = [
+  ['d', UNIT_MS.d],
+  ['h', UNIT_MS.h],
+  ['m', UNIT_MS.m],
+  ['s', UNIT_MS.s],
+];
 
 /** `9d`, `1d12h`, `45s`: the largest unit and, when not exact, the next one (rounded down). */
 export function formatDuration(ms: number): string {

@@ -26,8 +26,12 @@ const MAX_IDS = 5;
  * in the unscanned/pending messages.
  */
 export function evaluateScan(
-  requirement: ScanRequirement | undefined, record: ScanRecord | undefined, pending: boolean,
-  canonicalName: string, now: number, digest?: Digest,
+  requirement: ScanRequirement | undefined,
+  record: ScanRecord | undefined,
+  pending: boolean,
+  canonicalName: string,
+  now: number,
+  digest?: Digest,
 ): ScanEvaluation {
   const image = printable(canonicalName) + (digest === undefined ? '' : `@${digest.slice(0, 19)}…`);
   if (record === undefined) {

@@ -31,7 +31,8 @@ export function exempts(exemption: Exemption, finding: Finding, canonicalName: s
 export function exemptUntil(allow: readonly Exemption[], finding: Finding, canonicalName: string, now: number): number | undefined {
   let until: number | undefined;
   for (const exemption of allow) {
-    if (exempts(exemption, finding, canonicalName, now)) until = until === undefined ? exemption.expires : Math.max(until, exemption.expires);
+    if (exempts(exemption, finding, canonicalName, now))
+      until = until === undefined ? exemption.expires : Math.max(until, exemption.expires);
   }
   return until;
 }

@@ -68,7 +68,13 @@ function optionalString(entry: Record<string, unknown>, name: string, at: string
  * higher of two known ones, and a fixed version over none (so `ignoreUnfixed` cannot hide it).
  */
 function merge(a: Finding, b: Finding): Finding {
-  const severity = a.severity === 'UNKNOWN' ? b.severity : b.severity === 'UNKNOWN' ? a.severity
-    : severityRank(b.severity) > severityRank(a.severity) ? b.severity : a.severity;
+  const severity =
+    a.severity === 'UNKNOWN'
+      ? b.severity
+      : b.severity === 'UNKNOWN'
+        ? a.severity
+        : severityRank(b.severity) > severityRank(a.severity)
+          ? b.severity
+          : a.severity;
   return { ...a, severity, fixedIn: a.fixedIn !== '' ? a.fixedIn : b.fixedIn };
 }

@@ -26,7 +26,8 @@ export interface ReportOptions {
 
 /** Pure: validates the report and that it scanned this manifest; throws ScanReportError naming the field. */
 export function parseTrivyReport(bytes: Buffer, subject: ReportSubject, now: number, options: ReportOptions): ScanRecord {
-  if (!(options.maxBytes > 0) || !(options.maxSkewMs >= 0)) throw new TypeError('parseTrivyReport: maxBytes must be > 0 and maxSkewMs >= 0');
+  if (!(options.maxBytes > 0) || !(options.maxSkewMs >= 0))
+    throw new TypeError('parseTrivyReport: maxBytes must be > 0 and maxSkewMs >= 0');
   if (bytes.length > options.maxBytes) throw new ScanReportError('', `is ${bytes.length} bytes; the limit is ${options.maxBytes}`);
   const report = parseObject(bytes);
 
@@ -36,7 +37,10 @@ export function parseTrivyReport(bytes: Buffer, subject: ReportSubject, now: num
   const finishedAt = parseRfc3339(createdAt);
   if (finishedAt === undefined) throw new ScanReportError('CreatedAt', `${describe(createdAt)} is not an RFC 3339 date-time`);
   if (finishedAt > now + options.maxSkewMs) {
-    throw new ScanReportError('CreatedAt', `${formatRfc3339(finishedAt)} is ${formatDuration(finishedAt - now)} in the future (allowed clock skew ${formatDuration(options.maxSkewMs)})`);
+    throw new ScanReportError(
+      'CreatedAt',
+      `${formatRfc3339(finishedAt)} is ${formatDuration(finishedAt - now)} in the future (allowed clock skew ${formatDuration(options.maxSkewMs)})`,
+    );
   }
   checkBelongs(report['Metadata'], subject);
 
@@ -51,7 +55,10 @@ export function parseTrivyReport(bytes: Buffer, subject: ReportSubject, now: num
 export function checkHeader(report: Readonly<Record<string, unknown>>, prefix: string): void {
   const version = report['SchemaVersion'];
   if (version !== 2) {
-    throw new ScanReportError(`${prefix}SchemaVersion`, version === undefined ? 'is missing; only Trivy JSON SchemaVersion 2 is accepted' : `is ${describe(version)}; only 2 is accepted`);
+    throw new ScanReportError(
+      `${prefix}SchemaVersion`,
+      version === undefined ? 'is missing; only Trivy JSON SchemaVersion 2 is accepted' : `is ${describe(version)}; only 2 is accepted`,
+    );
   }
   const type = report['ArtifactType'];
   if (type !== undefined && type !== 'container_image') {
@@ -71,10 +78,15 @@ function checkBelongs(metadata: unknown, subject: ReportSubject): void {
   const imageId = metadata['ImageID'];
   if (subject.configDigest !== undefined && imageId === subject.configDigest) return;
   const hasId = typeof imageId === 'string' && imageId !== '';
-  const id = !hasId ? 'ImageID is absent'
-    : subject.configDigest === undefined ? `ImageID ${describe(imageId)} cannot be compared: the manifest has no config`
-    : `ImageID ${describe(imageId)} is not the config digest ${subject.configDigest}`;
-  throw new ScanReportError('Metadata', `does not describe ${printable(subject.canonicalName)}: no RepoDigests entry ends in @${subject.digest}, and ${id}`);
+  const id = !hasId
+    ? 'ImageID is absent'
+    : subject.configDigest === undefined
+      ? `ImageID ${describe(imageId)} cannot be compared: the manifest has no config`
+      : `ImageID ${describe(imageId)} is not the config digest ${subject.configDigest}`;
+  throw new ScanReportError(
+    'Metadata',
+    `does not describe ${printable(subject.canonicalName)}: no RepoDigests entry ends in @${subject.digest}, and ${id}`,
+  );
 }
 
 function parseObject(bytes: Buffer): Record<string, unknown> {

@@ -34,7 +34,10 @@ export async function scanOne(request: ScanRequest, deps: ScanOneDeps): Promise<
   logger.info({ event: 'scan_started', ...about, reference: target.reference, insecure: target.insecure }, `scanning ${target.reference}`);
   const scanned = await runTrivy(target, deps.trivy);
   if (!scanned.ok) {
-    logger.error({ event: 'scan_failed', ...about, reference: target.reference, problem: scanned.problem, ms: Date.now() - started }, 'trivy failed; the request will be retried');
+    logger.error(
+      { event: 'scan_failed', ...about, reference: target.reference, problem: scanned.problem, ms: Date.now() - started },
+      'trivy failed; the request will be retried',
+    );
     return 'failed';
   }
   const posted = await postReport(deps.post, target.image, scanned.report);
@@ -44,10 +47,16 @@ export async function scanOne(request: ScanRequest, deps: ScanOneDeps): Promise<
       logger.info({ event: 'scan_posted', ...about, status: posted.status, stored: posted.body, ms }, `report for ${target.image} stored`);
       return 'posted';
     case 'refused':
-      logger.warn({ event: 'scan_refused', ...about, status: posted.status, problem: posted.problem, ms }, 'the admin API refused the report; dropping the request');
+      logger.warn(
+        { event: 'scan_refused', ...about, status: posted.status, problem: posted.problem, ms },
+        'the admin API refused the report; dropping the request',
+      );
       return 'refused';
     case 'retry':
-      logger.error({ event: 'scan_post_failed', ...about, status: posted.status, problem: posted.problem, ms }, 'posting the report failed; the request will be retried');
+      logger.error(
+        { event: 'scan_post_failed', ...about, status: posted.status, problem: posted.problem, ms },
+        'posting the report failed; the request will be retried',
+      );
       return 'failed';
   }
 }

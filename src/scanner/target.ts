@@ -25,11 +25,17 @@ export function scanTarget(request: ScanRequest, upstreams: readonly UpstreamCon
   const prefix = `${upstream.registryHost}/`;
   const repository = request.canonicalName.startsWith(prefix) ? request.canonicalName.slice(prefix.length) : '';
   if (!isRepositoryName(repository)) {
-    return { ok: false, problem: `"${request.canonicalName}" is not a repository of upstream "${upstream.name}" (${upstream.registryHost})` };
+    return {
+      ok: false,
+      problem: `"${request.canonicalName}" is not a repository of upstream "${upstream.name}" (${upstream.registryHost})`,
+    };
   }
   const url = new URL(upstream.url);
   if (url.pathname !== '/' && url.pathname !== '') {
-    return { ok: false, problem: `upstream "${upstream.name}" is served under a path (${url.pathname}); trivy can only pull from a registry at the root of its host` };
+    return {
+      ok: false,
+      problem: `upstream "${upstream.name}" is served under a path (${url.pathname}); trivy can only pull from a registry at the root of its host`,
+    };
   }
   return {
     ok: true,

@@ -20,7 +20,10 @@ export function trivyNotFound(trivy: string): string {
 export function findTrivy(trivy: string, searchPath: string | undefined): string | undefined {
   const candidates = trivy.includes('/')
     ? [resolve(trivy)]
-    : (searchPath ?? '').split(delimiter).filter((dir) => dir !== '').map((dir) => join(dir, trivy));
+    : (searchPath ?? '')
+        .split(delimiter)
+        .filter((dir) => dir !== '')
+        .map((dir) => join(dir, trivy));
   return candidates.find(isExecutableFile);
 }
 
@@ -73,13 +76,22 @@ function describeFailure(error: ExecFileException, stderr: Buffer, run: TrivyRun
   if (error.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return `trivy wrote more than ${run.maxReportBytes} bytes; stopped`;
   if (error.killed === true) return `trivy did not finish within ${run.timeoutMs} ms; stopped`;
   if (error.code === 'ENOENT' || error.code === 'EACCES') return `${trivyNotFound(run.executable)} (${error.code})`;
-  const how = typeof error.code === 'number' ? `exited ${error.code}` : error.signal ? `was killed by ${error.signal}` : `failed (${String(error.code ?? error.message)})`;
+  const how =
+    typeof error.code === 'number'
+      ? `exited ${error.code}`
+      : error.signal
+        ? `was killed by ${error.signal}`
+        : `failed (${String(error.code ?? error.message)})`;
   return `trivy ${how}${lastLine(stderr)}`;
 }
 
 /** The tail of trivy's stderr (where it says why), single-lined and bounded. */
 function lastLine(stderr: Buffer): string {
-  const lines = stderr.toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = stderr
+    .toString('utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const tail = lines.slice(-3).join(' | ');
   return tail === '' ? '' : `: ${printable(tail, 500)}`;
 }

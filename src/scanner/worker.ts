@@ -55,7 +55,10 @@ export async function runScanWorker(options: ScanWorkerOptions): Promise<ScanWor
   const executable = findTrivy(options.trivy, options.searchPath);
   if (executable === undefined) throw new Error(trivyNotFound(options.trivy));
   if (options.timeoutMs >= options.reclaimIdleMs) {
-    logger.warn({ event: 'scan_worker_config', timeoutMs: options.timeoutMs, reclaimIdleMs: options.reclaimIdleMs }, 'the trivy timeout is not below the reclaim idle time: a slow scan may be handed to a second worker meanwhile');
+    logger.warn(
+      { event: 'scan_worker_config', timeoutMs: options.timeoutMs, reclaimIdleMs: options.reclaimIdleMs },
+      'the trivy timeout is not below the reclaim idle time: a slow scan may be handed to a second worker meanwhile',
+    );
   }
   const consumer = options.consumer ?? `${hostname()}-${process.pid}`;
   const claim = { blockMs: options.blockMs ?? 1_000, reclaimIdleMs: options.reclaimIdleMs };
@@ -70,7 +73,18 @@ export async function runScanWorker(options: ScanWorkerOptions): Promise<ScanWor
   const claimFailures = createFailureLog(logger, 'claiming a scan request from redis failed; retrying');
   try {
     await connectRedis(redis);
-    logger.info({ event: 'scan_worker_started', consumer, trivy: executable, api: options.api, redis: redactRedisUrl(options.redisUrl), prefix, once: options.once }, 'scan worker started');
+    logger.info(
+      {
+        event: 'scan_worker_started',
+        consumer,
+        trivy: executable,
+        api: options.api,
+        redis: redactRedisUrl(options.redisUrl),
+        prefix,
+        once: options.once,
+      },
+      'scan worker started',
+    );
     while (signal?.aborted !== true) {
       let claimed;
       try {
@@ -88,7 +102,10 @@ export async function runScanWorker(options: ScanWorkerOptions): Promise<ScanWor
         summary[outcome] += 1;
         if (outcome !== 'failed') {
           await ack(redis, prefix, claimed.id).catch((error: unknown) => {
-            logger.error({ event: 'scan_ack_failed', id: claimed.id, problem: String(error) }, 'acknowledging failed; the request may be scanned again');
+            logger.error(
+              { event: 'scan_ack_failed', id: claimed.id, problem: String(error) },
+              'acknowledging failed; the request may be scanned again',
+            );
           });
         }
       }

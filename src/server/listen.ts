@@ -15,7 +15,12 @@ export interface Listening {
  * Serves HTTPS from the configured certificate (reloaded when its files change), or plain HTTP
  * when the config says so explicitly. Applies the listener's size and time limits.
  */
-export async function listen(handler: RequestListener, config: ListenConfig, logger: Logger, onTlsReloadFailed: () => void = () => {}): Promise<Listening> {
+export async function listen(
+  handler: RequestListener,
+  config: ListenConfig,
+  logger: Logger,
+  onTlsReloadFailed: () => void = () => {},
+): Promise<Listening> {
   const limits = {
     maxHeaderSize: config.maxHeaderBytes,
     headersTimeout: config.headersTimeoutMs,
@@ -36,7 +41,10 @@ export async function listen(handler: RequestListener, config: ListenConfig, log
         (server as HttpsServer).setSecureContext(readPair(tls));
         logger.info({ event: 'tls_reloaded', certFile: tls.certFile }, 'TLS certificate reloaded');
       } catch (error) {
-        logger.error({ event: 'tls_reload_failed', certFile: tls.certFile, err: String(error) }, 'TLS reload failed; keeping the previous certificate');
+        logger.error(
+          { event: 'tls_reload_failed', certFile: tls.certFile, err: String(error) },
+          'TLS reload failed; keeping the previous certificate',
+        );
         onTlsReloadFailed();
       }
     };

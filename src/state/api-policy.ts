@@ -44,7 +44,10 @@ export async function followApiPolicy(o: ApiPolicyOptions): Promise<ApiPolicy> {
     }
     const record = await versions.get(active);
     if (record === undefined) {
-      logger.error({ event: 'policy_version_missing', version: active }, 'the active API policy version is missing in redis; keeping the running policy');
+      logger.error(
+        { event: 'policy_version_missing', version: active },
+        'the active API policy version is missing in redis; keeping the running policy',
+      );
       return;
     }
     if (held.source === 'api' && held.version === record.version && holder.current().text === record.text) return;
@@ -60,10 +63,22 @@ export async function followApiPolicy(o: ApiPolicyOptions): Promise<ApiPolicy> {
     const policy = holder.current();
     const { actor = '', time = o.now() } = holder.origin();
     const restored = await versions.restore({ version, text: policy.text ?? '', hash: policy.hash, actor, time, previous: undefined });
-    if (restored) logger.error({ event: 'policy_restored', version, hash: policy.hash }, 'redis held no API policy; wrote back the one this replica runs');
+    if (restored)
+      logger.error(
+        { event: 'policy_restored', version, hash: policy.hash },
+        'redis held no API policy; wrote back the one this replica runs',
+      );
   }
 
-  const follower = await followRedis({ redis: o.redis, subscriber: o.subscriber, channel: versions.channel, load, logger, what: 'API policy', ...(o.pollIntervalMs === undefined ? {} : { pollIntervalMs: o.pollIntervalMs }) });
+  const follower = await followRedis({
+    redis: o.redis,
+    subscriber: o.subscriber,
+    channel: versions.channel,
+    load,
+    logger,
+    what: 'API policy',
+    ...(o.pollIntervalMs === undefined ? {} : { pollIntervalMs: o.pollIntervalMs }),
+  });
   try {
     await follower.refresh();
   } catch (error) {
@@ -72,7 +87,12 @@ export async function followApiPolicy(o: ApiPolicyOptions): Promise<ApiPolicy> {
   } finally {
     starting = false;
   }
-  const settle = (): Promise<void> => follower.refresh().catch((error: unknown) => logger.warn({ event: 'policy_refresh_failed', err: String(error) }, 'policy stored; this replica takes it at its next load'));
+  const settle = (): Promise<void> =>
+    follower
+      .refresh()
+      .catch((error: unknown) =>
+        logger.warn({ event: 'policy_refresh_failed', err: String(error) }, 'policy stored; this replica takes it at its next load'),
+      );
 
   return {
     async apply(text, hash, actor) {

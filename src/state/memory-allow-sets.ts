@@ -56,9 +56,11 @@ export function mergeGrant(held: ReadonlyMap<string, Allowance> | undefined, nex
 export function createMemoryAllowSets(options: MemoryAllowSetsOptions = {}): AllowSets & { clear(): void } {
   const now = options.now ?? Date.now;
   const records = new LRUCache<string, Map<string, Allowance>>({ max: options.maxEntries ?? 50_000 });
-  const id = (kind: 'blob' | 'child', generation: string, name: string, digest: Digest): string => JSON.stringify([kind, generation, name, digest]);
+  const id = (kind: 'blob' | 'child', generation: string, name: string, digest: Digest): string =>
+    JSON.stringify([kind, generation, name, digest]);
   const hold = (key: string, allowance: Allowance): void => void records.set(key, mergeGrant(records.get(key), allowance, now()));
-  const find = (key: string, live: Liveness): Promise<Allowance | undefined> => pickAllowance(records.get(key)?.values() ?? [], now(), live);
+  const find = (key: string, live: Liveness): Promise<Allowance | undefined> =>
+    pickAllowance(records.get(key)?.values() ?? [], now(), live);
 
   return {
     async grantBlobs(generation, canonicalName, blobs, grant) {
@@ -71,7 +73,8 @@ export function createMemoryAllowSets(options: MemoryAllowSetsOptions = {}): All
     blobAllowance: (generation, canonicalName, blob, live) => find(id('blob', generation, canonicalName, blob), live),
     async grantChildren(generation, canonicalName, index, children, grant) {
       checkGrant(grant);
-      for (const child of children) hold(id('child', generation, canonicalName, child), { source: grant.source, expiresAt: grant.expiresAt, index });
+      for (const child of children)
+        hold(id('child', generation, canonicalName, child), { source: grant.source, expiresAt: grant.expiresAt, index });
     },
     childAllowance: (generation, canonicalName, child, live) => find(id('child', generation, canonicalName, child), live),
     clear: () => records.clear(),

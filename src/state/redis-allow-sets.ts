@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { noopLogger, type Logger } from '../log/logger.ts';
 import { isDigest, type Digest } from '../oci/reference.ts';
-import { checkGrant, createMemoryAllowSets, MAX_GRANTS_PER_DIGEST, pickAllowance, type MemoryAllowSetsOptions } from './memory-allow-sets.ts';
+import {
+  checkGrant,
+  createMemoryAllowSets,
+  MAX_GRANTS_PER_DIGEST,
+  pickAllowance,
+  type MemoryAllowSetsOptions,
+} from './memory-allow-sets.ts';
 import type { RedisClient } from './redis-connection.ts';
 import { createFailureLog } from './throttled-log.ts';
 import type { Allowance, AllowSets, Liveness } from './types.ts';
@@ -59,7 +65,9 @@ export function createRedisAllowSets(options: RedisAllowSetsOptions): AllowSets 
   const local = createMemoryAllowSets(options.local);
   const failures = createFailureLog(logger, "allow sets: redis failed; using only this replica's own grants");
   const keyOf = (kind: 'blob' | 'child', generation: string, name: string, digest: Digest): string =>
-    `${prefix}allow2:${kind}:${createHash('sha256').update(JSON.stringify([generation, name, digest])).digest('hex')}`;
+    `${prefix}allow2:${kind}:${createHash('sha256')
+      .update(JSON.stringify([generation, name, digest]))
+      .digest('hex')}`;
 
   async function grant(keys: readonly string[], values: readonly string[], source: string, expiresAt: number): Promise<void> {
     const at = now();
@@ -79,11 +87,23 @@ export function createRedisAllowSets(options: RedisAllowSetsOptions): AllowSets 
       failures.failed(error, { op: 'lookup' });
       return undefined;
     }
-    return pickAllowance(Object.entries(fields).flatMap(([source, json]) => decode(source, json)), now(), live);
+    return pickAllowance(
+      Object.entries(fields).flatMap(([source, json]) => decode(source, json)),
+      now(),
+      live,
+    );
   }
   /** This replica's own grants first (no round trip); Redis when they hold nothing that streams. */
-  async function find(kind: 'blob' | 'child', generation: string, name: string, digest: Digest, live: Liveness): Promise<Allowance | undefined> {
-    const mine = await (kind === 'blob' ? local.blobAllowance(generation, name, digest, live) : local.childAllowance(generation, name, digest, live));
+  async function find(
+    kind: 'blob' | 'child',
+    generation: string,
+    name: string,
+    digest: Digest,
+    live: Liveness,
+  ): Promise<Allowance | undefined> {
+    const mine = await (kind === 'blob'
+      ? local.blobAllowance(generation, name, digest, live)
+      : local.childAllowance(generation, name, digest, live));
     if (mine !== undefined && mine.format === undefined) return mine;
     return (await shared(keyOf(kind, generation, name, digest), live)) ?? mine;
   }
@@ -92,15 +112,27 @@ export function createRedisAllowSets(options: RedisAllowSetsOptions): AllowSets 
     async grantBlobs(generation, canonicalName, blobs, g) {
       checkGrant(g);
       await local.grantBlobs(generation, canonicalName, blobs, g);
-      const values = blobs.map((b) => JSON.stringify({ e: Math.ceil(g.expiresAt), ...(b.format === undefined ? {} : { f: b.format, s: b.size }) }));
-      await grant(blobs.map((b) => keyOf('blob', generation, canonicalName, b.digest)), values, g.source, g.expiresAt);
+      const values = blobs.map((b) =>
+        JSON.stringify({ e: Math.ceil(g.expiresAt), ...(b.format === undefined ? {} : { f: b.format, s: b.size }) }),
+      );
+      await grant(
+        blobs.map((b) => keyOf('blob', generation, canonicalName, b.digest)),
+        values,
+        g.source,
+        g.expiresAt,
+      );
     },
     blobAllowance: (generation, canonicalName, blob, live) => find('blob', generation, canonicalName, blob, live),
     async grantChildren(generation, canonicalName, index, children, g) {
       checkGrant(g);
       await local.grantChildren(generation, canonicalName, index, children, g);
       const value = JSON.stringify({ e: Math.ceil(g.expiresAt), i: index });
-      await grant(children.map((c) => keyOf('child', generation, canonicalName, c)), children.map(() => value), g.source, g.expiresAt);
+      await grant(
+        children.map((c) => keyOf('child', generation, canonicalName, c)),
+        children.map(() => value),
+        g.source,
+        g.expiresAt,
+      );
     },
     childAllowance: (generation, canonicalName, child, live) => find('child', generation, canonicalName, child, live),
     async close() {
@@ -116,7 +148,14 @@ function decode(source: string, json: string): Allowance[] {
     if (typeof v.e !== 'number') return [];
     if (v.f !== undefined && (typeof v.f !== 'string' || typeof v.s !== 'number')) return [];
     if (v.i !== undefined && (typeof v.i !== 'string' || !isDigest(v.i))) return [];
-    return [{ source, expiresAt: v.e, ...(typeof v.f === 'string' ? { format: v.f, size: v.s as number } : {}), ...(typeof v.i === 'string' ? { index: v.i as Digest } : {}) }];
+    return [
+      {
+        source,
+        expiresAt: v.e,
+        ...(typeof v.f === 'string' ? { format: v.f, size: v.s as number } : {}),
+        ...(typeof v.i === 'string' ? { index: v.i as Digest } : {}),
+      },
+    ];
   } catch {
     return [];
   }

@@ -48,7 +48,15 @@ export async function createRedisBreakGlassStore(o: RedisBreakGlassOptions): Pro
     if (expired.length > 0) await redis.hdel(key, ...expired);
   }
 
-  const follower = await followRedis({ redis, subscriber: o.subscriber, channel, load, logger, what: 'break glass', pollIntervalMs: o.pollIntervalMs ?? BREAK_GLASS_POLL_MS });
+  const follower = await followRedis({
+    redis,
+    subscriber: o.subscriber,
+    channel,
+    load,
+    logger,
+    what: 'break glass',
+    pollIntervalMs: o.pollIntervalMs ?? BREAK_GLASS_POLL_MS,
+  });
   await follower.refresh();
 
   return {
@@ -73,8 +81,22 @@ export async function createRedisBreakGlassStore(o: RedisBreakGlassOptions): Pro
 function decode(id: string, json: string): BreakGlassEntry | undefined {
   try {
     const value = JSON.parse(json) as Partial<BreakGlassEntry>;
-    if (value.id !== id || typeof value.image !== 'string' || imageProblem(value.image) !== undefined || typeof value.expires !== 'number' || typeof value.reason !== 'string') return undefined;
-    return { id, image: value.image, reason: value.reason, expires: value.expires, actor: String(value.actor ?? ''), createdAt: Number(value.createdAt ?? 0) };
+    if (
+      value.id !== id ||
+      typeof value.image !== 'string' ||
+      imageProblem(value.image) !== undefined ||
+      typeof value.expires !== 'number' ||
+      typeof value.reason !== 'string'
+    )
+      return undefined;
+    return {
+      id,
+      image: value.image,
+      reason: value.reason,
+      expires: value.expires,
+      actor: String(value.actor ?? ''),
+      createdAt: Number(value.createdAt ?? 0),
+    };
   } catch {
     return undefined;
   }

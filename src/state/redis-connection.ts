@@ -52,13 +52,16 @@ export function createRedis(url: string, options: RedisConnectionOptions = {}): 
   const common = { ...perNode, ...prefix, lazyConnect: true, enableOfflineQueue: false };
   let client: RedisClient;
   if (target.topology === 'cluster') {
-    client = new Cluster(target.nodes.map((n) => ({ ...n })), {
-      ...prefix,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      clusterRetryStrategy: backoff(maxDelay),
-      redisOptions: perNode,
-    });
+    client = new Cluster(
+      target.nodes.map((n) => ({ ...n })),
+      {
+        ...prefix,
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: backoff(maxDelay),
+        redisOptions: perNode,
+      },
+    );
   } else if (target.topology === 'sentinel') {
     client = new Redis({
       ...common,

@@ -59,7 +59,8 @@ export function createRedisDecisionLog(o: RedisDecisionLogOptions): DecisionLog 
   const ttl = o.ttlMs ?? 7 * 86_400_000;
   const maxDigests = o.maxDigests ?? DEFAULT_MAX_DIGESTS;
   if (!Number.isSafeInteger(ttl) || ttl < 1) throw new TypeError(`decision log ttlMs must be a positive integer, not ${ttl}`);
-  if (!Number.isSafeInteger(maxDigests) || maxDigests < 1) throw new TypeError(`decision log maxDigests must be a positive integer, not ${maxDigests}`);
+  if (!Number.isSafeInteger(maxDigests) || maxDigests < 1)
+    throw new TypeError(`decision log maxDigests must be a positive integer, not ${maxDigests}`);
   const failures = createFailureLog(o.logger ?? noopLogger, 'decision record not stored in redis; this replica keeps it in memory');
   const key = (digest: string): string => `${o.prefix}decisions:${digest}`;
   const index = `${o.prefix}decisions-index`;
@@ -67,7 +68,10 @@ export function createRedisDecisionLog(o: RedisDecisionLogOptions): DecisionLog 
   return {
     record(record) {
       memory.record(record);
-      redis.eval(RECORD, 2, key(record.digest), index, JSON.stringify(record), record.digest, ...args).then(() => failures.reset(), (error: unknown) => failures.failed(error));
+      redis.eval(RECORD, 2, key(record.digest), index, JSON.stringify(record), record.digest, ...args).then(
+        () => failures.reset(),
+        (error: unknown) => failures.failed(error),
+      );
     },
     async recent(digest, limit) {
       let rows: string[];

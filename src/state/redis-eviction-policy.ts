@@ -39,7 +39,10 @@ export async function warnOnEvictionPolicy(redis: Redis | Cluster, logger: Logge
     try {
       policy = await policyOf(node);
     } catch (error) {
-      logger.info({ err: errorMessage(error) }, 'could not read redis maxmemory-policy (CONFIG disabled?); make sure it is noeviction or volatile-*');
+      logger.info(
+        { err: errorMessage(error) },
+        'could not read redis maxmemory-policy (CONFIG disabled?); make sure it is noeviction or volatile-*',
+      );
       return undefined;
     }
     if (policy === undefined) continue;

@@ -42,7 +42,10 @@ export async function followRedis(o: FollowOptions): Promise<Follower> {
       if (!stopped) await o.load();
     });
     queued = next;
-    tail = next.then(() => failures.reset(), (error: unknown) => failures.failed(error));
+    tail = next.then(
+      () => failures.reset(),
+      (error: unknown) => failures.failed(error),
+    );
     return next;
   }
   const background = (): void => void refresh().catch(() => {}); // logged through tail

@@ -60,7 +60,8 @@ export function redisPolicyVersions(redis: RedisClient, prefix: string): PolicyV
   const versions = `${prefix}policy:versions`;
   const head = `${prefix}policy:head`;
   const channel = `${redis.options.keyPrefix ?? ''}${prefix}policy:changed`;
-  const body = (r: Omit<PolicyVersion, 'version' | 'previous'>): string => JSON.stringify({ text: r.text, hash: r.hash, actor: r.actor, time: r.time });
+  const body = (r: Omit<PolicyVersion, 'version' | 'previous'>): string =>
+    JSON.stringify({ text: r.text, hash: r.hash, actor: r.actor, time: r.time });
   const pair = (reply: unknown): [number, number] => {
     const [a, b] = reply as [number, number];
     return [Number(a), Number(b)];
@@ -76,7 +77,14 @@ export function redisPolicyVersions(redis: RedisClient, prefix: string): PolicyV
       if (json === null || json === undefined) return undefined;
       const stored = JSON.parse(json) as Omit<PolicyVersion, 'version' | 'previous'>;
       const before = Number(previous ?? 0);
-      return { version, text: stored.text, hash: stored.hash, actor: stored.actor, time: stored.time, previous: before > 0 ? before : undefined };
+      return {
+        version,
+        text: stored.text,
+        hash: stored.hash,
+        actor: stored.actor,
+        time: stored.time,
+        previous: before > 0 ? before : undefined,
+      };
     },
     async put(input) {
       const [version, previous] = pair(await redis.eval(PUT, 2, versions, head, channel, body(input)));

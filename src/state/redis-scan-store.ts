@@ -51,10 +51,16 @@ export async function createRedisScanStore(options: RedisScanStoreOptions): Prom
     else logger.warn({ channel }, 'malformed scan posted message; ignored');
   };
   const onSubscriberReady = (): void => {
-    subscriber.subscribe(keys.channel).then(() => options.onMissedPosts?.(), (error: unknown) => syncFailures.failed(error));
+    subscriber.subscribe(keys.channel).then(
+      () => options.onMissedPosts?.(),
+      (error: unknown) => syncFailures.failed(error),
+    );
   };
   const onRedisReady = (): void => {
-    ensureGroup(redis, keys.stream).then(() => syncFailures.reset(), (error: unknown) => syncFailures.failed(error));
+    ensureGroup(redis, keys.stream).then(
+      () => syncFailures.reset(),
+      (error: unknown) => syncFailures.failed(error),
+    );
   };
 
   try {
@@ -94,7 +100,11 @@ export async function createRedisScanStore(options: RedisScanStoreOptions): Prom
         throw scanStoreUnavailable('put', error);
       }
       if (stored === 1) listeners.emit(record.digest);
-      else logger.info({ digest: record.digest, finishedAt: record.finishedAt }, 'scan record not stored: a later scan of this digest is on record');
+      else
+        logger.info(
+          { digest: record.digest, finishedAt: record.finishedAt },
+          'scan record not stored: a later scan of this digest is on record',
+        );
     },
     async request(request) {
       checkRequest(request);

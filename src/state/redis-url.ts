@@ -90,7 +90,8 @@ export function parseRedisUrl(url: string): RedisTarget {
   if (kind === undefined) throw invalid(url, `unsupported scheme ${JSON.stringify(scheme)} (expected ${Object.keys(SCHEMES).join(', ')})`);
   if (hostList === '') throw invalid(url, 'no host');
   const nodes = hostList.split(',').map((h) => parseNode(url, h, kind.port));
-  if (kind.topology === 'standalone' && nodes.length !== 1) throw invalid(url, 'redis:// takes one host; use redis-sentinel:// or redis-cluster://');
+  if (kind.topology === 'standalone' && nodes.length !== 1)
+    throw invalid(url, 'redis:// takes one host; use redis-sentinel:// or redis-cluster://');
   const segments = path.split('/').filter((s) => s !== '');
   let masterName: string | undefined;
   let dbText: string | undefined;

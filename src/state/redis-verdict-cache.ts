@@ -40,7 +40,7 @@ export function createRedisVerdictLayer(options: RedisVerdictLayerOptions): Redi
   const indexTtl = String(Math.max(1, Math.ceil(options.indexTtlMs)));
   const readFailures = createFailureLog(logger, 'verdict cache read from redis failed; treating as a miss');
   const writeFailures = createFailureLog(logger, 'verdict cache write to redis failed');
-  const forgetFailures = createFailureLog(logger, 'verdict cache: dropping a digest\'s verdicts in redis failed; they expire by their TTL');
+  const forgetFailures = createFailureLog(logger, "verdict cache: dropping a digest's verdicts in redis failed; they expire by their TTL");
   const keyOf = (id: string): string => `${prefix}verdict:${id}`;
   const indexOf = (digest: Digest): string => `${prefix}verdicts-by-digest:${digest}`;
 
@@ -62,7 +62,13 @@ export function createRedisVerdictLayer(options: RedisVerdictLayerOptions): Redi
       const key = keyOf(id);
       const index = indexOf(digest);
       try {
-        await execAll(redis.multi().set(key, encodeVerdict(entry), 'PX', Math.max(1, Math.ceil(ttlMs))).sadd(index, key).pexpire(index, indexTtl));
+        await execAll(
+          redis
+            .multi()
+            .set(key, encodeVerdict(entry), 'PX', Math.max(1, Math.ceil(ttlMs)))
+            .sadd(index, key)
+            .pexpire(index, indexTtl),
+        );
       } catch (error) {
         writeFailures.failed(error);
       }
@@ -73,7 +79,12 @@ export function createRedisVerdictLayer(options: RedisVerdictLayerOptions): Redi
         const keys = await redis.smembers(index);
         if (keys.length === 0) return;
         // SREM rather than DEL of the index: a verdict put meanwhile stays indexed. An emptied SET is removed by Redis.
-        await execAll(redis.multi().del(...keys).srem(index, ...keys));
+        await execAll(
+          redis
+            .multi()
+            .del(...keys)
+            .srem(index, ...keys),
+        );
       } catch (error) {
         forgetFailures.failed(error, { digest });
       }

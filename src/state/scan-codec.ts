@@ -12,7 +12,14 @@ const isSeverity = (v: unknown): v is Severity => SEVERITIES.includes(v as Sever
 const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
 
 function isFinding(v: unknown): v is Finding {
-  return isObject(v) && isString(v['id']) && isSeverity(v['severity']) && isString(v['pkg']) && isString(v['installed']) && isString(v['fixedIn']);
+  return (
+    isObject(v) &&
+    isString(v['id']) &&
+    isSeverity(v['severity']) &&
+    isString(v['pkg']) &&
+    isString(v['installed']) &&
+    isString(v['fixedIn'])
+  );
 }
 
 /** Programmer misuse (not bad input from a client, which the scan module refuses first). */
@@ -65,6 +72,7 @@ export function decodeRequest(fields: readonly string[]): ScanRequest | undefine
   const canonicalName = map.get('name');
   const upstream = map.get('upstream');
   const requestedAt = Number(map.get('requestedAt'));
-  if (digest === undefined || !isDigest(digest) || canonicalName === undefined || upstream === undefined || !Number.isFinite(requestedAt)) return undefined;
+  if (digest === undefined || !isDigest(digest) || canonicalName === undefined || upstream === undefined || !Number.isFinite(requestedAt))
+    return undefined;
   return { digest, canonicalName, upstream, requestedAt };
 }

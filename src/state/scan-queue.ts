@@ -30,10 +30,13 @@ const MAX_SKIPPED = 100;
 
 function checkOptions(redis: RedisClient, { blockMs, reclaimIdleMs }: ClaimOptions): void {
   if (!Number.isSafeInteger(blockMs) || blockMs < 0) throw new TypeError('claimNext: blockMs must be an integer ≥ 0');
-  if (!Number.isSafeInteger(reclaimIdleMs) || reclaimIdleMs <= 0) throw new TypeError('claimNext: reclaimIdleMs must be a positive integer');
+  if (!Number.isSafeInteger(reclaimIdleMs) || reclaimIdleMs <= 0)
+    throw new TypeError('claimNext: reclaimIdleMs must be a positive integer');
   const timeout = redis instanceof Redis ? redis.options.commandTimeout : undefined;
   if (timeout !== undefined && blockMs >= timeout) {
-    throw new TypeError(`claimNext: blockMs (${blockMs}) must be below the client's commandTimeout (${timeout}), or the wait fails as a timeout`);
+    throw new TypeError(
+      `claimNext: blockMs (${blockMs}) must be below the client's commandTimeout (${timeout}), or the wait fails as a timeout`,
+    );
   }
 }
 
@@ -43,7 +46,12 @@ function checkOptions(redis: RedisClient, { blockMs, reclaimIdleMs }: ClaimOptio
  * connection: give a scanner its own. Malformed entries are acknowledged and skipped. Rejects
  * when Redis fails (the scanner retries).
  */
-export async function claimNext(redis: RedisClient, prefix: string, consumer: string, options: ClaimOptions): Promise<ClaimedRequest | undefined> {
+export async function claimNext(
+  redis: RedisClient,
+  prefix: string,
+  consumer: string,
+  options: ClaimOptions,
+): Promise<ClaimedRequest | undefined> {
   checkOptions(redis, options);
   const { stream } = scanKeys(redis, prefix);
   for (let attempt = 0; ; attempt++) {
@@ -57,19 +65,30 @@ export async function claimNext(redis: RedisClient, prefix: string, consumer: st
   }
 }
 
-async function claimOnce(redis: RedisClient, prefix: string, stream: string, consumer: string, options: ClaimOptions): Promise<ClaimedRequest | undefined> {
+async function claimOnce(
+  redis: RedisClient,
+  prefix: string,
+  stream: string,
+  consumer: string,
+  options: ClaimOptions,
+): Promise<ClaimedRequest | undefined> {
   let cursor = '0-0';
   for (let step = 0; step < MAX_RECLAIM_STEPS; step++) {
-    const reply = (await redis.xautoclaim(stream, SCANNERS_GROUP, consumer, options.reclaimIdleMs, cursor, 'COUNT', 1)) as [string, (Entry | null)[]];
+    const reply = (await redis.xautoclaim(stream, SCANNERS_GROUP, consumer, options.reclaimIdleMs, cursor, 'COUNT', 1)) as [
+      string,
+      (Entry | null)[],
+    ];
     const claimed = await firstReadable(redis, prefix, reply[1]);
     if (claimed !== undefined) return claimed;
     cursor = reply[0];
     if (cursor === '0-0') break;
   }
   for (let step = 0; step < MAX_SKIPPED; step++) {
-    const read = (options.blockMs > 0
-      ? await redis.xreadgroup('GROUP', SCANNERS_GROUP, consumer, 'COUNT', 1, 'BLOCK', options.blockMs, 'STREAMS', stream, '>')
-      : await redis.xreadgroup('GROUP', SCANNERS_GROUP, consumer, 'COUNT', 1, 'STREAMS', stream, '>')) as [string, Entry[]][] | null;
+    const read = (
+      options.blockMs > 0
+        ? await redis.xreadgroup('GROUP', SCANNERS_GROUP, consumer, 'COUNT', 1, 'BLOCK', options.blockMs, 'STREAMS', stream, '>')
+        : await redis.xreadgroup('GROUP', SCANNERS_GROUP, consumer, 'COUNT', 1, 'STREAMS', stream, '>')
+    ) as [string, Entry[]][] | null;
     const entries = read?.[0]?.[1] ?? [];
     if (entries.length === 0) return undefined;
     const claimed = await firstReadable(redis, prefix, entries);

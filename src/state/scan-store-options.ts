@@ -14,8 +14,10 @@ export const DEFAULT_MAX_QUEUE_LENGTH = 10_000;
 
 export function validateScanStoreOptions(options: ScanStoreOptions): { requeueAfterMs: number; maxQueueLength: number } {
   const { requeueAfterMs = DEFAULT_REQUEUE_AFTER_MS, maxQueueLength = DEFAULT_MAX_QUEUE_LENGTH } = options;
-  if (!Number.isSafeInteger(requeueAfterMs) || requeueAfterMs <= 0) throw new TypeError('scan store: requeueAfterMs must be a positive integer');
-  if (!Number.isSafeInteger(maxQueueLength) || maxQueueLength <= 0) throw new TypeError('scan store: maxQueueLength must be a positive integer');
+  if (!Number.isSafeInteger(requeueAfterMs) || requeueAfterMs <= 0)
+    throw new TypeError('scan store: requeueAfterMs must be a positive integer');
+  if (!Number.isSafeInteger(maxQueueLength) || maxQueueLength <= 0)
+    throw new TypeError('scan store: maxQueueLength must be a positive integer');
   return { requeueAfterMs, maxQueueLength };
 }
 

@@ -10,6 +10,7 @@ export interface ScanStoreSetup extends MemoryScanStoreOptions {
 /** Redis-backed when `redis` is given, in memory otherwise (`now` and `maxRecords` apply to memory only). */
 export async function createScanStore(setup: ScanStoreSetup): Promise<ScanStore> {
   const { redis, now, maxRecords, ...common } = setup;
-  if (redis === undefined) return createMemoryScanStore({ ...common, ...(now === undefined ? {} : { now }), ...(maxRecords === undefined ? {} : { maxRecords }) });
+  if (redis === undefined)
+    return createMemoryScanStore({ ...common, ...(now === undefined ? {} : { now }), ...(maxRecords === undefined ? {} : { maxRecords }) });
   return createRedisScanStore({ ...common, ...redis });
 }

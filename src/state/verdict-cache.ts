@@ -26,7 +26,10 @@ export function createVerdictCache(setup: VerdictCacheSetup): VerdictCache {
   const logger = setup.logger ?? noopLogger;
   const memory = createMemoryVerdictLayer(setup.memoryEntries);
   const indexTtlMs = Math.max(setup.allowTtlMs, setup.denyTtlMs);
-  const shared = setup.redis === undefined ? undefined : createRedisVerdictLayer({ redis: setup.redis.client, prefix: setup.redis.prefix, indexTtlMs, logger });
+  const shared =
+    setup.redis === undefined
+      ? undefined
+      : createRedisVerdictLayer({ redis: setup.redis.client, prefix: setup.redis.prefix, indexTtlMs, logger });
   const looked = (layer: VerdictLayerName, hit: boolean): void => {
     try {
       setup.onLookup?.(layer, hit);

@@ -46,7 +46,8 @@ export function validateOptions(options: VerdictCacheOptions): void {
   const { allowTtlMs, denyTtlMs, memoryEntries } = options;
   if (!Number.isSafeInteger(allowTtlMs) || allowTtlMs <= 0) throw new TypeError('verdict cache: allowTtlMs must be a positive integer');
   if (!Number.isSafeInteger(denyTtlMs) || denyTtlMs < 0) throw new TypeError('verdict cache: denyTtlMs must be an integer ≥ 0');
-  if (!Number.isSafeInteger(memoryEntries) || memoryEntries <= 0) throw new TypeError('verdict cache: memoryEntries must be a positive integer');
+  if (!Number.isSafeInteger(memoryEntries) || memoryEntries <= 0)
+    throw new TypeError('verdict cache: memoryEntries must be a positive integer');
 }
 
 export function encodeVerdict(entry: CachedVerdict): string {
@@ -68,7 +69,8 @@ export function decodeVerdict(json: string): CachedVerdict | undefined {
   if (typeof value.expiresAt !== 'number' || typeof d !== 'object' || d === null) return undefined;
   const { outcome, rule, reasons, signers, digest, notAfter } = d;
   if ((outcome !== 'allow' && outcome !== 'deny' && outcome !== 'warn') || !isString(rule) || !isTime(notAfter)) return undefined;
-  if (!Array.isArray(signers) || !signers.every(isString) || !(digest === undefined || digest === null || isString(digest))) return undefined;
+  if (!Array.isArray(signers) || !signers.every(isString) || !(digest === undefined || digest === null || isString(digest)))
+    return undefined;
   if (!Array.isArray(reasons) || !reasons.every((r: Partial<Reason>) => isString(r?.code) && isString(r?.message))) return undefined;
   const decision: Decision = {
     outcome,

@@ -10,14 +10,16 @@ export const COSIGN_SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
  * `payload.SimpleContainerImage`, so struct field order and compact output.
  */
 export function simpleSigningPayload(manifestDigest: string, dockerReference: string): Buffer {
-  return Buffer.from(JSON.stringify({
-    critical: {
-      identity: { 'docker-reference': dockerReference },
-      image: { 'docker-manifest-digest': manifestDigest },
-      type: 'cosign container image signature',
-    },
-    optional: null,
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      critical: {
+        identity: { 'docker-reference': dockerReference },
+        image: { 'docker-manifest-digest': manifestDigest },
+        type: 'cosign container image signature',
+      },
+      optional: null,
+    }),
+  );
 }
 
 /**

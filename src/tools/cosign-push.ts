@@ -52,23 +52,30 @@ export async function attachCosignSignature(
   if (existing !== undefined && duplicate) return { tag, digest: existing.digest, layers: layers.length, unchanged: true };
 
   const blob = await session.putBlob(payload);
-  const all: LayerDescriptor[] = [...layers, { mediaType: SIMPLE_SIGNING_MEDIA_TYPE, ...blob, annotations: { [COSIGN_SIGNATURE_ANNOTATION]: signature } }];
+  const all: LayerDescriptor[] = [
+    ...layers,
+    { mediaType: SIMPLE_SIGNING_MEDIA_TYPE, ...blob, annotations: { [COSIGN_SIGNATURE_ANNOTATION]: signature } },
+  ];
   // go-containerregistry's config for cosign's empty image with the payloads as layers.
-  const config = Buffer.from(JSON.stringify({
-    architecture: '',
-    created: '0001-01-01T00:00:00Z',
-    history: all.map(() => ({ created: '0001-01-01T00:00:00Z' })),
-    os: '',
-    rootfs: { type: 'layers', diff_ids: all.map((layer) => layer.digest) },
-    config: {},
-  }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: '',
+      created: '0001-01-01T00:00:00Z',
+      history: all.map(() => ({ created: '0001-01-01T00:00:00Z' })),
+      os: '',
+      rootfs: { type: 'layers', diff_ids: all.map((layer) => layer.digest) },
+      config: {},
+    }),
+  );
   const configBlob = await session.putBlob(config);
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    config: { mediaType: OCI_CONFIG, ...configBlob },
-    layers: all,
-  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: OCI_CONFIG, ...configBlob },
+      layers: all,
+    }),
+  );
   const digest = await session.putManifest(tag, manifest, MediaType.ociManifest);
   return { tag, digest, layers: all.length, unchanged: false };
 }
@@ -81,8 +88,12 @@ function existingLayers(bytes: Buffer, tag: string): LayerDescriptor[] {
     parsed = undefined;
   }
   const layers = (parsed as { layers?: unknown } | undefined)?.layers;
-  const valid = Array.isArray(layers) && layers.every((l: Partial<LayerDescriptor> | null) =>
-    typeof l?.mediaType === 'string' && typeof l.digest === 'string' && typeof l.size === 'number');
+  const valid =
+    Array.isArray(layers) &&
+    layers.every(
+      (l: Partial<LayerDescriptor> | null) =>
+        typeof l?.mediaType === 'string' && typeof l.digest === 'string' && typeof l.size === 'number',
+    );
   if (!valid) throw new Error(`tag ${tag} exists but is not a cosign signature manifest; not overwriting it`);
   return layers as LayerDescriptor[];
 }

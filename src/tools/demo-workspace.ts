@@ -51,30 +51,36 @@ export function writeDemoConfig(ws: DemoWorkspace, registry: { url: string; host
   const configFile = join(ws.runDir, 'trustgate.yaml');
   const policyFile = join(ws.runDir, 'policy.yaml');
   const images = JSON.stringify(`${registry.host}/demo/**`);
-  writeFileSync(policyFile, [
-    '# written by trustgate demo: images under demo/ need one valid signature from a key in keys/',
-    'version: 1',
-    'rules:',
-    '  - name: demo',
-    `    images: [${images}]`,
-    '    mode: enforce',
-    '    signatures:',
-    '      threshold: 1',
-    '',
-  ].join('\n'));
-  writeFileSync(configFile, [
-    '# written by trustgate demo',
-    `listen: { address: "127.0.0.1:${proxyPort}", plainHttp: true }`,
-    'log: { level: warn }',
-    'upstreams:',
-    // Not "demo": an upstream's name is also a path prefix, and would swallow demo/<image>.
-    '  - name: local',
-    `    url: ${registry.url}`,
-    '    default: true',
-    `    repositories: [${images}]`,
-    'policy: { file: policy.yaml }',
-    `keys: { dir: ${JSON.stringify(ws.keysDir)} }`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    policyFile,
+    [
+      '# written by trustgate demo: images under demo/ need one valid signature from a key in keys/',
+      'version: 1',
+      'rules:',
+      '  - name: demo',
+      `    images: [${images}]`,
+      '    mode: enforce',
+      '    signatures:',
+      '      threshold: 1',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    configFile,
+    [
+      '# written by trustgate demo',
+      `listen: { address: "127.0.0.1:${proxyPort}", plainHttp: true }`,
+      'log: { level: warn }',
+      'upstreams:',
+      // Not "demo": an upstream's name is also a path prefix, and would swallow demo/<image>.
+      '  - name: local',
+      `    url: ${registry.url}`,
+      '    default: true',
+      `    repositories: [${images}]`,
+      'policy: { file: policy.yaml }',
+      `keys: { dir: ${JSON.stringify(ws.keysDir)} }`,
+      '',
+    ].join('\n'),
+  );
   return { configFile, policyFile };
 }

@@ -28,7 +28,10 @@ const INSTALL = 'sudo apt-get install -y docker-registry skopeo';
 /** 0 when the signed image was served and the unsigned one denied; 1 otherwise. */
 export async function runDemo(options: DemoOptions): Promise<number> {
   const { print } = options;
-  const missing = [existsSync(REGISTRY_BIN) ? [] : ['docker-registry'], (await runSkopeo(['--version'])).code === 0 ? [] : ['skopeo']].flat();
+  const missing = [
+    existsSync(REGISTRY_BIN) ? [] : ['docker-registry'],
+    (await runSkopeo(['--version'])).code === 0 ? [] : ['skopeo'],
+  ].flat();
   if (missing.length > 0) {
     print(`trustgate demo needs the Debian packages docker-registry and skopeo; missing: ${missing.join(', ')}`);
     print(`install them with: ${INSTALL}`);
@@ -36,7 +39,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   }
   const ws = prepareWorkspace(options.workdir);
   print(`trustgate demo in ${rel(ws.dir)}/`);
-  print(`demo key ${rel(ws.keyFile)} (${ws.keyMade ? 'made now, reused by later runs' : 'made by an earlier run'}); its public half in ${rel(ws.keysDir)}/, scopes ${DEMO_KEY_SCOPE}`);
+  print(
+    `demo key ${rel(ws.keyFile)} (${ws.keyMade ? 'made now, reused by later runs' : 'made by an earlier run'}); its public half in ${rel(ws.keysDir)}/, scopes ${DEMO_KEY_SCOPE}`,
+  );
   const stack: Array<() => Promise<void>> = [];
   try {
     const registry = await startLocalRegistry(join(ws.runDir, 'registry'));
@@ -44,12 +49,25 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     print(`registry ${registry.url} (docker-registry, storage in ${rel(join(ws.runDir, 'registry'))}/)`);
     print('');
     for (const name of ['signed', 'unsigned']) {
-      const image = writeLayoutImage(join(ws.runDir, 'images', name), { name: 'hello.txt', text: `hello from the ${name} trustgate demo image\n` });
-      const pushed = await step(print, ['copy', '--dest-tls-verify=false', `oci:${rel(image.dir)}:${image.tag}`, `docker://${registry.host}/demo/${name}:v1`]);
+      const image = writeLayoutImage(join(ws.runDir, 'images', name), {
+        name: 'hello.txt',
+        text: `hello from the ${name} trustgate demo image\n`,
+      });
+      const pushed = await step(print, [
+        'copy',
+        '--dest-tls-verify=false',
+        `oci:${rel(image.dir)}:${image.tag}`,
+        `docker://${registry.host}/demo/${name}:v1`,
+      ]);
       if (pushed.code !== 0) return fail(print, pushed);
     }
     print(`$ trustgate sign --key ${rel(ws.keyFile)} --registry ${registry.url} demo/signed:v1`);
-    const signed = await signImage({ url: registry.url, repository: 'demo/signed', reference: { tag: 'v1' }, privateKey: readPrivateKey(ws.keyFile) });
+    const signed = await signImage({
+      url: registry.url,
+      repository: 'demo/signed',
+      reference: { tag: 'v1' },
+      privateKey: readPrivateKey(ws.keyFile),
+    });
     for (const line of describeSigned(signed)) print(line);
 
     const files = writeDemoConfig(ws, registry, await freePort());
@@ -61,13 +79,19 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     stack.push(() => listening.close());
     const proxy = new URL(listening.url).host;
     print('');
-    print(`trustgate ${listening.url} (config ${rel(files.configFile)}; policy ${rel(files.policyFile)}: rule "demo" needs 1 valid signature on ${registry.host}/demo/**)`);
+    print(
+      `trustgate ${listening.url} (config ${rel(files.configFile)}; policy ${rel(files.policyFile)}: rule "demo" needs 1 valid signature on ${registry.host}/demo/**)`,
+    );
 
     print('');
     const good = await step(print, ['inspect', '--tls-verify=false', `docker://${proxy}/demo/signed:v1`]);
     const servedDigest = good.code === 0 ? /"Digest": "([^"]+)"/.exec(good.stdout)?.[1] : undefined;
     const allowed = servedDigest === signed.digest;
-    print(good.code === 0 ? `allowed: ${servedDigest ?? '(no digest)'}${allowed ? '' : ` (expected ${signed.digest})`}` : `NOT allowed (exit ${good.code}):\n${good.stderr.trimEnd()}`);
+    print(
+      good.code === 0
+        ? `allowed: ${servedDigest ?? '(no digest)'}${allowed ? '' : ` (expected ${signed.digest})`}`
+        : `NOT allowed (exit ${good.code}):\n${good.stderr.trimEnd()}`,
+    );
     print('');
     const bad = await step(print, ['inspect', '--tls-verify=false', `docker://${proxy}/demo/unsigned:v1`]);
     const denied = bad.code !== 0 && /denied:/.test(bad.stderr);

@@ -29,7 +29,8 @@ export interface GeneratedKey {
 /** Throws UsageError for a bad invocation; refuses (Error) to overwrite an existing file. */
 export function generateKey(options: KeygenOptions): GeneratedKey {
   if (!ID.test(options.id)) throw new UsageError(`--id "${options.id}": lowercase letters, digits, ".", "_" or "-", at most 63`);
-  if (options.scopes.length === 0) throw new UsageError('at least one --scope <pattern> is required: the images this key may sign for (keys/README.md)');
+  if (options.scopes.length === 0)
+    throw new UsageError('at least one --scope <pattern> is required: the images this key may sign for (keys/README.md)');
   for (const scope of options.scopes) {
     try {
       compilePattern(scope);
@@ -40,7 +41,9 @@ export function generateKey(options: KeygenOptions): GeneratedKey {
   const out = resolve(options.out);
   const keysDir = resolve(options.keysDir);
   if (samePath(out, keysDir)) {
-    throw new UsageError(`--out and --keys are the same directory (${out}): a private key must never sit in a trust store directory, which holds public material only (trustgate refuses to start on it)`);
+    throw new UsageError(
+      `--out and --keys are the same directory (${out}): a private key must never sit in a trust store directory, which holds public material only (trustgate refuses to start on it)`,
+    );
   }
   mkdirSync(out, { recursive: true, mode: 0o700 });
   mkdirSync(keysDir, { recursive: true });
@@ -70,7 +73,8 @@ function writeOnce(path: string, text: string, mode: number): void {
   try {
     writeFileSync(path, text, { flag: 'wx', mode });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${path} already exists; not overwriting it (remove it first to make a new key)`);
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new Error(`${path} already exists; not overwriting it (remove it first to make a new key)`);
     throw error;
   }
 }

@@ -33,14 +33,17 @@ export async function startLocalRegistry(dir: string): Promise<LocalRegistry> {
   mkdirSync(join(dir, 'storage'), { recursive: true });
   const port = await freePort();
   const configFile = join(dir, 'config.yml');
-  writeFileSync(configFile, [
-    '# written by trustgate demo',
-    'version: 0.1',
-    'log: { level: error, accesslog: { disabled: true } }',
-    `storage: { filesystem: { rootdirectory: ${JSON.stringify(join(dir, 'storage'))} }, delete: { enabled: true } }`,
-    `http: { addr: "127.0.0.1:${port}", secret: ${randomBytes(16).toString('hex')} }`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    configFile,
+    [
+      '# written by trustgate demo',
+      'version: 0.1',
+      'log: { level: error, accesslog: { disabled: true } }',
+      `storage: { filesystem: { rootdirectory: ${JSON.stringify(join(dir, 'storage'))} }, delete: { enabled: true } }`,
+      `http: { addr: "127.0.0.1:${port}", secret: ${randomBytes(16).toString('hex')} }`,
+      '',
+    ].join('\n'),
+  );
   // REGISTRY_* variables override config keys; this registry takes only its own file.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('REGISTRY_')));
   const child = spawn(REGISTRY_BIN, ['serve', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -66,7 +69,10 @@ export async function startLocalRegistry(dir: string): Promise<LocalRegistry> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (!running()) break;
-    const ok = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1_000) }).then((res) => res.status === 200, () => false);
+    const ok = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1_000) }).then(
+      (res) => res.status === 200,
+      () => false,
+    );
     if (ok) return { url, host: `127.0.0.1:${port}`, stop };
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -47,19 +47,30 @@ export function writeLayoutImage(dir: string, file: { name: string; text: string
   };
   const tar = tarOneFile(file.name, Buffer.from(file.text));
   const layer = blob('application/vnd.oci.image.layer.v1.tar+gzip', gzipSync(tar));
-  const config = blob('application/vnd.oci.image.config.v1+json', Buffer.from(JSON.stringify({
-    created: '2026-01-01T00:00:00Z',
-    architecture: 'amd64',
-    os: 'linux',
-    config: { Cmd: ['/bin/cat', `/${file.name}`] },
-    rootfs: { type: 'layers', diff_ids: [sha256Digest(tar)] },
-  })));
-  const manifest = blob(MediaType.ociManifest, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers: [layer] })));
+  const config = blob(
+    'application/vnd.oci.image.config.v1+json',
+    Buffer.from(
+      JSON.stringify({
+        created: '2026-01-01T00:00:00Z',
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Cmd: ['/bin/cat', `/${file.name}`] },
+        rootfs: { type: 'layers', diff_ids: [sha256Digest(tar)] },
+      }),
+    ),
+  );
+  const manifest = blob(
+    MediaType.ociManifest,
+    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers: [layer] })),
+  );
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MediaType.ociIndex,
-    manifests: [{ ...manifest, annotations: { 'org.opencontainers.image.ref.name': tag } }],
-  }));
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociIndex,
+      manifests: [{ ...manifest, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+    }),
+  );
   return { dir, tag, manifestDigest: manifest.digest };
 }

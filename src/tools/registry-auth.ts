@@ -17,7 +17,8 @@ export async function answerChallenge(
   dispatcher: Dispatcher,
 ): Promise<string> {
   const challenges = parseChallenges(header ?? '');
-  const basicValue = credentials === undefined ? undefined : `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+  const basicValue =
+    credentials === undefined ? undefined : `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
   const bearer = findChallenge(challenges, 'bearer');
   if (bearer !== undefined) {
     const realm = bearer.params['realm'];
@@ -28,7 +29,10 @@ export async function answerChallenge(
     if (bearer.params['service'] !== undefined) url.searchParams.set('service', bearer.params['service']);
     url.searchParams.set('scope', `repository:${repository}:pull,push`);
     const res = await fetch(url, { headers: sendCredentials ? { authorization: basicValue } : {}, dispatcher });
-    if (res.status !== 200) throw new Error(`token endpoint ${url.origin}${url.pathname} answered ${res.status}${credentials === undefined ? ' (no --username given)' : ''}`);
+    if (res.status !== 200)
+      throw new Error(
+        `token endpoint ${url.origin}${url.pathname} answered ${res.status}${credentials === undefined ? ' (no --username given)' : ''}`,
+      );
     const body = (await res.json()) as { token?: unknown; access_token?: unknown };
     const token = typeof body.token === 'string' ? body.token : body.access_token;
     if (typeof token !== 'string' || token === '') throw new Error(`token endpoint ${url.origin}${url.pathname} returned no token`);

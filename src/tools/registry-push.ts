@@ -28,7 +28,8 @@ export class RegistrySession {
 
   constructor(private readonly target: RegistryTarget) {
     this.base = new URL(target.url);
-    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new Error(`--registry must be an http:// or https:// URL, not ${target.url}`);
+    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:')
+      throw new Error(`--registry must be an http:// or https:// URL, not ${target.url}`);
     this.dispatcher = new Agent({ connect: { rejectUnauthorized: !target.insecureSkipTls } });
   }
 
@@ -77,20 +78,30 @@ export class RegistrySession {
   /** One request, answering a 401 once. Authorization is only ever sent to the registry's own origin. */
   private async send(method: string, path: string | URL, headers: Record<string, string> = {}, body?: Buffer): Promise<Response> {
     const url = typeof path === 'string' ? new URL(`/v2/${this.target.repository}/${path}`, this.base) : path;
-    const attempt = (): Promise<Response> => fetch(url, {
-      method,
-      headers: { ...headers, ...(this.authorization !== undefined && url.origin === this.base.origin ? { authorization: this.authorization } : {}) },
-      ...(body === undefined ? {} : { body }),
-      dispatcher: this.dispatcher,
-    }).catch((error: unknown) => {
-      // undici says only "fetch failed"; the reason is its cause (ECONNREFUSED, a certificate error…).
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new Error(`${method} ${url.origin}${url.pathname}: ${cause?.code ?? cause?.message ?? String(error)}`);
-    });
+    const attempt = (): Promise<Response> =>
+      fetch(url, {
+        method,
+        headers: {
+          ...headers,
+          ...(this.authorization !== undefined && url.origin === this.base.origin ? { authorization: this.authorization } : {}),
+        },
+        ...(body === undefined ? {} : { body }),
+        dispatcher: this.dispatcher,
+      }).catch((error: unknown) => {
+        // undici says only "fetch failed"; the reason is its cause (ECONNREFUSED, a certificate error…).
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        throw new Error(`${method} ${url.origin}${url.pathname}: ${cause?.code ?? cause?.message ?? String(error)}`);
+      });
     const first = await attempt();
     if (first.status !== 401 || url.origin !== this.base.origin) return first;
     await drain(first);
-    this.authorization = await answerChallenge(first.headers.get('www-authenticate'), this.base, this.target.repository, this.target.credentials, this.dispatcher);
+    this.authorization = await answerChallenge(
+      first.headers.get('www-authenticate'),
+      this.base,
+      this.target.repository,
+      this.target.credentials,
+      this.dispatcher,
+    );
     return attempt();
   }
 }

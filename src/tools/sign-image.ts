@@ -35,7 +35,8 @@ export async function signImage(options: SignImageOptions): Promise<SignedImage>
     let digest = manifest.digest;
     if ('digest' in options.reference) {
       digest = digestOf(manifest.bytes, algorithmOf(options.reference.digest));
-      if (digest !== options.reference.digest) throw new Error(`${name}@${asked}: the registry returned a manifest whose digest is ${digest}`);
+      if (digest !== options.reference.digest)
+        throw new Error(`${name}@${asked}: the registry returned a manifest whose digest is ${digest}`);
     }
     const dockerReference = options.dockerReference ?? name;
     const payload = simpleSigningPayload(digest, dockerReference);

@@ -12,7 +12,10 @@ import type { TrustEntry } from './types.ts';
 // with keys/<id>.yaml beside it. The format is documented in keys/README.md.
 const metadata = z.strictObject({
   scopes: z.array(z.string().min(1)).min(1),
-  purposes: z.array(z.enum(['sign', 'scan'])).min(1).default(['sign']),
+  purposes: z
+    .array(z.enum(['sign', 'scan']))
+    .min(1)
+    .default(['sign']),
   notBefore: z.iso.datetime({ offset: true }).optional(),
   notAfter: z.iso.datetime({ offset: true }).optional(),
 });
@@ -28,7 +31,8 @@ export function loadKeysDir(dir: string): TrustEntry[] {
   for (const file of files) {
     const match = /^(.+)\.(pub|crt)$/.exec(file);
     if (match === null) {
-      if (!/\.ya?ml$/.test(file)) throw new ConfigError(join(dir, file), '', 'unexpected file in keys/: use <id>.pub or <id>.crt with <id>.yaml');
+      if (!/\.ya?ml$/.test(file))
+        throw new ConfigError(join(dir, file), '', 'unexpected file in keys/: use <id>.pub or <id>.crt with <id>.yaml');
       continue;
     }
     const [, id, ext] = match as unknown as [string, string, 'pub' | 'crt'];

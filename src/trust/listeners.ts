@@ -23,7 +23,10 @@ export function createListeners(logger: Logger): Listeners {
         try {
           listener(snapshot);
         } catch (error) {
-          logger.error({ err: error instanceof Error ? error.message : String(error), version: snapshot.version }, 'trust store listener failed');
+          logger.error(
+            { err: error instanceof Error ? error.message : String(error), version: snapshot.version },
+            'trust store listener failed',
+          );
         }
       }
     },

@@ -2,7 +2,18 @@ import { noopLogger, type Logger } from '../log/logger.ts';
 import { connectRedis, type RedisClient } from '../state/redis-connection.ts';
 import { createFailureLog } from '../state/throttled-log.ts';
 import { createListeners } from './listeners.ts';
-import { decodeState, LOAD, MERGE, mergeArgs, REVOKE, revokeArgs, UPSERT, UPSERT_FILES, upsertArgs, type Loaded } from './redis-trust-scripts.ts';
+import {
+  decodeState,
+  LOAD,
+  MERGE,
+  mergeArgs,
+  REVOKE,
+  revokeArgs,
+  UPSERT,
+  UPSERT_FILES,
+  upsertArgs,
+  type Loaded,
+} from './redis-trust-scripts.ts';
 import { trustKeys } from './redis-trust-keys.ts';
 import { trustStoreClosed, trustStoreUnavailable } from './trust-errors.ts';
 import { apiKeptMessage, checkFileEntries, checkRevoke, makeSnapshot, normalizeEntry } from './trust-snapshot.ts';
@@ -75,7 +86,17 @@ export async function createRedisTrustStore(options: RedisTrustStoreOptions): Pr
     const text = await redis.get(keys[2]);
     return text === null ? undefined : Number(text);
   };
-  const sync = createTrustSync({ redis, subscriber, channel, merge, load, versionInRedis, mine: () => current.version, failures, pollIntervalMs: options.pollIntervalMs ?? TRUST_POLL_MS });
+  const sync = createTrustSync({
+    redis,
+    subscriber,
+    channel,
+    merge,
+    load,
+    versionInRedis,
+    mine: () => current.version,
+    failures,
+    pollIntervalMs: options.pollIntervalMs ?? TRUST_POLL_MS,
+  });
 
   async function write(operation: string, script: string, args: readonly string[]): Promise<TrustSnapshot> {
     if (closed) throw trustStoreClosed(operation);

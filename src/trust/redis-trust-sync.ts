@@ -62,7 +62,10 @@ export function createTrustSync(o: TrustSyncOptions): TrustSync {
     if (channel === o.channel && Number(message) !== o.mine()) request(LOAD);
   };
   const onSubscriberReady = (): void => {
-    o.subscriber.subscribe(o.channel).then(() => request(MERGE), (error: unknown) => o.failures.failed(error));
+    o.subscriber.subscribe(o.channel).then(
+      () => request(MERGE),
+      (error: unknown) => o.failures.failed(error),
+    );
   };
   const onRedisReady = (): void => request(MERGE);
 

@@ -43,11 +43,20 @@ export function keyAlgorithm(key: KeyObject): { name: string } | { problem: stri
 }
 
 export function checkTrustPem(kind: TrustKind, text: string): PemCheck {
-  if (holdsPrivateKey(text)) return { ok: false, privateKey: true, problem: 'this PEM holds a private key; the trust store takes public keys and certificates only, and it was not stored' };
+  if (holdsPrivateKey(text))
+    return {
+      ok: false,
+      privateKey: true,
+      problem: 'this PEM holds a private key; the trust store takes public keys and certificates only, and it was not stored',
+    };
   const labels = [...text.matchAll(BLOCK)].map((m) => m[1]);
   const wanted = kind === 'key' ? ['PUBLIC KEY', 'RSA PUBLIC KEY'] : ['CERTIFICATE'];
   if (labels.length !== 1 || !wanted.includes(labels[0]!)) {
-    return { ok: false, privateKey: false, problem: `kind "${kind}" needs exactly one PEM block: ${kind === 'key' ? '-----BEGIN PUBLIC KEY-----' : '-----BEGIN CERTIFICATE-----'}` };
+    return {
+      ok: false,
+      privateKey: false,
+      problem: `kind "${kind}" needs exactly one PEM block: ${kind === 'key' ? '-----BEGIN PUBLIC KEY-----' : '-----BEGIN CERTIFICATE-----'}`,
+    };
   }
   let key: KeyObject;
   let pem: string;
@@ -61,7 +70,11 @@ export function checkTrustPem(kind: TrustKind, text: string): PemCheck {
       pem = certificate.toString();
     }
   } catch (error) {
-    return { ok: false, privateKey: false, problem: `not a valid ${kind === 'key' ? 'public key' : 'certificate'}: ${(error as Error).message}` };
+    return {
+      ok: false,
+      privateKey: false,
+      problem: `not a valid ${kind === 'key' ? 'public key' : 'certificate'}: ${(error as Error).message}`,
+    };
   }
   const algorithm = keyAlgorithm(key);
   if ('problem' in algorithm) return { ok: false, privateKey: false, problem: algorithm.problem };

@@ -44,11 +44,13 @@ export function checkRevoke(id: unknown, reason: unknown, at: unknown): void {
 /** `upsertFromFiles` takes what keys/ declares, nothing else (a programming error otherwise). */
 export function checkFileEntries(entries: readonly TrustEntry[]): readonly TrustEntry[] {
   const other = entries.find((e) => e.origin !== 'file');
-  if (other !== undefined) throw new TypeError(`upsertFromFiles: entry ${JSON.stringify(other.id)} has origin ${JSON.stringify(other.origin)}, not "file"`);
+  if (other !== undefined)
+    throw new TypeError(`upsertFromFiles: entry ${JSON.stringify(other.id)} has origin ${JSON.stringify(other.origin)}, not "file"`);
   return entries;
 }
 
-export const apiKeptMessage = 'keys/ entries ignored: these ids were created or changed through the admin API, which wins over keys/ (keys/README.md)';
+export const apiKeptMessage =
+  'keys/ entries ignored: these ids were created or changed through the admin API, which wins over keys/ (keys/README.md)';
 
 export const entryJson = (e: TrustEntry): string => JSON.stringify(normalizeEntry(e));
 
@@ -79,11 +81,7 @@ export function parseRevocation(id: string, json: string): Revocation {
 
 const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-export function makeSnapshot(
-  version: number,
-  entries: Iterable<TrustEntry>,
-  revocations: Iterable<Revocation>,
-): TrustSnapshot {
+export function makeSnapshot(version: number, entries: Iterable<TrustEntry>, revocations: Iterable<Revocation>): TrustSnapshot {
   return Object.freeze({
     version,
     entries: Object.freeze([...entries].sort(byId)),

@@ -13,22 +13,14 @@ function abandon(body: Body): void {
 }
 
 function tooLarge(upstreamName: string, maxBytes: number): TrustgateError {
-  return new TrustgateError(
-    'UPSTREAM_MANIFEST_TOO_LARGE',
-    `upstream ${JSON.stringify(upstreamName)} sent more than ${maxBytes} bytes`,
-  );
+  return new TrustgateError('UPSTREAM_MANIFEST_TOO_LARGE', `upstream ${JSON.stringify(upstreamName)} sent more than ${maxBytes} bytes`);
 }
 
 /**
  * Reads a whole response body, but never more than `maxBytes` of it: a larger Content-Length is
  * refused before reading, and a body without one is cut off as soon as it passes the cap.
  */
-export async function readCapped(
-  body: Body,
-  contentLength: string | undefined,
-  maxBytes: number,
-  upstreamName: string,
-): Promise<Buffer> {
+export async function readCapped(body: Body, contentLength: string | undefined, maxBytes: number, upstreamName: string): Promise<Buffer> {
   if (contentLength !== undefined && /^\d+$/.test(contentLength.trim()) && Number(contentLength.trim()) > maxBytes) {
     abandon(body);
     throw tooLarge(upstreamName, maxBytes);

@@ -21,10 +21,7 @@ const RETRIED_STATUSES = new Set([502, 503, 504]);
  * connection failure or a 502/503/504, but after a timeout at most once, since it already took
  * long. The last 5xx response is returned as is; the last failure is thrown as a TrustgateError.
  */
-export async function withRetries(
-  exchange: () => Promise<UpstreamResponse>,
-  options: RetryOptions,
-): Promise<UpstreamResponse> {
+export async function withRetries(exchange: () => Promise<UpstreamResponse>, options: RetryOptions): Promise<UpstreamResponse> {
   const { config, logger } = options;
   const backoffMs = options.backoffMs ?? 50;
   let timeoutRetried = false;

@@ -63,7 +63,10 @@ export function createTransport(config: UpstreamConfig): Transport {
       }
       // bodyIdleMs only bounds pauses: a body trickling a byte at a time must still end by this deadline
       // (a second later than headersMs + bodyIdleMs, undici's timer grain, so a stall is still reported as one).
-      const deadline = setTimeout(() => response.body.destroy(wholeAnswerTimeout(config)), Math.max(1, started + headersMs + bodyIdleMs + TIMER_GRAIN_MS - performance.now()));
+      const deadline = setTimeout(
+        () => response.body.destroy(wholeAnswerTimeout(config)),
+        Math.max(1, started + headersMs + bodyIdleMs + TIMER_GRAIN_MS - performance.now()),
+      );
       try {
         const body = await readCapped(response.body, headers['content-length'], target.maxBytes, config.name);
         return { status: response.statusCode, headers, body };
@@ -78,7 +81,10 @@ export function createTransport(config: UpstreamConfig): Transport {
 /** A buffered answer (manifest, tag list, referrers, token) must arrive whole within headersMs + bodyIdleMs. */
 function wholeAnswerTimeout(config: UpstreamConfig): TrustgateError {
   const { headersMs, bodyIdleMs } = config.timeouts;
-  return new TrustgateError('UPSTREAM_TIMEOUT', `upstream ${JSON.stringify(config.name)} did not send its whole answer within ${headersMs + bodyIdleMs} ms`);
+  return new TrustgateError(
+    'UPSTREAM_TIMEOUT',
+    `upstream ${JSON.stringify(config.name)} did not send its whole answer within ${headersMs + bodyIdleMs} ms`,
+  );
 }
 
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -78,14 +78,7 @@ export interface TrustMaterial {
  * - `certificate_only`: a keyless/PKI cosign signature, which this version does not accept
  */
 export type SignatureFailure =
-  | 'format'
-  | 'crypto'
-  | 'digest'
-  | 'integrity'
-  | 'authenticity'
-  | 'expiry'
-  | 'unsupported_algorithm'
-  | 'certificate_only';
+  'format' | 'crypto' | 'digest' | 'integrity' | 'authenticity' | 'expiry' | 'unsupported_algorithm' | 'certificate_only';
 
 export interface SignatureFinding {
   readonly scheme: Scheme;

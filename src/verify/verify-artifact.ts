@@ -3,7 +3,12 @@ import { verifyNotationSignature } from './notation/index.ts';
 import type { SignatureFinding, SignedArtifact, Subject, TrustMaterial } from './types.ts';
 
 /** One signature, whatever its scheme, judged against the trust material. Pure: no I/O. */
-export async function verifyArtifact(artifact: SignedArtifact, subject: Subject, trust: TrustMaterial, now: number): Promise<SignatureFinding> {
+export async function verifyArtifact(
+  artifact: SignedArtifact,
+  subject: Subject,
+  trust: TrustMaterial,
+  now: number,
+): Promise<SignatureFinding> {
   switch (artifact.scheme) {
     case 'cosign':
       return verifyCosignSignature(artifact, subject, trust);

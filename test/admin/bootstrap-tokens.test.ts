@@ -14,10 +14,19 @@ const work = mkdtempSync(join(tmpdir(), 'tg-bootstrap-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 const BASE = 'listen: { plainHttp: true }\nupstreams:\n  - { name: up, url: "http://127.0.0.1:9", repositories: ["127.0.0.1:9/**"] }\n';
-const admin = (fields: string) => parseConfig(`${BASE}admin: { issuer: "https://issuer.test", audience: "trustgate", ${fields} }\n`, join(work, 'conf', 'trustgate.yaml')).admin!;
+const admin = (fields: string) =>
+  parseConfig(`${BASE}admin: { issuer: "https://issuer.test", audience: "trustgate", ${fields} }\n`, join(work, 'conf', 'trustgate.yaml'))
+    .admin!;
 
 function sign(key: CryptoKey | KeyObject, kid: string, roles: string[], alg = 'ES256'): Promise<string> {
-  return new SignJWT({ roles }).setProtectedHeader({ alg, kid }).setSubject('alice').setIssuer('https://issuer.test').setAudience('trustgate').setIssuedAt().setExpirationTime('5m').sign(key);
+  return new SignJWT({ roles })
+    .setProtectedHeader({ alg, kid })
+    .setSubject('alice')
+    .setIssuer('https://issuer.test')
+    .setAudience('trustgate')
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(key);
 }
 
 describe('admin.bootstrap', () => {
@@ -25,11 +34,18 @@ describe('admin.bootstrap', () => {
     assert.deepEqual(admin('bootstrap: { dataDir: "../state/admin" }').bootstrap, { dataDir: join(work, 'state', 'admin') });
     assert.deepEqual(admin('bootstrap: {}').bootstrap, { dataDir: resolve('.data/admin') });
     assert.equal(admin('bootstrap: {}').jwks, undefined);
-    assert.throws(() => admin('rolesClaim: roles'), (e: unknown) => e instanceof ConfigError && e.field === 'admin.jwks' && /required unless admin.bootstrap is set/.test(e.message));
-    assert.throws(() => admin('bootstrap: { dataDir: "../keys/admin" }'), (e: unknown) => e instanceof ConfigError && e.field === 'admin.bootstrap.dataDir' && /must be outside the trust store's keys.dir/.test(e.message));
+    assert.throws(
+      () => admin('rolesClaim: roles'),
+      (e: unknown) => e instanceof ConfigError && e.field === 'admin.jwks' && /required unless admin.bootstrap is set/.test(e.message),
+    );
+    assert.throws(
+      () => admin('bootstrap: { dataDir: "../keys/admin" }'),
+      (e: unknown) =>
+        e instanceof ConfigError && e.field === 'admin.bootstrap.dataDir' && /must be outside the trust store's keys.dir/.test(e.message),
+    );
   });
 
-  it('the verifier › makes the key (0600) when missing, warns with its fingerprint, accepts its tokens and the JWKS\'s', async () => {
+  it("the verifier › makes the key (0600) when missing, warns with its fingerprint, accepts its tokens and the JWKS's", async () => {
     const dataDir = join(work, 'made-by-proxy');
     const jwks = await adminTokens(work);
     const logs = recordingLogger();
@@ -40,9 +56,16 @@ describe('admin.bootstrap', () => {
     assert.equal(key.created, false);
     const warning = logs.records.find((r) => (r.record as { event?: string }).event === 'admin_bootstrap_tokens_accepted');
     assert.equal(warning?.level, 'warn');
-    assert.deepEqual({ ...(warning?.record as object), created: undefined }, { event: 'admin_bootstrap_tokens_accepted', dataDir, fingerprint: key.fingerprint, kid: key.kid, created: undefined });
+    assert.deepEqual(
+      { ...(warning?.record as object), created: undefined },
+      { event: 'admin_bootstrap_tokens_accepted', dataDir, fingerprint: key.fingerprint, kid: key.kid, created: undefined },
+    );
     assert.match(warning?.message ?? '', /trustgate token mint/);
-    assert.deepEqual(await verify(`Bearer ${await sign(key.privateKey!, key.kid, ['admin'])}`), { subject: 'alice', roles: ['admin'], scopes: {} });
+    assert.deepEqual(await verify(`Bearer ${await sign(key.privateKey!, key.kid, ['admin'])}`), {
+      subject: 'alice',
+      roles: ['admin'],
+      scopes: {},
+    });
     assert.deepEqual(await verify(`Bearer ${await jwks.mint('carol', ['auditor'])}`), { subject: 'carol', roles: ['auditor'], scopes: {} });
   });
 
@@ -51,8 +74,14 @@ describe('admin.bootstrap', () => {
     const verify = createTokenVerifier(admin(`bootstrap: { dataDir: "${dataDir}" }`));
     const mine = bootstrapKey(dataDir, 'private');
     const other = bootstrapKey(join(work, 'other'), 'private');
-    await assert.rejects(verify(`Bearer ${await sign(other.privateKey!, mine.kid, ['admin'])}`), /the token was refused \(ERR_JWS_SIGNATURE_VERIFICATION_FAILED\)/);
-    await assert.rejects(verify(`Bearer ${await sign(other.privateKey!, other.kid, ['admin'])}`), /the token was refused \(ERR_JWKS_NO_MATCHING_KEY\)/);
+    await assert.rejects(
+      verify(`Bearer ${await sign(other.privateKey!, mine.kid, ['admin'])}`),
+      /the token was refused \(ERR_JWS_SIGNATURE_VERIFICATION_FAILED\)/,
+    );
+    await assert.rejects(
+      verify(`Bearer ${await sign(other.privateKey!, other.kid, ['admin'])}`),
+      /the token was refused \(ERR_JWKS_NO_MATCHING_KEY\)/,
+    );
   });
 
   it('a data dir with only the public key › the proxy trusts it (the private half can live elsewhere)', async () => {
@@ -61,7 +90,11 @@ describe('admin.bootstrap', () => {
     const pem = readFileSync(join(dataDir, BOOTSTRAP_PUB_FILE), 'utf8');
     unlinkSync(join(dataDir, BOOTSTRAP_KEY_FILE));
     const verify = createTokenVerifier(admin(`bootstrap: { dataDir: "${dataDir}" }`));
-    assert.deepEqual(await verify(`Bearer ${await sign(key.privateKey!, key.kid, ['auditor'])}`), { subject: 'alice', roles: ['auditor'], scopes: {} });
+    assert.deepEqual(await verify(`Bearer ${await sign(key.privateKey!, key.kid, ['auditor'])}`), {
+      subject: 'alice',
+      roles: ['auditor'],
+      scopes: {},
+    });
     assert.equal(readFileSync(join(dataDir, BOOTSTRAP_PUB_FILE), 'utf8'), pem);
     assert.throws(() => bootstrapKey(dataDir, 'private'), /holds the bootstrap public key \(bootstrap-admin.pub\) but not its private key/);
     assert.equal(readFileSync(join(dataDir, BOOTSTRAP_PUB_FILE), 'utf8'), pem, 'not replaced');

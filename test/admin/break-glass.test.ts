@@ -13,7 +13,14 @@ const prefix = testPrefix('breakglass');
 const HOUR = 3_600_000;
 const config = Buffer.from('{}');
 const CONFIG_DIGEST = digestOf(config);
-const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: CONFIG_DIGEST, size: 2 }, layers: [] }));
+const manifest = Buffer.from(
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: CONFIG_DIGEST, size: 2 },
+    layers: [],
+  }),
+);
 const DIGEST = digestOf(manifest);
 let clock = Date.now();
 let upstream: FakeUpstream;
@@ -26,7 +33,8 @@ const policy = (host: string) => `version: 1\nrules:\n  - { name: signed, images
 const pull = async (app: AdminApp): Promise<number> => (await request(app.app).get('/v2/allowed/app/manifests/v1')).status;
 const blob = async (app: AdminApp): Promise<number> => (await request(app.app).get(`/v2/allowed/app/blobs/${CONFIG_DIGEST}`)).status;
 const iso = (ms: number): string => new Date(ms).toISOString();
-const breakGlass = (app: AdminApp, body: object, auth = km) => request(app.app).post('/admin/v1/breakglass').set('authorization', auth).send(body);
+const breakGlass = (app: AdminApp, body: object, auth = km) =>
+  request(app.app).post('/admin/v1/breakglass').set('authorization', auth).send(body);
 
 async function until(app: AdminApp, status: number, limitMs = 1000): Promise<void> {
   const started = Date.now();
@@ -39,7 +47,10 @@ async function until(app: AdminApp, status: number, limitMs = 1000): Promise<voi
 before(async () => {
   upstream = await startFakeUpstream();
   upstream.on('/v2/allowed/app/manifests/v1', manifestAnswer(manifest, MediaType.ociManifest));
-  upstream.on(`/v2/allowed/app/blobs/${CONFIG_DIGEST}`, (_req, res) => void res.writeHead(200, { 'content-length': config.length, 'docker-content-digest': CONFIG_DIGEST }).end(config));
+  upstream.on(
+    `/v2/allowed/app/blobs/${CONFIG_DIGEST}`,
+    (_req, res) => void res.writeHead(200, { 'content-length': config.length, 'docker-content-digest': CONFIG_DIGEST }).end(config),
+  );
   const yaml = singleUpstream(upstream.url, `redis: { url: "${REDIS_URL}" }\n`);
   a = await adminApp(yaml, { redisPrefix: prefix, policy: policy(upstream.host), now: () => clock });
   b = await adminApp(yaml, { redisPrefix: prefix, policy: policy(upstream.host), now: () => clock, tokens: a.tokens });
@@ -61,7 +72,11 @@ describe('break glass by pattern', () => {
     assert.equal(await pull(b), 403);
     assert.equal(await blob(a), 403);
     expires = clock + HOUR;
-    const res = await breakGlass(a, { image: `${upstream.host}/allowed/**`, reason: 'INC-42: hotfix must ship', expires: iso(expires) }).expect(201);
+    const res = await breakGlass(a, {
+      image: `${upstream.host}/allowed/**`,
+      reason: 'INC-42: hotfix must ship',
+      expires: iso(expires),
+    }).expect(201);
     id = res.body.id;
     assert.match(id, /^bg-[0-9a-f]{12}$/);
     assert.equal(res.body.shared, true);
@@ -73,19 +88,52 @@ describe('break glass by pattern', () => {
 
   it('shows in the decision log, the metrics, GET /breakglass, GET /decisions and the audit log', async () => {
     const message = `break glass "${id}" by kim until ${iso(expires)}: INC-42: hotfix must ship`;
-    const logged = a.logs.records.map((r) => r.record as Record<string, unknown>).filter((r) => r['event'] === 'decision' && r['outcome'] === 'allow');
-    assert.deepEqual({ ...logged[0], ms: 0, requestId: '', clientAddress: '' }, {
-      event: 'decision', name: `${upstream.host}/allowed/app`, upstream: 'up', reference: 'v1', digest: DIGEST, method: 'GET', outcome: 'allow', rule: 'break-glass', reasons: ['break_glass'], ms: 0, requestId: '', clientAddress: '', subject: undefined,
-    });
+    const logged = a.logs.records
+      .map((r) => r.record as Record<string, unknown>)
+      .filter((r) => r['event'] === 'decision' && r['outcome'] === 'allow');
+    assert.deepEqual(
+      { ...logged[0], ms: 0, requestId: '', clientAddress: '' },
+      {
+        event: 'decision',
+        name: `${upstream.host}/allowed/app`,
+        upstream: 'up',
+        reference: 'v1',
+        digest: DIGEST,
+        method: 'GET',
+        outcome: 'allow',
+        rule: 'break-glass',
+        reasons: ['break_glass'],
+        ms: 0,
+        requestId: '',
+        clientAddress: '',
+        subject: undefined,
+      },
+    );
     const metrics = (await request(a.app).get('/metrics').expect(200)).text;
     assert.match(metrics, /trustgate_decisions_total\{outcome="allow",reason="break_glass",rule="break-glass",upstream="up"\} 1\n/);
     const listed = (await request(b.app).get('/admin/v1/breakglass').set('authorization', auditor).expect(200)).body;
-    assert.deepEqual(listed, { shared: true, entries: [{ id, image: `${upstream.host}/allowed/**`, reason: 'INC-42: hotfix must ship', expires: iso(expires), actor: 'kim', createdAt: iso(clock) }] });
+    assert.deepEqual(listed, {
+      shared: true,
+      entries: [
+        {
+          id,
+          image: `${upstream.host}/allowed/**`,
+          reason: 'INC-42: hotfix must ship',
+          expires: iso(expires),
+          actor: 'kim',
+          createdAt: iso(clock),
+        },
+      ],
+    });
     const decisions = (await request(b.app).get(`/admin/v1/decisions?digest=${DIGEST}`).set('authorization', auditor).expect(200)).body;
     assert.equal(decisions.from, 'redis');
     assert.deepEqual(decisions.decisions[0].reasons, [{ code: 'break_glass', message }]);
     assert.equal(decisions.decisions[0].notAfter, iso(expires), 'never cached past the expiry');
-    assert.ok(decisions.decisions.some((d: { outcome: string; reasons: { code: string }[] }) => d.outcome === 'deny' && d.reasons[0]?.code === 'unsigned'));
+    assert.ok(
+      decisions.decisions.some(
+        (d: { outcome: string; reasons: { code: string }[] }) => d.outcome === 'deny' && d.reasons[0]?.code === 'unsigned',
+      ),
+    );
     const audit = (await request(a.app).get('/admin/v1/audit?action=breakglass.*').set('authorization', auditor).expect(200)).body.entries;
     const add = audit.find((e: { action: string }) => e.action === 'breakglass.add');
     assert.equal(add.target, id);
@@ -107,9 +155,17 @@ describe('break glass by pattern', () => {
 
 describe('break glass by digest', () => {
   it('another digest does not match; this digest does; DELETE ends it at once here and within a second there', async () => {
-    await breakGlass(a, { image: `${upstream.host}/allowed/app@sha256:${'b'.repeat(64)}`, reason: 'other build', expires: iso(clock + HOUR) }).expect(201);
+    await breakGlass(a, {
+      image: `${upstream.host}/allowed/app@sha256:${'b'.repeat(64)}`,
+      reason: 'other build',
+      expires: iso(clock + HOUR),
+    }).expect(201);
     assert.equal(await pull(a), 403);
-    const { body } = await breakGlass(b, { image: `${upstream.host}/allowed/app@${DIGEST}`, reason: 'this build', expires: iso(clock + 2 * HOUR) }).expect(201);
+    const { body } = await breakGlass(b, {
+      image: `${upstream.host}/allowed/app@${DIGEST}`,
+      reason: 'this build',
+      expires: iso(clock + 2 * HOUR),
+    }).expect(201);
     assert.equal(await pull(b), 200);
     await until(a, 200);
     const ended = await request(a.app).delete(`/admin/v1/breakglass/${body.id}`).set('authorization', km).expect(200);
@@ -117,8 +173,12 @@ describe('break glass by digest', () => {
     assert.equal(await pull(a), 403, 'at once on the replica that ended it');
     await until(b, 403);
     await request(b.app).delete(`/admin/v1/breakglass/${body.id}`).set('authorization', km).expect(404);
-    const audit = (await request(a.app).get('/admin/v1/audit?action=breakglass.end').set('authorization', auditor).expect(200)).body.entries;
-    assert.deepEqual(audit.map((e: { outcome: string; target: string }) => `${e.outcome} ${e.target}`), [`error ${body.id}`, `ok ${body.id}`]);
+    const audit = (await request(a.app).get('/admin/v1/audit?action=breakglass.end').set('authorization', auditor).expect(200)).body
+      .entries;
+    assert.deepEqual(
+      audit.map((e: { outcome: string; target: string }) => `${e.outcome} ${e.target}`),
+      [`error ${body.id}`, `ok ${body.id}`],
+    );
     assert.equal(audit[1].before.reason, 'this build');
   });
 });
@@ -159,12 +219,19 @@ describe('without Redis', () => {
     try {
       const kim = await solo.bearer('kim', ['key-manager']);
       assert.equal(await pull(solo), 403);
-      const res = await request(solo.app).post('/admin/v1/breakglass').set('authorization', kim).send({ image: `${upstream.host}/allowed/app`, reason: 'r', expires: iso(Date.now() + HOUR) }).expect(201);
+      const res = await request(solo.app)
+        .post('/admin/v1/breakglass')
+        .set('authorization', kim)
+        .send({ image: `${upstream.host}/allowed/app`, reason: 'r', expires: iso(Date.now() + HOUR) })
+        .expect(201);
       assert.equal(res.body.shared, false);
       assert.equal(await pull(solo), 200);
       const decisions = (await request(solo.app).get(`/admin/v1/decisions?digest=${DIGEST}`).set('authorization', kim).expect(200)).body;
       assert.equal(decisions.from, 'memory');
-      assert.deepEqual(decisions.decisions.map((d: { rule: string }) => d.rule), ['break-glass', 'signed']);
+      assert.deepEqual(
+        decisions.decisions.map((d: { rule: string }) => d.rule),
+        ['break-glass', 'signed'],
+      );
     } finally {
       await solo.close();
     }

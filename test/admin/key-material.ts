@@ -2,7 +2,10 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 
 export const spki = (key: KeyObject): string => key.export({ type: 'spki', format: 'pem' }).toString();
-export const fingerprint = (key: KeyObject): string => `sha256:${createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex')}`;
+export const fingerprint = (key: KeyObject): string =>
+  `sha256:${createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('hex')}`;
 
 export const ec = (namedCurve: string) => generateKeyPairSync('ec', { namedCurve });
 export const rsa = (modulusLength: number) => generateKeyPairSync('rsa', { modulusLength });

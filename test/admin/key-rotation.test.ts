@@ -25,12 +25,15 @@ const ACCEPT = 'application/vnd.oci.image.manifest.v1+json';
 
 const pull = async (repo: string): Promise<{ status: number; reasons: string[] }> => {
   const res = await request(app.app).get(`/v2/${repo}/manifests/v1`).set('accept', ACCEPT);
-  return { status: res.status, reasons: res.status === 200 ? [] : JSON.parse(res.text).errors[0].detail?.reasons ?? [] };
+  return { status: res.status, reasons: res.status === 200 ? [] : (JSON.parse(res.text).errors[0].detail?.reasons ?? []) };
 };
 
 before(async () => {
   registry = await startRegistry();
-  for (const [repo, key] of [['prod/old-signed', oldKey], ['prod/new-signed', newKey]] as const) {
+  for (const [repo, key] of [
+    ['prod/old-signed', oldKey],
+    ['prod/new-signed', newKey],
+  ] as const) {
     const image = await buildImage(join(work, repo.replace('/', '-')), { seed: repo });
     assert.equal((await push(image.layoutDir, `docker://${registry.host}/${repo}:v1`)).code, 0);
     await cosignSignImage(registry.url, repo, image.manifestDigest, `${registry.host}/${repo}`, key.privateKey);
@@ -51,7 +54,11 @@ after(async () => {
 describe('rotating a key through the admin API', () => {
   it('before: only images signed by the old key pass', async () => {
     const km = await app.bearer('kim', ['key-manager']);
-    await request(app.app).post('/admin/v1/keys').set('authorization', km).send({ id: 'release', pem: spki(oldKey.publicKey), scopes: [`${registry.host}/prod/**`] }).expect(201);
+    await request(app.app)
+      .post('/admin/v1/keys')
+      .set('authorization', km)
+      .send({ id: 'release', pem: spki(oldKey.publicKey), scopes: [`${registry.host}/prod/**`] })
+      .expect(201);
     assert.equal((await pull('prod/old-signed')).status, 200);
     assert.equal((await pull('prod/new-signed')).status, 403);
   });
@@ -59,7 +66,11 @@ describe('rotating a key through the admin API', () => {
   it('after the rotation: the new key signs, and the old signatures stay valid until keepOldUntil', async () => {
     const km = await app.bearer('kim', ['key-manager']);
     const keepOldUntil = new Date(T0 + 2 * HOUR).toISOString();
-    await request(app.app).post('/admin/v1/keys/release/rotate').set('authorization', km).send({ newId: 'release-2', pem: spki(newKey.publicKey), keepOldUntil }).expect(201);
+    await request(app.app)
+      .post('/admin/v1/keys/release/rotate')
+      .set('authorization', km)
+      .send({ newId: 'release-2', pem: spki(newKey.publicKey), keepOldUntil })
+      .expect(201);
     assert.equal((await pull('prod/new-signed')).status, 200);
     assert.equal((await pull('prod/old-signed')).status, 200);
     clock = T0 + 2 * HOUR - 1;
@@ -70,7 +81,12 @@ describe('rotating a key through the admin API', () => {
     clock = T0 + 2 * HOUR;
     assert.deepEqual(await pull('prod/old-signed'), { status: 403, reasons: ['key_not_valid'] });
     assert.equal((await pull('prod/new-signed')).status, 200);
-    const view = (await request(app.app).get('/admin/v1/keys/release').set('authorization', await app.bearer('audrey', ['auditor'])).expect(200)).body;
+    const view = (
+      await request(app.app)
+        .get('/admin/v1/keys/release')
+        .set('authorization', await app.bearer('audrey', ['auditor']))
+        .expect(200)
+    ).body;
     assert.equal(view.validNow, false);
     assert.equal(view.status, 'active', 'expired, not revoked');
   });

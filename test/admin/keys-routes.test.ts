@@ -14,11 +14,22 @@ let km: string;
 let auditor: string;
 
 const SCOPE = 'registry.example/team/**';
-const post = (path: string, body: unknown, auth = km) => request(app.app).post(`/admin/v1${path}`).set('authorization', auth).send(body as object);
-const audit = async (query: string) => (await request(app.app).get(`/admin/v1/audit?${query}`).set('authorization', auditor).expect(200)).body as { entries: Record<string, unknown>[]; next?: string };
+const post = (path: string, body: unknown, auth = km) =>
+  request(app.app)
+    .post(`/admin/v1${path}`)
+    .set('authorization', auth)
+    .send(body as object);
+const audit = async (query: string) =>
+  (await request(app.app).get(`/admin/v1/audit?${query}`).set('authorization', auditor).expect(200)).body as {
+    entries: Record<string, unknown>[];
+    next?: string;
+  };
 
 before(async () => {
-  app = await adminApp(offlineUpstream(REDIS_URL), { redisPrefix: prefix, keys: [{ id: 'filekey', pem: spki(fileKey.publicKey), scopes: ['registry.example/**'] }] });
+  app = await adminApp(offlineUpstream(REDIS_URL), {
+    redisPrefix: prefix,
+    keys: [{ id: 'filekey', pem: spki(fileKey.publicKey), scopes: ['registry.example/**'] }],
+  });
   km = await app.bearer('kim', ['key-manager']);
   auditor = await app.bearer('audrey', ['auditor']);
 });
@@ -31,10 +42,22 @@ describe('POST /admin/v1/keys', () => {
   it('adds a key: 201 with its public view and SPKI fingerprint, origin api, and the change is audited without the PEM', async () => {
     const key = ec('P-256');
     const res = await post('/keys', { id: 'ci', pem: spki(key.publicKey), scopes: [SCOPE], notAfter: '2040-01-01T00:00:00Z' }).expect(201);
-    assert.deepEqual(res.body, { id: 'ci', kind: 'key', scopes: [SCOPE], purposes: ['sign'], notAfter: '2040-01-01T00:00:00.000Z', origin: 'api', status: 'active', fingerprint: fingerprint(key.publicKey) });
+    assert.deepEqual(res.body, {
+      id: 'ci',
+      kind: 'key',
+      scopes: [SCOPE],
+      purposes: ['sign'],
+      notAfter: '2040-01-01T00:00:00.000Z',
+      origin: 'api',
+      status: 'active',
+      fingerprint: fingerprint(key.publicKey),
+    });
     const listed = (await request(app.app).get('/admin/v1/keys').set('authorization', auditor).expect(200)).body;
     assert.equal(listed.durable, true);
-    assert.deepEqual(listed.keys.map((k: { id: string; origin: string }) => `${k.id}:${k.origin}`), ['ci:api', 'filekey:file']);
+    assert.deepEqual(
+      listed.keys.map((k: { id: string; origin: string }) => `${k.id}:${k.origin}`),
+      ['ci:api', 'filekey:file'],
+    );
     const one = (await request(app.app).get('/admin/v1/keys/ci').set('authorization', km).expect(200)).body;
     assert.equal(one.validNow, true);
     assert.ok(app.runtime.trust.snapshot().entries.some((e) => e.id === 'ci' && e.origin === 'api'));
@@ -71,11 +94,23 @@ describe('POST /admin/v1/keys', () => {
       [{ id: 'weakroot', kind: 'notation-root', pem: weakRoot.root.certPem, scopes: [SCOPE] }, /at least 2048 bits/],
       [{ id: 'certaskey', pem: weakRoot.root.certPem, scopes: [SCOPE] }, /needs exactly one PEM block: -----BEGIN PUBLIC KEY-----/],
       [{ id: 'junk', pem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', scopes: [SCOPE] }, /not a valid public key/],
-      [{ id: 'junkroot', kind: 'notation-root', pem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', scopes: [SCOPE] }, /not a valid certificate/],
+      [
+        { id: 'junkroot', kind: 'notation-root', pem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', scopes: [SCOPE] },
+        /not a valid certificate/,
+      ],
       [{ id: 'Upper', pem: spki(ec('P-256').publicKey), scopes: [SCOPE] }, /"id": must be lowercase/],
       [{ id: 'noscope', pem: spki(ec('P-256').publicKey), scopes: [] }, /"scopes"/],
       [{ id: 'badscope', pem: spki(ec('P-256').publicKey), scopes: ['a//b'] }, /"scopes\[0\]": invalid image pattern/],
-      [{ id: 'window', pem: spki(ec('P-256').publicKey), scopes: [SCOPE], notBefore: '2030-01-01T00:00:00Z', notAfter: '2029-01-01T00:00:00Z' }, /later than "notBefore"/],
+      [
+        {
+          id: 'window',
+          pem: spki(ec('P-256').publicKey),
+          scopes: [SCOPE],
+          notBefore: '2030-01-01T00:00:00Z',
+          notAfter: '2029-01-01T00:00:00Z',
+        },
+        /later than "notBefore"/,
+      ],
       [{ id: 'extra', pem: spki(ec('P-256').publicKey), scopes: [SCOPE], origin: 'file' }, /origin/],
     ];
     for (const [body, message] of cases) {
@@ -83,9 +118,18 @@ describe('POST /admin/v1/keys', () => {
       assert.equal(res.status, 400, JSON.stringify(body).slice(0, 80));
       assert.match(res.body.errors[0].message, message);
     }
-    const res = await request(app.app).post('/admin/v1/keys').set('authorization', km).set('content-type', 'application/json').send('{"id": ');
+    const res = await request(app.app)
+      .post('/admin/v1/keys')
+      .set('authorization', km)
+      .set('content-type', 'application/json')
+      .send('{"id": ');
     assert.equal(res.status, 400);
-    assert.deepEqual(app.runtime.trust.snapshot().entries.filter((e) => ['rsa1024', 'k1', 'ed448', 'weakroot', 'certaskey', 'junk', 'window'].includes(e.id)), []);
+    assert.deepEqual(
+      app.runtime.trust
+        .snapshot()
+        .entries.filter((e) => ['rsa1024', 'k1', 'ed448', 'weakroot', 'certaskey', 'junk', 'window'].includes(e.id)),
+      [],
+    );
     const failed = (await audit('action=key.add&limit=20')).entries.filter((e) => e['outcome'] === 'error');
     assert.ok(failed.some((e) => e['target'] === 'rsa1024' && /2048/.test(String(e['message']))));
   });
@@ -101,7 +145,11 @@ describe('POST /admin/v1/keys', () => {
 
 describe('PATCH /admin/v1/keys/<id>', () => {
   it('changes scopes, purposes and the validity window; null clears a bound; audited before and after', async () => {
-    const res = await request(app.app).patch('/admin/v1/keys/ci').set('authorization', km).send({ scopes: ['registry.example/other/**'], purposes: ['sign', 'scan'], notBefore: '2020-01-01T00:00:00Z', notAfter: null }).expect(200);
+    const res = await request(app.app)
+      .patch('/admin/v1/keys/ci')
+      .set('authorization', km)
+      .send({ scopes: ['registry.example/other/**'], purposes: ['sign', 'scan'], notBefore: '2020-01-01T00:00:00Z', notAfter: null })
+      .expect(200);
     assert.deepEqual(res.body.scopes, ['registry.example/other/**']);
     assert.deepEqual(res.body.purposes, ['sign', 'scan']);
     assert.equal(res.body.notBefore, '2020-01-01T00:00:00.000Z');
@@ -112,15 +160,27 @@ describe('PATCH /admin/v1/keys/<id>', () => {
   });
 
   it('404 for an unknown id, 400 for an empty or bad patch', async () => {
-    await request(app.app).patch('/admin/v1/keys/nope').set('authorization', km).send({ scopes: [SCOPE] }).expect(404);
+    await request(app.app)
+      .patch('/admin/v1/keys/nope')
+      .set('authorization', km)
+      .send({ scopes: [SCOPE] })
+      .expect(404);
     await request(app.app).patch('/admin/v1/keys/ci').set('authorization', km).send({}).expect(400);
-    await request(app.app).patch('/admin/v1/keys/ci').set('authorization', km).send({ notBefore: '2050-01-01T00:00:00Z', notAfter: '2049-01-01T00:00:00Z' }).expect(400);
+    await request(app.app)
+      .patch('/admin/v1/keys/ci')
+      .set('authorization', km)
+      .send({ notBefore: '2050-01-01T00:00:00Z', notAfter: '2049-01-01T00:00:00Z' })
+      .expect(400);
   });
 });
 
 describe('which wins between keys/ and the API', () => {
   it('a key changed through the API keeps its API state through a reload of keys/, which says so in the log', async () => {
-    await request(app.app).patch('/admin/v1/keys/filekey').set('authorization', km).send({ scopes: ['registry.example/api-set/**'] }).expect(200);
+    await request(app.app)
+      .patch('/admin/v1/keys/filekey')
+      .set('authorization', km)
+      .send({ scopes: ['registry.example/api-set/**'] })
+      .expect(200);
     app.files.writeKey({ id: 'filekey', pem: spki(fileKey.publicKey), scopes: ['registry.example/file-set/**'] });
     app.files.writeKey({ id: 'another', pem: spki(ec('P-256').publicKey), scopes: ['registry.example/file-set/**'] });
     await app.runtime.reloadKeys();
@@ -128,7 +188,9 @@ describe('which wins between keys/ and the API', () => {
     assert.deepEqual(entries.find((e) => e.id === 'filekey')?.scopes, ['registry.example/api-set/**']);
     assert.equal(entries.find((e) => e.id === 'filekey')?.origin, 'api');
     assert.deepEqual(entries.find((e) => e.id === 'another')?.scopes, ['registry.example/file-set/**'], 'new file entries still load');
-    const ignored = app.logs.records.find((r) => /keys\/ entries ignored: these ids were created or changed through the admin API/.test(r.message ?? ''));
+    const ignored = app.logs.records.find((r) =>
+      /keys\/ entries ignored: these ids were created or changed through the admin API/.test(r.message ?? ''),
+    );
     assert.deepEqual(ignored?.record, { ids: ['filekey'] });
   });
 });
@@ -140,7 +202,11 @@ describe('POST /admin/v1/keys/<id>/revoke', () => {
     assert.equal(res.body.reason, 'leaked in CI logs');
     assert.ok(app.runtime.trust.snapshot().revocations.some((r) => r.id === 'another'));
     await post('/keys/another/revoke', { reason: 'again' }).expect(409);
-    await request(app.app).patch('/admin/v1/keys/another').set('authorization', km).send({ scopes: [SCOPE] }).expect(409);
+    await request(app.app)
+      .patch('/admin/v1/keys/another')
+      .set('authorization', km)
+      .send({ scopes: [SCOPE] })
+      .expect(409);
     await app.runtime.reloadKeys();
     assert.ok(app.runtime.trust.snapshot().revocations.some((r) => r.id === 'another'));
     const view = (await request(app.app).get('/admin/v1/keys/another').set('authorization', auditor).expect(200)).body;
@@ -204,7 +270,11 @@ describe('a private key offered as trust material', () => {
     assert.match(dump, /leak0/, 'the refusal is audited under the key id');
     const auditLog = JSON.stringify((await audit('limit=1000')).entries);
     for (const { body } of pems) {
-      for (const [where, text] of [['redis', dump], ['logs', app.logs.text()], ['audit', auditLog]] as const) {
+      for (const [where, text] of [
+        ['redis', dump],
+        ['logs', app.logs.text()],
+        ['audit', auditLog],
+      ] as const) {
         assert.ok(!text.includes(body), `private key material in ${where}`);
         assert.doesNotMatch(text, /PRIVATE KEY-----/, `private key armour in ${where}`);
       }

@@ -21,7 +21,14 @@ const prefix = testPrefix('policy-api');
 const FILE_POLICY = 'version: 1\nrules: []\n';
 const OPEN = 'version: 1\nrules:\n  - { name: api-open, images: ["**"], mode: off }\n';
 const CLOSED = 'version: 1\n# every image needs a signature\nrules:\n  - { name: api-closed, images: ["**"] }\n';
-const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'a'.repeat(64)}`, size: 2 }, layers: [] }));
+const manifest = Buffer.from(
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'a'.repeat(64)}`, size: 2 },
+    layers: [],
+  }),
+);
 let upstream: FakeUpstream;
 let a: AdminApp;
 let b: AdminApp;
@@ -30,7 +37,8 @@ let auditor: string;
 let fileHash = '';
 
 const yaml = (): string => singleUpstream(upstream.url, `redis: { url: "${REDIS_URL}" }\n`);
-const put = (app: AdminApp, text: string) => request(app.app).put('/admin/v1/policy').set('authorization', km).set('content-type', 'application/yaml').send(text);
+const put = (app: AdminApp, text: string) =>
+  request(app.app).put('/admin/v1/policy').set('authorization', km).set('content-type', 'application/yaml').send(text);
 const pull = async (app: AdminApp): Promise<number> => (await request(app.app).get('/v2/allowed/app/manifests/v1')).status;
 
 /** Polls a replica until a pull answers `status`; returns how long that took. */
@@ -75,13 +83,21 @@ describe('GET and validate', () => {
   });
 
   it('validate reports YAML syntax and compile problems (patterns, thresholds) too', async () => {
-    const syntax = await request(a.app).post('/admin/v1/policy/validate').set('authorization', km).send('version: 1\nrules: [\n').expect(400);
+    const syntax = await request(a.app)
+      .post('/admin/v1/policy/validate')
+      .set('authorization', km)
+      .send('version: 1\nrules: [\n')
+      .expect(400);
     assert.equal(syntax.body.errors[0].field, '');
     assert.match(syntax.body.errors[0].message, /not valid YAML at line/);
     const threshold = 'version: 1\nrules:\n  - { name: t, images: ["reg/**"], signatures: { trust: [one], threshold: 2 } }\n';
     const compiled = await request(a.app).post('/admin/v1/policy/validate').set('authorization', auditor).send(threshold).expect(400);
     assert.deepEqual(compiled.body.errors, [{ field: 'rules[0].signatures.threshold', message: '2 signers needed but only 1 trusted' }]);
-    const pattern = await request(a.app).post('/admin/v1/policy/validate').set('authorization', km).send('version: 1\nrules:\n  - { name: p, images: ["reg//x"] }\n').expect(400);
+    const pattern = await request(a.app)
+      .post('/admin/v1/policy/validate')
+      .set('authorization', km)
+      .send('version: 1\nrules:\n  - { name: p, images: ["reg//x"] }\n')
+      .expect(400);
     assert.equal(pattern.body.errors[0].field, 'rules[0].images[0]');
   });
 
@@ -160,7 +176,13 @@ describe('rollback', () => {
   it('every change is audited with the hashes and versions before and after, failures too', async () => {
     const log = (await request(a.app).get('/admin/v1/audit?action=policy.*').set('authorization', auditor).expect(200)).body;
     const lines = log.entries.map((e: { action: string; outcome: string; actor: string }) => `${e.action} ${e.outcome} ${e.actor}`);
-    assert.deepEqual(lines, ['policy.rollback error kim', 'policy.rollback ok kim', 'policy.apply ok kim', 'policy.apply error kim', 'policy.apply ok kim']);
+    assert.deepEqual(lines, [
+      'policy.rollback error kim',
+      'policy.rollback ok kim',
+      'policy.apply ok kim',
+      'policy.apply error kim',
+      'policy.apply ok kim',
+    ]);
     const [, rollback, second, refused, first] = log.entries;
     assert.deepEqual(first.before, { source: 'file', hash: fileHash, version: null });
     assert.deepEqual(first.after, { source: 'api', hash: second.before.hash, version: 1 });
@@ -206,7 +228,10 @@ describe('an API policy this version cannot compile', () => {
       const versions = redisPolicyVersions(redis, other);
       await versions.put({ text: 'version: 1\nrules:\n  - { name: x, images: ["a//b"] }\n', hash: 'x', actor: 'kim', time: Date.now() });
       const holder = new PolicyHolder(() => parsePolicy(FILE_POLICY, 'policy.yaml', () => {}), noopLogger, POLICY_TEXT);
-      await assert.rejects(followApiPolicy({ holder, versions, redis, subscriber, logger: noopLogger, now: Date.now }), /admin API policy v1: rules\[0\]\.images\[0\]: invalid image pattern/);
+      await assert.rejects(
+        followApiPolicy({ holder, versions, redis, subscriber, logger: noopLogger, now: Date.now }),
+        /admin API policy v1: rules\[0\]\.images\[0\]: invalid image pattern/,
+      );
       assert.equal(holder.origin().source, 'file');
     } finally {
       redis.disconnect();
@@ -230,7 +255,10 @@ describe('roles', () => {
       assert.equal((await call).status, 403);
     }
     const denied = (await request(a.app).get('/admin/v1/audit?actor=scan-bot').set('authorization', auditor).expect(200)).body.entries;
-    assert.deepEqual(denied.map((e: { action: string; outcome: string }) => `${e.action} ${e.outcome}`), ['policy.rollback denied', 'policy.apply denied', 'policy.validate denied', 'policy.read denied']);
+    assert.deepEqual(
+      denied.map((e: { action: string; outcome: string }) => `${e.action} ${e.outcome}`),
+      ['policy.rollback denied', 'policy.apply denied', 'policy.validate denied', 'policy.read denied'],
+    );
   });
 });
 
@@ -250,7 +278,15 @@ describe('without Redis', () => {
     const shown = await request(solo.app).get('/admin/v1/policy').set('authorization', kim).expect(200);
     assert.equal(shown.body.source, 'file');
     assert.equal(solo.runtime.policy.current().rules.length, 0);
-    const log = (await request(solo.app).get('/admin/v1/audit?action=policy.*').set('authorization', await solo.bearer('audrey', ['auditor'])).expect(200)).body;
-    assert.deepEqual(log.entries.map((e: { action: string; outcome: string }) => `${e.action} ${e.outcome}`), ['policy.rollback error', 'policy.apply error']);
+    const log = (
+      await request(solo.app)
+        .get('/admin/v1/audit?action=policy.*')
+        .set('authorization', await solo.bearer('audrey', ['auditor']))
+        .expect(200)
+    ).body;
+    assert.deepEqual(
+      log.entries.map((e: { action: string; outcome: string }) => `${e.action} ${e.outcome}`),
+      ['policy.rollback error', 'policy.apply error'],
+    );
   });
 });

@@ -23,12 +23,26 @@ before(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  config = { jwks: { url: `http://127.0.0.1:${port}/jwks.json` }, issuer: 'https://oidc.test', audience: 'trustgate', rolesClaim: 'groups', maxBodyBytes: 1024, maxClockSkewMs: 0 } as AdminConfig;
+  config = {
+    jwks: { url: `http://127.0.0.1:${port}/jwks.json` },
+    issuer: 'https://oidc.test',
+    audience: 'trustgate',
+    rolesClaim: 'groups',
+    maxBodyBytes: 1024,
+    maxClockSkewMs: 0,
+  } as AdminConfig;
 });
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const token = (kid: string, groups: string[]) =>
-  new SignJWT({ groups }).setProtectedHeader({ alg: 'ES256', kid }).setSubject('oidc-user').setIssuer('https://oidc.test').setAudience('trustgate').setIssuedAt().setExpirationTime('5m').sign(privateKey);
+  new SignJWT({ groups })
+    .setProtectedHeader({ alg: 'ES256', kid })
+    .setSubject('oidc-user')
+    .setIssuer('https://oidc.test')
+    .setAudience('trustgate')
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(privateKey);
 
 describe('admin tokens from a remote OIDC jwks_uri', () => {
   it('verifies tokens, reads roles from the configured claim, and caches the key set', async () => {

@@ -20,14 +20,27 @@ type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 const KM = ['admin', 'key-manager'];
 const READ = ['admin', 'key-manager', 'auditor'];
 const ENDPOINTS: ReadonlyArray<readonly [Method, string, readonly string[]]> = [
-  ['get', '/keys', READ], ['get', '/keys/held', READ], ['post', '/keys', KM], ['patch', '/keys/held', KM],
-  ['post', '/keys/held/revoke', KM], ['post', '/keys/held/rotate', KM],
-  ['get', '/policy', READ], ['post', '/policy/validate', READ], ['put', '/policy', KM], ['post', '/policy/rollback', KM],
-  ['post', '/breakglass', KM], ['get', '/breakglass', READ], ['delete', '/breakglass/none', KM],
-  ['get', '/explain?image=x', READ], ['get', '/decisions?digest=x', READ],
-  ['post', '/robots', KM], ['get', '/robots', KM], ['delete', '/robots/none', KM],
+  ['get', '/keys', READ],
+  ['get', '/keys/held', READ],
+  ['post', '/keys', KM],
+  ['patch', '/keys/held', KM],
+  ['post', '/keys/held/revoke', KM],
+  ['post', '/keys/held/rotate', KM],
+  ['get', '/policy', READ],
+  ['post', '/policy/validate', READ],
+  ['put', '/policy', KM],
+  ['post', '/policy/rollback', KM],
+  ['post', '/breakglass', KM],
+  ['get', '/breakglass', READ],
+  ['delete', '/breakglass/none', KM],
+  ['get', '/explain?image=x', READ],
+  ['get', '/decisions?digest=x', READ],
+  ['post', '/robots', KM],
+  ['get', '/robots', KM],
+  ['delete', '/robots/none', KM],
   ['get', '/audit', ['admin', 'auditor']],
-  ['post', '/scans?image=x', ['admin', 'scanner']], ['get', '/scans/queue', ['admin', 'scanner', 'auditor']],
+  ['post', '/scans?image=x', ['admin', 'scanner']],
+  ['get', '/scans/queue', ['admin', 'scanner', 'auditor']],
   ['get', `/scans/sha256:${'0'.repeat(64)}`, ['admin', 'scanner', 'auditor']],
 ];
 const ROLES = ['admin', 'key-manager', 'scanner', 'auditor'];
@@ -63,7 +76,10 @@ async function badTokens(): Promise<Array<readonly [string, string]>> {
     ['wrong issuer', await app.tokens.mint('mallory', ['admin'], { issuer: 'https://evil.test' })],
     ['unknown kid', await app.tokens.signRaw({ ...claims, exp: now + 300 }, { kid: 'not-ours' })],
     ['alg none', `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...claims, exp: now + 300 })}.`],
-    ['untrusted key', await new SignJWT({ ...claims, exp: now + 300 }).setProtectedHeader({ alg: 'ES256', kid: 'test-1' }).sign(stranger.privateKey)],
+    [
+      'untrusted key',
+      await new SignJWT({ ...claims, exp: now + 300 }).setProtectedHeader({ alg: 'ES256', kid: 'test-1' }).sign(stranger.privateKey),
+    ],
   ];
 }
 
@@ -79,7 +95,9 @@ describe('admin API › role × endpoint matrix', () => {
           return;
         }
         assert.equal(res.status, 403, res.text);
-        const audit = await request(app.app).get(`/admin/v1/audit?limit=1&actor=${encodeURIComponent(actor)}`).set('authorization', await app.bearer('reader', ['auditor']));
+        const audit = await request(app.app)
+          .get(`/admin/v1/audit?limit=1&actor=${encodeURIComponent(actor)}`)
+          .set('authorization', await app.bearer('reader', ['auditor']));
         assert.equal(audit.body.entries[0]?.outcome, 'denied');
       });
     }

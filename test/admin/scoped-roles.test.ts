@@ -14,7 +14,11 @@ let scoped: string;
 let km: string;
 let auditor: string;
 
-const call = (method: 'post' | 'put' | 'patch', path: string, auth: string, body: unknown = {}) => request(app.app)[method](`/admin/v1${path}`).set('authorization', auth).send(body as object);
+const call = (method: 'post' | 'put' | 'patch', path: string, auth: string, body: unknown = {}) =>
+  request(app.app)
+    [method](`/admin/v1${path}`)
+    .set('authorization', auth)
+    .send(body as object);
 const key = (id: string, scopes: string[]) => ({ id, pem: spki(ec('P-256').publicKey), scopes });
 
 before(async () => {
@@ -31,9 +35,15 @@ after(async () => {
 describe('roles claim: "<role>" and "<role>@<image pattern>"', () => {
   it('parses unscoped and scoped roles; unscoped wins; admin@… and bad patterns grant nothing', () => {
     assert.deepEqual(parseRoleClaims(['auditor']), { roles: ['auditor'], scopes: {} });
-    assert.deepEqual(parseRoleClaims([`key-manager@${TEAM_A}`, 'key-manager@registry.example/team-c/*']), { roles: ['key-manager'], scopes: { 'key-manager': [TEAM_A, 'registry.example/team-c/*'] } });
+    assert.deepEqual(parseRoleClaims([`key-manager@${TEAM_A}`, 'key-manager@registry.example/team-c/*']), {
+      roles: ['key-manager'],
+      scopes: { 'key-manager': [TEAM_A, 'registry.example/team-c/*'] },
+    });
     assert.deepEqual(parseRoleClaims([`key-manager@${TEAM_A}`, 'key-manager']), { roles: ['key-manager'], scopes: {} });
-    assert.deepEqual(parseRoleClaims(['admin@registry.example/**', 'root@x/y', 'key-manager@bad pattern', 'key-manager@', 7]), { roles: [], scopes: {} });
+    assert.deepEqual(parseRoleClaims(['admin@registry.example/**', 'root@x/y', 'key-manager@bad pattern', 'key-manager@', 7]), {
+      roles: [],
+      scopes: {},
+    });
   });
 
   it('"lies within" is conservative', () => {
@@ -60,8 +70,12 @@ describe('a key-manager scoped to registry.example/team-a/**', () => {
       assert.equal(res.body.errors[0].code, 'DENIED');
       assert.match(res.body.errors[0].message, new RegExp(`"${scope.replace(/[.*]/g, '\\$&')}" is outside`));
     }
-    assert.equal(app.runtime.trust.snapshot().entries.some((e) => e.id === 'wide'), false);
-    const { entries } = (await request(app.app).get('/admin/v1/audit?action=key.add&limit=1').set('authorization', auditor).expect(200)).body;
+    assert.equal(
+      app.runtime.trust.snapshot().entries.some((e) => e.id === 'wide'),
+      false,
+    );
+    const { entries } = (await request(app.app).get('/admin/v1/audit?action=key.add&limit=1').set('authorization', auditor).expect(200))
+      .body;
     assert.equal(entries[0].actor, 'sam');
     assert.equal(entries[0].outcome, 'denied');
     assert.deepEqual(entries[0].roles, [`key-manager@${TEAM_A}`]);
@@ -72,7 +86,10 @@ describe('a key-manager scoped to registry.example/team-a/**', () => {
     const res = await call('post', '/keys/team-b/revoke', scoped, { reason: 'not mine' }).expect(403);
     assert.match(res.body.errors[0].message, /team-b/);
     await call('patch', '/keys/team-b', scoped, { scopes: ['registry.example/team-a/x'] }).expect(403);
-    assert.equal(app.runtime.trust.snapshot().revocations.some((r) => r.id === 'team-b'), false);
+    assert.equal(
+      app.runtime.trust.snapshot().revocations.some((r) => r.id === 'team-b'),
+      false,
+    );
   });
 
   it('cannot change the global policy', async () => {
@@ -96,9 +113,17 @@ describe('a scoped key-manager and break glass or robots', () => {
   const expires = () => new Date(Date.now() + 3_600_000).toISOString();
 
   it('may open break glass only for images within its scope', async () => {
-    const inside = await call('post', '/breakglass', scoped, { image: 'registry.example/team-a/app', reason: 'hotfix', expires: expires() });
+    const inside = await call('post', '/breakglass', scoped, {
+      image: 'registry.example/team-a/app',
+      reason: 'hotfix',
+      expires: expires(),
+    });
     assert.equal(inside.status, 201, JSON.stringify(inside.body));
-    const outside = await call('post', '/breakglass', scoped, { image: 'registry.example/team-b/app', reason: 'hotfix', expires: expires() });
+    const outside = await call('post', '/breakglass', scoped, {
+      image: 'registry.example/team-b/app',
+      reason: 'hotfix',
+      expires: expires(),
+    });
     assert.equal(outside.status, 403);
     assert.match(outside.body.errors[0].message, /registry\.example\/team-b\/app/);
   });
@@ -110,11 +135,20 @@ describe('a scoped key-manager and break glass or robots', () => {
     const { writeSigningKey } = await import('../support/pull-auth.ts');
     const dir = mkdtempSync(join(tmpdir(), 'tg-scoped-robots-'));
     const robotsPrefix = testPrefix('scoped-robots');
-    const withRobots = await adminApp(`${offlineUpstream(REDIS_URL)}pullAuth: { signingKey: { file: "${writeSigningKey(dir)}" } }\n`, { redisPrefix: robotsPrefix, tokens: app.tokens });
+    const withRobots = await adminApp(`${offlineUpstream(REDIS_URL)}pullAuth: { signingKey: { file: "${writeSigningKey(dir)}" } }\n`, {
+      redisPrefix: robotsPrefix,
+      tokens: app.tokens,
+    });
     try {
-      const inside = await request(withRobots.app).post('/admin/v1/robots').set('authorization', scoped).send({ name: 'team-a-ci', repositories: ['registry.example/team-a/**'] });
+      const inside = await request(withRobots.app)
+        .post('/admin/v1/robots')
+        .set('authorization', scoped)
+        .send({ name: 'team-a-ci', repositories: ['registry.example/team-a/**'] });
       assert.equal(inside.status, 201, JSON.stringify(inside.body));
-      const outside = await request(withRobots.app).post('/admin/v1/robots').set('authorization', scoped).send({ name: 'sneaky', repositories: ['registry.example/**'] });
+      const outside = await request(withRobots.app)
+        .post('/admin/v1/robots')
+        .set('authorization', scoped)
+        .send({ name: 'sneaky', repositories: ['registry.example/**'] });
       assert.equal(outside.status, 403);
     } finally {
       await withRobots.close();

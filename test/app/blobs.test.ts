@@ -19,11 +19,21 @@ function serveBlob(req: import('node:http').IncomingMessage, res: import('node:h
   const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
   if (range !== null) {
     const [start, end] = [Number(range[1]), Number(range[2])];
-    res.writeHead(206, { 'content-type': 'application/octet-stream', 'content-range': `bytes ${start}-${end}/${blob.length}`, 'content-length': end - start + 1, 'set-cookie': 'x=1' });
+    res.writeHead(206, {
+      'content-type': 'application/octet-stream',
+      'content-range': `bytes ${start}-${end}/${blob.length}`,
+      'content-length': end - start + 1,
+      'set-cookie': 'x=1',
+    });
     res.end(blob.subarray(start, end + 1));
     return;
   }
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': blob.length, 'docker-content-digest': DIGEST, 'set-cookie': 'x=1' });
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': blob.length,
+    'docker-content-digest': DIGEST,
+    'set-cookie': 'x=1',
+  });
   res.end(req.method === 'HEAD' ? undefined : blob);
 }
 
@@ -32,11 +42,19 @@ before(async () => {
   storage = await startFakeUpstream();
   upstream.on(PATH.replace('/allowed/app', '/allowed/app'), serveBlob);
   storage.on('/bucket/blob', serveBlob);
-  upstream.on(`/v2/allowed/redirected/blobs/${DIGEST}`, (_req, res) => void res.writeHead(307, { location: `${storage.url}/bucket/blob?sig=abc` }).end());
-  upstream.on(`/v2/allowed/elsewhere/blobs/${DIGEST}`, (_req, res) => void res.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data' }).end());
+  upstream.on(
+    `/v2/allowed/redirected/blobs/${DIGEST}`,
+    (_req, res) => void res.writeHead(307, { location: `${storage.url}/bucket/blob?sig=abc` }).end(),
+  );
+  upstream.on(
+    `/v2/allowed/elsewhere/blobs/${DIGEST}`,
+    (_req, res) => void res.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data' }).end(),
+  );
   // The blob gate has its own tests; these exercise streaming, so it is off here.
   pass = await appFor(`${singleUpstream(upstream.url)}\ngate: { blobGate: false }`);
-  follow = await appFor(`${singleUpstream(upstream.url, `    blobRedirects: { mode: follow, allowedHosts: ["${storage.host}"] }`)}\ngate: { blobGate: false }`);
+  follow = await appFor(
+    `${singleUpstream(upstream.url, `    blobRedirects: { mode: follow, allowedHosts: ["${storage.host}"] }`)}\ngate: { blobGate: false }`,
+  );
 });
 after(async () => {
   await pass.close();

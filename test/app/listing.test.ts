@@ -64,7 +64,7 @@ describe('tags list', () => {
     assert.deepEqual(next.body.tags, ['c']);
   });
 
-  it('keeps the client\'s path prefix in the Link', async () => {
+  it("keeps the client's path prefix in the Link", async () => {
     const res = await request(harness.app).get('/v2/second/team/app/tags/list?n=1');
     assert.equal(res.status, 200);
     assert.equal(res.body.name, 'second/team/app');
@@ -94,13 +94,19 @@ describe('referrers', () => {
 
   it('with artifactType › filters itself and says so', async () => {
     const res = await request(harness.app).get(`/v2/allowed/app/referrers/${SUBJECT}?artifactType=${encodeURIComponent(NOTATION)}`);
-    assert.deepEqual(res.body.manifests.map((m: { artifactType: string }) => m.artifactType), [NOTATION]);
+    assert.deepEqual(
+      res.body.manifests.map((m: { artifactType: string }) => m.artifactType),
+      [NOTATION],
+    );
     assert.equal(res.headers['oci-filters-applied'], 'artifactType');
   });
 
   it('with a referrers API upstream › filters what the upstream did not', async () => {
     const res = await request(harness.app).get(`/v2/allowed/api/referrers/${SUBJECT}?artifactType=${encodeURIComponent(BUNDLE)}`);
-    assert.deepEqual(res.body.manifests.map((m: { artifactType: string }) => m.artifactType), [BUNDLE]);
+    assert.deepEqual(
+      res.body.manifests.map((m: { artifactType: string }) => m.artifactType),
+      [BUNDLE],
+    );
   });
 
   it('no referrers at all › an empty index, not a 404', async () => {

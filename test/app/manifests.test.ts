@@ -109,7 +109,12 @@ describe('manifest pulls', () => {
 
   it('when the upstream answers schema 1 › 403 DENIED, reason unsupported_manifest, counted like any decision', async () => {
     upstream.on(`${PATH}/old`, manifestAnswer(Buffer.from('{"schemaVersion":1,"name":"x"}'), MediaType.dockerSchema1Signed));
-    const counted = async (): Promise<number> => Number(/trustgate_decisions_total\{[^}]*outcome="deny"[^}]*reason="unsupported_manifest"[^}]*\} (\d+)/.exec(await harness.runtime.deps.metrics.registry.metrics())?.[1] ?? 0);
+    const counted = async (): Promise<number> =>
+      Number(
+        /trustgate_decisions_total\{[^}]*outcome="deny"[^}]*reason="unsupported_manifest"[^}]*\} (\d+)/.exec(
+          await harness.runtime.deps.metrics.registry.metrics(),
+        )?.[1] ?? 0,
+      );
     const before = await counted();
     const res = await request(harness.app).get(`${PATH}/old`);
     assert.equal(res.status, 403);
@@ -153,7 +158,10 @@ describe('the source allowlist', () => {
     assert.equal(res.status, 403);
     const error = ociError(res);
     assert.equal(error.code, 'DENIED');
-    assert.match(error.message, /trustgate denied 127\.0\.0\.1:\d+\/secret\/app \(rule "source-allowlist"\): not on the allowlist of upstream "up"/);
+    assert.match(
+      error.message,
+      /trustgate denied 127\.0\.0\.1:\d+\/secret\/app \(rule "source-allowlist"\): not on the allowlist of upstream "up"/,
+    );
     assert.deepEqual((error.detail as { reasons: string[] }).reasons, ['source_not_allowed']);
     assert.equal(upstream.requests.length, 0);
   });
@@ -182,7 +190,11 @@ describe('the source allowlist', () => {
 
 describe('bad requests', () => {
   it('push and delete › 405 UNSUPPORTED', async () => {
-    for (const [method, path] of [['put', `${PATH}/v1`], ['delete', `${PATH}/v1`], ['post', '/v2/allowed/app/blobs/uploads/']] as const) {
+    for (const [method, path] of [
+      ['put', `${PATH}/v1`],
+      ['delete', `${PATH}/v1`],
+      ['post', '/v2/allowed/app/blobs/uploads/'],
+    ] as const) {
       const res = await request(harness.app)[method](path);
       assert.equal(res.status, 405, `${method} ${path}`);
       assert.equal(ociError(res).code, 'UNSUPPORTED');

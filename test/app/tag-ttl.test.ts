@@ -7,7 +7,9 @@ import { digestOf, manifestAnswer, startFakeUpstream, type FakeUpstream } from '
 
 const PATH = '/v2/allowed/app/manifests';
 const manifestWith = (layers: string): Buffer =>
-  Buffer.from(`{"schemaVersion":2,"mediaType":"${MediaType.ociManifest}","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:${'a'.repeat(64)}","size":2},"layers":[${layers}]}`);
+  Buffer.from(
+    `{"schemaVersion":2,"mediaType":"${MediaType.ociManifest}","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:${'a'.repeat(64)}","size":2},"layers":[${layers}]}`,
+  );
 const first = manifestWith('');
 const moved = manifestWith(' ');
 
@@ -41,7 +43,10 @@ describe('manifests.tagTtlMs (tag resolution time-to-live, off by default)', () 
     upstream.requests.length = 0;
     const res = await request(harness.app).get(`${PATH}/v1`);
     assert.equal(res.headers['docker-content-digest'], digestOf(moved));
-    assert.deepEqual(upstream.requests.map((r) => r.split(' ')[0]), ['HEAD', 'GET']);
+    assert.deepEqual(
+      upstream.requests.map((r) => r.split(' ')[0]),
+      ['HEAD', 'GET'],
+    );
   });
 
   it('a HEAD that confirms the digest restarts the TTL', async () => {

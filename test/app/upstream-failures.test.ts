@@ -7,7 +7,14 @@ import { appFor, singleUpstream, type Harness } from '../support/app-harness.ts'
 import { manifestAnswer, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
 import { ociError } from '../support/oci-error.ts';
 
-const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'x', digest: `sha256:${'0'.repeat(64)}`, size: 1 }, layers: [] }));
+const manifest = Buffer.from(
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: { mediaType: 'x', digest: `sha256:${'0'.repeat(64)}`, size: 1 },
+    layers: [],
+  }),
+);
 const PATH = '/v2/allowed/app/manifests';
 
 let upstream: FakeUpstream;
@@ -78,7 +85,9 @@ describe('when the upstream misbehaves', () => {
     });
     upstream.on(`${PATH}/private`, (req, res) => {
       if (req.headers.authorization !== 'Bearer tok-123') {
-        res.writeHead(401, { 'www-authenticate': `Bearer realm="${upstream.url}/token",service="fake",scope="repository:allowed/app:pull"` }).end();
+        res
+          .writeHead(401, { 'www-authenticate': `Bearer realm="${upstream.url}/token",service="fake",scope="repository:allowed/app:pull"` })
+          .end();
         return;
       }
       manifestAnswer(manifest, MediaType.ociManifest)(req, res);

@@ -17,7 +17,10 @@ const event = (i: number, overrides: Partial<AuditEvent> = {}): AuditEvent => ({
 const PRIVATE_PEM = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n';
 const JWT = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
 
-type Open = (t: import('node:test').TestContext, options: { maxEntries: number; now?: () => number }) => Promise<{ log: AuditLog; logs: ReturnType<typeof recordingLogger> }>;
+type Open = (
+  t: import('node:test').TestContext,
+  options: { maxEntries: number; now?: () => number },
+) => Promise<{ log: AuditLog; logs: ReturnType<typeof recordingLogger> }>;
 
 const kinds: Record<string, Open> = {
   memory: async (_t, options) => {
@@ -50,7 +53,10 @@ for (const [kind, open] of Object.entries(kinds)) {
         after = page.next;
         pages += 1;
       } while (after !== undefined && pages < 10);
-      assert.deepEqual(seen, Array.from({ length: 25 }, (_, i) => `k${24 - i}`));
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 25 }, (_, i) => `k${24 - i}`),
+      );
       const first = (await log.page({ limit: 1 })).entries[0]!;
       assert.equal(first.time, clock);
       assert.match(first.id, /^\d+-\d+$/);
@@ -64,12 +70,21 @@ for (const [kind, open] of Object.entries(kinds)) {
       assert.equal(alice.entries.length, 15);
       assert.ok(alice.entries.every((e) => e.actor === 'alice'));
       const revokes = await log.page({ limit: 3, action: 'key.revoke', actor: 'bob' });
-      assert.deepEqual(revokes.entries.map((e) => e.target), ['k27', 'k21', 'k15']);
+      assert.deepEqual(
+        revokes.entries.map((e) => e.target),
+        ['k27', 'k21', 'k15'],
+      );
       const rest = await log.page({ limit: 100, action: 'key.revoke', actor: 'bob', after: revokes.next! });
-      assert.deepEqual(rest.entries.map((e) => e.target), ['k9', 'k3']);
+      assert.deepEqual(
+        rest.entries.map((e) => e.target),
+        ['k9', 'k3'],
+      );
       assert.equal(rest.next, undefined);
       assert.equal((await log.page({ limit: 100, action: 'key.*' })).entries.length, 30);
-      assert.deepEqual((await log.page({ limit: 100, action: 'scan.post' })).entries.map((e) => e.actor), ['scanner-1']);
+      assert.deepEqual(
+        (await log.page({ limit: 100, action: 'scan.post' })).entries.map((e) => e.actor),
+        ['scanner-1'],
+      );
     });
 
     it('keeps about maxEntries, dropping the oldest', async (t) => {
@@ -83,16 +98,32 @@ for (const [kind, open] of Object.entries(kinds)) {
 
     it('writes every entry to the log output too, and never a private key, token or password', async (t) => {
       const { log, logs } = await open(t, { maxEntries: 1000 });
-      await log.append(event(1, { after: { pem: PRIVATE_PEM, note: PRIVATE_PEM, password: 'hunter2', nested: [{ token: 'abc' }, `Bearer ${JWT}`] }, message: JWT }));
+      await log.append(
+        event(1, {
+          after: { pem: PRIVATE_PEM, note: PRIVATE_PEM, password: 'hunter2', nested: [{ token: 'abc' }, `Bearer ${JWT}`] },
+          message: JWT,
+        }),
+      );
       await log.append(event(2, { outcome: 'denied', message: 'this needs the role "key-manager"' }));
       const page = await log.page({ limit: 10 });
       const stored = JSON.stringify(page.entries);
       for (const text of [stored, logs.text()]) {
         assert.doesNotMatch(text, /PRIVATE KEY|hunter2|eyJhbGci|MIGHAgEA|"abc"/);
       }
-      assert.deepEqual(page.entries[1]?.after, { pem: '[redacted]', note: '[redacted]', password: '[redacted]', nested: [{ token: '[redacted]' }, '[redacted]'] });
+      assert.deepEqual(page.entries[1]?.after, {
+        pem: '[redacted]',
+        note: '[redacted]',
+        password: '[redacted]',
+        nested: [{ token: '[redacted]' }, '[redacted]'],
+      });
       const audits = logs.records.filter((r) => (r.record as { event?: string }).event === 'audit');
-      assert.deepEqual(audits.map((r) => [r.level, (r.record as { target: string }).target]), [['info', 'k1'], ['warn', 'k2']]);
+      assert.deepEqual(
+        audits.map((r) => [r.level, (r.record as { target: string }).target]),
+        [
+          ['info', 'k1'],
+          ['warn', 'k2'],
+        ],
+      );
     });
   });
 }

@@ -37,9 +37,17 @@ after(async () => {
 
 describe('trustgate explain › policy › breakglass', () => {
   it('explain › why an unsigned image is denied, and a source outside the allowlist, without pulling', async () => {
-    const [unsigned, elsewhere] = await Promise.all([tg.cli(['explain', image], token), tg.cli(['explain', 'elsewhere.example/app:v1', '--json'], token)]);
+    const [unsigned, elsewhere] = await Promise.all([
+      tg.cli(['explain', image], token),
+      tg.cli(['explain', 'elsewhere.example/app:v1', '--json'], token),
+    ]);
     assert.equal(unsigned.code, 0, unsigned.stderr);
-    assert.match(unsigned.stdout, new RegExp(`^${image.replace(/[.]/g, '\\.')}  sha256:[0-9a-f]{64}  \\(application/vnd\\.oci\\.image\\.manifest\\.v1\\+json\\)\ndenied by rule "prod"\n  unsigned: `));
+    assert.match(
+      unsigned.stdout,
+      new RegExp(
+        `^${image.replace(/[.]/g, '\\.')}  sha256:[0-9a-f]{64}  \\(application/vnd\\.oci\\.image\\.manifest\\.v1\\+json\\)\ndenied by rule "prod"\n  unsigned: `,
+      ),
+    );
     assert.equal(elsewhere.code, 0, elsewhere.stderr);
     assert.deepEqual([JSON.parse(elsewhere.stdout).outcome, JSON.parse(elsewhere.stdout).rule], ['deny', 'source-allowlist']);
   });
@@ -59,7 +67,10 @@ describe('trustgate explain › policy › breakglass', () => {
     assert.equal(applied.code, 0, applied.stderr);
     assert.match(applied.stdout, /^applied .*warn\.yaml: policy [0-9a-f]{16} is api v1, on every replica\n$/);
     const get = await tg.cli(['policy', 'get'], token);
-    assert.equal(get.stdout, `# policy ${/policy ([0-9a-f]{16})/.exec(applied.stdout)![1]} from api v1, applied by alice at ${/at (\S+),/.exec(get.stdout)?.[1]}, 1 rule\n${policy('warn').trimEnd()}\n`);
+    assert.equal(
+      get.stdout,
+      `# policy ${/policy ([0-9a-f]{16})/.exec(applied.stdout)![1]} from api v1, applied by alice at ${/at (\S+),/.exec(get.stdout)?.[1]}, 1 rule\n${policy('warn').trimEnd()}\n`,
+    );
     const explained = await tg.cli(['explain', image], token);
     assert.match(explained.stdout, /^allowed with a warning by rule "prod"$/m);
     const noEarlier = await tg.cli(['policy', 'rollback'], token);
@@ -79,7 +90,10 @@ describe('trustgate explain › policy › breakglass', () => {
     assert.ok(id !== undefined, add.stdout);
     const [list, explained] = await Promise.all([tg.cli(['breakglass', 'list'], token), tg.cli(['explain', image], token)]);
     assert.match(list.stdout, new RegExp(`^${id} +\\S+ +alice +${registry.host.replace(/[.]/g, '\\.')}/prod/\\*\\* +INC-42 hotfix$`, 'm'));
-    assert.match(explained.stdout, /^allowed by rule "break-glass" \(until \S+\)\n  break_glass: break glass "bg-[0-9a-f]+" by alice .*INC-42 hotfix\nthe gate alone would have decided:\n  denied by rule "prod"\n    unsigned: /m);
+    assert.match(
+      explained.stdout,
+      /^allowed by rule "break-glass" \(until \S+\)\n  break_glass: break glass "bg-[0-9a-f]+" by alice .*INC-42 hotfix\nthe gate alone would have decided:\n  denied by rule "prod"\n    unsigned: /m,
+    );
     const end = await tg.cli(['breakglass', 'end', id], token);
     assert.equal(end.code, 0, end.stderr);
     assert.match(end.stdout, new RegExp(`^ended break glass ${id} on .* at \\S+\n$`));

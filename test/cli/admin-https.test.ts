@@ -42,6 +42,9 @@ describe('admin commands over HTTPS', () => {
     assert.equal(insecure.code, 0, insecure.stderr);
     assert.deepEqual(JSON.parse(insecure.stdout).keys, []);
     assert.equal(untrusted.code, 3);
-    assert.match(untrusted.stderr, /^trustgate keys list: cannot reach the admin API at https:\/\/127\.0\.0\.1:\d+: \w+ \(a private CA: --ca-file <pem>\)\n$/);
+    assert.match(
+      untrusted.stderr,
+      /^trustgate keys list: cannot reach the admin API at https:\/\/127\.0\.0\.1:\d+: \w+ \(a private CA: --ca-file <pem>\)\n$/,
+    );
   });
 });

@@ -20,7 +20,7 @@ before(async () => {
 after(() => tg?.close());
 
 describe('trustgate token mint › keys', () => {
-  it('token mint › a JWT signed with the bootstrap key (0600, outside keys/), the config\'s issuer and audience, the roles, 1h', async () => {
+  it("token mint › a JWT signed with the bootstrap key (0600, outside keys/), the config's issuer and audience, the roles, 1h", async () => {
     const run = await runCli(['token', 'mint', '--config', tg.configFile, '--subject', 'alice', '--roles', 'key-manager,auditor']);
     assert.equal(run.code, 0, run.stderr);
     token = run.stdout.trim();
@@ -30,36 +30,70 @@ describe('trustgate token mint › keys', () => {
     assert.equal(statSync(join(tg.dataDir, BOOTSTRAP_KEY_FILE)).mode & 0o777, 0o600);
     assert.ok(statSync(join(tg.dataDir, BOOTSTRAP_PUB_FILE)).isFile());
     const claims = decodeJwt(token);
-    assert.deepEqual({ sub: claims.sub, iss: claims.iss, aud: claims.aud, roles: claims['roles'] }, { sub: 'alice', iss: 'https://issuer.test', aud: 'trustgate', roles: ['key-manager', 'auditor'] });
+    assert.deepEqual(
+      { sub: claims.sub, iss: claims.iss, aud: claims.aud, roles: claims['roles'] },
+      { sub: 'alice', iss: 'https://issuer.test', aud: 'trustgate', roles: ['key-manager', 'auditor'] },
+    );
     assert.equal(claims.exp! - claims.iat!, 3600);
     assert.equal(decodeProtectedHeader(token).alg, 'ES256');
   });
 
   it('token mint with a repository-scoped role › the scoped entry goes into the roles claim; admin cannot be scoped', async () => {
-    const run = await runCli(['token', 'mint', '--config', tg.configFile, '--subject', 'sam', '--roles', 'key-manager@registry.example/team-a/**']);
+    const run = await runCli([
+      'token',
+      'mint',
+      '--config',
+      tg.configFile,
+      '--subject',
+      'sam',
+      '--roles',
+      'key-manager@registry.example/team-a/**',
+    ]);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(decodeJwt(run.stdout.trim())['roles'], ['key-manager@registry.example/team-a/**']);
-    const scopedAdmin = await runCli(['token', 'mint', '--config', tg.configFile, '--subject', 'sam', '--roles', 'admin@registry.example/**']);
+    const scopedAdmin = await runCli([
+      'token',
+      'mint',
+      '--config',
+      tg.configFile,
+      '--subject',
+      'sam',
+      '--roles',
+      'admin@registry.example/**',
+    ]);
     assert.equal(scopedAdmin.code, 2);
   });
 
   it('keys add with that token › 201; keys list --json shows the key', async () => {
-    const add = await tg.cli(['keys', 'add', '--id', 'ci-release', '--pem-file', pemFile, '--scope', 'registry.example/team/**', '--not-after', '2099-01-01'], token);
+    const add = await tg.cli(
+      ['keys', 'add', '--id', 'ci-release', '--pem-file', pemFile, '--scope', 'registry.example/team/**', '--not-after', '2099-01-01'],
+      token,
+    );
     assert.equal(add.code, 0, add.stderr);
     assert.match(add.stdout, /^added "ci-release"\n/);
     assert.match(add.stdout, /not after: +2099-01-01T00:00:00\.000Z/);
     const list = await tg.cli(['keys', 'list', '--json'], token);
     assert.equal(list.code, 0, list.stderr);
     const key = (JSON.parse(list.stdout) as { keys: Record<string, unknown>[] }).keys.find((k) => k['id'] === 'ci-release');
-    assert.deepEqual({ ...key, fingerprint: undefined }, {
-      id: 'ci-release', kind: 'key', scopes: ['registry.example/team/**'], purposes: ['sign'], notAfter: '2099-01-01T00:00:00.000Z',
-      origin: 'api', status: 'active', validNow: true, fingerprint: undefined,
-    });
+    assert.deepEqual(
+      { ...key, fingerprint: undefined },
+      {
+        id: 'ci-release',
+        kind: 'key',
+        scopes: ['registry.example/team/**'],
+        purposes: ['sign'],
+        notAfter: '2099-01-01T00:00:00.000Z',
+        origin: 'api',
+        status: 'active',
+        validNow: true,
+        fingerprint: undefined,
+      },
+    );
     const human = await tg.cli(['keys', 'list'], token);
     assert.match(human.stdout, /^ci-release +key +active +yes +sign +2099-01-01T00:00:00\.000Z +registry\.example\/team\/\*\*$/m);
   });
 
-  it('keys revoke › revoked for good; a second revoke is refused (exit 1, the server\'s message)', async () => {
+  it("keys revoke › revoked for good; a second revoke is refused (exit 1, the server's message)", async () => {
     const tokenFile = join(tg.work, 'token');
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
     const revoke = await tg.cli(['keys', 'revoke', 'ci-release', '--reason', 'laptop stolen', '--token-file', tokenFile]);
@@ -70,7 +104,10 @@ describe('trustgate token mint › keys', () => {
     assert.deepEqual([JSON.parse(get.stdout).status, JSON.parse(get.stdout).reason], ['revoked', 'laptop stolen']);
     const again = await tg.cli(['keys', 'revoke', 'ci-release', '--reason', 'again'], token);
     assert.equal(again.code, 1);
-    assert.match(again.stderr, /^trustgate keys revoke: the server refused \(409\): POST \/admin\/v1\/keys\/ci-release\/revoke: "ci-release" is revoked \(laptop stolen\); revocations are final\n$/);
+    assert.match(
+      again.stderr,
+      /^trustgate keys revoke: the server refused \(409\): POST \/admin\/v1\/keys\/ci-release\/revoke: "ci-release" is revoked \(laptop stolen\); revocations are final\n$/,
+    );
     assert.equal(again.stdout, '');
   });
 
@@ -79,11 +116,14 @@ describe('trustgate token mint › keys', () => {
     const json = await tg.cli(['audit', '--actor', 'alice', '--json'], auditor);
     assert.equal(json.code, 0, json.stderr);
     const entries = (JSON.parse(json.stdout) as { entries: { actor: string; action: string; target: string; outcome: string }[] }).entries;
-    assert.deepEqual(entries.map((e) => [e.actor, e.action, e.target, e.outcome]), [
-      ['alice', 'key.revoke', 'ci-release', 'error'],
-      ['alice', 'key.revoke', 'ci-release', 'ok'],
-      ['alice', 'key.add', 'ci-release', 'ok'],
-    ]);
+    assert.deepEqual(
+      entries.map((e) => [e.actor, e.action, e.target, e.outcome]),
+      [
+        ['alice', 'key.revoke', 'ci-release', 'error'],
+        ['alice', 'key.revoke', 'ci-release', 'ok'],
+        ['alice', 'key.add', 'ci-release', 'ok'],
+      ],
+    );
     const human = await tg.cli(['audit', '--action', 'key.add', '--limit', '5'], token);
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /^TIME +ACTOR +ACTION +TARGET +OUTCOME\n\S+ +alice +key\.add +ci-release +ok\n$/);

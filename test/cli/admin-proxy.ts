@@ -36,14 +36,18 @@ export async function startAdminProxy(label: string, options: AdminProxyOptions 
   const work = mkdtempSync(join(tmpdir(), `tg-${label}-`));
   const dataDir = join(work, 'bootstrap');
   const jwks = await adminTokens(work);
-  const base = options.upstreams === undefined ? offlineUpstream(REDIS_URL, prefix) : `listen: { plainHttp: true }\nredis: { url: "${REDIS_URL}", prefix: "${prefix}" }\n${options.upstreams}`;
+  const base =
+    options.upstreams === undefined
+      ? offlineUpstream(REDIS_URL, prefix)
+      : `listen: { plainHttp: true }\nredis: { url: "${REDIS_URL}", prefix: "${prefix}" }\n${options.upstreams}`;
   const yaml = `${base}admin: { jwks: { file: "${join(work, 'jwks.json')}" }, issuer: "https://issuer.test", audience: "trustgate", bootstrap: { dataDir: "${dataDir}" } }
 pullAuth: { signingKey: { file: "${writeSigningKey(work)}" } }
 `;
   const configFile = join(work, 'trustgate.yaml');
   writeFileSync(configFile, yaml);
   const proxy = await startProxy(yaml, { redisPrefix: prefix, ...(options.policy === undefined ? {} : { policy: options.policy }) });
-  const cli = (args: readonly string[], token?: string): Promise<CliRun> => runCli(args, { TRUSTGATE_API: proxy.url, ...(token === undefined ? {} : { TRUSTGATE_TOKEN: token }) });
+  const cli = (args: readonly string[], token?: string): Promise<CliRun> =>
+    runCli(args, { TRUSTGATE_API: proxy.url, ...(token === undefined ? {} : { TRUSTGATE_TOKEN: token }) });
   return {
     proxy,
     work,

@@ -13,7 +13,10 @@ after(() => tg?.close());
 
 describe('trustgate robots', () => {
   it('add › the secret, once; list › never the secret; revoke › revoked; all audited', async () => {
-    const add = await tg.cli(['robots', 'add', 'ci-bot', '--repository', '127.0.0.1:9/team/**', '--repository', '127.0.0.1:9/base/*'], token);
+    const add = await tg.cli(
+      ['robots', 'add', 'ci-bot', '--repository', '127.0.0.1:9/team/**', '--repository', '127.0.0.1:9/base/*'],
+      token,
+    );
     assert.equal(add.code, 0, add.stderr);
     const secret = /^secret \(shown once; trustgate keeps only a hash\): (\S+)$/m.exec(add.stdout)?.[1];
     assert.ok(secret !== undefined && secret.length >= 20, add.stdout);
@@ -22,7 +25,10 @@ describe('trustgate robots', () => {
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^ci-bot +\S+ +- +127\.0\.0\.1:9\/team\/\*\* 127\.0\.0\.1:9\/base\/\*$/m);
     assert.ok(!list.stdout.includes(secret) && !json.stdout.includes(secret));
-    assert.deepEqual(JSON.parse(json.stdout).robots.map((r: { name: string }) => r.name), ['ci-bot']);
+    assert.deepEqual(
+      JSON.parse(json.stdout).robots.map((r: { name: string }) => r.name),
+      ['ci-bot'],
+    );
     const again = await tg.cli(['robots', 'add', 'ci-bot', '--repository', '127.0.0.1:9/**'], token);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /the server refused \(409\): POST \/admin\/v1\/robots: a robot named "ci-bot" already exists/);
@@ -32,6 +38,9 @@ describe('trustgate robots', () => {
     const audit = await tg.cli(['audit', '--actor', 'alice', '--action', 'robot.*', '--json'], await tg.jwks.mint('carol', ['auditor']));
     assert.equal(audit.code, 0, audit.stderr);
     assert.ok(!audit.stdout.includes(secret), 'the secret is not in the audit log');
-    assert.deepEqual(JSON.parse(audit.stdout).entries.map((e: { action: string; outcome: string }) => `${e.action} ${e.outcome}`), ['robot.revoke ok', 'robot.add error', 'robot.add ok']);
+    assert.deepEqual(
+      JSON.parse(audit.stdout).entries.map((e: { action: string; outcome: string }) => `${e.action} ${e.outcome}`),
+      ['robot.revoke ok', 'robot.add error', 'robot.add ok'],
+    );
   });
 });

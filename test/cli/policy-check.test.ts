@@ -30,7 +30,10 @@ describe('trustgate policy check (offline: no --api, no token)', () => {
   it('a good file › exit 0 with the rules and the hash the proxy would compute', async () => {
     const file = write('good.yaml', GOOD);
     const hash = parsePolicy(GOOD, file, (id) => void parseTrustedIdentity(id)).hash;
-    const [human, json] = await Promise.all([runCli(['policy', 'check', file], { TRUSTGATE_API: '' }), runCli(['policy', 'check', '--json', file])]);
+    const [human, json] = await Promise.all([
+      runCli(['policy', 'check', file], { TRUSTGATE_API: '' }),
+      runCli(['policy', 'check', '--json', file]),
+    ]);
     assert.equal(human.code, 0, human.stderr);
     assert.equal(human.stdout, `${file}: ok, 2 rules (prod, dev), hash ${hash}\n`);
     assert.equal(json.code, 0, json.stderr);
@@ -55,7 +58,11 @@ describe('trustgate policy check (offline: no --api, no token)', () => {
     });
     const json = await runCli(['policy', 'check', '--json', files[0]!]);
     assert.equal(json.code, 1);
-    assert.deepEqual(JSON.parse(json.stdout), { ok: false, file: files[0], errors: [{ field: 'rules[0].signatures.threshold', message: '3 signers needed but only 2 trusted' }] });
+    assert.deepEqual(JSON.parse(json.stdout), {
+      ok: false,
+      file: files[0],
+      errors: [{ field: 'rules[0].signatures.threshold', message: '3 signers needed but only 2 trusted' }],
+    });
     const missing = await runCli(['policy', 'check', join(work, 'missing.yaml')]);
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr, `${join(work, 'missing.yaml')}: cannot read the file (ENOENT)\n`);

@@ -75,7 +75,9 @@ describe('configuration', () => {
     const text = BASE.replace('default: true', 'default: true\n    auth: { type: basic, username: u, password: { env: PW } }');
     const error = problem(text, { PW: 'hunter2' });
     assert.equal(error.field, 'upstreams[0].allowAnonymousPulls');
-    const ok = parseConfig(text.replace('default: true', 'default: true\n    allowAnonymousPulls: true'), 'test.yaml', { env: { PW: 'hunter2' } });
+    const ok = parseConfig(text.replace('default: true', 'default: true\n    allowAnonymousPulls: true'), 'test.yaml', {
+      env: { PW: 'hunter2' },
+    });
     const creds = ok.upstreams[0]!.credentials;
     assert.equal(creds.type, 'basic');
     assert.equal(creds.type === 'basic' && creds.password.reveal(), 'hunter2');
@@ -84,7 +86,10 @@ describe('configuration', () => {
   });
 
   it('a secret from an unset environment variable names the variable, not a value', () => {
-    const text = BASE.replace('default: true', 'default: true\n    allowAnonymousPulls: true\n    auth: { type: bearer, token: { env: NOPE } }');
+    const text = BASE.replace(
+      'default: true',
+      'default: true\n    allowAnonymousPulls: true\n    auth: { type: bearer, token: { env: NOPE } }',
+    );
     const error = problem(text);
     assert.equal(error.field, 'upstreams[0].auth.token.env');
     assert.match(error.message, /NOPE is not set/);
@@ -93,7 +98,10 @@ describe('configuration', () => {
   it('a secret from a file is read and trimmed', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tg-config-'));
     writeFileSync(join(dir, 'token'), 's3cret\n');
-    writeFileSync(join(dir, 'c.yaml'), BASE.replace('default: true', 'default: true\n    allowAnonymousPulls: true\n    auth: { type: bearer, token: { file: token } }'));
+    writeFileSync(
+      join(dir, 'c.yaml'),
+      BASE.replace('default: true', 'default: true\n    allowAnonymousPulls: true\n    auth: { type: bearer, token: { file: token } }'),
+    );
     const creds = loadConfig(join(dir, 'c.yaml')).upstreams[0]!.credentials;
     assert.equal(creds.type === 'bearer' && creds.token.reveal(), 's3cret');
   });
@@ -106,7 +114,9 @@ describe('configuration', () => {
   });
 
   it('environment overrides replace listen address, Redis URL and log level', () => {
-    const config = parseConfig(BASE, 'test.yaml', { overrides: { listen: '0.0.0.0:6000', redisUrl: 'redis://127.0.0.1:6379', logLevel: 'debug' } });
+    const config = parseConfig(BASE, 'test.yaml', {
+      overrides: { listen: '0.0.0.0:6000', redisUrl: 'redis://127.0.0.1:6379', logLevel: 'debug' },
+    });
     assert.equal(config.listen.host, '0.0.0.0');
     assert.equal(config.listen.port, 6000);
     assert.equal(config.redis.url, 'redis://127.0.0.1:6379');

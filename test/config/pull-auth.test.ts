@@ -60,16 +60,25 @@ describe('pullAuth configuration', () => {
   it('not a private key, or not P-256 › refuses to start, saying what it is', () => {
     const junk = join(dir, 'junk.pem');
     writeFileSync(junk, 'hello');
-    assert.match(problem(`${BASE}pullAuth: { signingKey: { file: "${junk}" } }\n`).message, /pullAuth\.signingKey\.file: not an unencrypted PEM private key/);
+    assert.match(
+      problem(`${BASE}pullAuth: { signingKey: { file: "${junk}" } }\n`).message,
+      /pullAuth\.signingKey\.file: not an unencrypted PEM private key/,
+    );
     const p384 = writeSigningKey(dir, 'p384.pem', 'P-384');
-    assert.match(problem(`${BASE}pullAuth: { signingKey: { file: "${p384}" } }\n`).message, /must be an EC P-256 private key \(this one is ec secp384r1\)/);
+    assert.match(
+      problem(`${BASE}pullAuth: { signingKey: { file: "${p384}" } }\n`).message,
+      /must be an EC P-256 private key \(this one is ec secp384r1\)/,
+    );
     const rsa = join(dir, 'rsa.pem');
     writeFileSync(rsa, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
     assert.match(problem(`${BASE}pullAuth: { signingKey: { file: "${rsa}" } }\n`).message, /this one is rsa/);
   });
 
   it('tokens shorter than 60 s › refused (the Docker token spec minimum)', () => {
-    assert.equal(problem(`${BASE}pullAuth: { signingKey: { file: "${keyFile}" }, tokenTtlSeconds: 30 }\n`).field, 'pullAuth.tokenTtlSeconds');
+    assert.equal(
+      problem(`${BASE}pullAuth: { signingKey: { file: "${keyFile}" }, tokenTtlSeconds: 30 }\n`).field,
+      'pullAuth.tokenTtlSeconds',
+    );
   });
 
   it('a service or realm that would break out of its quotes › refused', () => {

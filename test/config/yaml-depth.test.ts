@@ -10,7 +10,10 @@ const deep = (n: number): string => `${'['.repeat(n)}${']'.repeat(n)}`;
 describe('deeply nested YAML (a replica-stalling body for the policy API)', () => {
   it('a 200,000-deep flow sequence in a policy › refused at once, naming the limit', () => {
     const started = performance.now();
-    assert.throws(() => parsePolicy(`rules: ${deep(200_000)}\n`, 'policy.yaml', () => undefined), (error: unknown) => error instanceof ConfigError && /nested more than 64 levels/.test(error.message));
+    assert.throws(
+      () => parsePolicy(`rules: ${deep(200_000)}\n`, 'policy.yaml', () => undefined),
+      (error: unknown) => error instanceof ConfigError && /nested more than 64 levels/.test(error.message),
+    );
     assert.ok(performance.now() - started < 500, 'refused before parsing');
   });
 
@@ -19,6 +22,9 @@ describe('deeply nested YAML (a replica-stalling body for the policy API)', () =
   });
 
   it('nesting up to the limit is left to the schema', () => {
-    assert.throws(() => parseConfig(`upstreams: ${deep(MAX_FLOW_DEPTH)}\n`, 'c.yaml', { env: {} }), (error: unknown) => error instanceof ConfigError && !/nested more than/.test(error.message));
+    assert.throws(
+      () => parseConfig(`upstreams: ${deep(MAX_FLOW_DEPTH)}\n`, 'c.yaml', { env: {} }),
+      (error: unknown) => error instanceof ConfigError && !/nested more than/.test(error.message),
+    );
   });
 });

@@ -36,12 +36,22 @@ type Json = any;
  * nothing else; test/metrics/metrics.test.ts checks the same list against a live /metrics scrape.
  */
 const APP_METRICS = [
-  'trustgate_decisions_total', 'trustgate_manifest_requests_total', 'trustgate_blob_bytes_total',
-  'trustgate_verdict_cache_lookups_total', 'trustgate_upstream_errors_total',
-  'trustgate_trust_store_keys', 'trustgate_trust_store_version', 'trustgate_policy_info',
-  'trustgate_scan_queue_pending', 'trustgate_redis_up',
+  'trustgate_decisions_total',
+  'trustgate_manifest_requests_total',
+  'trustgate_blob_bytes_total',
+  'trustgate_verdict_cache_lookups_total',
+  'trustgate_upstream_errors_total',
+  'trustgate_trust_store_keys',
+  'trustgate_trust_store_version',
+  'trustgate_policy_info',
+  'trustgate_scan_queue_pending',
+  'trustgate_redis_up',
 ];
-const APP_HISTOGRAMS = ['trustgate_request_duration_seconds', 'trustgate_verification_duration_seconds', 'trustgate_upstream_request_duration_seconds'];
+const APP_HISTOGRAMS = [
+  'trustgate_request_duration_seconds',
+  'trustgate_verification_duration_seconds',
+  'trustgate_upstream_request_duration_seconds',
+];
 
 /** prom-client's default process and Node metrics under trustgate's prefix, as this prom-client names them. */
 async function defaultMetrics(): Promise<Map<string, string>> {
@@ -86,8 +96,19 @@ describe('Prometheus rules and config', () => {
   });
 
   it('every alert has for:, a severity, and summary, description and runbook annotations', () => {
-    const required = ['TrustgateInstanceDown', 'TrustgateBlockRateSpike', 'TrustgateUpstreamErrors', 'TrustgateRedisDown', 'TrustgateVerificationSlow', 'TrustgateScanQueueGrowing', 'TrustgateTrustStoreEmpty'];
-    assert.deepEqual(required.filter((name) => !allRules.some((r) => r.alert === name)), []);
+    const required = [
+      'TrustgateInstanceDown',
+      'TrustgateBlockRateSpike',
+      'TrustgateUpstreamErrors',
+      'TrustgateRedisDown',
+      'TrustgateVerificationSlow',
+      'TrustgateScanQueueGrowing',
+      'TrustgateTrustStoreEmpty',
+    ];
+    assert.deepEqual(
+      required.filter((name) => !allRules.some((r) => r.alert === name)),
+      [],
+    );
     for (const rule of allRules) {
       assert.match(String(rule.for), /^\d+[smh]$/, `${rule.alert}: for`);
       assert.ok(['warning', 'critical'].includes(rule.labels?.severity), `${rule.alert}: severity`);
@@ -120,57 +141,119 @@ describe('Prometheus rules and config', () => {
   });
 });
 
-const series = (name: string, labels: Record<string, string>, values: string) =>
-  ({ series: `${name}{${Object.entries({ job: 'trustgate', ...labels }).map(([k, v]) => `${k}="${v}"`).join(',')}}`, values });
-const decisions = (outcome: string, reason: string, values: string) => series('trustgate_decisions_total', { instance: 'a', outcome, reason, rule: 'prod', upstream: 'hub' }, values);
-const fires = (alertname: string, minutes: number, severity: string, labels: Record<string, string> = { job: 'trustgate' }) =>
-  ({ alertname, eval_time: `${minutes}m`, exp_alerts: [{ exp_labels: { ...labels, severity } }] });
+const series = (name: string, labels: Record<string, string>, values: string) => ({
+  series: `${name}{${Object.entries({ job: 'trustgate', ...labels })
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',')}}`,
+  values,
+});
+const decisions = (outcome: string, reason: string, values: string) =>
+  series('trustgate_decisions_total', { instance: 'a', outcome, reason, rule: 'prod', upstream: 'hub' }, values);
+const fires = (alertname: string, minutes: number, severity: string, labels: Record<string, string> = { job: 'trustgate' }) => ({
+  alertname,
+  eval_time: `${minutes}m`,
+  exp_alerts: [{ exp_labels: { ...labels, severity } }],
+});
 const quiet = (alertname: string, minutes: number) => ({ alertname, eval_time: `${minutes}m`, exp_alerts: [] });
-const bucket = (le: string, values: string) => series('trustgate_verification_duration_seconds_bucket', { instance: 'a', result: 'allow', le }, values);
+const bucket = (le: string, values: string) =>
+  series('trustgate_verification_duration_seconds_bucket', { instance: 'a', result: 'allow', le }, values);
 
 const ALERT_TESTS = {
   rule_files: ['alerts.yml'],
   evaluation_interval: '1m',
   tests: [
-    { interval: '1m', input_series: [series('trustgate_redis_up', { instance: 'a' }, '1 1 0x10'), series('trustgate_redis_up', { instance: 'b' }, '1x12')],
-      alert_rule_test: [quiet('TrustgateRedisDown', 4), fires('TrustgateRedisDown', 6, 'critical', { job: 'trustgate', instance: 'a' })] },
-    { interval: '1m', input_series: [series('up', { instance: 'a' }, '1 1 0x10'), series('up', { instance: 'b' }, '1 1 0x10')],
-      alert_rule_test: [quiet('TrustgateInstanceDown', 5), fires('TrustgateDown', 5, 'critical'),
-        { alertname: 'TrustgateInstanceDown', eval_time: '8m', exp_alerts: ['a', 'b'].map((instance) => ({ exp_labels: { job: 'trustgate', instance, severity: 'warning' } })) }] },
+    {
+      interval: '1m',
+      input_series: [series('trustgate_redis_up', { instance: 'a' }, '1 1 0x10'), series('trustgate_redis_up', { instance: 'b' }, '1x12')],
+      alert_rule_test: [quiet('TrustgateRedisDown', 4), fires('TrustgateRedisDown', 6, 'critical', { job: 'trustgate', instance: 'a' })],
+    },
+    {
+      interval: '1m',
+      input_series: [series('up', { instance: 'a' }, '1 1 0x10'), series('up', { instance: 'b' }, '1 1 0x10')],
+      alert_rule_test: [
+        quiet('TrustgateInstanceDown', 5),
+        fires('TrustgateDown', 5, 'critical'),
+        {
+          alertname: 'TrustgateInstanceDown',
+          eval_time: '8m',
+          exp_alerts: ['a', 'b'].map((instance) => ({ exp_labels: { job: 'trustgate', instance, severity: 'warning' } })),
+        },
+      ],
+    },
     { interval: '1m', input_series: [series('up', { job: 'node' }, '1x10')], alert_rule_test: [fires('TrustgateDown', 3, 'critical', {})] },
-    { interval: '1m',
+    {
+      interval: '1m',
       input_series: [
-        series('trustgate_trust_store_keys', { instance: 'a', status: 'active' }, '0x10'), series('trustgate_trust_store_keys', { instance: 'a', status: 'revoked' }, '2x10'),
+        series('trustgate_trust_store_keys', { instance: 'a', status: 'active' }, '0x10'),
+        series('trustgate_trust_store_keys', { instance: 'a', status: 'revoked' }, '2x10'),
         series('trustgate_trust_store_keys', { job: 'trustgate-prod', instance: 'b', status: 'active' }, '3x10'),
       ],
-      alert_rule_test: [quiet('TrustgateTrustStoreEmpty', 4), fires('TrustgateTrustStoreEmpty', 6, 'critical')] },
+      alert_rule_test: [quiet('TrustgateTrustStoreEmpty', 4), fires('TrustgateTrustStoreEmpty', 6, 'critical')],
+    },
     // A day at 2% denials, then 60 denials a minute against 100 allows (37.5%).
-    { interval: '1m',
+    {
+      interval: '1m',
       input_series: [decisions('allow', 'none', '0+100x1500'), decisions('deny', 'unsigned', '0+2x1440 2940+60x59')],
-      alert_rule_test: [quiet('TrustgateBlockRateSpike', 1440), fires('TrustgateBlockRateSpike', 1460, 'warning')] },
+      alert_rule_test: [quiet('TrustgateBlockRateSpike', 1440), fires('TrustgateBlockRateSpike', 1460, 'warning')],
+    },
     // A steady 30% all day is the usual, not a spike.
-    { interval: '1m',
+    {
+      interval: '1m',
       input_series: [decisions('allow', 'none', '0+70x1500'), decisions('deny', 'unsigned', '0+30x1500')],
-      alert_rule_test: [quiet('TrustgateBlockRateSpike', 1460)] },
-    { interval: '1m',
+      alert_rule_test: [quiet('TrustgateBlockRateSpike', 1460)],
+    },
+    {
+      interval: '1m',
       input_series: [
         series('trustgate_upstream_request_duration_seconds_count', { instance: 'a', upstream: 'hub', op: 'manifest' }, '0+100x40'),
         series('trustgate_upstream_errors_total', { instance: 'a', upstream: 'hub', kind: 'timeout' }, '0+10x40'),
       ],
-      alert_rule_test: [quiet('TrustgateUpstreamErrors', 8), fires('TrustgateUpstreamErrors', 20, 'warning', { job: 'trustgate', upstream: 'hub' }), quiet('TrustgateUpstreamFailing', 20)] },
-    { interval: '1m',
+      alert_rule_test: [
+        quiet('TrustgateUpstreamErrors', 8),
+        fires('TrustgateUpstreamErrors', 20, 'warning', { job: 'trustgate', upstream: 'hub' }),
+        quiet('TrustgateUpstreamFailing', 20),
+      ],
+    },
+    {
+      interval: '1m',
       input_series: [bucket('1', '0x40'), bucket('5', '0x40'), bucket('10', '0+10x40'), bucket('+Inf', '0+10x40')],
-      alert_rule_test: [quiet('TrustgateVerificationSlow', 15), fires('TrustgateVerificationSlow', 30, 'warning')] },
-    { interval: '1m', input_series: [bucket('1', '0+10x40'), bucket('5', '0+10x40'), bucket('10', '0+10x40'), bucket('+Inf', '0+10x40')],
-      alert_rule_test: [quiet('TrustgateVerificationSlow', 30)] },
-    { interval: '1m', input_series: [series('trustgate_scan_queue_pending', { instance: 'a' }, '0+1x120')],
-      alert_rule_test: [quiet('TrustgateScanQueueGrowing', 30), fires('TrustgateScanQueueGrowing', 60, 'warning')] },
-    { interval: '1m', input_series: [series('trustgate_scan_queue_pending', { instance: 'a' }, '50x120')], alert_rule_test: [quiet('TrustgateScanQueueGrowing', 90)] },
-    { interval: '1m', input_series: [series('trustgate_scan_queue_pending', { instance: 'a' }, '1000x60')], alert_rule_test: [fires('TrustgateScanQueueGrowing', 40, 'warning')] },
-    { interval: '1m',
-      input_series: [series('trustgate_trust_store_version', { instance: 'a' }, '5x30'), series('trustgate_trust_store_version', { instance: 'b' }, '4x30'),
-        series('trustgate_policy_info', { instance: 'a', hash: 'h1' }, '1x60'), series('trustgate_policy_info', { instance: 'b', hash: 'h2' }, '1x60')],
-      alert_rule_test: [quiet('TrustgateTrustVersionSkew', 5), fires('TrustgateTrustVersionSkew', 15, 'warning'), quiet('TrustgatePolicySkew', 20), fires('TrustgatePolicySkew', 40, 'warning')] },
+      alert_rule_test: [quiet('TrustgateVerificationSlow', 15), fires('TrustgateVerificationSlow', 30, 'warning')],
+    },
+    {
+      interval: '1m',
+      input_series: [bucket('1', '0+10x40'), bucket('5', '0+10x40'), bucket('10', '0+10x40'), bucket('+Inf', '0+10x40')],
+      alert_rule_test: [quiet('TrustgateVerificationSlow', 30)],
+    },
+    {
+      interval: '1m',
+      input_series: [series('trustgate_scan_queue_pending', { instance: 'a' }, '0+1x120')],
+      alert_rule_test: [quiet('TrustgateScanQueueGrowing', 30), fires('TrustgateScanQueueGrowing', 60, 'warning')],
+    },
+    {
+      interval: '1m',
+      input_series: [series('trustgate_scan_queue_pending', { instance: 'a' }, '50x120')],
+      alert_rule_test: [quiet('TrustgateScanQueueGrowing', 90)],
+    },
+    {
+      interval: '1m',
+      input_series: [series('trustgate_scan_queue_pending', { instance: 'a' }, '1000x60')],
+      alert_rule_test: [fires('TrustgateScanQueueGrowing', 40, 'warning')],
+    },
+    {
+      interval: '1m',
+      input_series: [
+        series('trustgate_trust_store_version', { instance: 'a' }, '5x30'),
+        series('trustgate_trust_store_version', { instance: 'b' }, '4x30'),
+        series('trustgate_policy_info', { instance: 'a', hash: 'h1' }, '1x60'),
+        series('trustgate_policy_info', { instance: 'b', hash: 'h2' }, '1x60'),
+      ],
+      alert_rule_test: [
+        quiet('TrustgateTrustVersionSkew', 5),
+        fires('TrustgateTrustVersionSkew', 15, 'warning'),
+        quiet('TrustgatePolicySkew', 20),
+        fires('TrustgatePolicySkew', 40, 'warning'),
+      ],
+    },
   ],
 };
 
@@ -190,8 +273,14 @@ describe('the Grafana dashboard and provisioning', () => {
       ['decisions by outcome', /sum by \(outcome\) \(rate\(trustgate_decisions_total/],
       ['denials by reason', /sum by \(outcome, reason\) \(rate\(trustgate_decisions_total/],
       ['top block reasons', /topk\(10, sum by \(reason\) \(increase\(trustgate_decisions_total\{[^}]*outcome="deny"/],
-      ['pull latency on the manifests route', /histogram_quantile\(0\.99, sum by \(le\) \(rate\(trustgate_request_duration_seconds_bucket\{[^}]*route="\/v2\/<name>\/manifests\/<ref>"/],
-      ['verification latency by result', /histogram_quantile\(0\.99, sum by \(le, result\) \(rate\(trustgate_verification_duration_seconds_bucket/],
+      [
+        'pull latency on the manifests route',
+        /histogram_quantile\(0\.99, sum by \(le\) \(rate\(trustgate_request_duration_seconds_bucket\{[^}]*route="\/v2\/<name>\/manifests\/<ref>"/,
+      ],
+      [
+        'verification latency by result',
+        /histogram_quantile\(0\.99, sum by \(le, result\) \(rate\(trustgate_verification_duration_seconds_bucket/,
+      ],
       ['cache hit ratio by layer', /sum by \(layer\) \(rate\(trustgate_verdict_cache_lookups_total\{[^}]*result="hit"/],
       ['upstream errors by kind', /sum by \(upstream, kind\) \(rate\(trustgate_upstream_errors_total/],
       ['Redis health', /trustgate_redis_up/],
@@ -199,7 +288,10 @@ describe('the Grafana dashboard and provisioning', () => {
       ['trust store version', /trustgate_trust_store_version/],
       ['trust store keys', /trustgate_trust_store_keys/],
     ];
-    assert.deepEqual(wanted.filter(([, re]) => !expressions.some((e) => re.test(e))).map(([what]) => what), []);
+    assert.deepEqual(
+      wanted.filter(([, re]) => !expressions.some((e) => re.test(e))).map(([what]) => what),
+      [],
+    );
   });
 
   it('is well formed: unique panel ids, refIds per panel, panels on the 24-column grid, all on the datasource variable', () => {
@@ -239,8 +331,13 @@ describe('docker-compose.yml', () => {
   });
 
   it('mounts files that exist: trustgate config and keys, Prometheus config and rules, Grafana provisioning', () => {
-    const mounts = Object.values(services).flatMap((s) => (s.volumes ?? []) as string[]).filter((v) => v.startsWith('./'));
-    assert.deepEqual(mounts.filter((v) => !existsSync(at(v.split(':')[0]!))), []);
+    const mounts = Object.values(services)
+      .flatMap((s) => (s.volumes ?? []) as string[])
+      .filter((v) => v.startsWith('./'));
+    assert.deepEqual(
+      mounts.filter((v) => !existsSync(at(v.split(':')[0]!))),
+      [],
+    );
     assert.ok(services['prometheus'].volumes.includes('./config/prometheus:/etc/prometheus:ro'));
     assert.ok(services['prometheus'].command.includes('--config.file=/etc/prometheus/prometheus.yml'));
   });
@@ -265,8 +362,14 @@ describe('the Dockerfile', () => {
     assert.ok(major !== undefined && Number(major) % 2 === 0, 'an even-numbered (LTS) Node line');
     assert.match(JSON.parse(text('package.json')).engines.node, new RegExp(`\\^${major}\\b`));
     assert.match(dockerfile, /npm prune --omit=dev/);
-    assert.match(final.find((l) => l.startsWith('USER '))!, /^USER [1-9]\d*:[1-9]\d*$/);
-    assert.match(final.find((l) => l.startsWith('ENV '))!, /TMPDIR=\/tmp/);
+    assert.match(
+      final.find((l) => l.startsWith('USER '))!,
+      /^USER [1-9]\d*:[1-9]\d*$/,
+    );
+    assert.match(
+      final.find((l) => l.startsWith('ENV '))!,
+      /TMPDIR=\/tmp/,
+    );
     assert.ok(!final.some((l) => /^COPY .*\b(config|keys)\b/.test(l)), 'config and keys come from /etc/trustgate, not the image');
   });
 
@@ -274,8 +377,11 @@ describe('the Dockerfile', () => {
   for (const scheme of ['https', 'http'] as const) {
     it(`HEALTHCHECK passes against trustgate over ${scheme}, and fails once it is gone`, async () => {
       const tls = scheme === 'https' ? await makeTls(mkdtempSync(join(work, 'tls-'))) : undefined;
-      const listenYaml = tls === undefined ? 'listen: { plainHttp: true }' : `listen: { tls: { certFile: ${tls.certFile}, keyFile: ${tls.keyFile} } }`;
-      const proxy = await startProxy(`${listenYaml}\nupstreams:\n  - { name: up, url: "http://127.0.0.1:9", default: true, repositories: ["127.0.0.1:9/**"] }\n`);
+      const listenYaml =
+        tls === undefined ? 'listen: { plainHttp: true }' : `listen: { tls: { certFile: ${tls.certFile}, keyFile: ${tls.keyFile} } }`;
+      const proxy = await startProxy(
+        `${listenYaml}\nupstreams:\n  - { name: up, url: "http://127.0.0.1:9", default: true, repositories: ["127.0.0.1:9/**"] }\n`,
+      );
       assert.ok(proxy.url.startsWith(`${scheme}://`));
       const env = { ...process.env, TRUSTGATE_LISTEN: `0.0.0.0:${new URL(proxy.url).port}` };
       const probe = () => run(healthcheck[0] === 'node' ? process.execPath : healthcheck[0]!, healthcheck.slice(1), env);
@@ -290,12 +396,15 @@ describe('the Dockerfile', () => {
 });
 
 describe('the Kubernetes manifests', () => {
-  const files = readdirSync(at('deploy/kubernetes'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = readdirSync(at('deploy/kubernetes'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
   const objects: Json[] = files.flatMap((file) =>
     parseAllDocuments(text(`deploy/kubernetes/${file}`)).map((doc) => {
       assert.deepEqual(doc.errors, [], file);
       return { ...doc.toJS(), file };
-    }));
+    }),
+  );
   const one = (kind: string): Json => {
     const found = objects.filter((o) => o.kind === kind);
     assert.equal(found.length, 1, kind);
@@ -304,16 +413,23 @@ describe('the Kubernetes manifests', () => {
   const deployment = one('Deployment');
   const pod = deployment.spec.template.spec;
   const container = pod.containers[0];
-  const containerPort = (port: number | string): number => (typeof port === 'number' ? port : container.ports.find((p: Json) => p.name === port).containerPort);
+  const containerPort = (port: number | string): number =>
+    typeof port === 'number' ? port : container.ports.find((p: Json) => p.name === port).containerPort;
 
   // kubeconform and kubeval are not packaged for Debian (apt-cache search finds neither) and
   // download their schemas at run time; kubernetes-models (npm, Kubernetes 1.27 OpenAPI schemas)
   // validates offline with ajv. Like the Kubernetes schemas it does not reject unknown fields, so
   // the structural checks below name the fields that matter.
   const MODELS: Record<string, new (data: Json) => { validate(): void }> = {
-    'v1/Namespace': Namespace, 'v1/ServiceAccount': ServiceAccount, 'v1/ConfigMap': ConfigMap, 'v1/Secret': Secret, 'v1/Service': Service,
-    'apps/v1/Deployment': Deployment, 'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
-    'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler, 'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+    'v1/Namespace': Namespace,
+    'v1/ServiceAccount': ServiceAccount,
+    'v1/ConfigMap': ConfigMap,
+    'v1/Secret': Secret,
+    'v1/Service': Service,
+    'apps/v1/Deployment': Deployment,
+    'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+    'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+    'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   };
 
   it('every object has apiVersion, kind and metadata.name, and validates against the Kubernetes schema', () => {
@@ -326,12 +442,15 @@ describe('the Kubernetes manifests', () => {
     }
   });
 
-  it('the Deployment: 3 replicas, a locked-down security context, an emptyDir at /tmp, a grace period above the app\'s', () => {
+  it("the Deployment: 3 replicas, a locked-down security context, an emptyDir at /tmp, a grace period above the app's", () => {
     assert.equal(deployment.spec.replicas, 3);
     assert.equal(pod.securityContext.runAsNonRoot, true);
     assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
     const sc = container.securityContext;
-    assert.deepEqual([sc.runAsNonRoot, sc.readOnlyRootFilesystem, sc.allowPrivilegeEscalation, sc.capabilities.drop, sc.seccompProfile.type], [true, true, false, ['ALL'], 'RuntimeDefault']);
+    assert.deepEqual(
+      [sc.runAsNonRoot, sc.readOnlyRootFilesystem, sc.allowPrivilegeEscalation, sc.capabilities.drop, sc.seccompProfile.type],
+      [true, true, false, ['ALL'], 'RuntimeDefault'],
+    );
     const tmp = container.volumeMounts.find((m: Json) => m.mountPath === '/tmp');
     assert.ok(pod.volumes.find((v: Json) => v.name === tmp.name).emptyDir);
     const preStop = Number(container.lifecycle?.preStop?.exec?.command?.[1] ?? 0);
@@ -358,7 +477,10 @@ describe('the Kubernetes manifests', () => {
     assert.deepEqual(policy.spec.podSelector.matchLabels, deployment.spec.selector.matchLabels);
     assert.ok(policy.spec.ingress.every((rule: Json) => rule.ports.every((p: Json) => p.port === 5443)));
     const egressPorts = policy.spec.egress.flatMap((rule: Json) => rule.ports.map((p: Json) => `${p.protocol}/${p.port}`));
-    assert.ok(['UDP/53', 'TCP/6379', 'TCP/26379', 'TCP/443'].every((p) => egressPorts.includes(p)), egressPorts.join(' '));
+    assert.ok(
+      ['UDP/53', 'TCP/6379', 'TCP/26379', 'TCP/443'].every((p) => egressPorts.includes(p)),
+      egressPorts.join(' '),
+    );
     assert.deepEqual(one('PodDisruptionBudget').spec.selector.matchLabels, deployment.spec.selector.matchLabels);
     assert.equal(one('HorizontalPodAutoscaler').spec.scaleTargetRef.name, deployment.metadata.name);
   });
@@ -371,10 +493,16 @@ describe('the Kubernetes manifests', () => {
     writeFileSync(join(dir, 'policy.yaml'), data['policy.yaml']);
     const config = loadConfig(join(dir, 'trustgate.yaml'));
     assert.equal(config.listen.port, 5443);
-    const mountOf = (volume: string) => container.volumeMounts.find((m: Json) => m.name === pod.volumes.find((v: Json) => v.configMap?.name === volume || v.secret?.secretName === volume).name).mountPath;
+    const mountOf = (volume: string) =>
+      container.volumeMounts.find(
+        (m: Json) => m.name === pod.volumes.find((v: Json) => v.configMap?.name === volume || v.secret?.secretName === volume).name,
+      ).mountPath;
     assert.equal(mountOf('trustgate-config'), '/etc/trustgate');
     assert.deepEqual(container.args, ['--config', '/etc/trustgate/trustgate.yaml']);
-    assert.deepEqual(config.listen.tls, { certFile: `${mountOf('trustgate-tls')}/tls.crt`, keyFile: `${mountOf('trustgate-tls')}/tls.key` });
+    assert.deepEqual(config.listen.tls, {
+      certFile: `${mountOf('trustgate-tls')}/tls.crt`,
+      keyFile: `${mountOf('trustgate-tls')}/tls.key`,
+    });
     assert.equal(config.keysDir, join(dir, 'keys'));
     assert.equal(mountOf('trustgate-keys'), '/etc/trustgate/keys');
     assert.equal(config.redis.url, undefined, 'the Redis URL comes from the Secret, not the ConfigMap');
@@ -383,7 +511,10 @@ describe('the Kubernetes manifests', () => {
 
   it('the example Secrets hold placeholders only, and the Redis URL has the Sentinel form trustgate parses', () => {
     const secrets = objects.filter((o) => o.kind === 'Secret');
-    assert.ok(secrets.every((s) => s.file.startsWith('examples/')), 'Secrets only under examples/');
+    assert.ok(
+      secrets.every((s) => s.file.startsWith('examples/')),
+      'Secrets only under examples/',
+    );
     for (const value of secrets.flatMap((s) => Object.values({ ...s.stringData, ...s.data }) as string[])) {
       assert.doesNotMatch(value, /-----BEGIN/);
       assert.match(value, /REPLACE/);

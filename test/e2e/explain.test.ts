@@ -5,7 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { buildImage, makeSimpleSigningPayload, push, pushCosignSignature, signPayload, startRegistry, type BuiltImage, type RunningRegistry } from '../kit/index.ts';
+import {
+  buildImage,
+  makeSimpleSigningPayload,
+  push,
+  pushCosignSignature,
+  signPayload,
+  startRegistry,
+  type BuiltImage,
+  type RunningRegistry,
+} from '../kit/index.ts';
 import { adminApp, type AdminApp } from '../support/admin-app.ts';
 import { deleteRedisKeys, REDIS_URL, testPrefix } from '../support/redis-keys.ts';
 
@@ -27,7 +36,9 @@ async function image(repo: string, signer?: { key: KeyObject; digestOf?: string 
   assert.equal((await push(built.layoutDir, `docker://${registry.host}/${repo}:v1`)).code, 0);
   if (signer !== undefined) {
     const payload = makeSimpleSigningPayload(signer.digestOf ?? built.manifestDigest, `${registry.host}/${repo}`);
-    await pushCosignSignature(registry.url, repo, { digest: built.manifestDigest }, [{ payload, signature: signPayload(signer.key, payload) }]);
+    await pushCosignSignature(registry.url, repo, { digest: built.manifestDigest }, [
+      { payload, signature: signPayload(signer.key, payload) },
+    ]);
   }
   return built;
 }
@@ -91,15 +102,25 @@ describe('explain', () => {
   it('a signature from a key the trust store does not hold › crypto failure, verified by nobody', async () => {
     const res = await explain(`${name('app/stranger')}:v1`).expect(200);
     assert.equal(res.body.reasons[0].code, 'signature_invalid');
-    assert.deepEqual(res.body.findings.map((f: { verifiedBy: string[]; failure: { kind: string } }) => [f.verifiedBy, f.failure.kind]), [[[], 'crypto']]);
+    assert.deepEqual(
+      res.body.findings.map((f: { verifiedBy: string[]; failure: { kind: string } }) => [f.verifiedBy, f.failure.kind]),
+      [[[], 'crypto']],
+    );
   });
 
   it('a signed image, by digest › allow, its signer, and nothing recorded as allowed: its blobs stay refused until a real pull', async () => {
     const signed = images['app/signed']!;
-    const res = await request(app.app).get('/admin/v1/explain').query({ image: `${name('app/signed')}@${signed.manifestDigest}` }).set('authorization', await app.bearer('kim', ['key-manager'])).expect(200);
+    const res = await request(app.app)
+      .get('/admin/v1/explain')
+      .query({ image: `${name('app/signed')}@${signed.manifestDigest}` })
+      .set('authorization', await app.bearer('kim', ['key-manager']))
+      .expect(200);
     assert.equal(res.body.outcome, 'allow');
     assert.deepEqual(res.body.signers, ['release']);
-    assert.deepEqual(res.body.findings.map((f: { verifiedBy: string[]; failure?: unknown }) => [f.verifiedBy, f.failure]), [[['release'], undefined]]);
+    assert.deepEqual(
+      res.body.findings.map((f: { verifiedBy: string[]; failure?: unknown }) => [f.verifiedBy, f.failure]),
+      [[['release'], undefined]],
+    );
     const layer = `/v2/app/signed/blobs/${signed.layerDigests[0]}`;
     const refused = await request(app.app).get(layer).expect(403);
     assert.match(refused.text, /blob_not_referenced/);
@@ -111,11 +132,17 @@ describe('explain', () => {
     const { manifestDigest } = images['scanned/app']!;
     const res = await explain(`${name('scanned/app')}:v1`).expect(200);
     assert.equal(res.body.outcome, 'deny');
-    assert.deepEqual(res.body.reasons.map((r: { code: string }) => r.code), ['unscanned']);
+    assert.deepEqual(
+      res.body.reasons.map((r: { code: string }) => r.code),
+      ['unscanned'],
+    );
     assert.deepEqual(res.body.scan, { required: true, state: 'unscanned' });
     assert.deepEqual(res.body.signers, ['release']);
     const scanner = await app.bearer('scan-bot', ['scanner']);
-    const queue = async () => (await request(app.app).get('/admin/v1/scans/queue').set('authorization', scanner).expect(200)).body.pending.map((p: { digest: string }) => p.digest);
+    const queue = async () =>
+      (await request(app.app).get('/admin/v1/scans/queue').set('authorization', scanner).expect(200)).body.pending.map(
+        (p: { digest: string }) => p.digest,
+      );
     assert.deepEqual(await queue(), []);
     assert.equal(await app.runtime.scans.isPending(manifestDigest as `sha256:${string}`), false);
     await request(app.app).get('/v2/scanned/app/manifests/v1').expect(403);
@@ -129,20 +156,37 @@ describe('explain', () => {
     const none = await request(app.app).get(`/admin/v1/decisions?digest=${unsigned}`).set('authorization', auditor).expect(200);
     assert.deepEqual(none.body, { digest: unsigned, from: 'redis', decisions: [] });
     await request(app.app).get('/v2/app/unsigned/manifests/v1').expect(403);
-    const one = (await request(app.app).get(`/admin/v1/decisions?digest=${unsigned}`).set('authorization', auditor).expect(200)).body.decisions;
-    assert.deepEqual(one.map((d: { outcome: string; rule: string; reference: string }) => `${d.outcome} ${d.rule} ${d.reference}`), ['deny app v1']);
+    const one = (await request(app.app).get(`/admin/v1/decisions?digest=${unsigned}`).set('authorization', auditor).expect(200)).body
+      .decisions;
+    assert.deepEqual(
+      one.map((d: { outcome: string; rule: string; reference: string }) => `${d.outcome} ${d.rule} ${d.reference}`),
+      ['deny app v1'],
+    );
   });
 
   it('with a break-glass entry › allow, rule break-glass, and what it overrides', async () => {
     const km = await app.bearer('kim', ['key-manager']);
-    const { body } = await request(app.app).post('/admin/v1/breakglass').set('authorization', km)
-      .send({ image: `${name('app/unsigned')}@${images['app/unsigned']!.manifestDigest}`, reason: 'INC-7', expires: new Date(Date.now() + 3_600_000).toISOString() }).expect(201);
+    const { body } = await request(app.app)
+      .post('/admin/v1/breakglass')
+      .set('authorization', km)
+      .send({
+        image: `${name('app/unsigned')}@${images['app/unsigned']!.manifestDigest}`,
+        reason: 'INC-7',
+        expires: new Date(Date.now() + 3_600_000).toISOString(),
+      })
+      .expect(201);
     try {
       const res = await explain(`${name('app/unsigned')}:v1`).expect(200);
       assert.equal(res.body.outcome, 'allow');
       assert.equal(res.body.rule, 'break-glass');
       assert.equal(res.body.reasons[0].code, 'break_glass');
-      assert.deepEqual(res.body.overrides, { outcome: 'deny', rule: 'app', reasons: [{ code: 'unsigned', message: 'no signature found' }], signers: [], notAfter: null });
+      assert.deepEqual(res.body.overrides, {
+        outcome: 'deny',
+        rule: 'app',
+        reasons: [{ code: 'unsigned', message: 'no signature found' }],
+        signers: [],
+        notAfter: null,
+      });
     } finally {
       await request(app.app).delete(`/admin/v1/breakglass/${body.id}`).set('authorization', km).expect(200);
     }
@@ -150,7 +194,10 @@ describe('explain', () => {
 
   it('a repository off the allowlist, or an unknown registry › deny source_not_allowed, nothing fetched', async () => {
     const off = await explain(`${name('other/app')}:v1`).expect(200);
-    assert.deepEqual({ outcome: off.body.outcome, rule: off.body.rule, code: off.body.reasons[0].code, digest: off.body.digest }, { outcome: 'deny', rule: 'source-allowlist', code: 'source_not_allowed', digest: null });
+    assert.deepEqual(
+      { outcome: off.body.outcome, rule: off.body.rule, code: off.body.reasons[0].code, digest: off.body.digest },
+      { outcome: 'deny', rule: 'source-allowlist', code: 'source_not_allowed', digest: null },
+    );
     const unknown = await explain('registry.nowhere.example/app:v1').expect(200);
     assert.match(unknown.body.reasons[0].message, /is not served by this proxy/);
   });
@@ -166,6 +213,9 @@ describe('explain', () => {
   it('roles: scanner › 403 on explain and decisions', async () => {
     const scanner = await app.bearer('scan-bot', ['scanner']);
     await explain(`${name('app/signed')}:v1`, scanner).expect(403);
-    await request(app.app).get(`/admin/v1/decisions?digest=${images['app/signed']!.manifestDigest}`).set('authorization', scanner).expect(403);
+    await request(app.app)
+      .get(`/admin/v1/decisions?digest=${images['app/signed']!.manifestDigest}`)
+      .set('authorization', scanner)
+      .expect(403);
   });
 });

@@ -37,17 +37,31 @@ before(async () => {
   registry = await startRegistry();
   tokens = await adminTokens(work);
   const host = registry.host;
-  multi = await buildImage(join(work, 'multi'), { seed: 'bg multi', platforms: [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }] });
+  multi = await buildImage(join(work, 'multi'), {
+    seed: 'bg multi',
+    platforms: [
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64' },
+    ],
+  });
   single = await buildImage(join(work, 'single'), { seed: 'bg single' });
   exact = await buildImage(join(work, 'exact'), { seed: 'exact' });
-  for (const [image, ref] of [[multi, 'bg/multi:v1'], [single, 'bg/single:v1'], [exact, 'exact/app:v1'], [exact, 'exact/app:prod']] as const) {
+  for (const [image, ref] of [
+    [multi, 'bg/multi:v1'],
+    [single, 'bg/single:v1'],
+    [exact, 'exact/app:v1'],
+    [exact, 'exact/app:prod'],
+  ] as const) {
     assert.equal((await push(image.layoutDir, `docker://${host}/${ref}`)).code, 0);
   }
   await cosignSignImage(registry.url, 'exact/app', exact.manifestDigest, `${host}/exact/app:v1`, signer.privateKey);
-  proxy = await startProxy(`listen: { plainHttp: true }\n${tokens.configYaml}upstreams:\n  - { name: local, url: "${registry.url}", default: true, repositories: ["${host}/**"] }\n`, {
-    policy: `version: 1\nrules:\n  - { name: signed, images: ["${host}/bg/**"] }\n  - { name: exact, images: ["${host}/exact/**"], signatures: { signedIdentity: exact } }\n`,
-    keys: [{ id: 'release', pem: signer.publicKey.export({ type: 'spki', format: 'pem' }).toString(), scopes: [`${host}/**`] }],
-  });
+  proxy = await startProxy(
+    `listen: { plainHttp: true }\n${tokens.configYaml}upstreams:\n  - { name: local, url: "${registry.url}", default: true, repositories: ["${host}/**"] }\n`,
+    {
+      policy: `version: 1\nrules:\n  - { name: signed, images: ["${host}/bg/**"] }\n  - { name: exact, images: ["${host}/exact/**"], signatures: { signedIdentity: exact } }\n`,
+      keys: [{ id: 'release', pem: signer.publicKey.export({ type: 'spki', format: 'pem' }).toString(), scopes: [`${host}/**`] }],
+    },
+  );
 });
 after(async () => {
   await proxy?.close();
@@ -57,7 +71,11 @@ after(async () => {
 
 describe('break glass through skopeo', () => {
   it('an entry for an index digest › the index is served, its unsigned children are not: skopeo copy fails on the child', async () => {
-    const opened = await admin('POST', '/breakglass', { image: `${registry.host}/bg/multi@${multi.manifestDigest}`, reason: 'INC-11', expires: new Date(Date.now() + HOUR).toISOString() });
+    const opened = await admin('POST', '/breakglass', {
+      image: `${registry.host}/bg/multi@${multi.manifestDigest}`,
+      reason: 'INC-11',
+      expires: new Date(Date.now() + HOUR).toISOString(),
+    });
     assert.equal(opened.status, 201);
     const index = await inspect(`docker://${proxy.host}/bg/multi@${multi.manifestDigest}`, { raw: true });
     assert.equal(index.code, 0, index.stderr);
@@ -67,7 +85,11 @@ describe('break glass through skopeo', () => {
   });
 
   it('an entry for an image digest › copied, blobs included; ended › the next copy is refused', async () => {
-    const opened = await admin('POST', '/breakglass', { image: `${registry.host}/bg/single@${single.manifestDigest}`, reason: 'INC-12', expires: new Date(Date.now() + HOUR).toISOString() });
+    const opened = await admin('POST', '/breakglass', {
+      image: `${registry.host}/bg/single@${single.manifestDigest}`,
+      reason: 'INC-12',
+      expires: new Date(Date.now() + HOUR).toISOString(),
+    });
     assert.equal(opened.status, 201);
     const first = await pull(`bg/single@${single.manifestDigest}`, 'single-1');
     assert.equal(first.code, 0, first.stderr);
@@ -103,7 +125,9 @@ describe('a schema 1 manifest, through skopeo', () => {
     });
     await new Promise<void>((resolve) => legacy.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(legacy.address() as { port: number }).port}`;
-    legacyProxy = await startProxy(`listen: { plainHttp: true }\nupstreams:\n  - { name: legacy, url: "${url}", default: true, repositories: ["${new URL(url).host}/**"] }\n`);
+    legacyProxy = await startProxy(
+      `listen: { plainHttp: true }\nupstreams:\n  - { name: legacy, url: "${url}", default: true, repositories: ["${new URL(url).host}/**"] }\n`,
+    );
   });
   after(async () => {
     await legacyProxy?.close();
@@ -113,6 +137,9 @@ describe('a schema 1 manifest, through skopeo', () => {
   it('› denied with reason unsupported_manifest, even under an open policy', async () => {
     const res = await inspect(`docker://${legacyProxy.host}/old/app:v1`, { raw: true });
     assert.notEqual(res.code, 0);
-    assert.match(res.stderr, /denied: trustgate denied .*old\/app \(rule \\?"manifest-format\\?"\): Docker schema 1 manifests cannot be signed and are refused/);
+    assert.match(
+      res.stderr,
+      /denied: trustgate denied .*old\/app \(rule \\?"manifest-format\\?"\): Docker schema 1 manifests cannot be signed and are refused/,
+    );
   });
 });

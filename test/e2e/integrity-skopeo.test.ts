@@ -25,14 +25,27 @@ const EXTRA_PULLS = 2;
 const STATE: OracleState = { revoked: false, bg: new Set(), everBg: new Set() };
 const work = mkdtempSync(join(tmpdir(), 'tg-integrity-e2e-'));
 
-interface E2eCase { readonly spec: GraphSpec; readonly order: readonly number[] }
-interface Pull { readonly ref: Ref; readonly op: 'copy' | 'inspect'; readonly attack: boolean }
+interface E2eCase {
+  readonly spec: GraphSpec;
+  readonly order: readonly number[];
+}
+interface Pull {
+  readonly ref: Ref;
+  readonly op: 'copy' | 'inspect';
+  readonly attack: boolean;
+}
 
 /** Even graphs carry the dressed index (attack 1), odd ones the fake signature (attack 2); no break glass. */
-const cases: E2eCase[] = fc.sample(fc.record({ spec: graphSpec, order: fc.array(fc.nat(), { minLength: 32, maxLength: 32 }) }), { numRuns: GRAPHS, seed: CI_SEED })
+const cases: E2eCase[] = fc
+  .sample(fc.record({ spec: graphSpec, order: fc.array(fc.nat(), { minLength: 32, maxLength: 32 }) }), { numRuns: GRAPHS, seed: CI_SEED })
   .map(({ spec, order }, i) => ({
     order,
-    spec: { ...spec, breakGlass: undefined, dressed: i % 2 === 0 || spec.dressed, fake: i % 2 === 1 ? (spec.fake ?? { cosignShaped: i % 4 === 1, atSig: false }) : spec.fake },
+    spec: {
+      ...spec,
+      breakGlass: undefined,
+      dressed: i % 2 === 0 || spec.dressed,
+      fake: i % 2 === 1 ? (spec.fake ?? { cosignShaped: i % 4 === 1, atSig: false }) : spec.fake,
+    },
   }));
 
 let registry: RunningRegistry;
@@ -57,7 +70,8 @@ async function pushGraph(g: Graph): Promise<void> {
   for (const blob of g.blobs.values()) await putBlob(registry.url, g.repo, blob.bytes);
   const nodes = [...g.nodes.values()].sort((a, b) => Number(a.isIndex) - Number(b.isIndex));
   for (const node of nodes) await putManifest(registry.url, g.repo, node.digest, node.bytes, node.mediaType);
-  for (const [tag, digest] of g.tags) await putManifest(registry.url, g.repo, tag, g.nodes.get(digest)!.bytes, g.nodes.get(digest)!.mediaType);
+  for (const [tag, digest] of g.tags)
+    await putManifest(registry.url, g.repo, tag, g.nodes.get(digest)!.bytes, g.nodes.get(digest)!.mediaType);
 }
 
 /** Every attack reference, and a few others, in the case's random order: plain tags are copied, the rest inspected. */
@@ -66,10 +80,19 @@ function pullsOf(g: Graph, order: readonly number[]): Pull[] {
   for (const [tag, digest] of g.tags) {
     const node = g.nodes.get(digest)!;
     const derived = tag.startsWith('sha256-');
-    pulls.push({ ref: { kind: 'tag', tag }, op: derived || node.children.length === 0 && node.isIndex ? 'inspect' : 'copy', attack: node.attack !== undefined || tag === 'v1' || tag === 'prod' });
+    pulls.push({
+      ref: { kind: 'tag', tag },
+      op: derived || (node.children.length === 0 && node.isIndex) ? 'inspect' : 'copy',
+      attack: node.attack !== undefined || tag === 'v1' || tag === 'prod',
+    });
   }
-  for (const node of g.nodes.values()) if (node.attack !== undefined || node.sigs.some((s) => s.reference.endsWith(':v1'))) pulls.push({ ref: { kind: 'digest', digest: node.digest }, op: 'inspect', attack: true });
-  const shuffled = pulls.map((p, i) => ({ p, key: order[i % order.length]! + i / 1000 })).sort((a, b) => a.key - b.key).map(({ p }) => p);
+  for (const node of g.nodes.values())
+    if (node.attack !== undefined || node.sigs.some((s) => s.reference.endsWith(':v1')))
+      pulls.push({ ref: { kind: 'digest', digest: node.digest }, op: 'inspect', attack: true });
+  const shuffled = pulls
+    .map((p, i) => ({ p, key: order[i % order.length]! + i / 1000 }))
+    .sort((a, b) => a.key - b.key)
+    .map(({ p }) => p);
   const extra = shuffled.filter((p) => !p.attack).slice(0, EXTRA_PULLS);
   return shuffled.filter((p) => p.attack || extra.includes(p));
 }
@@ -82,21 +105,25 @@ function judge(g: Graph, pull: Pull, res: SkopeoResult, dir: string): Array<{ cl
   const node = target(g, pull.ref)!;
   const what = `${pull.op} ${refText(pull.ref)}`;
   if (res.code !== 0) {
-    if (pull.op === 'copy' && pull.ref.kind === 'tag' && mustServe(g, STATE, node, pull.ref.tag)) found.push({ cls: 'liveness', what: `${what} (signed by K for that tag) failed: ${res.stderr.trim().slice(-300)}` });
+    if (pull.op === 'copy' && pull.ref.kind === 'tag' && mustServe(g, STATE, node, pull.ref.tag))
+      found.push({ cls: 'liveness', what: `${what} (signed by K for that tag) failed: ${res.stderr.trim().slice(-300)}` });
     return found;
   }
   const served = pull.op === 'inspect' ? g.nodes.get(sha256(res.stdoutBytes)) : node;
   if (served === undefined) return [{ cls: 'other', what: `${what} returned a manifest in no graph` }];
-  if (!manifestLegit(g, STATE, served, pull.ref)) found.push({ cls: classifyManifest(g, STATE, served, pull.ref), what: `${what} got ${served.kind} ${served.digest}, not legitimate` });
+  if (!manifestLegit(g, STATE, served, pull.ref))
+    found.push({ cls: classifyManifest(g, STATE, served, pull.ref), what: `${what} got ${served.kind} ${served.digest}, not legitimate` });
   if (pull.op === 'inspect') return found;
   // Without --all skopeo copies the linux/amd64 instance of an index: the first child, fetched by digest.
   const child = served.isIndex ? g.nodes.get(served.children[0] ?? '') : undefined;
   const childRef: Ref | undefined = child === undefined ? undefined : { kind: 'digest', digest: child.digest };
-  if (child !== undefined && !manifestLegit(g, STATE, child, childRef!)) found.push({ cls: classifyManifest(g, STATE, child, childRef!), what: `${what} copied child ${child.digest}, not legitimate` });
+  if (child !== undefined && !manifestLegit(g, STATE, child, childRef!))
+    found.push({ cls: classifyManifest(g, STATE, child, childRef!), what: `${what} copied child ${child.digest}, not legitimate` });
   const blobsDir = join(dir, 'blobs', 'sha256');
   for (const file of existsSync(blobsDir) ? readdirSync(blobsDir) : []) {
     const digest = `sha256:${file}`;
-    if (g.blobs.has(digest) && !blobLegit(g, STATE, digest)) found.push({ cls: classifyBlob(g, STATE, digest), what: `${what} copied blob ${digest}, not legitimate` });
+    if (g.blobs.has(digest) && !blobLegit(g, STATE, digest))
+      found.push({ cls: classifyBlob(g, STATE, digest), what: `${what} copied blob ${digest}, not legitimate` });
   }
   return found;
 }
@@ -121,7 +148,9 @@ describe('integrity through skopeo: graphs in a distribution registry, pulled th
       }
       t.diagnostic(log.join('; '));
       if (violations.length > 0) {
-        assert.fail(`integrity violated in ${g.name} (${[...new Set(violations.map((v) => v.cls))].join(', ')}):\n${violations.map((v) => `  ${v.cls}: ${v.what}`).join('\n')}\nskopeo runs:\n  ${log.join('\n  ')}`);
+        assert.fail(
+          `integrity violated in ${g.name} (${[...new Set(violations.map((v) => v.cls))].join(', ')}):\n${violations.map((v) => `  ${v.cls}: ${v.what}`).join('\n')}\nskopeo runs:\n  ${log.join('\n  ')}`,
+        );
       }
     });
   });

@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ec, spki } from '../admin/key-material.ts';
-import { buildImage, inspect, push, startRegistry, trivyReport, type BuiltImage, type RunningRegistry, cosignSignImage } from '../kit/index.ts';
+import {
+  buildImage,
+  inspect,
+  push,
+  startRegistry,
+  trivyReport,
+  type BuiltImage,
+  type RunningRegistry,
+  cosignSignImage,
+} from '../kit/index.ts';
 import { adminTokens, type AdminTokens } from '../support/admin-tokens.ts';
 import { deleteRedisKeys, REDIS_URL, testPrefix } from '../support/redis-keys.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
@@ -79,7 +88,11 @@ describe('key lifecycle through the admin API, pulled with skopeo from two repli
   });
 
   it('after POST /admin/v1/keys on one replica › pullable on both', async () => {
-    const res = await admin(a, 'POST', '/keys', ['key-manager'], { id: 'release', pem: spki(signer.publicKey), scopes: [`${registry.host}/prod/**`] });
+    const res = await admin(a, 'POST', '/keys', ['key-manager'], {
+      id: 'release',
+      pem: spki(signer.publicKey),
+      scopes: [`${registry.host}/prod/**`],
+    });
     assert.equal(res.status, 201, await res.clone().text());
     await allWithin(1_000, 200);
     for (const proxy of [a, b]) {
@@ -101,10 +114,19 @@ describe('key lifecycle through the admin API, pulled with skopeo from two repli
 
   it('the audit log, read on either replica, holds both changes, and a posted scan (scan.post)', async () => {
     const name = `${registry.host}/prod/app`;
-    const posted = await admin(a, 'POST', `/scans?image=${encodeURIComponent(`${name}@${image.manifestDigest}`)}`, ['scanner'], trivyReport({ name, digest: image.manifestDigest, createdAt: new Date(), vulnerabilities: [] }));
+    const posted = await admin(
+      a,
+      'POST',
+      `/scans?image=${encodeURIComponent(`${name}@${image.manifestDigest}`)}`,
+      ['scanner'],
+      trivyReport({ name, digest: image.manifestDigest, createdAt: new Date(), vulnerabilities: [] }),
+    );
     assert.equal(posted.status, 201, await posted.clone().text());
     const res = await admin(b, 'GET', '/audit?actor=sec-team', ['auditor']);
     const entries = ((await res.json()) as { entries: { action: string; target: string; outcome: string }[] }).entries;
-    assert.deepEqual(entries.map((e) => `${e.action} ${e.target} ${e.outcome}`), [`scan.post ${name}@${image.manifestDigest} ok`, 'key.revoke release ok', 'key.add release ok']);
+    assert.deepEqual(
+      entries.map((e) => `${e.action} ${e.target} ${e.outcome}`),
+      [`scan.post ${name}@${image.manifestDigest} ok`, 'key.revoke release ok', 'key.add release ok'],
+    );
   });
 });

@@ -4,7 +4,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildImage, copy, inspect, makeSimpleSigningPayload, push, pushCosignSignature, signPayload, startRegistry, type BuiltImage, type RunningRegistry } from '../kit/index.ts';
+import {
+  buildImage,
+  copy,
+  inspect,
+  makeSimpleSigningPayload,
+  push,
+  pushCosignSignature,
+  signPayload,
+  startRegistry,
+  type BuiltImage,
+  type RunningRegistry,
+} from '../kit/index.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 
 const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -28,7 +39,13 @@ async function pushTo(image: BuiltImage, repo: string): Promise<void> {
 
 before(async () => {
   registry = await startRegistry();
-  multi = await buildImage(join(work, 'multi'), { seed: 'multi-arch', platforms: [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64', variant: 'v8' }] });
+  multi = await buildImage(join(work, 'multi'), {
+    seed: 'multi-arch',
+    platforms: [
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64', variant: 'v8' },
+    ],
+  });
   lone = await buildImage(join(work, 'lone'), { seed: 'lone', layerBytes: 4096 });
   for (const repo of ['index/app', 'each/app', 'each/all-signed']) {
     await pushTo(multi, repo);
@@ -105,7 +122,9 @@ describe('the blob gate', () => {
     const before = await fetch(`${proxy.url}/v2/blobs/signed/blobs/${layer()}`);
     assert.equal(before.status, 403, 'not before its manifest was allowed');
     await before.arrayBuffer();
-    const manifest = await fetch(`${proxy.url}/v2/blobs/signed/manifests/v1`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const manifest = await fetch(`${proxy.url}/v2/blobs/signed/manifests/v1`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
     assert.equal(manifest.status, 200);
     await manifest.arrayBuffer();
     const res = await fetch(`${proxy.url}/v2/blobs/signed/blobs/${layer()}`);

@@ -58,13 +58,18 @@ describe('pull access through skopeo (Docker token flow)', () => {
     assert.equal(sha256(res.stdoutBytes), image.manifestDigest);
   });
   it('the decision log carries the subject', () => {
-    const decision = logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r['event'] === 'decision' && r['outcome'] === 'allow');
+    const decision = logs.lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((r) => r['event'] === 'decision' && r['outcome'] === 'allow');
     assert.equal(decision?.['subject'], 'robot:deployer');
   });
   it('a repository outside its scope › denied, reason not_authorized, said plainly', async () => {
     const res = await inspect(`docker://${proxy.host}/other/app:v1`, { creds: `deployer:${secret}` });
     assert.notEqual(res.code, 0);
-    assert.match(res.stderr, /denied: trustgate denied [^ ]+\/other\/app \(rule \\?"pull-access\\?"\): \\?"robot:deployer\\?" may not pull this repository/);
+    assert.match(
+      res.stderr,
+      /denied: trustgate denied [^ ]+\/other\/app \(rule \\?"pull-access\\?"\): \\?"robot:deployer\\?" may not pull this repository/,
+    );
   });
   it('a wrong secret › refused at the token endpoint', async () => {
     const res = await inspect(`docker://${proxy.host}/team/app:v1`, { creds: `deployer:${secret.slice(1)}` });

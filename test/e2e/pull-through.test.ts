@@ -4,7 +4,19 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildImage, copy, inspect, makeTls, push, startRegistry, startTokenIssuer, type BuiltImage, type RunningRegistry, type TlsFiles, type TokenIssuer } from '../kit/index.ts';
+import {
+  buildImage,
+  copy,
+  inspect,
+  makeTls,
+  push,
+  startRegistry,
+  startTokenIssuer,
+  type BuiltImage,
+  type RunningRegistry,
+  type TlsFiles,
+  type TokenIssuer,
+} from '../kit/index.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -29,7 +41,11 @@ ${extra}`;
 
 /** Every file of a `dir:` copy, by name, hashed: the layer and config bytes a client received. */
 function dirDigests(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).filter((f) => f !== 'version').map((f) => [f, sha256(readFileSync(join(dir, f)))]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f !== 'version')
+      .map((f) => [f, sha256(readFileSync(join(dir, f)))]),
+  );
 }
 
 before(async () => {
@@ -72,7 +88,7 @@ describe('skopeo through trustgate, plain HTTP', () => {
     assert.equal(sha256(res.stdoutBytes), single.manifestDigest);
   });
 
-  it('by the upstream\'s path prefix › the same manifest', async () => {
+  it("by the upstream's path prefix › the same manifest", async () => {
     const res = await inspect(`docker://${proxy.host}/local/allowed/single:v1`, { raw: true });
     assert.equal(res.code, 0, res.stderr);
     assert.equal(sha256(res.stdoutBytes), single.manifestDigest);
@@ -108,7 +124,10 @@ describe('skopeo through trustgate, plain HTTP', () => {
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /denied/i);
     // skopeo quotes the message, so its inner quotes arrive escaped.
-    assert.match(res.stderr, /denied: trustgate denied 127\.0\.0\.1:\d+\/blocked\/single \(rule \\?"source-allowlist\\?"\): not on the allowlist of upstream \\?"local\\?"/);
+    assert.match(
+      res.stderr,
+      /denied: trustgate denied 127\.0\.0\.1:\d+\/blocked\/single \(rule \\?"source-allowlist\\?"\): not on the allowlist of upstream \\?"local\\?"/,
+    );
   });
 });
 
@@ -145,7 +164,10 @@ describe('a token-auth upstream', () => {
   before(async () => {
     issuer = await startTokenIssuer({ users: { puller: 'pull-secret' } });
     privateRegistry = await startRegistry({ auth: { type: 'token', issuer } });
-    assert.equal((await push(single.layoutDir, `docker://${privateRegistry.host}/allowed/private:v1`, { creds: 'puller:pull-secret' })).code, 0);
+    assert.equal(
+      (await push(single.layoutDir, `docker://${privateRegistry.host}/allowed/private:v1`, { creds: 'puller:pull-secret' })).code,
+      0,
+    );
     viaToken = await startProxy(
       config(
         privateRegistry.url,

@@ -4,7 +4,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildImage, inspect, push, pushVulnAttestation, startRegistry, trivyReport, type BuiltImage, type RunningRegistry, type Vulnerability, cosignSignImage } from '../kit/index.ts';
+import {
+  buildImage,
+  inspect,
+  push,
+  pushVulnAttestation,
+  startRegistry,
+  trivyReport,
+  type BuiltImage,
+  type RunningRegistry,
+  type Vulnerability,
+  cosignSignImage,
+} from '../kit/index.ts';
 import { adminTokens, type AdminTokens } from '../support/admin-tokens.ts';
 import { deleteRedisKeys, REDIS_URL, testPrefix } from '../support/redis-keys.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
@@ -71,7 +82,10 @@ before(async () => {
   registry = await startRegistry();
   tokens = await adminTokens(work);
   for (const repo of ['app/unscanned', 'app/critical', 'app/stale', 'app/attested', 'app/flip']) await signedImage(repo);
-  await pushVulnAttestation(registry.url, 'app/attested', images['app/attested']!.manifestDigest, scanner.privateKey, { finishedAt: new Date(), vulnerabilities: [{ id: 'CVE-2024-0001', severity: 'LOW' }] });
+  await pushVulnAttestation(registry.url, 'app/attested', images['app/attested']!.manifestDigest, scanner.privateKey, {
+    finishedAt: new Date(),
+    vulnerabilities: [{ id: 'CVE-2024-0001', severity: 'LOW' }],
+  });
   a = await replica();
   b = await replica();
 });
@@ -89,7 +103,9 @@ describe('scan gating through skopeo', () => {
     const res = await pull(a, 'app/unscanned');
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /no vulnerability scan on record/);
-    const queue = await fetch(`${a.url}/admin/v1/scans/queue`, { headers: { authorization: `Bearer ${await tokens.mint('ci-scanner', ['scanner'])}` } });
+    const queue = await fetch(`${a.url}/admin/v1/scans/queue`, {
+      headers: { authorization: `Bearer ${await tokens.mint('ci-scanner', ['scanner'])}` },
+    });
     assert.equal(queue.status, 200);
     const { pending } = (await queue.json()) as { pending: Array<{ digest: string }> };
     assert.ok(pending.some((p) => p.digest === images['app/unscanned']!.manifestDigest));
@@ -107,7 +123,9 @@ describe('scan gating through skopeo', () => {
     const denied = await pull(a, 'app/critical');
     assert.notEqual(denied.code, 0);
     assert.match(denied.stderr, /1 CRITICAL.*CVE-2024-9999/);
-    a.files.writePolicy(policy(registry.host, `{ id: CVE-2024-9999, expires: "${new Date(Date.now() + DAY).toISOString()}", reason: "fix ships tomorrow" }`));
+    a.files.writePolicy(
+      policy(registry.host, `{ id: CVE-2024-9999, expires: "${new Date(Date.now() + DAY).toISOString()}", reason: "fix ships tomorrow" }`),
+    );
     assert.ok(a.runtime.policy.reload());
     assert.equal((await pull(a, 'app/critical')).code, 0);
     a.files.writePolicy(policy(registry.host, `{ id: CVE-2024-9999, expires: "${new Date(Date.now() - 1000).toISOString()}" }`));
@@ -158,7 +176,11 @@ describe('the scans admin API', () => {
     const none = await fetch(`${a.url}/admin/v1/scans/queue`);
     assert.equal(none.status, 401);
     assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer /);
-    const auditorPost = await fetch(`${a.url}/admin/v1/scans?image=x`, { method: 'POST', headers: { authorization: `Bearer ${await tokens.mint('someone', ['auditor'])}` }, body: '{}' });
+    const auditorPost = await fetch(`${a.url}/admin/v1/scans?image=x`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await tokens.mint('someone', ['auditor'])}` },
+      body: '{}',
+    });
     assert.equal(auditorPost.status, 403);
   });
 });

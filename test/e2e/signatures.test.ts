@@ -43,11 +43,20 @@ async function pushImage(name: string, repo: string): Promise<BuiltImage> {
   return image;
 }
 
-async function cosignSign(repo: string, image: BuiltImage, signers: Array<{ key: KeyObject; digest?: string; tamper?: boolean }>): Promise<void> {
+async function cosignSign(
+  repo: string,
+  image: BuiltImage,
+  signers: Array<{ key: KeyObject; digest?: string; tamper?: boolean }>,
+): Promise<void> {
   const layers = signers.map(({ key, digest, tamper }) => {
     const payload = makeSimpleSigningPayload(digest ?? image.manifestDigest, `${registry.host}/${repo}`);
     const signature = signPayload(key, payload);
-    return { payload: tamper ? Buffer.from(payload.toString().replace('cosign container image signature', 'cosign container image signaturE')) : payload, signature };
+    return {
+      payload: tamper
+        ? Buffer.from(payload.toString().replace('cosign container image signature', 'cosign container image signaturE'))
+        : payload,
+      signature,
+    };
   });
   await pushCosignSignature(registry.url, repo, { digest: image.manifestDigest }, layers);
 }
@@ -60,7 +69,10 @@ async function pull(repo: string): Promise<{ code: number; stderr: string; diges
 before(async () => {
   registry = await startRegistry();
   const host = registry.host;
-  const pki = await makeNotationPki({ root: { subject: '/C=US/ST=WA/O=Acme/CN=Acme Root' }, leaf: { subject: '/C=US/ST=WA/O=Acme/CN=builder' } }, join(work, 'pki'));
+  const pki = await makeNotationPki(
+    { root: { subject: '/C=US/ST=WA/O=Acme/CN=Acme Root' }, leaf: { subject: '/C=US/ST=WA/O=Acme/CN=builder' } },
+    join(work, 'pki'),
+  );
 
   const signed = await pushImage('signed', 'signed/app');
   await cosignSign('signed/app', signed, [{ key: ci.privateKey }]);
@@ -89,7 +101,12 @@ before(async () => {
     alg: 'ES256',
     subject: { digest: notary.manifestDigest, size: notary.manifestBytes.length, mediaType: notary.mediaType },
   });
-  await pushNotationSignature(registry.url, 'notary/app', { digest: notary.manifestDigest, size: notary.manifestBytes.length, mediaType: notary.mediaType }, envelope);
+  await pushNotationSignature(
+    registry.url,
+    'notary/app',
+    { digest: notary.manifestDigest, size: notary.manifestBytes.length, mediaType: notary.mediaType },
+    envelope,
+  );
 
   proxy = await startProxy(
     `listen: { plainHttp: true }
@@ -130,7 +147,7 @@ describe('signature enforcement through skopeo', () => {
     assert.equal(res.code, 0, res.stderr);
     assert.equal(res.digest, images['signed']!.manifestDigest);
   });
-  it('signatures in another repository (COSIGN_REPOSITORY) › found through the rule\'s signatureRepository', async () => {
+  it("signatures in another repository (COSIGN_REPOSITORY) › found through the rule's signatureRepository", async () => {
     const res = await pull('signed/cosign-repo');
     assert.equal(res.code, 0, res.stderr);
   });
@@ -146,7 +163,10 @@ describe('signature enforcement through skopeo', () => {
   it('signed by a key the trust store does not hold › denied: does not verify', async () => {
     const res = await pull('signed/stranger');
     assert.notEqual(res.code, 0);
-    assert.match(res.stderr, /no valid signature from a trusted key \(1 checked: cosign signature 1: signature does not verify with any of \d+ trusted keys\)/);
+    assert.match(
+      res.stderr,
+      /no valid signature from a trusted key \(1 checked: cosign signature 1: signature does not verify with any of \d+ trusted keys\)/,
+    );
   });
   it('a signature made for another digest › denied: signed for another digest', async () => {
     const res = await pull('signed/wrong-digest');
@@ -180,7 +200,7 @@ describe('signature enforcement through skopeo', () => {
 
 describe('clients that verify for themselves read the signatures through trustgate', () => {
   const sigTag = (digest: string): string => `${digest.replace(':', '-')}.sig`;
-  it("skopeo reads the cosign .sig tag and copies it whole (manifest, config and payload, each checked)", async () => {
+  it('skopeo reads the cosign .sig tag and copies it whole (manifest, config and payload, each checked)', async () => {
     const tag = sigTag(images['signed']!.manifestDigest);
     const raw = await inspect(`docker://${proxy.host}/signed/app:${tag}`, { raw: true });
     assert.equal(raw.code, 0, raw.stderr);
@@ -189,7 +209,9 @@ describe('clients that verify for themselves read the signatures through trustga
     const dir = join(work, 'sig-copy');
     const copied = await copy(`docker://${proxy.host}/signed/app:${tag}`, `oci:${dir}`);
     assert.equal(copied.code, 0, copied.stderr);
-    const payload = JSON.parse(readFileSync(join(dir, 'blobs', 'sha256', manifest.layers[0]!.digest.slice(7)), 'utf8')) as { critical: { image: { 'docker-manifest-digest': string } } };
+    const payload = JSON.parse(readFileSync(join(dir, 'blobs', 'sha256', manifest.layers[0]!.digest.slice(7)), 'utf8')) as {
+      critical: { image: { 'docker-manifest-digest': string } };
+    };
     assert.equal(payload.critical.image['docker-manifest-digest'], images['signed']!.manifestDigest);
   });
   it('the notation referrers fallback tag is served as a listing, and the signature manifest it lists by digest', async () => {

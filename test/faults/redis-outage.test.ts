@@ -106,8 +106,18 @@ describe('fault matrix: Redis outages', () => {
           const tag = await pullManifest(proxy.url, 'faults/known', 'v1');
           const digest = await pullManifest(proxy.url, 'faults/known', known.manifestDigest);
           const blob = await pullBlob(proxy.url, 'faults/known', layer);
-          results.push({ what: 'tag', status: tag.status, complete: tag.complete, ok: tag.headers['docker-content-digest'] === known.manifestDigest });
-          results.push({ what: 'digest', status: digest.status, complete: digest.complete, ok: sha256(digest.body) === known.manifestDigest });
+          results.push({
+            what: 'tag',
+            status: tag.status,
+            complete: tag.complete,
+            ok: tag.headers['docker-content-digest'] === known.manifestDigest,
+          });
+          results.push({
+            what: 'digest',
+            status: digest.status,
+            complete: digest.complete,
+            ok: sha256(digest.body) === known.manifestDigest,
+          });
           results.push({ what: 'blob', status: blob.status, complete: blob.complete, ok: sha256(blob.body) === layer });
         }
       };
@@ -129,7 +139,10 @@ describe('fault matrix: Redis outages', () => {
 
       await redis.start(); // same port, empty
       await until('trustgate sees Redis up again', async () => (await scrape(proxy.url, 'trustgate_redis_up')) === 1);
-      await until('a new signed image is allowed again', async () => (await pullManifest(proxy.url, 'faults/new-signed', 'v1')).status === 200);
+      await until(
+        'a new signed image is allowed again',
+        async () => (await pullManifest(proxy.url, 'faults/new-signed', 'v1')).status === 200,
+      );
       assertServed(await pullManifest(proxy.url, 'faults/new-signed', 'v1'), images['new-signed']!.manifestDigest);
       assertDenied(await pullManifest(proxy.url, 'faults/new-unsigned', 'v1'));
       assertServed(await pullManifest(proxy.url, 'faults/known', 'v1'), known.manifestDigest);

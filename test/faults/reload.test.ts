@@ -60,7 +60,8 @@ async function metrics(): Promise<string> {
   return res.text();
 }
 
-const failures = async (kind: string): Promise<number | undefined> => metricValue(await metrics(), `trustgate_reload_failures_total{kind="${kind}"}`);
+const failures = async (kind: string): Promise<number | undefined> =>
+  metricValue(await metrics(), `trustgate_reload_failures_total{kind="${kind}"}`);
 const policyHash = async (): Promise<string> => /trustgate_policy_info\{hash="([^"]+)"\} 1/.exec(await metrics())![1]!;
 
 describe('fault matrix: a bad policy or keys file at reload', () => {
@@ -149,7 +150,11 @@ upstreams:
       writeFileSync(tls.certFile, 'not a certificate\n');
       await secure.waitFor(/"event":"tls_reload_failed"/, 10_000);
       assert.equal(records(secure.out(), 'tls_reload_failed')[0]?.['level'], 50);
-      assert.equal(metricValue(await scrape(), 'trustgate_reload_failures_total{kind="tls"}'), 1, 'served with the previous certificate, and counted');
+      assert.equal(
+        metricValue(await scrape(), 'trustgate_reload_failures_total{kind="tls"}'),
+        1,
+        'served with the previous certificate, and counted',
+      );
       const pull = await httpGet(`${base}/v2/faults/unsigned/manifests/v1`, { caFile: tls.caFile });
       assert.equal(pull.status, 403);
     } finally {

@@ -54,14 +54,18 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const sigLookups = (repository: string): number => front.requests.filter((r) => new RegExp(`^GET /v2/${repository}/manifests/sha256-[0-9a-f]{64}\\.sig$`).test(r)).length;
+const sigLookups = (repository: string): number =>
+  front.requests.filter((r) => new RegExp(`^GET /v2/${repository}/manifests/sha256-[0-9a-f]{64}\\.sig$`).test(r)).length;
 
 describe('fault matrix: a trust-store change during a pull', () => {
   it('the only signer revoked while its signature is being verified › the pulls after it, the image by digest and its blobs are denied', async () => {
     const { repository, image } = await freshSigned(doomed);
     const layer = image.layerDigests[0]!;
     let release: () => void = () => {};
-    front.inject(new RegExp(`^GET /v2/${repository}/manifests/sha256-[0-9a-f]{64}\\.sig$`), { kind: 'hold', release: new Promise<void>((r) => (release = r)) });
+    front.inject(new RegExp(`^GET /v2/${repository}/manifests/sha256-[0-9a-f]{64}\\.sig$`), {
+      kind: 'hold',
+      release: new Promise<void>((r) => (release = r)),
+    });
 
     const inFlight = pullManifest(proxy.url, repository, 'v1');
     await eventually(() => sigLookups(repository) === 1, 5_000, 'the verification is in flight');
@@ -92,7 +96,9 @@ describe('fault matrix: a trust-store change during a pull', () => {
 
   it('a key revoked after its image was allowed › the cached allow and the blob records stop counting at once', async () => {
     const key = signingKey();
-    await proxy.runtime.trust.upsert([{ id: 'late', kind: 'key', pem: key.publicPem, scopes: [`${front.host}/**`], purposes: ['sign'], origin: 'api' }]);
+    await proxy.runtime.trust.upsert([
+      { id: 'late', kind: 'key', pem: key.publicPem, scopes: [`${front.host}/**`], purposes: ['sign'], origin: 'api' },
+    ]);
     const { repository, image } = await freshSigned(key);
     assertServed(await pullManifest(proxy.url, repository, 'v1'), image.manifestDigest);
     const allowed: Answer = await pullBlob(proxy.url, repository, image.layerDigests[0]!);

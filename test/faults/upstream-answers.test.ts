@@ -105,8 +105,15 @@ describe('fault matrix: upstream error answers', () => {
   it('upstream answering 429 to the signature lookup › 429 for signed and unsigned alike, and the signed image is allowed once it stops', async () => {
     const image = await fresh('signed');
     const unsigned = await fresh('unsigned');
-    front.inject(/^GET \/v2\/faults\/[^/]+\/manifests\/sha256-[0-9a-f]{64}\.sig$/, { kind: 'status', status: 429, headers: { 'retry-after': '5' } });
-    for (const answer of [await pullManifest(proxy.url, image.repository, 'v1'), await pullManifest(proxy.url, unsigned.repository, 'v1')]) {
+    front.inject(/^GET \/v2\/faults\/[^/]+\/manifests\/sha256-[0-9a-f]{64}\.sig$/, {
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '5' },
+    });
+    for (const answer of [
+      await pullManifest(proxy.url, image.repository, 'v1'),
+      await pullManifest(proxy.url, unsigned.repository, 'v1'),
+    ]) {
       assertClosed(answer, 429, 'TOOMANYREQUESTS', BOUND);
       assert.equal(answer.headers['retry-after'], '5');
     }
@@ -120,7 +127,10 @@ describe('fault matrix: upstream error answers', () => {
       const image = await fresh('signed');
       const payload = await fresh('signed');
       const unsigned = await fresh('unsigned');
-      front.inject(new RegExp(`^GET /v2/(${image.repository}|${unsigned.repository})/manifests/sha256-[0-9a-f]{64}\\.sig$`), { kind: 'status', status });
+      front.inject(new RegExp(`^GET /v2/(${image.repository}|${unsigned.repository})/manifests/sha256-[0-9a-f]{64}\\.sig$`), {
+        kind: 'status',
+        status,
+      });
       front.inject(new RegExp(`^GET /v2/${payload.repository}/blobs/`), { kind: 'status', status }); // its .sig is fine, the payload is not
       for (const answer of [
         await pullManifest(proxy.url, image.repository, 'v1'),
@@ -130,10 +140,17 @@ describe('fault matrix: upstream error answers', () => {
         assertClosed(answer, 502, 'UNAVAILABLE', BOUND);
         assert.match(answer.ociMessage ?? '', new RegExp(`upstream "up" answered ${status}`));
       }
-      assert.ok(front.requests.some((r) => r.startsWith(`GET /v2/${payload.repository}/blobs/`)), 'the signature payload was asked for');
+      assert.ok(
+        front.requests.some((r) => r.startsWith(`GET /v2/${payload.repository}/blobs/`)),
+        'the signature payload was asked for',
+      );
       front.heal();
       assertServed(await pullManifest(proxy.url, image.repository, 'v1'), image.image.manifestDigest, 'after a failed signature tag');
-      assertServed(await pullManifest(proxy.url, payload.repository, 'v1'), payload.image.manifestDigest, 'after a failed signature payload');
+      assertServed(
+        await pullManifest(proxy.url, payload.repository, 'v1'),
+        payload.image.manifestDigest,
+        'after a failed signature payload',
+      );
       assertDenied(await pullManifest(proxy.url, unsigned.repository, 'v1'));
     });
   }
@@ -142,11 +159,20 @@ describe('fault matrix: upstream error answers', () => {
     const unsigned = await fresh('unsigned');
     const image = await fresh('signed');
     // The unsigned image's bytes under the header of the signed one, and the signed bytes under a made-up digest.
-    front.inject(new RegExp(`^GET /v2/${unsigned.repository}/manifests/v1$`), { kind: 'headers', headers: { 'docker-content-digest': image.image.manifestDigest } });
-    front.inject(new RegExp(`^GET /v2/${image.repository}/manifests/v1$`), { kind: 'headers', headers: { 'docker-content-digest': `sha256:${'e'.repeat(64)}` } });
+    front.inject(new RegExp(`^GET /v2/${unsigned.repository}/manifests/v1$`), {
+      kind: 'headers',
+      headers: { 'docker-content-digest': image.image.manifestDigest },
+    });
+    front.inject(new RegExp(`^GET /v2/${image.repository}/manifests/v1$`), {
+      kind: 'headers',
+      headers: { 'docker-content-digest': `sha256:${'e'.repeat(64)}` },
+    });
     const lying = await pullManifest(proxy.url, unsigned.repository, 'v1');
     assertClosed(lying, 502, 'DIGEST_INVALID', BOUND);
-    assert.match(lying.ociMessage ?? '', new RegExp(`hash to ${unsigned.image.manifestDigest}, but Docker-Content-Digest says ${image.image.manifestDigest}`));
+    assert.match(
+      lying.ociMessage ?? '',
+      new RegExp(`hash to ${unsigned.image.manifestDigest}, but Docker-Content-Digest says ${image.image.manifestDigest}`),
+    );
     assertClosed(await pullManifest(proxy.url, image.repository, 'v1'), 502, 'DIGEST_INVALID', BOUND);
     front.heal();
     assertServed(await pullManifest(proxy.url, image.repository, 'v1'), image.image.manifestDigest);
@@ -164,7 +190,10 @@ describe('fault matrix: upstream error answers', () => {
     });
     const answer = await pullManifest(proxy.url, image.repository, image.image.manifestDigest);
     assertClosed(answer, 502, 'DIGEST_INVALID', BOUND);
-    assert.match(answer.ociMessage ?? '', new RegExp(`hash to ${unsigned.image.manifestDigest}, not the requested ${image.image.manifestDigest}`));
+    assert.match(
+      answer.ociMessage ?? '',
+      new RegExp(`hash to ${unsigned.image.manifestDigest}, not the requested ${image.image.manifestDigest}`),
+    );
     front.heal();
     assertServed(await pullManifest(proxy.url, image.repository, image.image.manifestDigest), image.image.manifestDigest);
     await stillHealthy();

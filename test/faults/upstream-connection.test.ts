@@ -138,7 +138,11 @@ describe('fault matrix: upstream connection faults', () => {
     const answer = await pullManifest(proxy.url, unsigned.repository, 'v1');
     assertClosed(answer, 502, 'UNAVAILABLE', RETRIED_BOUND);
     assert.match(answer.ociMessage ?? '', /upstream "up" is unreachable/);
-    assert.equal(front.requests.slice(before).filter((r) => r.endsWith(`${unsigned.repository}/manifests/v1`)).length, 3, 'retries: 2 means three attempts');
+    assert.equal(
+      front.requests.slice(before).filter((r) => r.endsWith(`${unsigned.repository}/manifests/v1`)).length,
+      3,
+      'retries: 2 means three attempts',
+    );
 
     front.heal();
     const other = await freshUnsigned();

@@ -108,12 +108,27 @@ export const hostileYamlFragment: fc.Arbitrary<string> = fc.oneof(
     return text;
   }),
   fc.constantFrom(
-    'rules: *nowhere\n', 'version: !!binary aGVsbG8=\n', 'rules: !!set { a, b }\n', 'rules: !!omap [ a: 1 ]\n', 'version: !!timestamp 2001-12-14\n',
-    '? [a, b]\n: 1\n', 'base: &b { x: 1 }\nrules: { <<: *b }\n', '---\nversion: 1\n---\nversion: 2\n', 'version: 1\nversion: 1\n', '%YAML 1.1\n---\nversion: 1\n',
-    'rules: !<tag:yaml.org,2002:js/function> "x"\n', '\t- x', 'a: "\\u0000"\n', 'a: 1e999\n', 'a: .nan\n', 'version: 0x1\n', 'version: 1.0\n',
+    'rules: *nowhere\n',
+    'version: !!binary aGVsbG8=\n',
+    'rules: !!set { a, b }\n',
+    'rules: !!omap [ a: 1 ]\n',
+    'version: !!timestamp 2001-12-14\n',
+    '? [a, b]\n: 1\n',
+    'base: &b { x: 1 }\nrules: { <<: *b }\n',
+    '---\nversion: 1\n---\nversion: 2\n',
+    'version: 1\nversion: 1\n',
+    '%YAML 1.1\n---\nversion: 1\n',
+    'rules: !<tag:yaml.org,2002:js/function> "x"\n',
+    '\t- x',
+    'a: "\\u0000"\n',
+    'a: 1e999\n',
+    'a: .nan\n',
+    'version: 0x1\n',
+    'version: 1.0\n',
   ),
   // Past ~1,000 levels yaml reports RESOURCE_EXHAUSTION; deeper only costs time (0.2 s at 1,000, 5 s at 200,000).
-  fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 100 }) }, { weight: 1, arbitrary: fc.integer({ min: 900, max: 1_300 }) })
+  fc
+    .oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 100 }) }, { weight: 1, arbitrary: fc.integer({ min: 900, max: 1_300 }) })
     .map((d) => `rules: ${'['.repeat(d)}${']'.repeat(d)}\n`),
   fc.integer({ min: 1, max: 150 }).map((d) => `rules:\n${Array.from({ length: d }, (_, i) => `${'  '.repeat(i + 1)}- `).join('\n')}x\n`),
   anyText,
@@ -124,7 +139,9 @@ export const hostileBody: fc.Arbitrary<Buffer> = fc.oneof(
   jsonish.map((v) => Buffer.from(jsonText(v))),
   anyText.map((t) => Buffer.from(t)),
   anyBytes,
-  fc.record({ depth, kind: fc.constantFrom<'array' | 'object'>('array', 'object') }).map(({ depth: d, kind }) => Buffer.from(nestedJsonText(d, kind))),
+  fc
+    .record({ depth, kind: fc.constantFrom<'array' | 'object'>('array', 'object') })
+    .map(({ depth: d, kind }) => Buffer.from(nestedJsonText(d, kind))),
 );
 
 // ---- edits of JSON trees -------------------------------------------------------------------
@@ -176,18 +193,25 @@ function applyEdit(root: unknown, edit: JsonEdit): unknown {
   const current = path.reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], root);
   const next = ((): unknown => {
     switch (edit.op) {
-      case 'delete': return undefined;
+      case 'delete':
+        return undefined;
       // Inserted values are copied: a value inserted twice must not become a cycle when one copy is edited.
-      case 'replace': return cloneTop(edit.value);
-      case 'wrap': return [current];
-      case 'stringify': return jsonText(current);
+      case 'replace':
+        return cloneTop(edit.value);
+      case 'wrap':
+        return [current];
+      case 'stringify':
+        return jsonText(current);
       case 'add':
         if (typeof current !== 'object' || current === null || Array.isArray(current)) return current;
         return objectOf([...Object.entries(current), [edit.key, cloneTop(edit.value)]]);
     }
   })();
   if (path.length === 0) return next;
-  const parent = path.slice(0, -1).reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], root) as Record<string | number, unknown>;
+  const parent = path.slice(0, -1).reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], root) as Record<
+    string | number,
+    unknown
+  >;
   const key = path[path.length - 1]!;
   if (next === undefined) {
     if (Array.isArray(parent)) parent.splice(key as number, 1);
@@ -200,7 +224,10 @@ function applyEdit(root: unknown, edit: JsonEdit): unknown {
 
 // ---- bytes and digests ---------------------------------------------------------------------
 
-export interface BitFlip { readonly index: number; readonly bit: number }
+export interface BitFlip {
+  readonly index: number;
+  readonly bit: number;
+}
 export const bitFlip: fc.Arbitrary<BitFlip> = fc.record({ index: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) });
 
 /** A copy with one bit changed: always different bytes. */

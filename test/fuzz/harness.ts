@@ -75,7 +75,12 @@ export async function runProperty(target: string, property: FuzzProperty, option
 /** fast-check's report plus the error the property threw (v4 keeps it apart, as `errorInstance`). */
 function reportOf(details: fc.RunDetails<unknown>): string {
   const error = details.errorInstance;
-  const cause = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : error === null || error === undefined ? '' : String(error);
+  const cause =
+    error instanceof Error
+      ? (error.stack ?? `${error.name}: ${error.message}`)
+      : error === null || error === undefined
+        ? ''
+        : String(error);
   return `${fc.defaultReportMessage(details) ?? 'failed'}\n${cause}`.slice(0, 20_000);
 }
 

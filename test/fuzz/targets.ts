@@ -14,5 +14,15 @@ import { scanTarget } from './targets/scan.ts';
 import { upstreamTarget } from './targets/upstream.ts';
 
 export const TARGETS: readonly FuzzTarget[] = [
-  ociTarget, cosignTarget, notationTarget, scanTarget, configTarget, inputsTarget, upstreamTarget, pullAuthTarget, adminTarget, gateTarget, integrityTarget,
+  ociTarget,
+  cosignTarget,
+  notationTarget,
+  scanTarget,
+  configTarget,
+  inputsTarget,
+  upstreamTarget,
+  pullAuthTarget,
+  adminTarget,
+  gateTarget,
+  integrityTarget,
 ];

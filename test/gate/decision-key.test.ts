@@ -16,18 +16,36 @@ const NAME = 'reg.example/team/app';
 const DIGEST = `sha256:${'a'.repeat(64)}` as const;
 const OTHER = `sha256:${'b'.repeat(64)}` as const;
 const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
-const trust = compileTrust({ version: 3, entries: [{ id: 'k', kind: 'key', pem, scopes: ['reg.example/**'], purposes: ['sign'], origin: 'file' }], revocations: [] });
+const trust = compileTrust({
+  version: 3,
+  entries: [{ id: 'k', kind: 'key', pem, scopes: ['reg.example/**'], purposes: ['sign'], origin: 'file' }],
+  revocations: [],
+});
 
 const policyOf = (signedIdentity: string, mode: string) =>
-  parsePolicy(`version: 1\nrules:\n  - { name: r, images: ["reg.example/**"], mode: ${mode}, signatures: { signedIdentity: ${signedIdentity} } }\n`, 'policy.yaml', () => {});
+  parsePolicy(
+    `version: 1\nrules:\n  - { name: r, images: ["reg.example/**"], mode: ${mode}, signatures: { signedIdentity: ${signedIdentity} } }\n`,
+    'policy.yaml',
+    () => {},
+  );
 
 const reference: fc.Arbitrary<Reference> = fc.oneof(
   fc.constantFrom('v1', 'prod', 'latest').map((tag) => ({ kind: 'tag' as const, tag })),
   fc.constantFrom(DIGEST, OTHER).map((digest) => ({ kind: 'digest' as const, digest })),
 );
 const signedFor = fc.constantFrom(`${NAME}:v1`, `${NAME}:prod`, `${NAME}@${DIGEST}`, NAME, 'reg.example/team/other:v1', undefined);
-const finding: fc.Arbitrary<SignatureFinding> = signedFor.map((signedReference) => ({ scheme: 'cosign', source: 'sig', verifiedBy: ['k'], ...(signedReference === undefined ? {} : { signedReference }) }));
-const pull = fc.record({ requested: reference, ns: fc.constantFrom(undefined, 'reg.example', 'docker.io'), client: fc.constantFrom(undefined, 'robot-a', 'robot-b'), mediaType: fc.constantFrom('application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json') });
+const finding: fc.Arbitrary<SignatureFinding> = signedFor.map((signedReference) => ({
+  scheme: 'cosign',
+  source: 'sig',
+  verifiedBy: ['k'],
+  ...(signedReference === undefined ? {} : { signedReference }),
+}));
+const pull = fc.record({
+  requested: reference,
+  ns: fc.constantFrom(undefined, 'reg.example', 'docker.io'),
+  client: fc.constantFrom(undefined, 'robot-a', 'robot-b'),
+  mediaType: fc.constantFrom('application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'),
+});
 
 function contextOf(p: { requested: Reference; ns: string | undefined; client: string | undefined; mediaType?: string }): PullContext {
   const bytes = Buffer.from('{}');
@@ -37,7 +55,15 @@ function contextOf(p: { requested: Reference; ns: string | undefined; client: st
     upstream: { name: 'up', registryHost: 'reg.example' } as PullContext['upstream'],
     requested: p.requested,
     ns: p.ns,
-    manifest: { bytes, digest: DIGEST, mediaType: p.mediaType ?? 'application/vnd.oci.image.manifest.v1+json', children: [], blobs: [], parsed: undefined as never, unsupported: undefined },
+    manifest: {
+      bytes,
+      digest: DIGEST,
+      mediaType: p.mediaType ?? 'application/vnd.oci.image.manifest.v1+json',
+      children: [],
+      blobs: [],
+      parsed: undefined as never,
+      unsupported: undefined,
+    },
     parentIndex: undefined,
     client: p.client === undefined ? undefined : { subject: p.client },
   };
@@ -46,13 +72,20 @@ function contextOf(p: { requested: Reference; ns: string | undefined; client: st
 describe('verdict keys', () => {
   it('two pulls with one key are judged alike, whatever else differs (tag, digest, namespace, client, Content-Type)', () => {
     fc.assert(
-      fc.property(fc.constantFrom('any', 'repository', 'exact'), fc.constantFrom('enforce', 'warn', 'off'), pull, pull, fc.array(finding, { maxLength: 3 }), (identity, mode, a, b, findings) => {
-        const policy = policyOf(identity, mode);
-        const [ca, cb] = [contextOf(a), contextOf(b)];
-        const [ia, ib] = [decisionInput(policy, trust, ca), decisionInput(policy, trust, cb)];
-        if (ia.id !== ib.id) return;
-        assert.deepEqual(judge(ca, ia, findings, 1_000), judge(cb, ib, findings, 1_000));
-      }),
+      fc.property(
+        fc.constantFrom('any', 'repository', 'exact'),
+        fc.constantFrom('enforce', 'warn', 'off'),
+        pull,
+        pull,
+        fc.array(finding, { maxLength: 3 }),
+        (identity, mode, a, b, findings) => {
+          const policy = policyOf(identity, mode);
+          const [ca, cb] = [contextOf(a), contextOf(b)];
+          const [ia, ib] = [decisionInput(policy, trust, ca), decisionInput(policy, trust, cb)];
+          if (ia.id !== ib.id) return;
+          assert.deepEqual(judge(ca, ia, findings, 1_000), judge(cb, ib, findings, 1_000));
+        },
+      ),
       { numRuns: Number(process.env['FUZZ_RUNS'] ?? 500) * 4, seed: Number(process.env['FUZZ_SEED'] ?? 20240607) },
     );
   });

@@ -40,7 +40,11 @@ export class Graph {
 
   putBlob(repo: string, b: Blob): void {
     this.upstream.on(`/v2/${repo}/blobs/${b.digest}`, (req, res) => {
-      res.writeHead(200, { 'content-length': b.bytes.length, 'docker-content-digest': b.digest, 'content-type': 'application/octet-stream' });
+      res.writeHead(200, {
+        'content-length': b.bytes.length,
+        'docker-content-digest': b.digest,
+        'content-type': 'application/octet-stream',
+      });
       res.end(req.method === 'HEAD' ? undefined : b.bytes);
     });
   }
@@ -56,32 +60,63 @@ export class Graph {
   image(repo: string, seed: string, tags: readonly string[] = []): Image {
     const layer = blob(gzipSync(Buffer.from(`layer ${seed}`)), TAR_GZIP);
     const diffId = `sha256:${createHash('sha256').update(`layer ${seed}`).digest('hex')}`;
-    const config = blob(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Entrypoint: ['/bin/sh'], Env: ['PATH=/bin'] }, rootfs: { type: 'layers', diff_ids: [diffId] } })), OCI_CONFIG);
+    const config = blob(
+      Buffer.from(
+        JSON.stringify({
+          architecture: 'amd64',
+          os: 'linux',
+          config: { Entrypoint: ['/bin/sh'], Env: ['PATH=/bin'] },
+          rootfs: { type: 'layers', diff_ids: [diffId] },
+        }),
+      ),
+      OCI_CONFIG,
+    );
     this.putBlob(repo, layer);
     this.putBlob(repo, config);
     return { ...this.putManifest(repo, { config: descriptor(config), layers: [descriptor(layer)] }, OCI_MANIFEST, tags), config, layer };
   }
 
-  index(repo: string, children: ReadonlyArray<Pushed & { extra?: Record<string, unknown> }>, tags: readonly string[] = [], extra: Record<string, unknown> = {}): Pushed {
-    const manifests = children.map((c) => ({ mediaType: OCI_MANIFEST, digest: c.digest, size: c.bytes.length, platform: { os: 'linux', architecture: 'amd64' }, ...c.extra }));
+  index(
+    repo: string,
+    children: ReadonlyArray<Pushed & { extra?: Record<string, unknown> }>,
+    tags: readonly string[] = [],
+    extra: Record<string, unknown> = {},
+  ): Pushed {
+    const manifests = children.map((c) => ({
+      mediaType: OCI_MANIFEST,
+      digest: c.digest,
+      size: c.bytes.length,
+      platform: { os: 'linux', architecture: 'amd64' },
+      ...c.extra,
+    }));
     return this.putManifest(repo, { ...extra, manifests }, OCI_INDEX, tags);
   }
 
   /** A cosign signature as cosign writes it: the `.sig` tag, a simple-signing layer, a config naming it. */
   sign(repo: string, subject: Pushed, reference: string, key: KeyObject = this.key): { manifest: Pushed; payload: Blob; config: Blob } {
     const payload = blob(makeSimpleSigningPayload(subject.digest, reference), SIMPLE_SIGNING);
-    const config = blob(Buffer.from(JSON.stringify({ architecture: '', os: '', rootfs: { type: 'layers', diff_ids: [payload.digest] }, config: {} })), OCI_CONFIG);
+    const config = blob(
+      Buffer.from(JSON.stringify({ architecture: '', os: '', rootfs: { type: 'layers', diff_ids: [payload.digest] }, config: {} })),
+      OCI_CONFIG,
+    );
     this.putBlob(repo, payload);
     this.putBlob(repo, config);
     const layer = { ...descriptor(payload), annotations: { 'dev.cosignproject.cosign/signature': signPayload(key, payload.bytes) } };
-    const manifest = this.putManifest(repo, { config: descriptor(config), layers: [layer] }, OCI_MANIFEST, [`${subject.digest.replace(':', '-')}.sig`]);
+    const manifest = this.putManifest(repo, { config: descriptor(config), layers: [layer] }, OCI_MANIFEST, [
+      `${subject.digest.replace(':', '-')}.sig`,
+    ]);
     return { manifest, payload, config };
   }
 
   /** The attack of issue #11 item 2: a "signature" whose layer is another image's runnable layer. */
   fakeSignature(repo: string, victim: Image, config: Blob, tags: readonly string[]): Pushed {
     this.putBlob(repo, config);
-    return this.putManifest(repo, { config: descriptor(config), layers: [{ ...descriptor(victim.layer), mediaType: SIMPLE_SIGNING }] }, OCI_MANIFEST, tags);
+    return this.putManifest(
+      repo,
+      { config: descriptor(config), layers: [{ ...descriptor(victim.layer), mediaType: SIMPLE_SIGNING }] },
+      OCI_MANIFEST,
+      tags,
+    );
   }
 
   configBlob(doc: unknown): Blob {

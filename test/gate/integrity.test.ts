@@ -25,7 +25,8 @@ rules:
 const get = (path: string) => request(gate.app).get(path);
 const manifest = (repo: string, ref: string) => get(`/v2/${repo}/manifests/${ref}`);
 const blob = (repo: string, digest: string) => get(`/v2/${repo}/blobs/${digest}`);
-const reasons = (res: request.Response): string[] => (JSON.parse(res.text) as { errors: { detail: { reasons: string[] } }[] }).errors[0]!.detail.reasons;
+const reasons = (res: request.Response): string[] =>
+  (JSON.parse(res.text) as { errors: { detail: { reasons: string[] } }[] }).errors[0]!.detail.reasons;
 
 before(async () => {
   upstream = await startFakeUpstream();
@@ -79,7 +80,7 @@ describe('a fake signature manifest opens nothing', () => {
     assert.equal((await blob(repo, denied.config.digest)).status, 403);
   });
 
-  it('with a config shaped like cosign\'s › served as a signature artifact, but the tar.gz layer it names does not parse as simple-signing: refused', async () => {
+  it("with a config shaped like cosign's › served as a signature artifact, but the tar.gz layer it names does not parse as simple-signing: refused", async () => {
     const repo = 'allowed/plain/fake2';
     const denied = graph.image(repo, 'denied 2');
     const config = graph.configBlob({ architecture: '', os: '', rootfs: { type: 'layers', diff_ids: [denied.layer.digest] }, config: {} });
@@ -87,7 +88,10 @@ describe('a fake signature manifest opens nothing', () => {
     assert.equal((await manifest(repo, 'fake')).status, 200);
     const layer = await blob(repo, denied.layer.digest);
     assert.equal(layer.status, 403);
-    assert.match(layer.text, /only a signature artifact names this blob, and it does not parse as application\/vnd\.dev\.cosign\.simplesigning\.v1\+json/);
+    assert.match(
+      layer.text,
+      /only a signature artifact names this blob, and it does not parse as application\/vnd\.dev\.cosign\.simplesigning\.v1\+json/,
+    );
     assert.equal((await blob(repo, config.digest)).status, 200, 'its own config runs nothing: served');
     assert.equal((await manifest(repo, denied.digest)).status, 403);
   });
@@ -131,7 +135,10 @@ describe('allowances end with their source', () => {
     const index = graph.index(repo, [child]);
     const alone = graph.image(repo, 'bg alone');
     const open = async (digest: string): Promise<string> => {
-      const res = await request(gate.app).post('/admin/v1/breakglass').set('authorization', km).send({ image: `${upstream.host}/${repo}@${digest}`, reason: 'incident 42', expires: new Date(clock + HOUR).toISOString() });
+      const res = await request(gate.app)
+        .post('/admin/v1/breakglass')
+        .set('authorization', km)
+        .send({ image: `${upstream.host}/${repo}@${digest}`, reason: 'incident 42', expires: new Date(clock + HOUR).toISOString() });
       assert.equal(res.status, 201, res.text);
       return (JSON.parse(res.text) as { id: string }).id;
     };
@@ -149,8 +156,17 @@ describe('allowances end with their source', () => {
 
   it('break glass never serves a manifest format no signature can cover (schema 1)', async () => {
     const repo = 'allowed/plain/schema1';
-    upstream.on(`/v2/${repo}/manifests/old`, manifestAnswer(Buffer.from('{"schemaVersion":1,"name":"x","fsLayers":[]}'), 'application/vnd.docker.distribution.manifest.v1+prettyjws'));
-    const res = await request(gate.app).post('/admin/v1/breakglass').set('authorization', km).send({ image: `${upstream.host}/${repo}`, reason: 'INC-7', expires: new Date(clock + HOUR).toISOString() });
+    upstream.on(
+      `/v2/${repo}/manifests/old`,
+      manifestAnswer(
+        Buffer.from('{"schemaVersion":1,"name":"x","fsLayers":[]}'),
+        'application/vnd.docker.distribution.manifest.v1+prettyjws',
+      ),
+    );
+    const res = await request(gate.app)
+      .post('/admin/v1/breakglass')
+      .set('authorization', km)
+      .send({ image: `${upstream.host}/${repo}`, reason: 'INC-7', expires: new Date(clock + HOUR).toISOString() });
     assert.equal(res.status, 201, res.text);
     const pulled = await manifest(repo, 'old');
     assert.equal(pulled.status, 403);

@@ -10,7 +10,14 @@ import { digestOf, manifestAnswer, startFakeUpstream, type FakeUpstream } from '
 // A cached allow must end when an exemption it relies on expires, or when its scan turns stale,
 // even though nothing else changes: a controlled clock, long verdict TTLs, no policy change.
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(Buffer.from('cfg')), size: 3 }, layers: [] }));
+const manifest = Buffer.from(
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(Buffer.from('cfg')), size: 3 },
+    layers: [],
+  }),
+);
 const DIGEST = digestOf(manifest) as Digest;
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-06-01T00:00:00Z');
@@ -20,14 +27,37 @@ let harness: Harness;
 
 before(async () => {
   upstream = await startFakeUpstream();
-  const payload = Buffer.from(JSON.stringify({ critical: { identity: { 'docker-reference': 'x' }, image: { 'docker-manifest-digest': DIGEST }, type: 'cosign container image signature' }, optional: null }));
-  const sigManifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(Buffer.from('{}')), size: 2 },
-    layers: [{ mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: digestOf(payload), size: payload.length, annotations: { 'dev.cosignproject.cosign/signature': sign('sha256', payload, key.privateKey).toString('base64') } }],
-  }));
+  const payload = Buffer.from(
+    JSON.stringify({
+      critical: {
+        identity: { 'docker-reference': 'x' },
+        image: { 'docker-manifest-digest': DIGEST },
+        type: 'cosign container image signature',
+      },
+      optional: null,
+    }),
+  );
+  const sigManifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(Buffer.from('{}')), size: 2 },
+      layers: [
+        {
+          mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+          digest: digestOf(payload),
+          size: payload.length,
+          annotations: { 'dev.cosignproject.cosign/signature': sign('sha256', payload, key.privateKey).toString('base64') },
+        },
+      ],
+    }),
+  );
   upstream.on('/v2/allowed/app/manifests/v1', manifestAnswer(manifest, MediaType.ociManifest));
   upstream.on(`/v2/allowed/app/manifests/${DIGEST.replace(':', '-')}.sig`, manifestAnswer(sigManifest, MediaType.ociManifest));
-  upstream.on(`/v2/allowed/app/blobs/${digestOf(payload)}`, (_req, res) => void res.writeHead(200, { 'content-length': payload.length }).end(payload));
+  upstream.on(
+    `/v2/allowed/app/blobs/${digestOf(payload)}`,
+    (_req, res) => void res.writeHead(200, { 'content-length': payload.length }).end(payload),
+  );
   const exemptionEnds = new Date(T0 + 2 * HOUR).toISOString();
   harness = await appFor(`${singleUpstream(upstream.url)}\ngate: { verdicts: { allowTtlMs: 86400000, denyTtlMs: 86400000 } }`, {
     now: () => clock,
@@ -40,7 +70,10 @@ rules:
     keys: [{ id: 'ci', pem: key.publicKey.export({ type: 'spki', format: 'pem' }).toString(), scopes: [`${upstream.host}/**`] }],
   });
   await harness.runtime.scans.put({
-    digest: DIGEST, scanner: 'trivy test', finishedAt: T0 - HOUR, source: 'report',
+    digest: DIGEST,
+    scanner: 'trivy test',
+    finishedAt: T0 - HOUR,
+    source: 'report',
     findings: [{ id: 'CVE-2026-0001', severity: 'CRITICAL', pkg: 'libfoo', installed: '1.0', fixedIn: '1.1' }],
     counts: { UNKNOWN: 0, LOW: 0, MEDIUM: 0, HIGH: 0, CRITICAL: 1 },
   });

@@ -7,7 +7,14 @@ import { appFor, singleUpstream, type Harness } from '../support/app-harness.ts'
 import { digestOf, manifestAnswer, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
 
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'c'.repeat(64)}`, size: 2 }, layers: [] }));
+const manifest = Buffer.from(
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'c'.repeat(64)}`, size: 2 },
+    layers: [],
+  }),
+);
 const DIGEST = digestOf(manifest);
 const SIG_TAG = `/v2/allowed/app/manifests/${DIGEST.replace(':', '-')}.sig`;
 
@@ -19,19 +26,48 @@ before(async () => {
   upstream = await startFakeUpstream();
   const host = upstream.host;
   // A cosign signature served by the in-process upstream: payload blob plus the .sig manifest.
-  const payload = Buffer.from(JSON.stringify({ critical: { identity: { 'docker-reference': `${host}/allowed/app` }, image: { 'docker-manifest-digest': DIGEST }, type: 'cosign container image signature' }, optional: null }));
+  const payload = Buffer.from(
+    JSON.stringify({
+      critical: {
+        identity: { 'docker-reference': `${host}/allowed/app` },
+        image: { 'docker-manifest-digest': DIGEST },
+        type: 'cosign container image signature',
+      },
+      optional: null,
+    }),
+  );
   const signature = sign('sha256', payload, key.privateKey).toString('base64');
-  const sigManifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: MediaType.ociManifest,
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(Buffer.from('{}')), size: 2 },
-    layers: [{ mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: digestOf(payload), size: payload.length, annotations: { 'dev.cosignproject.cosign/signature': signature } }],
-  }));
+  const sigManifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(Buffer.from('{}')), size: 2 },
+      layers: [
+        {
+          mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+          digest: digestOf(payload),
+          size: payload.length,
+          annotations: { 'dev.cosignproject.cosign/signature': signature },
+        },
+      ],
+    }),
+  );
   upstream.on('/v2/allowed/app/manifests/v1', manifestAnswer(manifest, MediaType.ociManifest));
   upstream.on(SIG_TAG, (req, res) => void setTimeout(() => manifestAnswer(sigManifest, MediaType.ociManifest)(req, res), 200));
   // A runnable image hiding under a signature-looking tag.
-  const runnable = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'d'.repeat(64)}`, size: 2 }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${'e'.repeat(64)}`, size: 10 }] }));
+  const runnable = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'d'.repeat(64)}`, size: 2 },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${'e'.repeat(64)}`, size: 10 }],
+    }),
+  );
   upstream.on(`/v2/allowed/app/manifests/sha256-${'0'.repeat(64)}.sig`, manifestAnswer(runnable, MediaType.ociManifest));
-  upstream.on(`/v2/allowed/app/blobs/${digestOf(payload)}`, (_req, res) => void res.writeHead(200, { 'content-length': payload.length }).end(payload));
+  upstream.on(
+    `/v2/allowed/app/blobs/${digestOf(payload)}`,
+    (_req, res) => void res.writeHead(200, { 'content-length': payload.length }).end(payload),
+  );
   harness = await appFor(singleUpstream(upstream.url), {
     policy: `version: 1\nrules:\n  - { name: signed, images: ["${host}/allowed/**"] }\n`,
     keys: [{ id: 'ci', pem: key.publicKey.export({ type: 'spki', format: 'pem' }).toString(), scopes: [`${host}/**`] }],
@@ -77,13 +113,25 @@ describe('single flight', () => {
 describe('warn mode', () => {
   it('an unsigned image under a warn rule is served with a Warning: 299 header that says why', async () => {
     const warnUpstream = await startFakeUpstream();
-    const unsigned = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'f'.repeat(64)}`, size: 2 }, layers: [] }));
+    const unsigned = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'f'.repeat(64)}`, size: 2 },
+        layers: [],
+      }),
+    );
     warnUpstream.on('/v2/allowed/soft/manifests/v1', manifestAnswer(unsigned, MediaType.ociManifest));
-    const soft = await appFor(singleUpstream(warnUpstream.url), { policy: `version: 1\nrules:\n  - { name: soft, images: ["${warnUpstream.host}/allowed/**"], mode: warn }\n` });
+    const soft = await appFor(singleUpstream(warnUpstream.url), {
+      policy: `version: 1\nrules:\n  - { name: soft, images: ["${warnUpstream.host}/allowed/**"], mode: warn }\n`,
+    });
     try {
       const res = await request(soft.app).get('/v2/allowed/soft/manifests/v1');
       assert.equal(res.status, 200);
-      assert.match(res.headers['warning'] ?? '', /^299 - "trustgate: rule 'soft' is in warn mode and would deny this pull: no signature found"$/);
+      assert.match(
+        res.headers['warning'] ?? '',
+        /^299 - "trustgate: rule 'soft' is in warn mode and would deny this pull: no signature found"$/,
+      );
     } finally {
       await soft.close();
       await warnUpstream.close();

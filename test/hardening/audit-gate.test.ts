@@ -14,13 +14,19 @@ import { advisoriesOf, evaluateAudit } from '../../scripts/audit-gate.ts';
 const sample = (name: string): unknown => JSON.parse(readFileSync(new URL(`./samples/${name}`, import.meta.url), 'utf8'));
 const REPORT = sample('npm-audit-report.json');
 const TODAY = '2026-11-28';
-const exception = (advisory: string, pkg: string, expires = '2027-03-01', reason = 'not reachable from trustgate: only used by the CLI demo') => ({ advisory, package: pkg, reason, expires });
+const exception = (
+  advisory: string,
+  pkg: string,
+  expires = '2027-03-01',
+  reason = 'not reachable from trustgate: only used by the CLI demo',
+) => ({ advisory, package: pkg, reason, expires });
 const ALL = [
   exception('GHSA-35jh-r3h4-6jhm', 'lodash'),
   exception('https://github.com/advisories/GHSA-p6mc-m468-83gw', 'lodash'),
   exception('1101850', 'path-to-regexp'),
 ];
-const gate = (exceptions: unknown[], report: unknown = REPORT, allowUnreachable = false) => evaluateAudit(report, { exceptions }, { today: TODAY, allowUnreachable });
+const gate = (exceptions: unknown[], report: unknown = REPORT, allowUnreachable = false) =>
+  evaluateAudit(report, { exceptions }, { today: TODAY, allowUnreachable });
 
 describe('npm audit gate: advisories', () => {
   it('reads every advisory once, by GHSA id, with its package and severity; packages named only through another are not advisories', () => {
@@ -53,7 +59,10 @@ describe('npm audit gate: advisories', () => {
 
   it('one advisory left out › fails on that one only', () => {
     const result = gate(ALL.slice(1));
-    assert.deepEqual(result.failures.map((f) => f.split(':')[0]), ['high GHSA-35jh-r3h4-6jhm in lodash']);
+    assert.deepEqual(
+      result.failures.map((f) => f.split(':')[0]),
+      ['high GHSA-35jh-r3h4-6jhm in lodash'],
+    );
   });
 
   it('an exception for the right advisory but another package › does not count', () => {
@@ -97,7 +106,11 @@ describe('npm audit gate: advisories', () => {
   });
 
   it('the audit endpoint unreachable (HTTP 405 from this registry, ENOTFOUND, no JSON) › fails closed with the reason', () => {
-    for (const [report, why] of [[sample('npm-audit-405.json'), /405 Method Not Allowed/], [sample('npm-audit-enotfound.json'), /ENOTFOUND/], [null, /no JSON report/]] as const) {
+    for (const [report, why] of [
+      [sample('npm-audit-405.json'), /405 Method Not Allowed/],
+      [sample('npm-audit-enotfound.json'), /ENOTFOUND/],
+      [null, /no JSON report/],
+    ] as const) {
       const result = gate([], report);
       assert.equal(result.ok, false);
       assert.match(result.failures[0]!, /the npm audit endpoint gave no report \(.*\); the gate fails closed/);
@@ -124,7 +137,10 @@ describe('npm audit gate: the script', () => {
       env: { ...process.env, PATH: `${dir}:${process.env['PATH'] ?? ''}`, ...env },
     });
   };
-  const farFuture = (e: ReturnType<typeof exception>) => ({ ...e, expires: new Date(Date.now() + 300 * 86_400_000).toISOString().slice(0, 10) });
+  const farFuture = (e: ReturnType<typeof exception>) => ({
+    ...e,
+    expires: new Date(Date.now() + 300 * 86_400_000).toISOString().slice(0, 10),
+  });
 
   it('runs `npm audit --omit=dev --json` and exits 1 listing what is not excepted, 0 once all are', () => {
     const failed = run(REPORT, []);

@@ -25,7 +25,12 @@ export function imageManifest(seed: string, layers: readonly Record<string, unkn
       schemaVersion: 2,
       mediaType: MediaType.ociManifest,
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(config), size: config.length },
-      layers: layers.map((extra, i) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: digestOf(Buffer.from(`${seed}-layer-${i}`)), size: 10 + i, ...extra })),
+      layers: layers.map((extra, i) => ({
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        digest: digestOf(Buffer.from(`${seed}-layer-${i}`)),
+        size: 10 + i,
+        ...extra,
+      })),
     },
     MediaType.ociManifest,
   );
@@ -37,7 +42,13 @@ export function imageIndex(children: readonly Doc[], extra: Record<string, unkno
     {
       schemaVersion: 2,
       mediaType: MediaType.ociIndex,
-      manifests: children.map((c) => ({ mediaType: c.mediaType, digest: c.digest, size: c.bytes.length, platform: { os: 'linux', architecture: 'amd64' }, ...extra })),
+      manifests: children.map((c) => ({
+        mediaType: c.mediaType,
+        digest: c.digest,
+        size: c.bytes.length,
+        platform: { os: 'linux', architecture: 'amd64' },
+        ...extra,
+      })),
     },
     MediaType.ociIndex,
   );
@@ -51,7 +62,14 @@ export function cosignSignatureManifest(payload: Buffer): Doc {
       schemaVersion: 2,
       mediaType: MediaType.ociManifest,
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(config), size: config.length },
-      layers: [{ mediaType: COSIGN_LAYER, digest: digestOf(payload), size: payload.length, annotations: { 'dev.cosignproject.cosign/signature': 'MEUCIQ==' } }],
+      layers: [
+        {
+          mediaType: COSIGN_LAYER,
+          digest: digestOf(payload),
+          size: payload.length,
+          annotations: { 'dev.cosignproject.cosign/signature': 'MEUCIQ==' },
+        },
+      ],
     },
     MediaType.ociManifest,
   );

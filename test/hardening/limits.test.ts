@@ -53,7 +53,10 @@ before(async () => {
   });
   upstream.on('/v2/big/manifests/endless', endlessAnswer('manifest', { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }));
   upstream.on('/v2/big/tags/list', endlessAnswer('tags', { 'content-type': 'application/json' }));
-  upstream.on(`/v2/big/referrers/${digestOf(Buffer.from('x'))}`, endlessAnswer('referrers', { 'content-type': 'application/vnd.oci.image.index.v1+json' }));
+  upstream.on(
+    `/v2/big/referrers/${digestOf(Buffer.from('x'))}`,
+    endlessAnswer('referrers', { 'content-type': 'application/vnd.oci.image.index.v1+json' }),
+  );
   upstream.on('/v2/big/manifests/headers', (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'x-huge': 'a'.repeat(256 * 1024) });
     res.end('{}');
@@ -124,7 +127,10 @@ describe('answers from the upstream', () => {
 describe('requests from clients', () => {
   it('request headers over listen.maxHeaderBytes (16 KiB) › 431, nothing sent upstream', async () => {
     const before = upstream.requests.length;
-    const res = await rawRequest(proxy.host, `GET /v2/big/manifests/declared HTTP/1.1\nHost: x\nX-Big: ${'a'.repeat(20 * 1024)}\nConnection: close`);
+    const res = await rawRequest(
+      proxy.host,
+      `GET /v2/big/manifests/declared HTTP/1.1\nHost: x\nX-Big: ${'a'.repeat(20 * 1024)}\nConnection: close`,
+    );
     assert.equal(res.status, 431);
     const longUrl = await rawRequest(proxy.host, `GET /v2/${'a/'.repeat(10_000)}x/manifests/v1 HTTP/1.1\nHost: x\nConnection: close`);
     assert.equal(longUrl.status, 431);
@@ -154,7 +160,11 @@ describe('requests from clients', () => {
 
   it('an unauthenticated admin call announcing a 20 MiB body › 401 at once, the body is never read', async () => {
     const image = encodeURIComponent(`${upstream.host}/big@sha256:${'c'.repeat(64)}`);
-    const res = await rawRequest(proxy.host, `POST /admin/v1/scans?image=${image} HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: ${20 * MiB}\nConnection: close`, '{"partial":');
+    const res = await rawRequest(
+      proxy.host,
+      `POST /admin/v1/scans?image=${image} HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: ${20 * MiB}\nConnection: close`,
+      '{"partial":',
+    );
     assert.equal(res.status, 401);
     assert.ok(res.ms < 2_000, `${Math.round(res.ms)} ms`);
   });

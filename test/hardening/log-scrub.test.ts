@@ -87,11 +87,27 @@ before(async () => {
     res.end(JSON.stringify({ token: SECRETS.realmIssued, expires_in: 300 }));
   });
   privateUp.on('/v2/', (req, res) => privateGate(req, res, () => void res.writeHead(200).end('{}')));
-  privateUp.on('/v2/team/app/manifests/v1', (req, res) => privateGate(req, res, () => manifestAnswer(image.bytes, image.mediaType, { 'set-cookie': `s=${SECRETS.upstreamCookie}` })(req, res)));
-  privateUp.on('/v2/team/flaky/manifests/v1', (req, res) => privateGate(req, res, () => void res.writeHead(503, { 'set-cookie': `s=${SECRETS.upstreamCookie}` }).end(`upstream says ${SECRETS.realmIssued}`)));
-  privateUp.on(`/v2/team/app/blobs/${BLOB}`, (req, res) => privateGate(req, res, () => void res.writeHead(401, { 'www-authenticate': `Bearer realm="${privateUp.url}/token?token=${SECRETS.queryToken}"` }).end()));
+  privateUp.on('/v2/team/app/manifests/v1', (req, res) =>
+    privateGate(req, res, () => manifestAnswer(image.bytes, image.mediaType, { 'set-cookie': `s=${SECRETS.upstreamCookie}` })(req, res)),
+  );
+  privateUp.on('/v2/team/flaky/manifests/v1', (req, res) =>
+    privateGate(
+      req,
+      res,
+      () => void res.writeHead(503, { 'set-cookie': `s=${SECRETS.upstreamCookie}` }).end(`upstream says ${SECRETS.realmIssued}`),
+    ),
+  );
+  privateUp.on(`/v2/team/app/blobs/${BLOB}`, (req, res) =>
+    privateGate(
+      req,
+      res,
+      () => void res.writeHead(401, { 'www-authenticate': `Bearer realm="${privateUp.url}/token?token=${SECRETS.queryToken}"` }).end(),
+    ),
+  );
   const staticGate = requireBearer(SECRETS.upstreamBearer, () => `${staticUp.url}/nowhere`);
-  staticUp.on('/v2/team/app/manifests/v1', (req, res) => staticGate(req, res, () => manifestAnswer(image.bytes, image.mediaType)(req, res)));
+  staticUp.on('/v2/team/app/manifests/v1', (req, res) =>
+    staticGate(req, res, () => manifestAnswer(image.bytes, image.mediaType)(req, res)),
+  );
 
   const signingKey = writeSigningKey(dir);
   learnt['signingKey'] = readFileSync(signingKey, 'utf8').split('\n')[2]!; // a line from the middle of the PEM
@@ -130,35 +146,65 @@ describe('credentials in use end to end', () => {
   it('admin calls with a real, a malformed and a missing token; a robot is made (its secret shown once)', async () => {
     const admin = await tokens.mint('secops', ['admin']);
     learnt['adminJwt'] = admin;
-    const created = await call(`${proxy.url}/admin/v1/robots`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', cookie: `c=${SECRETS.clientCookie}` }, body: JSON.stringify({ name: 'ci', repositories: ['**'] }) });
+    const created = await call(`${proxy.url}/admin/v1/robots`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', cookie: `c=${SECRETS.clientCookie}` },
+      body: JSON.stringify({ name: 'ci', repositories: ['**'] }),
+    });
     assert.equal(created.status, 201, created.text);
     learnt['robotSecret'] = created.json<{ secret: string }>().secret;
-    await record('admin, bad token', call(`${proxy.url}/admin/v1/robots`, { headers: { authorization: `Bearer ${SECRETS.clientBearer}` } }));
-    await record('admin, token in the query', call(`${proxy.url}/admin/v1/audit?access_token=${SECRETS.queryAccessToken}&token=${SECRETS.queryToken}`));
+    await record(
+      'admin, bad token',
+      call(`${proxy.url}/admin/v1/robots`, { headers: { authorization: `Bearer ${SECRETS.clientBearer}` } }),
+    );
+    await record(
+      'admin, token in the query',
+      call(`${proxy.url}/admin/v1/audit?access_token=${SECRETS.queryAccessToken}&token=${SECRETS.queryToken}`),
+    );
     await record('admin, audit log', call(`${proxy.url}/admin/v1/audit?limit=50`, { headers: { authorization: `Bearer ${admin}` } }));
     await record('admin, robot list', call(`${proxy.url}/admin/v1/robots`, { headers: { authorization: `Bearer ${admin}` } }));
   });
 
   it('robot logins, good and bad; the pull token it gets', async () => {
-    const good = await tokenFor(proxy.url, 'ci', learnt['robotSecret']!, ['repository:team/app:pull', 'repository:static/team/app:pull', 'repository:team/flaky:pull']);
+    const good = await tokenFor(proxy.url, 'ci', learnt['robotSecret']!, [
+      'repository:team/app:pull',
+      'repository:static/team/app:pull',
+      'repository:team/flaky:pull',
+    ]);
     assert.equal(good.status, 200, good.text);
     pullToken = good.json<{ token: string }>().token;
     learnt['pullJwt'] = pullToken;
     await record('login, wrong secret', tokenFor(proxy.url, 'ci', `${learnt['robotSecret']!}x`, []));
     await record('login, secret as the username', tokenFor(proxy.url, learnt['pullJwt'], 'x', []));
-    await record('login, proxy credentials', call(`${proxy.url}/token?service=127.0.0.1`, { headers: { 'proxy-authorization': basic('p', SECRETS.proxyAuthorization) } }));
+    await record(
+      'login, proxy credentials',
+      call(`${proxy.url}/token?service=127.0.0.1`, { headers: { 'proxy-authorization': basic('p', SECRETS.proxyAuthorization) } }),
+    );
   });
 
   it('pulls through both upstreams with client cookies, proxy credentials, query tokens and userinfo in the target', async () => {
-    const headers = { authorization: `Bearer ${pullToken}`, cookie: `session=${SECRETS.clientCookie}`, 'proxy-authorization': basic('p', SECRETS.proxyAuthorization) };
-    const pulled = await record('pull private', call(`${proxy.url}/v2/team/app/manifests/v1?token=${SECRETS.queryToken}&access_token=${SECRETS.queryAccessToken}`, { headers }));
+    const headers = {
+      authorization: `Bearer ${pullToken}`,
+      cookie: `session=${SECRETS.clientCookie}`,
+      'proxy-authorization': basic('p', SECRETS.proxyAuthorization),
+    };
+    const pulled = await record(
+      'pull private',
+      call(`${proxy.url}/v2/team/app/manifests/v1?token=${SECRETS.queryToken}&access_token=${SECRETS.queryAccessToken}`, { headers }),
+    );
     assert.equal(pulled.status, 200, pulled.text);
     assert.equal(pulled.headers['set-cookie'], undefined, 'upstream cookies stay behind');
     assert.equal((await record('pull static', call(`${proxy.url}/v2/static/team/app/manifests/v1`, { headers }))).status, 200);
     assert.equal((await record('pull flaky', call(`${proxy.url}/v2/team/flaky/manifests/v1`, { headers }))).status, 502);
     assert.equal((await record('blob refused upstream', call(`${proxy.url}/v2/team/app/blobs/${BLOB}`, { headers }))).status, 404);
-    await record('bad pull token', call(`${proxy.url}/v2/team/app/manifests/v1`, { headers: { authorization: `Bearer ${SECRETS.clientBearer}` } }));
-    const absolute = await rawRequest(proxy.host, `GET http://u:${SECRETS.urlPassword}@${proxy.host}/v2/team/app/manifests/v1?token=${SECRETS.queryToken} HTTP/1.1\nHost: ${proxy.host}\nAuthorization: Bearer ${pullToken}\nConnection: close`);
+    await record(
+      'bad pull token',
+      call(`${proxy.url}/v2/team/app/manifests/v1`, { headers: { authorization: `Bearer ${SECRETS.clientBearer}` } }),
+    );
+    const absolute = await rawRequest(
+      proxy.host,
+      `GET http://u:${SECRETS.urlPassword}@${proxy.host}/v2/team/app/manifests/v1?token=${SECRETS.queryToken} HTTP/1.1\nHost: ${proxy.host}\nAuthorization: Bearer ${pullToken}\nConnection: close`,
+    );
     answers.push({ what: 'absolute-form with userinfo', res: { status: absolute.status, headers: absolute.headers, text: absolute.body } });
     assert.equal(absolute.status, 200);
   });
@@ -170,12 +216,22 @@ describe('credentials in use end to end', () => {
     }
     await record('readyz', call(`${proxy.url}/readyz`));
     await sleep(300);
-    assert.ok(lines.some((l) => /redis/i.test(l) && /"level":(40|50)/.test(l)), 'a redis failure was logged');
+    assert.ok(
+      lines.some((l) => /redis/i.test(l) && /"level":(40|50)/.test(l)),
+      'a redis failure was logged',
+    );
   });
 
   it('the captured log exercised the paths that handle credentials', () => {
     const text = lines.join('');
-    for (const event of ['"event":"decision"', '"event":"login_failed"', '"event":"token_issued"', '"event":"access"', 'retrying upstream request', '"outcome":"denied"']) {
+    for (const event of [
+      '"event":"decision"',
+      '"event":"login_failed"',
+      '"event":"token_issued"',
+      '"event":"access"',
+      'retrying upstream request',
+      '"outcome":"denied"',
+    ]) {
       assert.ok(text.includes(event), `no ${event} line`);
     }
   });
@@ -185,7 +241,8 @@ describe('where the secrets must not be', () => {
   it('no log line holds any of them', () => {
     const text = lines.join('');
     assert.ok(lines.length > 30, `${lines.length} lines`);
-    for (const [name, secret] of allSecrets()) assert.ok(!text.includes(secret), `the log holds ${name}: ${lines.find((l) => l.includes(secret))}`);
+    for (const [name, secret] of allSecrets())
+      assert.ok(!text.includes(secret), `the log holds ${name}: ${lines.find((l) => l.includes(secret))}`);
   });
 
   it('no answer body or header holds any of them (errors included)', () => {
@@ -223,8 +280,19 @@ describe('the logger itself (pino → stream; every line scrubbed by field name 
     });
     const parsed = JSON.parse(line) as Record<string, Record<string, Record<string, unknown>>>;
     assert.equal(parsed['Authorization'], '[redacted]' as never);
-    assert.deepEqual(parsed['headers'], { authorization: '[redacted]', 'proxy-authorization': '[redacted]', cookie: '[redacted]', 'set-cookie': '[redacted]' });
-    assert.deepEqual(parsed['upstream']!['credentials'], { password: '[redacted]', token: '[redacted]', client_secret: '[redacted]', privateKey: '[redacted]', apiKey: '[redacted]' });
+    assert.deepEqual(parsed['headers'], {
+      authorization: '[redacted]',
+      'proxy-authorization': '[redacted]',
+      cookie: '[redacted]',
+      'set-cookie': '[redacted]',
+    });
+    assert.deepEqual(parsed['upstream']!['credentials'], {
+      password: '[redacted]',
+      token: '[redacted]',
+      client_secret: '[redacted]',
+      privateKey: '[redacted]',
+      apiKey: '[redacted]',
+    });
     assert.deepEqual(parsed['deep'], { a: { b: { c: { d: { secret: '[redacted]' } } } } });
     assert.deepEqual(parsed['kept'], { tokenRealms: ['https://auth.example/token'], digest: 'sha256:abc' });
     for (const value of ['hunter2', 'dXNlcjpwYXNz', 's3', 'c=d', 'tok"', '12345']) assert.ok(!line.includes(value), value);
@@ -232,13 +300,27 @@ describe('the logger itself (pino → stream; every line scrubbed by field name 
 
   it('credentials inside text are scrubbed: URL userinfo, query tokens, Bearer/Basic values, JWTs, private keys, nested anywhere', () => {
     const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
-    const line = logged({
-      err: new Error(`connect redis://default:pa@ss/w0rd@10.0.0.1:6379/0 and rediss://:only-pass@h failed`),
-      a: { b: { c: { d: { header: 'Bearer 9f86d081884c7d659a2feaa0c55ad015', basic: 'Basic dXNlcjpwYXNzd29yZA==' } } } },
-      url: 'https://storage.example/blob?X-Amz-Signature=abc123&X-Amz-Credential=AKIA%2Fx&n=1&token=t0k&access_token=at',
-      pem: '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49\n-----END PRIVATE KEY-----',
-    }, `presented ${jwt}`);
-    for (const value of ['pa@ss/w0rd', 'only-pass', '9f86d081884c7d659a2feaa0c55ad015', 'dXNlcjpwYXNzd29yZA', 'abc123', 'AKIA', 't0k', '=at', jwt, 'MIGHAgEAMBMGByqGSM49']) {
+    const line = logged(
+      {
+        err: new Error(`connect redis://default:pa@ss/w0rd@10.0.0.1:6379/0 and rediss://:only-pass@h failed`),
+        a: { b: { c: { d: { header: 'Bearer 9f86d081884c7d659a2feaa0c55ad015', basic: 'Basic dXNlcjpwYXNzd29yZA==' } } } },
+        url: 'https://storage.example/blob?X-Amz-Signature=abc123&X-Amz-Credential=AKIA%2Fx&n=1&token=t0k&access_token=at',
+        pem: '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49\n-----END PRIVATE KEY-----',
+      },
+      `presented ${jwt}`,
+    );
+    for (const value of [
+      'pa@ss/w0rd',
+      'only-pass',
+      '9f86d081884c7d659a2feaa0c55ad015',
+      'dXNlcjpwYXNzd29yZA',
+      'abc123',
+      'AKIA',
+      't0k',
+      '=at',
+      jwt,
+      'MIGHAgEAMBMGByqGSM49',
+    ]) {
       assert.ok(!line.includes(value), `${value} in ${line}`);
     }
     assert.match(line, /redis:\/\/\[redacted\]@10\.0\.0\.1:6379/);
@@ -246,12 +328,15 @@ describe('the logger itself (pino → stream; every line scrubbed by field name 
   });
 
   it('ordinary text is left alone: words after Bearer/Basic, image references, hosts', () => {
-    const text = 'a Bearer challenge; basic credentials; Basic realm; 127.0.0.1:5000/team/app@sha256:abc; http://127.0.0.1:5000/v2/; up=http://registry:5000';
+    const text =
+      'a Bearer challenge; basic credentials; Basic realm; 127.0.0.1:5000/team/app@sha256:abc; http://127.0.0.1:5000/v2/; up=http://registry:5000';
     assert.equal(scrubSecrets(text), text);
   });
 
   it('an upstream URL with credentials in it is refused at start (they would be ignored, and logged)', () => {
-    const problem = configProblem('listen: { plainHttp: true }\nupstreams: [{ name: up, url: "https://user:pw@registry.example", default: true, repositories: ["registry.example/**"] }]\n');
+    const problem = configProblem(
+      'listen: { plainHttp: true }\nupstreams: [{ name: up, url: "https://user:pw@registry.example", default: true, repositories: ["registry.example/**"] }]\n',
+    );
     assert.equal(problem.field, 'upstreams[0].url');
     assert.ok(!problem.message.includes('pw@'), problem.message);
   });

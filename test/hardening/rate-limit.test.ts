@@ -43,9 +43,13 @@ upstreams:
 ${tokens.configYaml.replace(UNLIMITED, `{ requestsPerMinute: ${REQUESTS}, failedAuthPerMinute: ${FAILED} }`)}`;
 
 async function audit(proxy: RunningProxy, subject: string, from: string, headers: Record<string, string> = {}): Promise<CallResult> {
-  return call(`${proxy.url}/admin/v1/audit?limit=1`, { headers: { authorization: `Bearer ${await tokens.mint(subject, ['auditor'])}`, ...headers }, from });
+  return call(`${proxy.url}/admin/v1/audit?limit=1`, {
+    headers: { authorization: `Bearer ${await tokens.mint(subject, ['auditor'])}`, ...headers },
+    from,
+  });
 }
-const badToken = (proxy: RunningProxy, from: string): Promise<CallResult> => call(`${proxy.url}/admin/v1/audit`, { headers: { authorization: 'Bearer not.a.token' }, from });
+const badToken = (proxy: RunningProxy, from: string): Promise<CallResult> =>
+  call(`${proxy.url}/admin/v1/audit`, { headers: { authorization: 'Bearer not.a.token' }, from });
 
 function assertThrottled(res: CallResult, message: RegExp): void {
   assert.equal(res.status, 429, res.text);
@@ -69,14 +73,17 @@ before(async () => {
   const shared = `redis: { url: "${REDIS_URL}" }`;
   a = await startProxy(adminYaml(shared), { redisPrefix: prefix });
   b = await startProxy(adminYaml(shared), { redisPrefix: prefix });
-  pullAuth = await startProxy(`
+  pullAuth = await startProxy(
+    `
 listen: { plainHttp: true }
 upstreams:
   - { name: up, url: "http://127.0.0.1:9", default: true, repositories: ["127.0.0.1:9/**"] }
 pullAuth:
   signingKey: { file: "${writeSigningKey(dir)}" }
   rateLimit: { maxFailures: 2, windowMs: 60000 }
-`, { now });
+`,
+    { now },
+  );
 });
 
 after(async () => {
@@ -101,14 +108,21 @@ describe('admin API: authenticated calls (requestsPerMinute)', () => {
     const from = freshAddress();
     for (let i = 0; i < REQUESTS; i += 1) assert.equal((await audit(memory, `many-${i}`, from)).status, 200);
     assertThrottled(await audit(memory, 'fresh-subject', from), /too many admin API calls/);
-    assertThrottled(await audit(memory, 'fresh-subject-2', from, { 'x-forwarded-for': '203.0.113.7', forwarded: 'for=203.0.113.7' }), /too many admin API calls/);
+    assertThrottled(
+      await audit(memory, 'fresh-subject-2', from, { 'x-forwarded-for': '203.0.113.7', forwarded: 'for=203.0.113.7' }),
+      /too many admin API calls/,
+    );
     assert.equal((await audit(memory, 'fresh-subject', freshAddress())).status, 200);
   });
 
   it('calls refused for their role (403) count too', async () => {
     const from = freshAddress();
     for (let i = 0; i < REQUESTS; i += 1) {
-      const res = await call(`${memory.url}/admin/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${await tokens.mint('prober', ['auditor'])}` }, from });
+      const res = await call(`${memory.url}/admin/v1/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await tokens.mint('prober', ['auditor'])}` },
+        from,
+      });
       assert.equal(res.status, 403);
     }
     assertThrottled(await audit(memory, 'prober', freshAddress()), /too many admin API calls/);
@@ -131,7 +145,8 @@ describe('admin API: failed authentication (failedAuthPerMinute, tighter)', () =
   });
 
   it('the defaults: 600 calls and 20 failed authentications per minute; bad values are refused naming the field', () => {
-    const base = 'listen: { plainHttp: true }\nupstreams: [{ name: up, url: "http://127.0.0.1:9", default: true, repositories: ["127.0.0.1:9/**"] }]\n';
+    const base =
+      'listen: { plainHttp: true }\nupstreams: [{ name: up, url: "http://127.0.0.1:9", default: true, repositories: ["127.0.0.1:9/**"] }]\n';
     const admin = (extra: string): string => `${base}admin: { jwks: { file: x.json }, issuer: i, audience: a${extra} }\n`;
     assert.deepEqual(parseConfig(admin(''), 'test.yaml').admin?.rateLimit, { requestsPerMinute: 600, failedAuthPerMinute: 20 });
     assert.equal(configProblem(admin(', rateLimit: { requestsPerMinute: 0 }')).field, 'admin.rateLimit.requestsPerMinute');
@@ -148,14 +163,20 @@ describe('admin API: shared through Redis', () => {
     assertThrottled(await audit(a, 'dave', from), /too many failed admin authentications/);
   });
 
-  it('a subject\'s calls on A and B add up, under <prefix>admin-calls:* keys that expire with the window', async () => {
+  it("a subject's calls on A and B add up, under <prefix>admin-calls:* keys that expire with the window", async () => {
     for (let i = 0; i < REQUESTS; i += 1) assert.equal((await audit(i % 2 === 0 ? a : b, 'erin', freshAddress())).status, 200);
     assertThrottled(await audit(a, 'erin', freshAddress()), /too many admin API calls/);
     const redis = new Redis(REDIS_URL);
     try {
       const keys = await redis.keys(`${prefix}admin-*`);
-      assert.ok(keys.some((k) => k.startsWith(`${prefix}admin-calls:subject:`)), keys.join(' '));
-      assert.ok(keys.some((k) => k.startsWith(`${prefix}admin-login-failures:address:`)), keys.join(' '));
+      assert.ok(
+        keys.some((k) => k.startsWith(`${prefix}admin-calls:subject:`)),
+        keys.join(' '),
+      );
+      assert.ok(
+        keys.some((k) => k.startsWith(`${prefix}admin-login-failures:address:`)),
+        keys.join(' '),
+      );
       for (const key of keys) {
         const ttl = await redis.pttl(key);
         assert.ok(ttl > 0 && ttl <= 60_000, `${key} ttl ${ttl}`);
@@ -168,7 +189,13 @@ describe('admin API: shared through Redis', () => {
   it('Redis unreachable › each replica counts in memory rather than not at all', async () => {
     const dead = createRedis('redis://127.0.0.1:1', { maxRetryDelayMs: 100, commandTimeoutMs: 200 });
     try {
-      const limit = createAdminRateLimit({ config: { requestsPerMinute: 2, failedAuthPerMinute: 1 }, redis: dead, prefix: '{dead}:', logger: noopLogger, now: Date.now });
+      const limit = createAdminRateLimit({
+        config: { requestsPerMinute: 2, failedAuthPerMinute: 1 },
+        redis: dead,
+        prefix: '{dead}:',
+        logger: noopLogger,
+        now: Date.now,
+      });
       await limit.authenticated('frank', '10.0.0.1');
       await limit.authenticated('frank', '10.0.0.2');
       await assert.rejects(limit.authenticated('frank', '10.0.0.3'), { code: 'TOOMANYREQUESTS' });

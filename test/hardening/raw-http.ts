@@ -30,7 +30,12 @@ export function rawRequest(hostPort: string, head: string, body = ''): Promise<R
       }
       const rest = text.slice(end + 4);
       const length = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
-      return { status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0), headers, body: length === undefined ? rest : rest.slice(0, length), ms: performance.now() - started };
+      return {
+        status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0),
+        headers,
+        body: length === undefined ? rest : rest.slice(0, length),
+        ms: performance.now() - started,
+      };
     };
     const finish = (answer: RawAnswer): void => {
       settled = true;
@@ -41,7 +46,11 @@ export function rawRequest(hostPort: string, head: string, body = ''): Promise<R
       chunks.push(chunk);
       // A complete answer with a Content-Length ends the exchange even if the server keeps the socket open.
       const answer = parse();
-      if (answer?.headers['content-length'] !== undefined && Buffer.byteLength(answer.body, 'latin1') >= Number(answer.headers['content-length'])) finish(answer);
+      if (
+        answer?.headers['content-length'] !== undefined &&
+        Buffer.byteLength(answer.body, 'latin1') >= Number(answer.headers['content-length'])
+      )
+        finish(answer);
     });
     socket.on('error', (error) => (settled ? undefined : reject(error)));
     socket.on('close', () => {

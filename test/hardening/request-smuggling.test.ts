@@ -63,9 +63,18 @@ const upstreamRequests = (): string[] => tap.requests().map((r) => `${r.method} 
 before(async () => {
   registry = await startRegistry();
   const put = async (repo: string, seed: string): Promise<{ config: string; layer: string }> => {
-    const c = await putBlob(registry.url, repo, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } })));
+    const c = await putBlob(
+      registry.url,
+      repo,
+      Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } })),
+    );
     const l = await putBlob(registry.url, repo, gzipSync(Buffer.from(seed)));
-    const doc = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: c.digest, size: c.size }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size }] };
+    const doc = {
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: c.digest, size: c.size },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size }],
+    };
     await putManifest(registry.url, repo, 'v1', Buffer.from(JSON.stringify(doc)), OCI_MANIFEST);
     return { config: c.digest, layer: l.digest };
   };
@@ -97,18 +106,36 @@ function assertRefused(answer: Exchange, own: 'body' | 'head' | 'node' = 'body')
 describe('a /v2 request with a body is refused before anything goes upstream', () => {
   for (const method of ['GET', 'HEAD']) {
     it(`a chunked body on a blob ${method} carrying GET /v2/_catalog › 400, nothing upstream`, async () => {
-      assertRefused(await send(crlf(`${method} /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nTransfer-Encoding: chunked`) + chunked(smuggled('GET /v2/_catalog HTTP/1.1'))), method === 'HEAD' ? 'head' : 'body');
+      assertRefused(
+        await send(
+          crlf(`${method} /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nTransfer-Encoding: chunked`) +
+            chunked(smuggled('GET /v2/_catalog HTTP/1.1')),
+        ),
+        method === 'HEAD' ? 'head' : 'body',
+      );
     });
   }
 
-  it("a chunked body on a blob GET carrying a DELETE, and a GET of a layer no client may pull › 400, nothing upstream", async () => {
-    assertRefused(await send(crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nTransfer-Encoding: chunked`) + chunked(smuggled(`DELETE /v2/allowed/other/blobs/${secret} HTTP/1.1`))));
-    assertRefused(await send(crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nTransfer-Encoding: chunked`) + chunked(smuggled(`GET /v2/allowed/other/blobs/${secret} HTTP/1.1`))));
+  it('a chunked body on a blob GET carrying a DELETE, and a GET of a layer no client may pull › 400, nothing upstream', async () => {
+    assertRefused(
+      await send(
+        crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nTransfer-Encoding: chunked`) +
+          chunked(smuggled(`DELETE /v2/allowed/other/blobs/${secret} HTTP/1.1`)),
+      ),
+    );
+    assertRefused(
+      await send(
+        crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nTransfer-Encoding: chunked`) +
+          chunked(smuggled(`GET /v2/allowed/other/blobs/${secret} HTTP/1.1`)),
+      ),
+    );
   });
 
   for (const path of ['/v2/allowed/app/manifests/v1', '/v2/allowed/app/tags/list', `/v2/allowed/app/referrers/${config}`, '/v2/']) {
     it(`a chunked body on GET ${path} › 400, nothing upstream`, async () => {
-      assertRefused(await send(crlf(`GET ${path} HTTP/1.1\nHost: t\nTransfer-Encoding: chunked`) + chunked(smuggled('GET /v2/_catalog HTTP/1.1'))));
+      assertRefused(
+        await send(crlf(`GET ${path} HTTP/1.1\nHost: t\nTransfer-Encoding: chunked`) + chunked(smuggled('GET /v2/_catalog HTTP/1.1'))),
+      );
     });
   }
 
@@ -118,13 +145,23 @@ describe('a /v2 request with a body is refused before anything goes upstream', (
 
   it("Content-Length together with Transfer-Encoding › node's own 400, nothing upstream", async () => {
     const body = chunked(smuggled('GET /v2/_catalog HTTP/1.1'));
-    assertRefused(await send(crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nContent-Length: ${body.length}\nTransfer-Encoding: chunked`) + body), 'node');
+    assertRefused(
+      await send(
+        crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nContent-Length: ${body.length}\nTransfer-Encoding: chunked`) + body,
+      ),
+      'node',
+    );
   });
 
   it('duplicated Content-Length, the same twice or two values › 400, nothing upstream', async () => {
     const body = smuggled('GET /v2/_catalog HTTP/1.1');
-    for (const lengths of [[body.length, body.length], [0, body.length]]) {
-      const answer = await send(crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\n${lengths.map((n) => `Content-Length: ${n}`).join('\n')}`) + body);
+    for (const lengths of [
+      [body.length, body.length],
+      [0, body.length],
+    ]) {
+      const answer = await send(
+        crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\n${lengths.map((n) => `Content-Length: ${n}`).join('\n')}`) + body,
+      );
       assertRefused(answer, 'node');
     }
   });
@@ -134,7 +171,10 @@ describe('a /v2 request with a body is refused before anything goes upstream', (
     for (const folded of ['Transfer-Encoding:\n chunked', 'X-Note: a\n Transfer-Encoding: chunked']) {
       assertRefused(await send(crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\n${folded}`) + chunked(body)), 'node');
     }
-    assertRefused(await send(crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nContent-Length:\n ${body.length}`) + body), 'node');
+    assertRefused(
+      await send(crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nContent-Length:\n ${body.length}`) + body),
+      'node',
+    );
   });
 
   it('a Content-Length whose body is a whole request, on a blob HEAD › 400, nothing upstream', async () => {
@@ -154,7 +194,11 @@ describe('requests without a body reach the upstream as exactly the requests tru
     const head = (path: string, close = false): string => crlf(`GET ${path} HTTP/1.1\nHost: t${close ? '\nConnection: close' : ''}`);
     const manifest = (await fetch(`${proxy.url}/v2/allowed/app/manifests/v1`)).headers.get('docker-content-digest')!;
     tap.reset();
-    const answer = await send(head(`/v2/allowed/app/blobs/${config}`) + head(`/v2/allowed/app/blobs/${layer}`) + head(`/v2/allowed/app/manifests/${manifest}`, true));
+    const answer = await send(
+      head(`/v2/allowed/app/blobs/${config}`) +
+        head(`/v2/allowed/app/blobs/${layer}`) +
+        head(`/v2/allowed/app/manifests/${manifest}`, true),
+    );
     assert.deepEqual(answer.statuses, [200, 200, 200]);
     assert.deepEqual(upstreamRequests(), [`GET /v2/allowed/app/blobs/${config}`, `GET /v2/allowed/app/blobs/${layer}`]);
     for (const r of tap.requests()) {
@@ -167,14 +211,23 @@ describe('requests without a body reach the upstream as exactly the requests tru
   // header, so that that client would be answered with a layer it may not pull.
   const attempts: Array<[string, () => string]> = [
     ['a whole smuggled POST', () => smuggled('POST /v2/allowed/app/blobs/uploads/ HTTP/1.1')],
-    ["half a request, left to capture the next client's", () => `GET /v2/allowed/other/blobs/${secret} HTTP/1.1\r\nHost: upstream\r\nX-Swallow: `],
+    [
+      "half a request, left to capture the next client's",
+      () => `GET /v2/allowed/other/blobs/${secret} HTTP/1.1\r\nHost: upstream\r\nX-Swallow: `,
+    ],
   ];
   for (const [what, body] of attempts) {
     it(`after a refused smuggling attempt (${what}), another client's blob GET is one clean request upstream`, async () => {
       assertRefused(await send(crlf(`GET /v2/allowed/app/blobs/${layer} HTTP/1.1\nHost: t\nTransfer-Encoding: chunked`) + chunked(body())));
       const innocent = await fetch(`${proxy.url}/v2/allowed/app/blobs/${layer}`);
       assert.equal(innocent.status, 200);
-      assert.equal(createHash('sha256').update(Buffer.from(await innocent.arrayBuffer())).digest('hex'), layer.slice(7), 'its own layer');
+      assert.equal(
+        createHash('sha256')
+          .update(Buffer.from(await innocent.arrayBuffer()))
+          .digest('hex'),
+        layer.slice(7),
+        'its own layer',
+      );
       assert.deepEqual(upstreamRequests(), [`GET /v2/allowed/app/blobs/${layer}`]);
       assert.deepEqual(tap.garbage(), [], 'no foreign bytes on any upstream connection');
     });

@@ -6,7 +6,16 @@ import { digestOf, manifestAnswer, startFakeUpstream, type FakeUpstream } from '
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { call, type CallResult } from '../support/pull-auth.ts';
 import { startCanary, type Canary } from './canary.ts';
-import { cosignSignatureManifest, digestTag, FOREIGN_LAYER, imageIndex, imageManifest, SIGNED_POLICY, trustKey, type Doc } from './fixtures.ts';
+import {
+  cosignSignatureManifest,
+  digestTag,
+  FOREIGN_LAYER,
+  imageIndex,
+  imageManifest,
+  SIGNED_POLICY,
+  trustKey,
+  type Doc,
+} from './fixtures.ts';
 import { ociErrorOf, rawRequest } from './raw-http.ts';
 
 // SSRF: whatever an upstream answers or a client asks, trustgate calls only the addresses its config
@@ -51,13 +60,22 @@ ${extra}`;
 
 before(async () => {
   canary = await startCanary();
-  [evil, storage, realmEvil, trickEvil, tokenMoved] = await Promise.all([startFakeUpstream(), startFakeUpstream(), startFakeUpstream(), startFakeUpstream(), startFakeUpstream()]);
+  [evil, storage, realmEvil, trickEvil, tokenMoved] = await Promise.all([
+    startFakeUpstream(),
+    startFakeUpstream(),
+    startFakeUpstream(),
+    startFakeUpstream(),
+    startFakeUpstream(),
+  ]);
   child = imageManifest('child', [{ mediaType: FOREIGN_LAYER, urls: [`${canary.url}/child-layer`] }]);
   index = imageIndex([child], { urls: [`${canary.url}/index-child`] });
   foreign = imageManifest('foreign', [{ mediaType: FOREIGN_LAYER, urls: [`${canary.url}/foreign-layer`, `//${canary.host}/x`] }]);
 
   evil.on('/v2/allowed/app/manifests/v1', manifestAnswer(image.bytes, image.mediaType));
-  for (const [name, status] of [['r302', 302], ['r307', 307]] as const) {
+  for (const [name, status] of [
+    ['r302', 302],
+    ['r307', 307],
+  ] as const) {
     evil.on(`/v2/allowed/${name}/blobs/${BLOB}`, (_req, res) => void res.writeHead(status, { location: `${canary.url}/stolen?x=1` }).end());
   }
   const redirectTo = (location: string) => (_req: unknown, res: ServerResponse) => void res.writeHead(307, { location }).end();
@@ -67,17 +85,44 @@ before(async () => {
   evil.on(`/v2/allowed/file/blobs/${BLOB}`, redirectTo('file:///etc/passwd'));
   evil.on(`/v2/allowed/storage/blobs/${BLOB}`, redirectTo(`${storage.url}/bucket/blob`));
   evil.on(`/v2/allowed/chain/blobs/${BLOB}`, redirectTo(`${storage.url}/bucket/chain`));
-  storage.on('/bucket/blob', (req, res) => void res.writeHead(200, { 'content-length': blob.length, 'content-type': 'application/octet-stream' }).end(req.method === 'HEAD' ? undefined : blob));
+  storage.on(
+    '/bucket/blob',
+    (req, res) =>
+      void res
+        .writeHead(200, { 'content-length': blob.length, 'content-type': 'application/octet-stream' })
+        .end(req.method === 'HEAD' ? undefined : blob),
+  );
   storage.on('/bucket/chain', redirectTo(`${canary.url}/second-hop`));
 
-  for (const path of ['/v2/allowed/moved/manifests/v1', '/v2/allowed/moved/tags/list', `/v2/allowed/moved/referrers/${image.digest}`]) evil.on(path, redirectTo(`${canary.url}/moved`));
+  for (const path of ['/v2/allowed/moved/manifests/v1', '/v2/allowed/moved/tags/list', `/v2/allowed/moved/referrers/${image.digest}`])
+    evil.on(path, redirectTo(`${canary.url}/moved`));
   evil.on('/v2/allowed/app/tags/list', (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json', link: `<${canary.url}/v2/allowed/app/tags/list?n=1&last=a&ns=${canary.host}>; rel="next"` });
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      link: `<${canary.url}/v2/allowed/app/tags/list?n=1&last=a&ns=${canary.host}>; rel="next"`,
+    });
     res.end(JSON.stringify({ name: 'allowed/app', tags: ['a'] }));
   });
   evil.on(`/v2/allowed/app/referrers/${image.digest}`, (_req, res) => {
-    res.writeHead(200, { 'content-type': MediaType.ociIndex, link: `<${canary.url}/v2/allowed/app/referrers/${image.digest}?last=x>; rel="next"` });
-    res.end(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ mediaType: MediaType.ociManifest, digest: notationManifest.digest, size: notationManifest.bytes.length, artifactType: 'application/vnd.cncf.notary.signature', urls: [`${canary.url}/referrer`] }] }));
+    res.writeHead(200, {
+      'content-type': MediaType.ociIndex,
+      link: `<${canary.url}/v2/allowed/app/referrers/${image.digest}?last=x>; rel="next"`,
+    });
+    res.end(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ociIndex,
+        manifests: [
+          {
+            mediaType: MediaType.ociManifest,
+            digest: notationManifest.digest,
+            size: notationManifest.bytes.length,
+            artifactType: 'application/vnd.cncf.notary.signature',
+            urls: [`${canary.url}/referrer`],
+          },
+        ],
+      }),
+    );
   });
   evil.on('/v2/allowed/foreign/manifests/v1', manifestAnswer(foreign.bytes, foreign.mediaType));
   evil.on('/v2/allowed/multi/manifests/v1', manifestAnswer(index.bytes, index.mediaType));
@@ -90,12 +135,32 @@ before(async () => {
   evil.on(`/v2/allowed/signed/blobs/${digestOf(sigPayload)}`, redirectTo(`${canary.url}/signature`));
   evil.on(`/v2/allowed/signed/referrers/${signed.digest}`, (_req, res) => {
     res.writeHead(200, { 'content-type': MediaType.ociIndex, link: `<${canary.url}/more>; rel="next"` });
-    res.end(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ mediaType: MediaType.ociManifest, digest: notationManifest.digest, size: notationManifest.bytes.length, artifactType: 'application/vnd.cncf.notary.signature', urls: [`${canary.url}/referrer`] }] }));
+    res.end(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ociIndex,
+        manifests: [
+          {
+            mediaType: MediaType.ociManifest,
+            digest: notationManifest.digest,
+            size: notationManifest.bytes.length,
+            artifactType: 'application/vnd.cncf.notary.signature',
+            urls: [`${canary.url}/referrer`],
+          },
+        ],
+      }),
+    );
   });
 
-  realmEvil.on('*', (_req, res) => void res.writeHead(401, { 'www-authenticate': `Bearer realm="${canary.url}/token",service="evil"` }).end());
+  realmEvil.on(
+    '*',
+    (_req, res) => void res.writeHead(401, { 'www-authenticate': `Bearer realm="${canary.url}/token",service="evil"` }).end(),
+  );
   tokenMoved.on('/token', redirectTo(`${canary.url}/token`));
-  tokenMoved.on('*', (_req, res) => void res.writeHead(401, { 'www-authenticate': `Bearer realm="${tokenMoved.url}/token",service="moved"` }).end());
+  tokenMoved.on(
+    '*',
+    (_req, res) => void res.writeHead(401, { 'www-authenticate': `Bearer realm="${tokenMoved.url}/token",service="moved"` }).end(),
+  );
   trickEvil.on('*', (_req, res) => void res.writeHead(401, { 'www-authenticate': `Bearer realm="${trickRealm}",service="evil"` }).end());
 
   const others = `
@@ -152,7 +217,10 @@ describe('blob redirects from the upstream', () => {
       const res = await call(`${follow.url}/v2/allowed/${name}/blobs/${BLOB}`);
       assert.equal(res.status, 502, name);
       assert.equal(errorOf(res).code, 'UNAVAILABLE');
-      assert.match(errorOf(res).message, new RegExp(`redirected a blob to ${canary.host.replace(/\./g, '\\.')}, which the config does not allow`));
+      assert.match(
+        errorOf(res).message,
+        new RegExp(`redirected a blob to ${canary.host.replace(/\./g, '\\.')}, which the config does not allow`),
+      );
     }
     untouched();
   });
@@ -193,7 +261,7 @@ describe('redirects of buffered answers', () => {
     untouched();
   });
 
-  it('the upstream\'s own token endpoint redirecting to the canary › 502, the redirect is not followed', async () => {
+  it("the upstream's own token endpoint redirecting to the canary › 502, the redirect is not followed", async () => {
     const res = await call(`${pass.url}/v2/moved/app/manifests/v1`);
     assert.equal(res.status, 502);
     assert.match(errorOf(res).message, /the token endpoint answered 307/);
@@ -236,7 +304,15 @@ describe('token realms named by the upstream', () => {
 describe('ns and names chosen by the client', () => {
   it('?ns=<canary host> (and look-alikes) on every route › 403 DENIED, nothing sent anywhere', async () => {
     const before = evil.requests.length;
-    const nsValues = [canary.host, canary.host.toUpperCase(), `${evil.host}@${canary.host}`, `${canary.host}/`, canary.url, `${evil.host}.${canary.host}`, `${canary.host}#${evil.host}`];
+    const nsValues = [
+      canary.host,
+      canary.host.toUpperCase(),
+      `${evil.host}@${canary.host}`,
+      `${canary.host}/`,
+      canary.url,
+      `${evil.host}.${canary.host}`,
+      `${canary.host}#${evil.host}`,
+    ];
     const routes = ['manifests/v1', `blobs/${BLOB}`, 'tags/list', `referrers/${image.digest}`];
     for (const ns of nsValues) {
       for (const route of routes) {
@@ -280,7 +356,10 @@ describe('ns and names chosen by the client', () => {
     for (const target of targets) {
       const res = await rawRequest(pass.host, `GET ${target} HTTP/1.1\nHost: ${pass.host}\nConnection: close`);
       assert.equal(res.status, 400, `${target}: ${res.body}`);
-      assert.ok(['NAME_INVALID', 'MANIFEST_INVALID', 'DIGEST_INVALID', 'UNSUPPORTED'].includes(ociErrorOf(res.body).code), `${target}: ${res.body}`);
+      assert.ok(
+        ['NAME_INVALID', 'MANIFEST_INVALID', 'DIGEST_INVALID', 'UNSUPPORTED'].includes(ociErrorOf(res.body).code),
+        `${target}: ${res.body}`,
+      );
     }
     assert.deepEqual(evil.requests.slice(before), []);
     untouched();
@@ -288,13 +367,22 @@ describe('ns and names chosen by the client', () => {
 
   it('an absolute-form request target, Host and X-Forwarded-Host naming the canary › served from the configured upstream only', async () => {
     const before = evil.requests.length;
-    const absolute = await rawRequest(pass.host, `GET ${canary.url}/v2/allowed/app/manifests/v1 HTTP/1.1\nHost: ${canary.host}\nX-Forwarded-Host: ${canary.host}\nConnection: close`);
+    const absolute = await rawRequest(
+      pass.host,
+      `GET ${canary.url}/v2/allowed/app/manifests/v1 HTTP/1.1\nHost: ${canary.host}\nX-Forwarded-Host: ${canary.host}\nConnection: close`,
+    );
     assert.equal(absolute.status, 200);
     assert.equal(absolute.headers['docker-content-digest'], image.digest);
-    const forwarded = await rawRequest(pass.host, `GET /v2/allowed/app/manifests/v1 HTTP/1.1\nHost: ${canary.host}\nX-Forwarded-Host: ${canary.host}\nForwarded: host=${canary.host}\nConnection: close`);
+    const forwarded = await rawRequest(
+      pass.host,
+      `GET /v2/allowed/app/manifests/v1 HTTP/1.1\nHost: ${canary.host}\nX-Forwarded-Host: ${canary.host}\nForwarded: host=${canary.host}\nConnection: close`,
+    );
     assert.equal(forwarded.status, 200);
     // The second may be a HEAD (the tag is re-resolved against a cached digest): same upstream, same path.
-    assert.deepEqual(evil.requests.slice(before).map((r) => r.split(' ')[1]), ['/v2/allowed/app/manifests/v1', '/v2/allowed/app/manifests/v1']);
+    assert.deepEqual(
+      evil.requests.slice(before).map((r) => r.split(' ')[1]),
+      ['/v2/allowed/app/manifests/v1', '/v2/allowed/app/manifests/v1'],
+    );
     untouched();
   });
 

@@ -36,19 +36,23 @@ const sig = cosignSignatureManifest(sigPayload);
 /** Never answers (the response is kept so the socket stays open until the test ends). */
 const hang = (_req: unknown, res: ServerResponse): void => void open.push(res);
 /** Sends headers and then one byte every `everyMs`, forever. */
-const trickle = (everyMs: number, length: number, type: string) => (_req: unknown, res: ServerResponse): void => {
-  open.push(res);
-  res.writeHead(200, { 'content-type': type, 'content-length': length, 'docker-content-digest': digestOf(Buffer.alloc(length)) });
-  res.flushHeaders();
-  const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write('{')), everyMs);
-  res.on('close', () => clearInterval(timer));
-};
+const trickle =
+  (everyMs: number, length: number, type: string) =>
+  (_req: unknown, res: ServerResponse): void => {
+    open.push(res);
+    res.writeHead(200, { 'content-type': type, 'content-length': length, 'docker-content-digest': digestOf(Buffer.alloc(length)) });
+    res.flushHeaders();
+    const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write('{')), everyMs);
+    res.on('close', () => clearInterval(timer));
+  };
 /** Sends headers and part of the body, then nothing. */
-const stall = (type: string, length: number) => (_req: unknown, res: ServerResponse): void => {
-  open.push(res);
-  res.writeHead(200, { 'content-type': type, 'content-length': length });
-  res.write(Buffer.alloc(Math.min(1024, length - 1), 1));
-};
+const stall =
+  (type: string, length: number) =>
+  (_req: unknown, res: ServerResponse): void => {
+    open.push(res);
+    res.writeHead(200, { 'content-type': type, 'content-length': length });
+    res.write(Buffer.alloc(Math.min(1024, length - 1), 1));
+  };
 
 async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
@@ -71,7 +75,10 @@ ${extra}`;
 before(async () => {
   [slow, storage, tokenSlow] = await Promise.all([startFakeUpstream(), startFakeUpstream(), startFakeUpstream()]);
   tokenSlow.on('/token', hang);
-  tokenSlow.on('*', (_req, res) => void res.writeHead(401, { 'www-authenticate': `Bearer realm="${tokenSlow.url}/token",service="slow"` }).end());
+  tokenSlow.on(
+    '*',
+    (_req, res) => void res.writeHead(401, { 'www-authenticate': `Bearer realm="${tokenSlow.url}/token",service="slow"` }).end(),
+  );
   slow.on('/v2/hang/manifests/v1', hang);
   slow.on('/v2/trickle/manifests/v1', trickle(100, 100_000, manifest.mediaType));
   slow.on('/v2/stall/manifests/v1', stall(manifest.mediaType, 100_000));
@@ -117,8 +124,14 @@ describe('a slow upstream, buffered answers (manifests, tags)', () => {
       const { value: res, ms } = await timed(() => call(`${proxy.url}${path}`));
       assert.equal(res.status, 504, path);
       assert.equal(ociErrorOf(res.text).code, 'UNAVAILABLE');
-      assert.match(ociErrorOf(res.text).message, new RegExp(`upstream "up" did not send its whole answer within ${HEADERS_MS + BODY_IDLE_MS} ms`));
-      assert.ok(ms >= HEADERS_MS + BODY_IDLE_MS && ms < HEADERS_MS + BODY_IDLE_MS + UNDICI_GRAIN_MS + SLACK_MS, `${path}: ${Math.round(ms)} ms`);
+      assert.match(
+        ociErrorOf(res.text).message,
+        new RegExp(`upstream "up" did not send its whole answer within ${HEADERS_MS + BODY_IDLE_MS} ms`),
+      );
+      assert.ok(
+        ms >= HEADERS_MS + BODY_IDLE_MS && ms < HEADERS_MS + BODY_IDLE_MS + UNDICI_GRAIN_MS + SLACK_MS,
+        `${path}: ${Math.round(ms)} ms`,
+      );
     }
   });
 });
@@ -141,7 +154,12 @@ describe('a slow upstream, streamed blobs', () => {
   });
 
   it('the body stalls after the headers › the stream is cut after bodyIdleMs (the client sees a short body, never a hang)', async () => {
-    const { value: res, ms } = await timed(() => call(`${proxy.url}/v2/stall/blobs/${BLOB}`).then((r) => r, (error: NodeJS.ErrnoException) => ({ status: -1, text: error.code ?? 'error' })));
+    const { value: res, ms } = await timed(() =>
+      call(`${proxy.url}/v2/stall/blobs/${BLOB}`).then(
+        (r) => r,
+        (error: NodeJS.ErrnoException) => ({ status: -1, text: error.code ?? 'error' }),
+      ),
+    );
     if (res.status === 200) assert.ok(res.text.length < blob.length, 'a short body');
     else assert.equal(res.status, -1);
     assert.ok(ms < BODY_IDLE_MS + SLACK_MS, `${Math.round(ms)} ms`);
@@ -160,7 +178,12 @@ describe('signature discovery against slow storage', () => {
     const { value: res, ms } = await timed(() => call(`${strict.url}/v2/signed/manifests/v1`));
     assert.equal(res.status, 504, res.text);
     // Cut by undici's headersTimeout, or by the whole-read deadline under load: a 504 either way.
-    assert.match(ociErrorOf(res.text).message, new RegExp(`(upstream "up" did not answer within ${HEADERS_MS} ms|blob storage of upstream "up" did not send sha256:[0-9a-f]{64} within ${HEADERS_MS + BODY_IDLE_MS} ms)`));
+    assert.match(
+      ociErrorOf(res.text).message,
+      new RegExp(
+        `(upstream "up" did not answer within ${HEADERS_MS} ms|blob storage of upstream "up" did not send sha256:[0-9a-f]{64} within ${HEADERS_MS + BODY_IDLE_MS} ms)`,
+      ),
+    );
     assert.ok(ms < HEADERS_BOUND_MS, `${Math.round(ms)} ms`);
   });
 });
@@ -169,7 +192,9 @@ describe('a slow client', () => {
   it('request headers that never finish (slowloris) › the connection is closed after listen.headersTimeoutMs', async () => {
     const started = performance.now();
     const closedAfter = await new Promise<number>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port: Number(proxy.host.split(':')[1]) }, () => socket.write('GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Slow: '));
+      const socket = connect({ host: '127.0.0.1', port: Number(proxy.host.split(':')[1]) }, () =>
+        socket.write('GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Slow: '),
+      );
       const drip = setInterval(() => socket.write('a'), 200);
       socket.on('error', () => {});
       socket.on('close', () => {

@@ -11,15 +11,31 @@ import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 const digestOf = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const OCI = 'application/vnd.oci.image.manifest.v1+json';
 const layer = Buffer.from('the real layer bytes');
-const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(Buffer.from('{}')), size: 2 }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: digestOf(layer), size: layer.length }] }));
-const forgedManifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(Buffer.from('{"evil":1}')), size: 10 }, layers: [] }));
+const manifest = Buffer.from(
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: OCI,
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(Buffer.from('{}')), size: 2 },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: digestOf(layer), size: layer.length }],
+  }),
+);
+const forgedManifest = Buffer.from(
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: OCI,
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(Buffer.from('{"evil":1}')), size: 10 },
+    layers: [],
+  }),
+);
 
 let upstream: Server;
 let connections = 0;
 let proxy: RunningProxy;
 
 const answer = (body: Buffer, headers: Record<string, string>): string =>
-  `HTTP/1.1 200 OK\r\n${Object.entries({ ...headers, 'content-length': String(body.length) }).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body.toString('latin1')}`;
+  `HTTP/1.1 200 OK\r\n${Object.entries({ ...headers, 'content-length': String(body.length) })
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\r\n')}\r\n\r\n${body.toString('latin1')}`;
 const FORGED_BLOB = answer(Buffer.from('EVIL LAYER'), { 'content-type': 'application/octet-stream' });
 const FORGED_MANIFEST = answer(forgedManifest, { 'content-type': OCI, 'docker-content-digest': digestOf(forgedManifest) });
 
@@ -36,8 +52,13 @@ before(async () => {
         if (path === '/v2/') socket.write(answer(Buffer.from('{}'), { 'content-type': 'application/json' }));
         else if (path.includes('/manifests/v1') || path.includes(`/manifests/${digestOf(manifest)}`)) {
           const head = { 'content-type': OCI, 'docker-content-digest': digestOf(manifest) };
-          socket.write(method === 'HEAD' ? answer(Buffer.alloc(0), head).replace('content-length: 0', `content-length: ${manifest.length}`) : answer(manifest, head) + FORGED_MANIFEST);
-        } else if (path.includes(`/blobs/${digestOf(layer)}`)) socket.write(answer(layer, { 'content-type': 'application/octet-stream' }) + FORGED_BLOB);
+          socket.write(
+            method === 'HEAD'
+              ? answer(Buffer.alloc(0), head).replace('content-length: 0', `content-length: ${manifest.length}`)
+              : answer(manifest, head) + FORGED_MANIFEST,
+          );
+        } else if (path.includes(`/blobs/${digestOf(layer)}`))
+          socket.write(answer(layer, { 'content-type': 'application/octet-stream' }) + FORGED_BLOB);
         else socket.write('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
       }
     });

@@ -1,7 +1,18 @@
 // The expected answer, from the generated graph alone (never from trustgate's caches or allow sets):
 // whether a 200 for a manifest or blob is legitimate at the time of the request, whether a pull must
 // be served (liveness), and which attack class an illegitimate 200 belongs to.
-import { fullRef, IMAGE_CONFIG_TYPES, isObject, MT, parseJson, SIGNATURE_LAYER_TYPES, type Graph, type Node, type Ref, type ViolationClass } from './model.ts';
+import {
+  fullRef,
+  IMAGE_CONFIG_TYPES,
+  isObject,
+  MT,
+  parseJson,
+  SIGNATURE_LAYER_TYPES,
+  type Graph,
+  type Node,
+  type Ref,
+  type ViolationClass,
+} from './model.ts';
 
 /** What changes during a run: K revoked, break-glass entries (by digest) open now and ever. */
 export interface OracleState {
@@ -22,7 +33,10 @@ function signedForRef(g: Graph, s: OracleState, node: Node, ref: Ref): boolean {
 
 /** Some reference a client can use (a tag pointing at it, or its digest) makes `node` legitimate by K's signature. */
 function signedUsably(g: Graph, s: OracleState, node: Node): boolean {
-  const refs: Ref[] = [{ kind: 'digest', digest: node.digest }, ...[...g.tags].filter(([, d]) => d === node.digest).map(([tag]): Ref => ({ kind: 'tag', tag }))];
+  const refs: Ref[] = [
+    { kind: 'digest', digest: node.digest },
+    ...[...g.tags].filter(([, d]) => d === node.digest).map(([tag]): Ref => ({ kind: 'tag', tag })),
+  ];
   return refs.some((ref) => signedForRef(g, s, node, ref));
 }
 
@@ -54,16 +68,20 @@ export function isSignatureArtifact(g: Graph, node: Node): boolean {
   const diffIds = isObject(parsed['rootfs']) ? parsed['rootfs']['diff_ids'] : undefined;
   if (!Array.isArray(diffIds) || diffIds.length !== layers.length || !diffIds.every((id, i) => id === layers[i]!.digest)) return false;
   const runs = isObject(parsed['config']) ? parsed['config'] : {};
-  return ['Entrypoint', 'Cmd', 'Env'].every((field) => runs[field] === undefined || runs[field] === null || (Array.isArray(runs[field]) && runs[field].length === 0));
+  return ['Entrypoint', 'Cmd', 'Env'].every(
+    (field) => runs[field] === undefined || runs[field] === null || (Array.isArray(runs[field]) && runs[field].length === 0),
+  );
 }
 
 /** A 200 for manifest `node` asked for by `ref` is legitimate now. */
 export function manifestLegit(g: Graph, s: OracleState, node: Node, ref: Ref): boolean {
-  return signedForRef(g, s, node, ref)
-    || viaIndex(g, s, node)
-    || isSignatureArtifact(g, node)
-    || (node.isIndex && ref.kind === 'tag' && FALLBACK_TAG.test(ref.tag))
-    || s.bg.has(node.digest);
+  return (
+    signedForRef(g, s, node, ref) ||
+    viaIndex(g, s, node) ||
+    isSignatureArtifact(g, node) ||
+    (node.isIndex && ref.kind === 'tag' && FALLBACK_TAG.test(ref.tag)) ||
+    s.bg.has(node.digest)
+  );
 }
 
 /** An image whose config and layers may be served: by its signature, its index, or a break-glass entry naming it. */
@@ -84,7 +102,8 @@ export function mustServe(g: Graph, s: OracleState, node: Node, tag: string): bo
 
 /** The state as it was at its most permissive: K not yet revoked, every break-glass entry ever opened still open. */
 const pastOf = (s: OracleState): OracleState => ({ revoked: false, bg: s.everBg, everBg: s.everBg });
-const coveredByBreakGlass = (g: Graph, s: OracleState, node: Node): boolean => s.everBg.has(node.digest) || parentsOf(g, node).some((p) => s.everBg.has(p.digest));
+const coveredByBreakGlass = (g: Graph, s: OracleState, node: Node): boolean =>
+  s.everBg.has(node.digest) || parentsOf(g, node).some((p) => s.everBg.has(p.digest));
 
 export function classifyManifest(g: Graph, s: OracleState, node: Node, ref: Ref): ViolationClass {
   if (node.attack !== undefined) return node.attack;

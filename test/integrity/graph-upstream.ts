@@ -45,7 +45,12 @@ export async function startGraphUpstream(): Promise<GraphUpstream> {
       fake.requests.length = 0;
       fake.headers.length = 0;
     },
-    records: () => fake.requests.map((line, i) => ({ method: line.slice(0, line.indexOf(' ')), url: line.slice(line.indexOf(' ') + 1), headers: fake.headers[i] ?? {} })),
+    records: () =>
+      fake.requests.map((line, i) => ({
+        method: line.slice(0, line.indexOf(' ')),
+        url: line.slice(line.indexOf(' ') + 1),
+        headers: fake.headers[i] ?? {},
+      })),
     close: () => fake.close(),
   };
 }
@@ -53,7 +58,8 @@ export async function startGraphUpstream(): Promise<GraphUpstream> {
 function answer(g: Graph | undefined, req: IncomingMessage, res: ServerResponse): void {
   const path = (req.url ?? '/').split('?')[0]!;
   const head = req.method === 'HEAD';
-  if (path === '/v2/' || path === '/v2') return void res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 }).end(head ? undefined : '{}');
+  if (path === '/v2/' || path === '/v2')
+    return void res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 }).end(head ? undefined : '{}');
   const match = ROUTE.exec(path);
   const [, repo, kind, ref] = match ?? [];
   if (g === undefined || repo !== g.repo) return notFound(res, 'NAME_UNKNOWN');
@@ -65,7 +71,11 @@ function answer(g: Graph | undefined, req: IncomingMessage, res: ServerResponse)
   }
   const blob = kind === 'blobs' ? g.blobs.get(ref!) : undefined;
   if (blob === undefined) return notFound(res, kind === 'blobs' ? 'BLOB_UNKNOWN' : 'NAME_UNKNOWN'); // referrers: no API here
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': blob.bytes.length, 'docker-content-digest': blob.digest });
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': blob.bytes.length,
+    'docker-content-digest': blob.digest,
+  });
   res.end(head ? undefined : blob.bytes);
 }
 
@@ -81,14 +91,19 @@ function notFound(res: ServerResponse, code: string): void {
  * signature-shaped manifest (which trustgate reads itself). Anything else came from a client's bytes.
  */
 export function unbuilt(g: Graph, asked: Asked, record: UpstreamRecord): string | undefined {
-  if (record.headers[SMUGGLED_HEADER] !== undefined) return 'carries the smuggled request\'s marker header';
+  if (record.headers[SMUGGLED_HEADER] !== undefined) return "carries the smuggled request's marker header";
   if (record.method !== 'GET' && record.method !== 'HEAD') return `method ${record.method}`;
   const path = record.url.split('?')[0]!;
   if (path === '/v2/' || path === '/v2') return undefined;
   const [, repo, kind, ref] = ROUTE.exec(path) ?? [];
   if (repo !== g.repo) return 'a path no pull of this repository uses';
   if (kind === 'referrers') return /^sha256:[0-9a-f]{64}$/.test(ref!) ? undefined : 'referrers of no digest';
-  if (kind === 'manifests') return g.nodes.has(ref!) || g.tags.has(ref!) || asked.refs.has(ref!) || isDerivedTag(ref!) ? undefined : 'a manifest the client never asked for';
-  const readable = [...g.nodes.values()].some((n) => (n.kind === 'sig' || n.kind === 'bundle' || n.kind === 'fake-sig') && n.blobs.includes(ref!));
+  if (kind === 'manifests')
+    return g.nodes.has(ref!) || g.tags.has(ref!) || asked.refs.has(ref!) || isDerivedTag(ref!)
+      ? undefined
+      : 'a manifest the client never asked for';
+  const readable = [...g.nodes.values()].some(
+    (n) => (n.kind === 'sig' || n.kind === 'bundle' || n.kind === 'fake-sig') && n.blobs.includes(ref!),
+  );
   return asked.blobs.has(ref!) || readable ? undefined : 'a blob the client never asked for';
 }

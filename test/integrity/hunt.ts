@@ -24,7 +24,9 @@ try {
       continue;
     }
     const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-    console.log(`${cls}: found after ${details.numRuns} graph(s), seed ${details.seed}, path "${details.counterexamplePath}", shrunk ${details.numShrinks}× (${seconds} s)`);
+    console.log(
+      `${cls}: found after ${details.numRuns} graph(s), seed ${details.seed}, path "${details.counterexamplePath}", shrunk ${details.numShrinks}× (${seconds} s)`,
+    );
     console.log(error.replace(/^/gm, '    '));
   }
 } finally {

@@ -25,15 +25,28 @@ export const ACCEPT = [MT.ociManifest, MT.ociIndex, MT.dockerManifest, MT.docker
 
 /** Layer media types that carry only signatures or attestations (the brief's list, written out again on purpose). */
 export const SIGNATURE_LAYER_TYPES: ReadonlySet<string> = new Set([
-  MT.simpleSigning, 'application/vnd.dsse.envelope.v1+json', 'application/jose+json', 'application/cose', MT.bundle,
-  'application/vnd.dev.sigstore.bundle+json;version=0.1', 'application/vnd.dev.sigstore.bundle+json;version=0.2',
-  'application/vnd.dev.sigstore.bundle+json;version=0.3', 'application/vnd.in-toto+json',
+  MT.simpleSigning,
+  'application/vnd.dsse.envelope.v1+json',
+  'application/jose+json',
+  'application/cose',
+  MT.bundle,
+  'application/vnd.dev.sigstore.bundle+json;version=0.1',
+  'application/vnd.dev.sigstore.bundle+json;version=0.2',
+  'application/vnd.dev.sigstore.bundle+json;version=0.3',
+  'application/vnd.in-toto+json',
 ]);
 export const IMAGE_CONFIG_TYPES: ReadonlySet<string> = new Set([MT.ociConfig, MT.dockerConfig]);
 
 /** The five attack classes of issue #11, plus liveness (a deny-everything gate) and anything else. */
-export type ViolationClass = 'index-as-signature' | 'fake-signature-blob' | 'verdict-key' | 'stale-allowance' | 'smuggling' | 'liveness' | 'other';
-export const ATTACK_CLASSES: readonly ViolationClass[] = ['index-as-signature', 'fake-signature-blob', 'verdict-key', 'stale-allowance', 'smuggling'];
+export type ViolationClass =
+  'index-as-signature' | 'fake-signature-blob' | 'verdict-key' | 'stale-allowance' | 'smuggling' | 'liveness' | 'other';
+export const ATTACK_CLASSES: readonly ViolationClass[] = [
+  'index-as-signature',
+  'fake-signature-blob',
+  'verdict-key',
+  'stale-allowance',
+  'smuggling',
+];
 
 export type Signer = 'K' | 'U' | 'bad';
 export type MultiArch = 'index' | 'each';

@@ -19,7 +19,11 @@ import { GraphRunner, type Session, type Violation } from './runner.ts';
 import { keyIdOf, newKeys, trustGraph } from './setup.ts';
 
 export type { Violation } from './runner.ts';
-export interface GraphRun { readonly graph: Graph; readonly violations: readonly Violation[]; readonly log: readonly string[] }
+export interface GraphRun {
+  readonly graph: Graph;
+  readonly violations: readonly Violation[];
+  readonly log: readonly string[];
+}
 export interface Oracle {
   run(c: GraphCase): Promise<GraphRun>;
   close(): Promise<void>;
@@ -33,7 +37,7 @@ const RECYCLE = 100;
 
 export async function openOracle(): Promise<Oracle> {
   const upstream = await startGraphUpstream();
-  let app: Session & { close(): Promise<void> } | undefined;
+  let app: (Session & { close(): Promise<void> }) | undefined;
   let graphs = 0;
   try {
     app = await openApp(upstream);
@@ -72,7 +76,11 @@ async function openApp(upstream: GraphUpstream): Promise<Session & { close(): Pr
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });
     const h = harness;
     return {
-      harness: h, upstream, url: listening.url, agent, bearer,
+      harness: h,
+      upstream,
+      url: listening.url,
+      agent,
+      bearer,
       async close() {
         agent.destroy();
         await listening.close();
@@ -113,7 +121,12 @@ export function integrityProperty(oracle: Oracle, only?: ViolationClass, match?:
     if (found.length === 0) return;
     const classes = [...new Set(found.map((v) => v.cls))].join(', ');
     const g = run.graph;
-    throw new Error(`integrity violated (${classes}) in ${g.name} [multiArch ${g.multiArch}, signedIdentity ${g.identity}]\n` +
-      `${found.slice(0, 6).map((v) => `  ${v.cls}: ${v.what}`).join('\n')}\nrequests:\n${run.log.map((line, i) => `  ${i + 1}. ${line}`).join('\n')}`);
+    throw new Error(
+      `integrity violated (${classes}) in ${g.name} [multiArch ${g.multiArch}, signedIdentity ${g.identity}]\n` +
+        `${found
+          .slice(0, 6)
+          .map((v) => `  ${v.cls}: ${v.what}`)
+          .join('\n')}\nrequests:\n${run.log.map((line, i) => `  ${i + 1}. ${line}`).join('\n')}`,
+    );
   });
 }

@@ -8,9 +8,22 @@ import { unbuilt, type Asked, type GraphUpstream } from './graph-upstream.ts';
 import { ACCEPT, refText, sha256, type Graph, type Node, type Ref, type ViolationClass } from './model.ts';
 import { smuggle } from './smuggle.ts';
 
-export interface Session { readonly harness: Harness; readonly upstream: GraphUpstream; readonly url: string; readonly agent: Agent; readonly bearer: string }
-export interface Violation { readonly cls: ViolationClass; readonly what: string }
-interface Answer { readonly status: number; readonly headers: Record<string, string | string[] | undefined>; readonly body: Buffer }
+export interface Session {
+  readonly harness: Harness;
+  readonly upstream: GraphUpstream;
+  readonly url: string;
+  readonly agent: Agent;
+  readonly bearer: string;
+}
+export interface Violation {
+  readonly cls: ViolationClass;
+  readonly what: string;
+}
+interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+}
 
 const short = (text: string): string => text.replace(/sha256([:-])([0-9a-f]{8})[0-9a-f]{56}/g, 'sha256$1$2…');
 
@@ -39,7 +52,11 @@ export class GraphRunner {
   private breakGlassId: string | undefined;
   private checked = 0;
 
-  constructor(private readonly session: Session, private readonly g: Graph, private readonly keyId: string) {
+  constructor(
+    private readonly session: Session,
+    private readonly g: Graph,
+    private readonly keyId: string,
+  ) {
     this.pool = candidates(g);
   }
 
@@ -103,7 +120,8 @@ export class GraphRunner {
     if (ref.kind === 'digest' && digest !== ref.digest) this.flag('other', `${ref.digest} answered with ${digest}`);
     const node = this.g.nodes.get(digest);
     if (node === undefined) return void this.flag('other', `${refText(ref)} served ${digest}, which is in no graph`);
-    if (!manifestLegit(this.g, before, node, ref)) this.flag(classifyManifest(this.g, before, node, ref), `manifest ${refText(ref)} (${node.kind} ${digest}) served but not legitimate`);
+    if (!manifestLegit(this.g, before, node, ref))
+      this.flag(classifyManifest(this.g, before, node, ref), `manifest ${refText(ref)} (${node.kind} ${digest}) served but not legitimate`);
     return node;
   }
 
@@ -124,7 +142,9 @@ export class GraphRunner {
 
   private async smuggle(step: Extract<Step, { kind: 'smuggle' }>): Promise<void> {
     // Through a blob trustgate would stream (a K-signed image's layer, pulled first), so a proxy that pipes bodies would pipe this one.
-    const signed = [...this.g.tags].map(([tag, d]) => ({ tag, node: this.g.nodes.get(d)! })).find(({ tag, node }) => mustServe(this.g, this.state, node, tag));
+    const signed = [...this.g.tags]
+      .map(([tag, d]) => ({ tag, node: this.g.nodes.get(d)! }))
+      .find(({ tag, node }) => mustServe(this.g, this.state, node, tag));
     if (signed !== undefined) await this.pullManifest({ kind: 'tag', tag: signed.tag }, false);
     const layer = signed?.node.blobs[1] ?? this.pool.blobs[0]!;
     const inner = step.catalog || this.g.deniedLayer === undefined ? '/v2/_catalog' : `/v2/${this.g.repo}/blobs/${this.g.deniedLayer}`;
@@ -139,8 +159,18 @@ export class GraphRunner {
   private async openBreakGlass(): Promise<void> {
     const target = this.g.breakGlass;
     if (target === undefined || this.breakGlassId !== undefined) return;
-    const body = JSON.stringify({ image: `${this.g.name}@${target}`, reason: 'integrity oracle', expires: new Date(Date.now() + 3_600_000).toISOString() });
-    const res = await call(this.session, 'POST', '/admin/v1/breakglass', { authorization: this.session.bearer, 'content-type': 'application/json' }, body);
+    const body = JSON.stringify({
+      image: `${this.g.name}@${target}`,
+      reason: 'integrity oracle',
+      expires: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const res = await call(
+      this.session,
+      'POST',
+      '/admin/v1/breakglass',
+      { authorization: this.session.bearer, 'content-type': 'application/json' },
+      body,
+    );
     if (res.status !== 201) throw new Error(`break glass refused: ${res.status} ${res.body.toString()}`);
     this.breakGlassId = (JSON.parse(res.body.toString()) as { id: string }).id;
     this.state.bg.add(target);

@@ -8,7 +8,10 @@ import type { Runtime } from '../../src/runtime.ts';
 import type { RuntimeFiles } from '../support/runtime-files.ts';
 import type { Graph } from './model.ts';
 
-export interface GraphKeys { readonly k: KeyObject; readonly u: KeyObject }
+export interface GraphKeys {
+  readonly k: KeyObject;
+  readonly u: KeyObject;
+}
 
 export const newKeys = (): GraphKeys => ({
   k: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
@@ -22,7 +25,11 @@ export const policyFor = (g: Graph): string =>
   `version: 1\nrules:\n  - name: g${g.id}\n    images: ["${g.name}"]\n    multiArch: ${g.multiArch}\n    signatures: { trust: ["${keyIdOf(g)}"], threshold: 1, signedIdentity: ${g.identity} }\n`;
 
 /** Writes K into keys/ (earlier graphs' files removed; their keys stay in the store, scoped to their own repositories) and the policy, and reloads both. */
-export async function trustGraph(target: { readonly files: RuntimeFiles; readonly runtime: Runtime }, g: Graph, k: KeyObject): Promise<void> {
+export async function trustGraph(
+  target: { readonly files: RuntimeFiles; readonly runtime: Runtime },
+  g: Graph,
+  k: KeyObject,
+): Promise<void> {
   const { files, runtime } = target;
   const keysDir = join(files.dir, 'keys');
   for (const file of readdirSync(keysDir)) rmSync(join(keysDir, file));

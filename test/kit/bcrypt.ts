@@ -97,8 +97,7 @@ const STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const BCRYPT = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const toBcrypt64 = (b: Uint8Array): string =>
   [...Buffer.from(b).toString('base64').replace(/=+$/, '')].map((c) => BCRYPT[STD.indexOf(c)]).join('');
-const fromBcrypt64 = (s: string): Buffer =>
-  Buffer.from([...s].map((c) => STD[BCRYPT.indexOf(c)]).join(''), 'base64');
+const fromBcrypt64 = (s: string): Buffer => Buffer.from([...s].map((c) => STD[BCRYPT.indexOf(c)]).join(''), 'base64');
 
 /** bcrypt hash in modular crypt format, e.g. `$2y$05$<22 salt><31 hash>`. */
 export function bcryptHash(password: string, options: { cost?: number; salt?: string } = {}): string {

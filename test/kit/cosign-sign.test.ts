@@ -6,8 +6,17 @@ import { constants, createPublicKey, generateKeyPairSync, verify } from 'node:cr
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  COSIGN_MT, COSIGN_SIGNATURE_ANNOTATION, cosignSignatureTag, dssePae, getManifest, makeSigstoreBundle,
-  makeSimpleSigningPayload, pushCosignSignature, sha256, signPayload, startRegistry,
+  COSIGN_MT,
+  COSIGN_SIGNATURE_ANNOTATION,
+  cosignSignatureTag,
+  dssePae,
+  getManifest,
+  makeSigstoreBundle,
+  makeSimpleSigningPayload,
+  pushCosignSignature,
+  sha256,
+  signPayload,
+  startRegistry,
 } from './index.ts';
 import type { RunningRegistry } from './index.ts';
 
@@ -45,7 +54,10 @@ describe('cosign test signer against the containers/image fixtures', () => {
     const annotations = JSON.parse(fixture('derived/pki-valid/annotations.json').toString()) as Record<string, string>;
     const key = createPublicKey(annotations['dev.sigstore.cosign/certificate']!);
     const signature = Buffer.from(fixture('derived/pki-valid/signature.b64').toString(), 'base64');
-    assert.equal(verify('sha256', fixture('derived/pki-valid/payload.json'), { key, padding: constants.RSA_PKCS1_PADDING }, signature), true);
+    assert.equal(
+      verify('sha256', fixture('derived/pki-valid/payload.json'), { key, padding: constants.RSA_PKCS1_PADDING }, signature),
+      true,
+    );
   });
 });
 
@@ -69,24 +81,41 @@ describe('signPayload', () => {
   });
   test('bundles sign PAE(payloadType, statement)', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const bundle = makeSigstoreBundle({ privateKey, digest: DIGEST }) as { dsseEnvelope: { payload: string; payloadType: string; signatures: { sig: string }[] } };
+    const bundle = makeSigstoreBundle({ privateKey, digest: DIGEST }) as {
+      dsseEnvelope: { payload: string; payloadType: string; signatures: { sig: string }[] };
+    };
     const payloadBytes = Buffer.from(bundle.dsseEnvelope.payload, 'base64');
-    check(verify('sha256', dssePae(bundle.dsseEnvelope.payloadType, payloadBytes), publicKey, Buffer.from(bundle.dsseEnvelope.signatures[0]!.sig, 'base64')));
+    check(
+      verify(
+        'sha256',
+        dssePae(bundle.dsseEnvelope.payloadType, payloadBytes),
+        publicKey,
+        Buffer.from(bundle.dsseEnvelope.signatures[0]!.sig, 'base64'),
+      ),
+    );
     assert.deepEqual(JSON.parse(payloadBytes.toString()).subject, [{ digest: { sha256: DIGEST.slice(7) } }]);
-    assert.equal(dssePae('http://example.com/HelloWorld', Buffer.from('hello world')).toString(), 'DSSEv1 29 http://example.com/HelloWorld 11 hello world');
+    assert.equal(
+      dssePae('http://example.com/HelloWorld', Buffer.from('hello world')).toString(),
+      'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
+    );
   });
 });
 
 describe('pushCosignSignature on a real registry', () => {
   let reg: RunningRegistry;
-  before(async () => { reg = await startRegistry(); });
-  after(async () => { await reg?.stop(); });
+  before(async () => {
+    reg = await startRegistry();
+  });
+  after(async () => {
+    await reg?.stop();
+  });
 
   test('writes the .sig manifest with cosign layout, readable back byte for byte', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const payloads = [makeSimpleSigningPayload(DIGEST, REFERENCE), makeSimpleSigningPayload(DIGEST, `${REFERENCE}:v2`)];
     const layers = payloads.map((payload, i) => ({
-      payload, signature: signPayload(privateKey, payload),
+      payload,
+      signature: signPayload(privateKey, payload),
       annotations: (i ? { 'dev.sigstore.cosign/bundle': '{}' } : {}) as Record<string, string>,
     }));
     const pushed = await pushCosignSignature(reg.url, 'kit/signed', { digest: DIGEST }, layers);
@@ -113,6 +142,9 @@ describe('pushCosignSignature on a real registry', () => {
     }
     assert.equal(manifest.layers[1].annotations['dev.sigstore.cosign/bundle'], '{}');
     const config = await fetch(`${reg.url}/v2/kit/signed/blobs/${manifest.config.digest}`);
-    assert.deepEqual(JSON.parse(await config.text()).rootfs.diff_ids, payloads.map((p) => sha256(p)));
+    assert.deepEqual(
+      JSON.parse(await config.text()).rootfs.diff_ids,
+      payloads.map((p) => sha256(p)),
+    );
   });
 });

@@ -18,10 +18,16 @@ export const COSIGN_SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
 
 /** Go's json.Marshal of sigstore `payload.SimpleContainerImage`: struct field order, compact. */
 export function makeSimpleSigningPayload(digest: string, reference: string, optional: Record<string, unknown> | null = null): Buffer {
-  return Buffer.from(JSON.stringify({
-    critical: { identity: { 'docker-reference': reference }, image: { 'docker-manifest-digest': digest }, type: 'cosign container image signature' },
-    optional,
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      critical: {
+        identity: { 'docker-reference': reference },
+        image: { 'docker-manifest-digest': digest },
+        type: 'cosign container image signature',
+      },
+      optional,
+    }),
+  );
 }
 
 export interface SignOptions {
@@ -43,9 +49,13 @@ export function signPayload(privateKey: KeyObject, payload: Buffer, options: Sig
       return Buffer.from(ed25519ph.sign(payload, seed)).toString('base64');
     }
     case 'rsa':
-      return sign(hash, payload, options.rsaPadding === 'pss'
-        ? { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_MAX_SIGN }
-        : { key: privateKey, padding: constants.RSA_PKCS1_PADDING }).toString('base64');
+      return sign(
+        hash,
+        payload,
+        options.rsaPadding === 'pss'
+          ? { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_MAX_SIGN }
+          : { key: privateKey, padding: constants.RSA_PKCS1_PADDING },
+      ).toString('base64');
     default:
       return sign(hash, payload, privateKey).toString('base64'); // ECDSA: DER
   }
@@ -68,26 +78,42 @@ export interface PushedSignature {
 export const cosignSignatureTag = (digest: string): string => `${digest.replace(':', '-')}.sig`;
 
 /** Writes the `.sig` manifest cosign writes: OCI manifest, OCI config, one simple-signing layer per signature. */
-export async function pushCosignSignature(registryUrl: string, repository: string, subject: { digest: string }, layers: readonly SignatureLayer[]): Promise<PushedSignature> {
+export async function pushCosignSignature(
+  registryUrl: string,
+  repository: string,
+  subject: { digest: string },
+  layers: readonly SignatureLayer[],
+): Promise<PushedSignature> {
   const descriptors = [];
   for (const layer of layers) {
     const blob = await putBlob(registryUrl, repository, layer.payload);
     descriptors.push({
-      mediaType: COSIGN_MT.simpleSigning, size: blob.size, digest: blob.digest,
+      mediaType: COSIGN_MT.simpleSigning,
+      size: blob.size,
+      digest: blob.digest,
       annotations: { ...layer.annotations, [COSIGN_SIGNATURE_ANNOTATION]: layer.signature },
     });
   }
   // go-containerregistry's config for cosign's empty image with the payloads as layers.
-  const config = Buffer.from(JSON.stringify({
-    architecture: '', created: '0001-01-01T00:00:00Z', history: descriptors.map(() => ({ created: '0001-01-01T00:00:00Z' })),
-    os: '', rootfs: { type: 'layers', diff_ids: descriptors.map((d) => d.digest) }, config: {},
-  }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: '',
+      created: '0001-01-01T00:00:00Z',
+      history: descriptors.map(() => ({ created: '0001-01-01T00:00:00Z' })),
+      os: '',
+      rootfs: { type: 'layers', diff_ids: descriptors.map((d) => d.digest) },
+      config: {},
+    }),
+  );
   const configBlob = await putBlob(registryUrl, repository, config);
-  const manifestBytes = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: COSIGN_MT.ociManifest,
-    config: { mediaType: COSIGN_MT.ociConfig, size: configBlob.size, digest: configBlob.digest },
-    layers: descriptors,
-  }));
+  const manifestBytes = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: COSIGN_MT.ociManifest,
+      config: { mediaType: COSIGN_MT.ociConfig, size: configBlob.size, digest: configBlob.digest },
+      layers: descriptors,
+    }),
+  );
   const tag = cosignSignatureTag(subject.digest);
   const manifest = await putManifest(registryUrl, repository, tag, manifestBytes, COSIGN_MT.ociManifest);
   return { tag, manifest, manifestBytes };
@@ -121,8 +147,10 @@ export interface BundleOptions extends SignOptions {
 export function makeSigstoreBundle(options: BundleOptions): Record<string, unknown> {
   const hex = options.digest.slice(options.digest.indexOf(':') + 1);
   const statement = options.statement ?? {
-    _type: 'https://in-toto.io/Statement/v1', subject: [{ digest: { sha256: hex } }],
-    predicateType: 'https://sigstore.dev/cosign/sign/v1', predicate: {},
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ digest: { sha256: hex } }],
+    predicateType: 'https://sigstore.dev/cosign/sign/v1',
+    predicate: {},
   };
   const payloadType = options.payloadType ?? COSIGN_MT.inToto;
   const payload = Buffer.from(JSON.stringify(statement));
@@ -135,7 +163,9 @@ export function makeSigstoreBundle(options: BundleOptions): Record<string, unkno
 }
 
 /** A bundle whose messageSignature signs the manifest bytes themselves (`cosign sign-blob` style). */
-export function makeMessageSignatureBundle(options: Omit<BundleOptions, 'digest' | 'statement' | 'payloadType'> & { manifest: Buffer }): Record<string, unknown> {
+export function makeMessageSignatureBundle(
+  options: Omit<BundleOptions, 'digest' | 'statement' | 'payloadType'> & { manifest: Buffer },
+): Record<string, unknown> {
   return {
     mediaType: options.mediaType ?? COSIGN_MT.bundleV03,
     verificationMaterial: verificationMaterial(options),
@@ -147,12 +177,20 @@ export function makeMessageSignatureBundle(options: Omit<BundleOptions, 'digest'
 }
 
 function verificationMaterial(options: { privateKey: KeyObject; certificate?: Buffer }): Record<string, unknown> {
-  const key = options.certificate ? { certificate: { rawBytes: options.certificate.toString('base64') } } : { publicKey: { hint: publicKeyHint(options.privateKey) } };
+  const key = options.certificate
+    ? { certificate: { rawBytes: options.certificate.toString('base64') } }
+    : { publicKey: { hint: publicKeyHint(options.privateKey) } };
   return { ...key, tlogEntries: [] };
 }
 
 /** Signs `digest` in cosign's format with `key` and pushes the `.sig` manifest next to it. */
-export async function cosignSignImage(registryUrl: string, repository: string, digest: string, reference: string, key: KeyObject): Promise<PushedSignature> {
+export async function cosignSignImage(
+  registryUrl: string,
+  repository: string,
+  digest: string,
+  reference: string,
+  key: KeyObject,
+): Promise<PushedSignature> {
   const payload = makeSimpleSigningPayload(digest, reference);
   return pushCosignSignature(registryUrl, repository, { digest }, [{ payload, signature: signPayload(key, payload) }]);
 }

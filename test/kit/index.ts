@@ -17,14 +17,29 @@ export type { CopyOpts, InspectOpts, RegistryOpts, SkopeoResult } from './skopeo
 export { putBlob, putManifest, getManifest } from './registry-api.ts';
 export type { Pushed } from './registry-api.ts';
 export {
-  makeSimpleSigningPayload, cosignSignImage, signPayload, pushCosignSignature, cosignSignatureTag, makeSigstoreBundle,
-  makeMessageSignatureBundle, dssePae, publicKeyHint, COSIGN_MT, COSIGN_SIGNATURE_ANNOTATION,
+  makeSimpleSigningPayload,
+  cosignSignImage,
+  signPayload,
+  pushCosignSignature,
+  cosignSignatureTag,
+  makeSigstoreBundle,
+  makeMessageSignatureBundle,
+  dssePae,
+  publicKeyHint,
+  COSIGN_MT,
+  COSIGN_SIGNATURE_ANNOTATION,
 } from './cosign-sign.ts';
 export type { BundleOptions, PushedSignature, SignatureLayer, SignOptions } from './cosign-sign.ts';
 export { makeNotationPki, NOTATION_EXTENSIONS } from './notation-pki.ts';
 export type { NotationCert, NotationCertSpec, NotationKeyType, NotationPki, NotationPkiOptions } from './notation-pki.ts';
 export {
-  signNotation, pushNotationSignature, notationThumbprints, referrersTag, rfc3339, NOTATION_MT, NOTATION_THUMBPRINT_ANNOTATION,
+  signNotation,
+  pushNotationSignature,
+  notationThumbprints,
+  referrersTag,
+  rfc3339,
+  NOTATION_MT,
+  NOTATION_THUMBPRINT_ANNOTATION,
 } from './notation-sign.ts';
 export type { NotationAlg, NotationTarget, PushedNotation, SignNotationOptions } from './notation-sign.ts';
 export { trivyReport, pushVulnAttestation } from './scan-evidence.ts';

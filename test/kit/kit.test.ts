@@ -6,15 +6,31 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  bcryptHash, blobPath, buildImage, copy, httpGet, inspect, makeTls, push, sha256,
-  startRegistry, startTokenIssuer,
+  bcryptHash,
+  blobPath,
+  buildImage,
+  copy,
+  httpGet,
+  inspect,
+  makeTls,
+  push,
+  sha256,
+  startRegistry,
+  startTokenIssuer,
 } from './index.ts';
 import type { BuiltImage, RunningRegistry, TlsFiles, TokenIssuer } from './index.ts';
 
-const PLATFORMS = [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64', variant: 'v8' }];
+const PLATFORMS = [
+  { os: 'linux', architecture: 'amd64' },
+  { os: 'linux', architecture: 'arm64', variant: 'v8' },
+];
 let work: string;
-before(async () => { work = await mkdtemp(join(tmpdir(), 'trustgate-kit-test-')); });
-after(async () => { await rm(work, { recursive: true, force: true }); });
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'trustgate-kit-test-'));
+});
+after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
 const ok = (r: { code: number; stderr: string }): void => assert.equal(r.code, 0, r.stderr);
 const fails = (r: { code: number; stderr: string }, why: RegExp): void => {
   assert.notEqual(r.code, 0, 'expected skopeo to fail');
@@ -43,7 +59,9 @@ describe('plain registry + skopeo', () => {
     single = await buildImage(join(work, 'single'), { seed: 'single', layers: 2, layerBytes: 4096 });
     multi = await buildImage(join(work, 'multi'), { seed: 'multi', platforms: PLATFORMS });
   });
-  after(async () => { await reg?.stop(); });
+  after(async () => {
+    await reg?.stop();
+  });
 
   test('GET /v2/ answers 200', async () => {
     const res = await httpGet(`${reg.url}/v2/`);
@@ -94,7 +112,9 @@ describe('token-auth registry', () => {
     kidReg = await startRegistry({ auth: { type: 'token', issuer: kidIssuer } });
     image = await buildImage(join(work, 'token'), { seed: 'token' });
   });
-  after(async () => { for (const s of [reg, kidReg, issuer, kidIssuer]) await s?.stop(); });
+  after(async () => {
+    for (const s of [reg, kidReg, issuer, kidIssuer]) await s?.stop();
+  });
 
   test('anonymous GET /v2/ gets a Bearer challenge naming the issuer', async () => {
     const res = await httpGet(`${reg.url}/v2/`);
@@ -149,7 +169,9 @@ describe('htpasswd and TLS registries', () => {
     tlsReg = await startRegistry({ tls });
     image = await buildImage(join(work, 'misc'), { seed: 'misc' });
   });
-  after(async () => { for (const s of [basicReg, tlsReg]) await s?.stop(); });
+  after(async () => {
+    for (const s of [basicReg, tlsReg]) await s?.stop();
+  });
 
   test('htpasswd: good creds push, bad creds rejected', async () => {
     const ref = `docker://${basicReg.host}/kit/basic:v1`;

@@ -30,7 +30,12 @@ export interface NotationPkiOptions {
   leaf?: NotationCertSpec;
 }
 
-export interface NotationCert { certPem: string; keyPem: string; certFile: string; keyFile: string }
+export interface NotationCert {
+  certPem: string;
+  keyPem: string;
+  certFile: string;
+  keyFile: string;
+}
 
 export interface NotationPki {
   dir: string;
@@ -43,10 +48,19 @@ export interface NotationPki {
 
 export const NOTATION_EXTENSIONS = {
   root: ['basicConstraints = critical,CA:TRUE', 'keyUsage = critical,keyCertSign,cRLSign', 'subjectKeyIdentifier = hash'],
-  intermediate: ['basicConstraints = critical,CA:TRUE,pathlen:0', 'keyUsage = critical,keyCertSign,cRLSign',
-    'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid'],
-  leaf: ['basicConstraints = CA:FALSE', 'keyUsage = critical,digitalSignature', 'extendedKeyUsage = codeSigning',
-    'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid'],
+  intermediate: [
+    'basicConstraints = critical,CA:TRUE,pathlen:0',
+    'keyUsage = critical,keyCertSign,cRLSign',
+    'subjectKeyIdentifier = hash',
+    'authorityKeyIdentifier = keyid',
+  ],
+  leaf: [
+    'basicConstraints = CA:FALSE',
+    'keyUsage = critical,digitalSignature',
+    'extendedKeyUsage = codeSigning',
+    'subjectKeyIdentifier = hash',
+    'authorityKeyIdentifier = keyid',
+  ],
 } as const;
 
 const SUBJECTS = {
@@ -74,7 +88,11 @@ export async function makeNotationPki(options: NotationPkiOptions = {}, dir?: st
   const root = dir ?? (await mkdtemp(join(tmpdir(), 'trustgate-notation-pki-')));
   await mkdir(root, { recursive: true });
   const intermediateSpec = options.intermediate === true ? {} : options.intermediate;
-  const specs: Record<Role, NotationCertSpec | undefined> = { root: options.root ?? {}, intermediate: intermediateSpec, leaf: options.leaf ?? {} };
+  const specs: Record<Role, NotationCertSpec | undefined> = {
+    root: options.root ?? {},
+    intermediate: intermediateSpec,
+    leaf: options.leaf ?? {},
+  };
   await writeFile(join(root, 'openssl.cnf'), config(specs));
   const rootCert = await makeCert(root, 'root', specs.root!, undefined);
   const intermediate = intermediateSpec ? await makeCert(root, 'intermediate', intermediateSpec, rootCert) : undefined;
@@ -105,8 +123,23 @@ async function makeCert(dir: string, role: Role, spec: NotationCertSpec, issuer:
   } else {
     const csr = join(dir, `${role}.csr`);
     await openssl(['req', '-new', '-config', cnf, '-key', keyFile, ...subject, '-out', csr], dir);
-    await openssl(['x509', '-req', '-in', csr, '-CA', issuer.certFile, '-CAkey', issuer.keyFile, ...common,
-      ...(extensions.length > 0 ? ['-extfile', cnf, ...extensions] : []), '-out', certFile], dir);
+    await openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        issuer.certFile,
+        '-CAkey',
+        issuer.keyFile,
+        ...common,
+        ...(extensions.length > 0 ? ['-extfile', cnf, ...extensions] : []),
+        '-out',
+        certFile,
+      ],
+      dir,
+    );
   }
   return { certFile, keyFile, certPem: await readFile(certFile, 'utf8'), keyPem: await readFile(keyFile, 'utf8') };
 }

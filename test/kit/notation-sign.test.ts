@@ -9,18 +9,35 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { makeNotationPki } from './notation-pki.ts';
 import type { NotationPki } from './notation-pki.ts';
-import { NOTATION_MT, NOTATION_THUMBPRINT_ANNOTATION, notationThumbprints, pushNotationSignature, referrersTag, signNotation } from './notation-sign.ts';
+import {
+  NOTATION_MT,
+  NOTATION_THUMBPRINT_ANNOTATION,
+  notationThumbprints,
+  pushNotationSignature,
+  referrersTag,
+  signNotation,
+} from './notation-sign.ts';
 import type { NotationAlg } from './notation-sign.ts';
 import { getManifest, putBlob, putManifest, sha256 } from './registry-api.ts';
 import { startRegistry } from './registry.ts';
 import type { RunningRegistry } from './registry.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/notation-go/envelopes/', import.meta.url));
-interface Envelope { payload: string; protected: string; header: { x5c: string[] } & Record<string, unknown>; signature: string }
+interface Envelope {
+  payload: string;
+  protected: string;
+  header: { x5c: string[] } & Record<string, unknown>;
+  signature: string;
+}
 const parse = (b: Buffer): Envelope => JSON.parse(b.toString('utf8')) as Envelope;
 const fixture = (name: string): Envelope => parse(readFileSync(`${FIXTURES}${name}_sig_env.json`));
-const protectedOf = (e: Envelope): Record<string, unknown> => JSON.parse(Buffer.from(e.protected, 'base64url').toString('utf8')) as Record<string, unknown>;
-const TARGET = { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: 'sha256:60043cf45eaebc4c0867fea485a039b598f52fd09fd5b07b0b2d2f88fad9d74e', size: 528 };
+const protectedOf = (e: Envelope): Record<string, unknown> =>
+  JSON.parse(Buffer.from(e.protected, 'base64url').toString('utf8')) as Record<string, unknown>;
+const TARGET = {
+  mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+  digest: 'sha256:60043cf45eaebc4c0867fea485a039b598f52fd09fd5b07b0b2d2f88fad9d74e',
+  size: 528,
+};
 
 /** RFC 7515 §5.2 by hand: PS* with salt = hash length, ES* as raw r‖s. */
 function jwsVerifies(e: Envelope, alg: NotationAlg): boolean {
@@ -34,8 +51,12 @@ function jwsVerifies(e: Envelope, alg: NotationAlg): boolean {
 }
 
 let pki: NotationPki, rsa: NotationPki;
-before(async () => { [pki, rsa] = await Promise.all([makeNotationPki(), makeNotationPki({ leaf: { key: 'rsa-3072' } })]); });
-after(async () => { await Promise.all([pki, rsa].map((p) => p && rm(p.dir, { recursive: true, force: true }))); });
+before(async () => {
+  [pki, rsa] = await Promise.all([makeNotationPki(), makeNotationPki({ leaf: { key: 'rsa-3072' } })]);
+});
+after(async () => {
+  await Promise.all([pki, rsa].map((p) => p && rm(p.dir, { recursive: true, force: true })));
+});
 
 describe('notation signer against the notation-go fixtures', () => {
   it('a fixture envelope verifies with plain node:crypto and its own x5c leaf (PS384); the padded one does not', () => {
@@ -46,7 +67,17 @@ describe('notation signer against the notation-go fixtures', () => {
   });
 
   it('the notary.x509 protected header has the member names, order and crit of ca_valid', () => {
-    const ours = protectedOf(parse(signNotation({ leafKeyPem: rsa.leaf.keyPem, chainPem: rsa.chainPem, alg: 'PS384', subject: TARGET, expiry: new Date('2120-11-09T07:00:00Z') })));
+    const ours = protectedOf(
+      parse(
+        signNotation({
+          leafKeyPem: rsa.leaf.keyPem,
+          chainPem: rsa.chainPem,
+          alg: 'PS384',
+          subject: TARGET,
+          expiry: new Date('2120-11-09T07:00:00Z'),
+        }),
+      ),
+    );
     const theirs = protectedOf(fixture('ca_valid'));
     assert.deepEqual(Object.keys(ours), Object.keys(theirs));
     assert.deepEqual(ours.crit, theirs.crit);
@@ -56,7 +87,19 @@ describe('notation signer against the notation-go fixtures', () => {
   });
 
   it('the signingAuthority protected header has the member names and crit of sa_valid', () => {
-    const ours = protectedOf(parse(signNotation({ leafKeyPem: rsa.leaf.keyPem, chainPem: rsa.chainPem, alg: 'PS384', subject: TARGET, scheme: 'notary.x509.signingAuthority', signingTime: new Date('2020-11-09T07:00:00Z'), expiry: new Date('2120-11-09T07:00:00Z') })));
+    const ours = protectedOf(
+      parse(
+        signNotation({
+          leafKeyPem: rsa.leaf.keyPem,
+          chainPem: rsa.chainPem,
+          alg: 'PS384',
+          subject: TARGET,
+          scheme: 'notary.x509.signingAuthority',
+          signingTime: new Date('2020-11-09T07:00:00Z'),
+          expiry: new Date('2120-11-09T07:00:00Z'),
+        }),
+      ),
+    );
     const theirs = protectedOf(fixture('sa_valid'));
     assert.deepEqual(Object.keys(ours), Object.keys(theirs));
     assert.deepEqual(new Set(ours.crit as string[]), new Set(theirs.crit as string[]));
@@ -72,7 +115,10 @@ describe('notation signer against the notation-go fixtures', () => {
     assert.equal(ours.header.x5c.length, 2);
   });
 
-  for (const [alg, get] of [['PS384', () => rsa], ['ES256', () => pki]] as const) {
+  for (const [alg, get] of [
+    ['PS384', () => rsa],
+    ['ES256', () => pki],
+  ] as const) {
     it(`a kit ${alg} envelope verifies with plain node:crypto`, () => {
       const p = get();
       assert.equal(jwsVerifies(parse(signNotation({ leafKeyPem: p.leaf.keyPem, chainPem: p.chainPem, alg, subject: TARGET })), alg), true);
@@ -82,18 +128,30 @@ describe('notation signer against the notation-go fixtures', () => {
 
 describe('pushNotationSignature against a real registry (distribution 2.8)', () => {
   let reg: RunningRegistry;
-  before(async () => { reg = await startRegistry(); });
-  after(async () => { await reg?.stop(); });
+  before(async () => {
+    reg = await startRegistry();
+  });
+  after(async () => {
+    await reg?.stop();
+  });
 
   it('pushes the signature manifest by digest and lists it in the sha256-<hex> fallback index', async () => {
     const repo = 'kit/notation';
     const config = await putBlob(reg.url, repo, Buffer.from('{}'));
     const layer = await putBlob(reg.url, repo, Buffer.from('layer bytes'));
-    const image = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: NOTATION_MT.manifest,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }] }));
+    const image = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: NOTATION_MT.manifest,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      }),
+    );
     const subject = { mediaType: NOTATION_MT.manifest, ...(await putManifest(reg.url, repo, 'v1', image, NOTATION_MT.manifest)) };
 
-    const envelopes = [pki, rsa].map((p) => signNotation({ leafKeyPem: p.leaf.keyPem, chainPem: p.chainPem, alg: p === rsa ? 'PS384' : 'ES256', subject }));
+    const envelopes = [pki, rsa].map((p) =>
+      signNotation({ leafKeyPem: p.leaf.keyPem, chainPem: p.chainPem, alg: p === rsa ? 'PS384' : 'ES256', subject }),
+    );
     const first = await pushNotationSignature(reg.url, repo, subject, envelopes[0]!);
     const second = await pushNotationSignature(reg.url, repo, subject, envelopes[1]!);
     assert.equal(first.tag, `sha256-${subject.digest.slice('sha256:'.length)}`);
@@ -103,9 +161,16 @@ describe('pushNotationSignature against a real registry (distribution 2.8)', () 
     assert.equal(sigManifest.artifactType, NOTATION_MT.signature);
     assert.deepEqual(sigManifest.config, { mediaType: NOTATION_MT.empty, digest: sha256(Buffer.from('{}')), size: 2 });
     assert.deepEqual(sigManifest.subject, subject);
-    assert.deepEqual((sigManifest.layers as unknown[])[0], { mediaType: NOTATION_MT.jws, digest: sha256(envelopes[0]!), size: envelopes[0]!.length });
+    assert.deepEqual((sigManifest.layers as unknown[])[0], {
+      mediaType: NOTATION_MT.jws,
+      digest: sha256(envelopes[0]!),
+      size: envelopes[0]!.length,
+    });
     const thumbs = JSON.parse((sigManifest.annotations as Record<string, string>)[NOTATION_THUMBPRINT_ANNOTATION]!) as string[];
-    assert.deepEqual(thumbs, pki.chainPem.map((pem) => createHash('sha256').update(new X509Certificate(pem).raw).digest('hex')));
+    assert.deepEqual(
+      thumbs,
+      pki.chainPem.map((pem) => createHash('sha256').update(new X509Certificate(pem).raw).digest('hex')),
+    );
     assert.deepEqual(thumbs, notationThumbprints(envelopes[0]!));
 
     const stored = await getManifest(reg.url, repo, first.manifest.digest, NOTATION_MT.manifest);
@@ -116,14 +181,22 @@ describe('pushNotationSignature against a real registry (distribution 2.8)', () 
     assert.equal(sha256(indexBytes), second.index.digest);
     const index = JSON.parse(indexBytes.toString('utf8')) as { mediaType: string; manifests: Array<Record<string, unknown>> };
     assert.equal(index.mediaType, NOTATION_MT.index);
-    assert.deepEqual(index.manifests.map((m) => m.digest), [first.manifest.digest, second.manifest.digest]);
+    assert.deepEqual(
+      index.manifests.map((m) => m.digest),
+      [first.manifest.digest, second.manifest.digest],
+    );
     assert.deepEqual(index.manifests[0], {
-      mediaType: NOTATION_MT.manifest, digest: first.manifest.digest, size: first.manifest.size,
-      artifactType: NOTATION_MT.signature, annotations: sigManifest.annotations,
+      mediaType: NOTATION_MT.manifest,
+      digest: first.manifest.digest,
+      size: first.manifest.size,
+      artifactType: NOTATION_MT.signature,
+      annotations: sigManifest.annotations,
     });
 
     const again = await pushNotationSignature(reg.url, repo, subject, envelopes[0]!);
-    const after = JSON.parse((await getManifest(reg.url, repo, again.tag, NOTATION_MT.index))!.toString('utf8')) as { manifests: unknown[] };
+    const after = JSON.parse((await getManifest(reg.url, repo, again.tag, NOTATION_MT.index))!.toString('utf8')) as {
+      manifests: unknown[];
+    };
     assert.equal(after.manifests.length, 2, 'pushing the same signature again does not list it twice');
   });
 });

@@ -21,7 +21,11 @@ export const NOTATION_THUMBPRINT_ANNOTATION = 'io.cncf.notary.x509chain.thumbpri
 const EMPTY = { mediaType: NOTATION_MT.empty, digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', size: 2 };
 
 export type NotationAlg = 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
-export interface NotationTarget { digest: string; size: number; mediaType: string }
+export interface NotationTarget {
+  digest: string;
+  size: number;
+  mediaType: string;
+}
 
 export interface SignNotationOptions {
   leafKeyPem: string;
@@ -40,8 +44,12 @@ export interface SignNotationOptions {
 }
 
 const HASH: Record<NotationAlg, { hash: string; bytes: number }> = {
-  PS256: { hash: 'sha256', bytes: 32 }, PS384: { hash: 'sha384', bytes: 48 }, PS512: { hash: 'sha512', bytes: 64 },
-  ES256: { hash: 'sha256', bytes: 32 }, ES384: { hash: 'sha384', bytes: 48 }, ES512: { hash: 'sha512', bytes: 64 },
+  PS256: { hash: 'sha256', bytes: 32 },
+  PS384: { hash: 'sha384', bytes: 48 },
+  PS512: { hash: 'sha512', bytes: 64 },
+  ES256: { hash: 'sha256', bytes: 32 },
+  ES384: { hash: 'sha384', bytes: 48 },
+  ES512: { hash: 'sha512', bytes: 64 },
 };
 
 /** RFC 3339 UTC, no fractional seconds. */
@@ -52,7 +60,11 @@ export function signNotation(o: SignNotationOptions): Buffer {
   const scheme = o.scheme ?? 'notary.x509';
   const time = rfc3339(o.signingTime ?? new Date());
   const timeHeader = scheme === 'notary.x509' ? 'io.cncf.notary.signingTime' : 'io.cncf.notary.authenticSigningTime';
-  const crit = ['io.cncf.notary.signingScheme', ...(scheme === 'notary.x509' ? [] : [timeHeader]), ...(o.expiry ? ['io.cncf.notary.expiry'] : [])];
+  const crit = [
+    'io.cncf.notary.signingScheme',
+    ...(scheme === 'notary.x509' ? [] : [timeHeader]),
+    ...(o.expiry ? ['io.cncf.notary.expiry'] : []),
+  ];
   const header: Record<string, unknown> = {
     alg: o.alg,
     crit,
@@ -64,10 +76,13 @@ export function signNotation(o: SignNotationOptions): Buffer {
   const protectedB64 = b64url(Buffer.from(JSON.stringify(sortKeys(merge(header, o.extraProtected)))));
   const payload = { targetArtifact: { mediaType: o.subject.mediaType, digest: o.subject.digest, size: o.subject.size } };
   const payloadB64 = b64url(Buffer.from(JSON.stringify(payload)));
-  const unprotected = merge({
-    x5c: o.chainPem.map((pem) => new X509Certificate(pem).raw.toString('base64')),
-    'io.cncf.notary.signingAgent': 'trustgate-test-kit/1',
-  }, o.extraHeader);
+  const unprotected = merge(
+    {
+      x5c: o.chainPem.map((pem) => new X509Certificate(pem).raw.toString('base64')),
+      'io.cncf.notary.signingAgent': 'trustgate-test-kit/1',
+    },
+    o.extraHeader,
+  );
   // RFC 7515 §5.1: the signing input is ASCII(BASE64URL(protected) || '.' || BASE64URL(payload)).
   const signature = b64url(jwsSign(o.alg, o.leafKeyPem, `${protectedB64}.${payloadB64}`));
   return Buffer.from(JSON.stringify({ payload: payloadB64, protected: protectedB64, header: unprotected, signature }));
@@ -91,7 +106,11 @@ function merge(base: Record<string, unknown>, extra: Record<string, unknown> | u
 
 /** notation-core-go marshals the protected header from a map, so Go sorts its keys. */
 function sortKeys(h: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(h).sort().map((k) => [k, h[k]]));
+  return Object.fromEntries(
+    Object.keys(h)
+      .sort()
+      .map((k) => [k, h[k]]),
+  );
 }
 
 /** Lowercase-hex SHA-256 of each x5c certificate, leaf first (notation-go's annotation value). */
@@ -106,32 +125,51 @@ export function referrersTag(digest: string): string {
   return `${alg.slice(0, 32)}-${hex.slice(0, 64)}`.replace(/[^a-zA-Z0-9_.-]/g, '-');
 }
 
-export interface PushedNotation { manifest: Pushed; manifestBytes: Buffer; index: Pushed; tag: string }
+export interface PushedNotation {
+  manifest: Pushed;
+  manifestBytes: Buffer;
+  index: Pushed;
+  tag: string;
+}
 
 /**
  * Pushes the envelope as a current-form signature manifest (artifactType set, empty config), by
  * digest, then adds it to the referrers fallback index at `sha256-<hex>`: the Debian registry
  * (distribution 2.8) has no referrers API, so clients (oras-go, notation) read that tag instead.
  */
-export async function pushNotationSignature(registryUrl: string, repository: string, subject: NotationTarget, envelope: Buffer, headers: Record<string, string> = {}): Promise<PushedNotation> {
+export async function pushNotationSignature(
+  registryUrl: string,
+  repository: string,
+  subject: NotationTarget,
+  envelope: Buffer,
+  headers: Record<string, string> = {},
+): Promise<PushedNotation> {
   const layer = await putBlob(registryUrl, repository, envelope, headers);
   await putBlob(registryUrl, repository, Buffer.from('{}'), headers);
   const annotations = { [NOTATION_THUMBPRINT_ANNOTATION]: JSON.stringify(notationThumbprints(envelope)) };
-  const manifestBytes = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: NOTATION_MT.manifest,
-    artifactType: NOTATION_MT.signature,
-    config: EMPTY,
-    layers: [{ mediaType: NOTATION_MT.jws, digest: layer.digest, size: layer.size }],
-    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-    annotations,
-  }));
+  const manifestBytes = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: NOTATION_MT.manifest,
+      artifactType: NOTATION_MT.signature,
+      config: EMPTY,
+      layers: [{ mediaType: NOTATION_MT.jws, digest: layer.digest, size: layer.size }],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      annotations,
+    }),
+  );
   const digest = `sha256:${createHash('sha256').update(manifestBytes).digest('hex')}`;
   const manifest = await putManifest(registryUrl, repository, digest, manifestBytes, NOTATION_MT.manifest, headers);
   const tag = referrersTag(subject.digest);
-  const descriptor = { mediaType: NOTATION_MT.manifest, digest: manifest.digest, size: manifest.size, artifactType: NOTATION_MT.signature, annotations };
+  const descriptor = {
+    mediaType: NOTATION_MT.manifest,
+    digest: manifest.digest,
+    size: manifest.size,
+    artifactType: NOTATION_MT.signature,
+    annotations,
+  };
   const existing = await getManifest(registryUrl, repository, tag, NOTATION_MT.index);
-  const listed = existing ? (JSON.parse(existing.toString('utf8')) as { manifests?: { digest: string }[] }).manifests ?? [] : [];
+  const listed = existing ? ((JSON.parse(existing.toString('utf8')) as { manifests?: { digest: string }[] }).manifests ?? []) : [];
   const manifests = [...listed.filter((m) => m.digest !== descriptor.digest), descriptor];
   const indexBytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: NOTATION_MT.index, manifests }));
   const index = await putManifest(registryUrl, repository, tag, indexBytes, NOTATION_MT.index, headers);

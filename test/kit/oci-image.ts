@@ -15,8 +15,18 @@ export const MT = {
   layerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
 } as const;
 
-export interface Platform { os: string; architecture: string; variant?: string }
-export interface Descriptor { mediaType: string; digest: string; size: number; platform?: Platform; annotations?: Record<string, string> }
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: Platform;
+  annotations?: Record<string, string>;
+}
 
 export interface BuildImageOptions {
   seed: string;
@@ -30,7 +40,13 @@ export interface BuildImageOptions {
   tag?: string;
 }
 
-export interface BuiltChild { platform: Platform; digest: string; size: number; configDigest: string; layers: string[] }
+export interface BuiltChild {
+  platform: Platform;
+  digest: string;
+  size: number;
+  configDigest: string;
+  layers: string[];
+}
 
 export interface BuiltImage {
   layoutDir: string;
@@ -44,8 +60,7 @@ export interface BuiltImage {
 }
 
 export const sha256 = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-export const blobPath = (layoutDir: string, digest: string): string =>
-  join(layoutDir, 'blobs', ...digest.split(':'));
+export const blobPath = (layoutDir: string, digest: string): string => join(layoutDir, 'blobs', ...digest.split(':'));
 
 /** Deterministic pseudo-random bytes: AES-256-CTR keystream keyed by the label. */
 export function seededBytes(label: string, n: number): Buffer {
@@ -56,7 +71,9 @@ export function seededBytes(label: string, n: number): Buffer {
 /** A one-file POSIX ustar archive (mode 0644, mtime 0, root owner). */
 export function tarOneFile(name: string, data: Buffer): Buffer {
   const h = Buffer.alloc(512);
-  const put = (text: string, at: number, len: number): void => { h.write(text.slice(0, len), at, 'utf8'); };
+  const put = (text: string, at: number, len: number): void => {
+    h.write(text.slice(0, len), at, 'utf8');
+  };
   const octal = (n: number, len: number): string => n.toString(8).padStart(len - 1, '0') + '\0';
   put(name, 0, 100);
   put(octal(0o644, 8), 100, 8);
@@ -101,18 +118,28 @@ export async function buildImage(dir: string, options: BuildImageOptions): Promi
       diffIds.push(sha256(tar));
       layers.push(await putBlob(MT.layerGzip, gzipSync(tar, { level: 6 })));
     }
-    const config = await putBlob(MT.config, json({
-      created: '2024-01-01T00:00:00Z',
-      architecture: platform.architecture,
-      os: platform.os,
-      ...(platform.variant ? { variant: platform.variant } : {}),
-      config: { Env: ['PATH=/usr/bin:/bin'], Labels: { 'org.trustgate.test.seed': seed } },
-      rootfs: { type: 'layers', diff_ids: diffIds },
-    }));
+    const config = await putBlob(
+      MT.config,
+      json({
+        created: '2024-01-01T00:00:00Z',
+        architecture: platform.architecture,
+        os: platform.os,
+        ...(platform.variant ? { variant: platform.variant } : {}),
+        config: { Env: ['PATH=/usr/bin:/bin'], Labels: { 'org.trustgate.test.seed': seed } },
+        rootfs: { type: 'layers', diff_ids: diffIds },
+      }),
+    );
     const bytes = json({ schemaVersion: 2, mediaType: MT.manifest, config, layers });
     const descriptor = { ...(await putBlob(MT.manifest, bytes)), platform };
-    children.push({ platform, digest: descriptor.digest, size: bytes.length, configDigest: config.digest,
-      layers: layers.map((l) => l.digest), descriptor, bytes });
+    children.push({
+      platform,
+      digest: descriptor.digest,
+      size: bytes.length,
+      configDigest: config.digest,
+      layers: layers.map((l) => l.digest),
+      descriptor,
+      bytes,
+    });
   }
 
   let top: Descriptor;

@@ -11,7 +11,12 @@ export interface Pushed {
 }
 
 /** Monolithic blob upload: POST to open, PUT with the digest to close. */
-export async function putBlob(registryUrl: string, repository: string, bytes: Buffer, headers: Record<string, string> = {}): Promise<Pushed> {
+export async function putBlob(
+  registryUrl: string,
+  repository: string,
+  bytes: Buffer,
+  headers: Record<string, string> = {},
+): Promise<Pushed> {
   const digest = sha256(bytes);
   const open = await fetch(`${registryUrl}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers });
   if (open.status !== 202) throw new Error(`blob upload open: ${open.status} ${await open.text()}`);
@@ -23,7 +28,14 @@ export async function putBlob(registryUrl: string, repository: string, bytes: Bu
 }
 
 /** PUT a manifest under a tag or its digest; returns the digest of the exact bytes sent. */
-export async function putManifest(registryUrl: string, repository: string, reference: string, bytes: Buffer, mediaType: string, headers: Record<string, string> = {}): Promise<Pushed> {
+export async function putManifest(
+  registryUrl: string,
+  repository: string,
+  reference: string,
+  bytes: Buffer,
+  mediaType: string,
+  headers: Record<string, string> = {},
+): Promise<Pushed> {
   const res = await fetch(`${registryUrl}/v2/${repository}/manifests/${reference}`, {
     method: 'PUT',
     headers: { ...headers, 'content-type': mediaType },

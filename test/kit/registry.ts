@@ -16,11 +16,12 @@ import type { TokenIssuer } from './token-issuer.ts';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
-export type RegistryAuth =
-  | { type: 'token'; issuer: TokenIssuer }
-  | { type: 'htpasswd'; username: string; password: string };
+export type RegistryAuth = { type: 'token'; issuer: TokenIssuer } | { type: 'htpasswd'; username: string; password: string };
 
-export interface RegistryOptions { auth?: RegistryAuth; tls?: TlsFiles }
+export interface RegistryOptions {
+  auth?: RegistryAuth;
+  tls?: TlsFiles;
+}
 
 export interface RunningRegistry {
   /** http(s)://127.0.0.1:PORT */
@@ -35,28 +36,44 @@ export interface RunningRegistry {
 }
 
 const live = new Set<ChildProcess>();
-process.once('exit', () => { for (const child of live) child.kill('SIGKILL'); });
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
 
 const q = (s: string): string => JSON.stringify(s); // a JSON string is a valid YAML scalar
 
 function configYaml(dir: string, port: number, options: RegistryOptions): string {
   const lines = [
     'version: 0.1',
-    'log:', '  level: error', '  accesslog:', '    disabled: true',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
     'storage:',
-    '  filesystem:', `    rootdirectory: ${q(join(dir, 'storage'))}`,
-    '  delete:', '    enabled: true',
-    '  maintenance:', '    uploadpurging:', '      enabled: false',
-    'http:', `  addr: 127.0.0.1:${port}`, `  secret: ${randomBytes(16).toString('hex')}`,
+    '  filesystem:',
+    `    rootdirectory: ${q(join(dir, 'storage'))}`,
+    '  delete:',
+    '    enabled: true',
+    '  maintenance:',
+    '    uploadpurging:',
+    '      enabled: false',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    `  secret: ${randomBytes(16).toString('hex')}`,
   ];
   if (options.tls) {
     lines.push('  tls:', `    certificate: ${q(options.tls.certFile)}`, `    key: ${q(options.tls.keyFile)}`);
   }
   const auth = options.auth;
   if (auth?.type === 'token') {
-    lines.push('auth:', '  token:',
-      `    realm: ${q(auth.issuer.url)}`, `    service: ${q(auth.issuer.service)}`,
-      `    issuer: ${q(auth.issuer.issuer)}`, `    rootcertbundle: ${q(auth.issuer.certFile)}`);
+    lines.push(
+      'auth:',
+      '  token:',
+      `    realm: ${q(auth.issuer.url)}`,
+      `    service: ${q(auth.issuer.service)}`,
+      `    issuer: ${q(auth.issuer.issuer)}`,
+      `    rootcertbundle: ${q(auth.issuer.certFile)}`,
+    );
   } else if (auth?.type === 'htpasswd') {
     lines.push('auth:', '  htpasswd:', '    realm: trustgate-test', `    path: ${q(join(dir, 'htpasswd'))}`);
   }
@@ -95,11 +112,20 @@ async function startOnce(options: RegistryOptions): Promise<RunningRegistry> {
   const child = spawn(REGISTRY_BIN, ['serve', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let output = '';
-  const collect = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-65536); };
+  const collect = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-65536);
+  };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { live.delete(child); resolve(); }));
-  child.once('error', (err) => { output += `\nspawn error: ${String(err)}`; });
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      live.delete(child);
+      resolve();
+    }),
+  );
+  child.once('error', (err) => {
+    output += `\nspawn error: ${String(err)}`;
+  });
 
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {

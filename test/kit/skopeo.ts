@@ -51,10 +51,14 @@ function isolation(): NonNullable<typeof sandbox> {
     TMPDIR: join(dir, 'tmp'),
   });
   const globals = [
-    '--registries-conf', join(dir, 'registries.conf'),
-    '--registries.d', join(dir, 'registries.d'),
-    '--policy', join(dir, 'policy.json'),
-    '--tmpdir', join(dir, 'tmp'),
+    '--registries-conf',
+    join(dir, 'registries.conf'),
+    '--registries.d',
+    join(dir, 'registries.d'),
+    '--policy',
+    join(dir, 'policy.json'),
+    '--tmpdir',
+    join(dir, 'tmp'),
   ];
   sandbox = { dir, globals, env };
   return sandbox;
@@ -66,7 +70,8 @@ export function runSkopeo(args: string[], timeoutMs = 60_000): Promise<SkopeoRes
   const full = [...globals, '--command-timeout', `${Math.ceil(timeoutMs / 1000)}s`, ...args];
   return new Promise((resolve) => {
     execFile(
-      SKOPEO_BIN, full,
+      SKOPEO_BIN,
+      full,
       { env, timeout: timeoutMs + 5000, killSignal: 'SIGKILL', encoding: 'buffer', maxBuffer: 64 << 20 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
@@ -92,7 +97,11 @@ export function push(layoutDir: string, ref: string, opts: RegistryOpts = {}): P
   );
 }
 
-export interface InspectOpts extends RegistryOpts { raw?: boolean; config?: boolean; noTags?: boolean }
+export interface InspectOpts extends RegistryOpts {
+  raw?: boolean;
+  config?: boolean;
+  noTags?: boolean;
+}
 
 export function inspect(ref: string, opts: InspectOpts = {}): Promise<SkopeoResult> {
   const args = ['inspect', '--retry-times', '0', ...regFlags('', opts)];

@@ -69,17 +69,30 @@ const serial = (): string => `0x${randomBytes(8).toString('hex').replace(/^./, '
  * A self-signed EC P-256 certificate and key in `dir` (used to sign JWTs).
  * Returns the paths of the PEM cert and PKCS#8 key.
  */
-export async function makeSelfSigned(
-  dir: string,
-  name: string,
-  commonName: string,
-): Promise<{ certFile: string; keyFile: string }> {
+export async function makeSelfSigned(dir: string, name: string, commonName: string): Promise<{ certFile: string; keyFile: string }> {
   const cnf = await writeCnf(dir);
   const certFile = join(dir, `${name}-cert.pem`);
   const keyFile = join(dir, `${name}-key.pem`);
   await openssl(
-    ['req', '-x509', '-config', cnf, '-extensions', 'v3_ca', ...EC_KEY, '-keyout', keyFile,
-      '-out', certFile, '-days', '2', '-subj', `/CN=${commonName}`, '-set_serial', serial()],
+    [
+      'req',
+      '-x509',
+      '-config',
+      cnf,
+      '-extensions',
+      'v3_ca',
+      ...EC_KEY,
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${commonName}`,
+      '-set_serial',
+      serial(),
+    ],
     dir,
   );
   return { certFile, keyFile };
@@ -95,17 +108,49 @@ export async function makeTls(dir?: string): Promise<TlsFiles> {
   const keyFile = join(root, 'server-key.pem');
   const csr = join(root, 'server.csr.pem');
   await openssl(
-    ['req', '-x509', '-config', cnf, '-extensions', 'v3_ca', ...EC_KEY, '-keyout', caKey,
-      '-out', caFile, '-days', '2', '-subj', '/CN=trustgate-test-ca', '-set_serial', serial()],
+    [
+      'req',
+      '-x509',
+      '-config',
+      cnf,
+      '-extensions',
+      'v3_ca',
+      ...EC_KEY,
+      '-keyout',
+      caKey,
+      '-out',
+      caFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=trustgate-test-ca',
+      '-set_serial',
+      serial(),
+    ],
     root,
   );
+  await openssl(['req', '-new', '-config', cnf, ...EC_KEY, '-keyout', keyFile, '-out', csr, '-subj', '/CN=127.0.0.1'], root);
   await openssl(
-    ['req', '-new', '-config', cnf, ...EC_KEY, '-keyout', keyFile, '-out', csr, '-subj', '/CN=127.0.0.1'],
-    root,
-  );
-  await openssl(
-    ['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-set_serial', serial(),
-      '-days', '2', '-extfile', cnf, '-extensions', 'v3_server', '-out', certFile],
+    [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      caFile,
+      '-CAkey',
+      caKey,
+      '-set_serial',
+      serial(),
+      '-days',
+      '2',
+      '-extfile',
+      cnf,
+      '-extensions',
+      'v3_server',
+      '-out',
+      certFile,
+    ],
     root,
   );
   return { dir: root, caFile, certFile, keyFile };

@@ -18,7 +18,11 @@ import type { Access } from './token-scope.ts';
 
 export type { Access };
 
-export interface TokenCall { scopes: string[]; user: string | null; status: number }
+export interface TokenCall {
+  scopes: string[];
+  user: string | null;
+  status: number;
+}
 
 export interface TokenIssuerOptions {
   /** Basic credentials; empty or absent = anonymous allowed (any creds accepted). */
@@ -61,17 +65,22 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
   const spki = createPublicKey(certPem).export({ type: 'spki', format: 'der' });
   const keyId = libtrustKeyId(spki);
   const key = await importPKCS8(await readFile(keyFile, 'utf8'), 'ES256');
-  const header = options.keyHint === 'kid'
-    ? { alg: 'ES256', typ: 'JWT', kid: keyId }
-    : { alg: 'ES256', typ: 'JWT', kid: keyId, x5c: [cert.raw.toString('base64')] };
+  const header =
+    options.keyHint === 'kid'
+      ? { alg: 'ES256', typ: 'JWT', kid: keyId }
+      : { alg: 'ES256', typ: 'JWT', kid: keyId, x5c: [cert.raw.toString('base64')] };
   const calls: TokenCall[] = [];
 
   const mint = (access: Access[], subject = ''): Promise<string> => {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ access })
       .setProtectedHeader(header)
-      .setIssuer(issuer).setSubject(subject).setAudience(service)
-      .setIssuedAt(now).setNotBefore(now).setExpirationTime(now + ttl)
+      .setIssuer(issuer)
+      .setSubject(subject)
+      .setAudience(service)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + ttl)
       .setJti(randomUUID())
       .sign(key);
   };
@@ -85,7 +94,10 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/token') return send(res, 404, denied('NOT_FOUND', 'no such endpoint'));
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    const scopes = url.searchParams
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .filter(Boolean);
     const call: TokenCall = { scopes, user: null, status: 0 };
     calls.push(call);
     const finish = (status: number, body: unknown, extra?: Record<string, string>): void => {
@@ -128,8 +140,16 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
 
   return {
     url: `http://127.0.0.1:${address.port}/token`,
-    service, issuer, certFile, keyFile, keyId, calls, mint,
-    get requests() { return calls.length; },
+    service,
+    issuer,
+    certFile,
+    keyFile,
+    keyId,
+    calls,
+    mint,
+    get requests() {
+      return calls.length;
+    },
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -4,7 +4,11 @@
 import { createHash } from 'node:crypto';
 
 /** One entry of the JWT `access` claim. */
-export interface Access { type: string; name: string; actions: string[] }
+export interface Access {
+  type: string;
+  name: string;
+  actions: string[];
+}
 
 /** libtrust KeyID: base32(sha256(SPKI DER)[:30]) in 12 colon-separated groups of 4. */
 export function libtrustKeyId(spkiDer: Buffer): string {
@@ -12,7 +16,10 @@ export function libtrustKeyId(spkiDer: Buffer): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   let bits = '';
   for (const b of bytes) bits += b.toString(2).padStart(8, '0');
-  const b32 = bits.match(/.{5}/g)!.map((c) => alphabet[parseInt(c, 2)]).join('');
+  const b32 = bits
+    .match(/.{5}/g)!
+    .map((c) => alphabet[parseInt(c, 2)])
+    .join('');
   return b32.match(/.{4}/g)!.join(':');
 }
 
@@ -22,6 +29,9 @@ export function parseScope(scope: string): Access | null {
   const last = scope.lastIndexOf(':');
   if (first < 0 || last === first) return null;
   const type = scope.slice(0, first).replace(/\(.*\)$/, '');
-  const actions = scope.slice(last + 1).split(',').filter((a) => a !== '');
+  const actions = scope
+    .slice(last + 1)
+    .split(',')
+    .filter((a) => a !== '');
   return { type, name: scope.slice(first + 1, last), actions };
 }

@@ -8,14 +8,34 @@ import { digestOf, manifestAnswer, startFakeUpstream, type FakeUpstream } from '
 
 /** The metric names dashboards and alerts may use (test/deploy checks them against this list too). */
 export const METRIC_NAMES = [
-  'trustgate_decisions_total', 'trustgate_manifest_requests_total', 'trustgate_blob_bytes_total', 'trustgate_request_duration_seconds',
-  'trustgate_verification_duration_seconds', 'trustgate_verdict_cache_lookups_total', 'trustgate_upstream_request_duration_seconds',
-  'trustgate_upstream_errors_total', 'trustgate_trust_store_keys', 'trustgate_trust_store_version', 'trustgate_policy_info',
-  'trustgate_scan_queue_pending', 'trustgate_redis_up', 'trustgate_process_resident_memory_bytes', 'trustgate_reload_failures_total', 'trustgate_admin_throttled_total',
+  'trustgate_decisions_total',
+  'trustgate_manifest_requests_total',
+  'trustgate_blob_bytes_total',
+  'trustgate_request_duration_seconds',
+  'trustgate_verification_duration_seconds',
+  'trustgate_verdict_cache_lookups_total',
+  'trustgate_upstream_request_duration_seconds',
+  'trustgate_upstream_errors_total',
+  'trustgate_trust_store_keys',
+  'trustgate_trust_store_version',
+  'trustgate_policy_info',
+  'trustgate_scan_queue_pending',
+  'trustgate_redis_up',
+  'trustgate_process_resident_memory_bytes',
+  'trustgate_reload_failures_total',
+  'trustgate_admin_throttled_total',
 ];
 
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const image = (seed: string) => Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(Buffer.from(seed)), size: seed.length }, layers: [] }));
+const image = (seed: string) =>
+  Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(Buffer.from(seed)), size: seed.length },
+      layers: [],
+    }),
+  );
 const signed = image('signed');
 const unsigned = image('unsigned');
 let upstream: FakeUpstream;
@@ -23,13 +43,36 @@ let harness: Harness;
 
 function serveSignature(up: FakeUpstream, manifest: Buffer): void {
   const digest = digestOf(manifest);
-  const payload = Buffer.from(JSON.stringify({ critical: { identity: { 'docker-reference': 'x' }, image: { 'docker-manifest-digest': digest }, type: 'cosign container image signature' }, optional: null }));
-  const sigManifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(Buffer.from('{}')), size: 2 },
-    layers: [{ mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: digestOf(payload), size: payload.length, annotations: { 'dev.cosignproject.cosign/signature': sign('sha256', payload, key.privateKey).toString('base64') } }],
-  }));
+  const payload = Buffer.from(
+    JSON.stringify({
+      critical: {
+        identity: { 'docker-reference': 'x' },
+        image: { 'docker-manifest-digest': digest },
+        type: 'cosign container image signature',
+      },
+      optional: null,
+    }),
+  );
+  const sigManifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(Buffer.from('{}')), size: 2 },
+      layers: [
+        {
+          mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+          digest: digestOf(payload),
+          size: payload.length,
+          annotations: { 'dev.cosignproject.cosign/signature': sign('sha256', payload, key.privateKey).toString('base64') },
+        },
+      ],
+    }),
+  );
   up.on(`/v2/allowed/signed/manifests/${digest.replace(':', '-')}.sig`, manifestAnswer(sigManifest, MediaType.ociManifest));
-  up.on(`/v2/allowed/signed/blobs/${digestOf(payload)}`, (_req, res) => void res.writeHead(200, { 'content-length': payload.length }).end(payload));
+  up.on(
+    `/v2/allowed/signed/blobs/${digestOf(payload)}`,
+    (_req, res) => void res.writeHead(200, { 'content-length': payload.length }).end(payload),
+  );
 }
 
 /** Parses the text exposition into `name{labels}` → value. */
@@ -42,7 +85,8 @@ async function scrape(): Promise<Map<string, number>> {
   }
   return values;
 }
-const delta = (before: Map<string, number>, after: Map<string, number>, series: string): number => (after.get(series) ?? 0) - (before.get(series) ?? 0);
+const delta = (before: Map<string, number>, after: Map<string, number>, series: string): number =>
+  (after.get(series) ?? 0) - (before.get(series) ?? 0);
 
 before(async () => {
   upstream = await startFakeUpstream();

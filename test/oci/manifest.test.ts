@@ -5,7 +5,12 @@ import { MediaType, upstreamAccept } from '../../src/oci/media-types.ts';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;
-const image = { schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'x', digest: D1, size: 1 }, layers: [{ mediaType: 'y', digest: D2, size: 2 }] };
+const image = {
+  schemaVersion: 2,
+  mediaType: MediaType.ociManifest,
+  config: { mediaType: 'x', digest: D1, size: 1 },
+  layers: [{ mediaType: 'y', digest: D2, size: 2 }],
+};
 const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ mediaType: MediaType.ociManifest, digest: D1, size: 1 }] };
 const bytes = (v: unknown) => Buffer.from(JSON.stringify(v));
 
@@ -32,13 +37,21 @@ describe('manifest parsing', () => {
     assert.equal(!r.ok && r.kind, 'invalid');
   });
   it('bad JSON, non-objects and bad descriptors are invalid', () => {
-    for (const body of [Buffer.from('{'), bytes([1]), bytes({ ...image, layers: [{ digest: 'nope' }] }), bytes({ ...image, schemaVersion: 3 })]) {
+    for (const body of [
+      Buffer.from('{'),
+      bytes([1]),
+      bytes({ ...image, layers: [{ digest: 'nope' }] }),
+      bytes({ ...image, schemaVersion: 3 }),
+    ]) {
       const r = parseManifest(body, MediaType.ociManifest);
       assert.equal(!r.ok && r.kind, 'invalid', body.toString());
     }
   });
   it('an unknown media type is unsupported', () => {
-    const r = parseManifest(bytes({ schemaVersion: 2, mediaType: 'application/vnd.oci.artifact.manifest.v1+json' }), 'application/vnd.oci.artifact.manifest.v1+json');
+    const r = parseManifest(
+      bytes({ schemaVersion: 2, mediaType: 'application/vnd.oci.artifact.manifest.v1+json' }),
+      'application/vnd.oci.artifact.manifest.v1+json',
+    );
     assert.equal(!r.ok && r.kind, 'unsupported');
   });
 });

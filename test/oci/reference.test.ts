@@ -21,10 +21,30 @@ describe('repository names', () => {
   for (const good of ['nginx', 'library/nginx', 'a/b/c', 'my-app', 'my--app', 'my_app', 'my__app', 'a.b', 'x1/y2']) {
     it(`accepts "${good}"`, () => assert.equal(isRepositoryName(good), true));
   }
-  for (const bad of ['', 'UPPER', '../etc', 'a/../b', 'a//b', '/a', 'a/', '-a', 'a-', 'a___b', 'a..b', 'a b', 'a%2fb', 'a\nb', 'a:b', 'a@b']) {
+  for (const bad of [
+    '',
+    'UPPER',
+    '../etc',
+    'a/../b',
+    'a//b',
+    '/a',
+    'a/',
+    '-a',
+    'a-',
+    'a___b',
+    'a..b',
+    'a b',
+    'a%2fb',
+    'a\nb',
+    'a:b',
+    'a@b',
+  ]) {
     it(`refuses ${JSON.stringify(bad)} with NAME_INVALID`, () => {
       assert.equal(isRepositoryName(bad), false);
-      assert.equal(codeOf(() => parseRepositoryName(bad)), 'NAME_INVALID');
+      assert.equal(
+        codeOf(() => parseRepositoryName(bad)),
+        'NAME_INVALID',
+      );
     });
   }
   it('refuses names over 255 characters', () => {
@@ -54,7 +74,10 @@ describe('tags', () => {
     for (const bad of ['.x', '-x', 'a'.repeat(129), 'a/b', 'a b', '', 'a\r\nX-Injected: 1']) assert.equal(isTag(bad), false, bad);
   });
   it('a tag-shaped reference that is not a tag is MANIFEST_INVALID', () => {
-    assert.equal(codeOf(() => parseReference('.hidden')), 'MANIFEST_INVALID');
+    assert.equal(
+      codeOf(() => parseReference('.hidden')),
+      'MANIFEST_INVALID',
+    );
   });
 });
 
@@ -64,8 +87,20 @@ describe('digests', () => {
     assert.equal(isDigest(`sha512:${'0'.repeat(128)}`), true);
   });
   it('refuses uppercase hex, wrong lengths and other algorithms with DIGEST_INVALID', () => {
-    for (const bad of [`sha256:${'A'.repeat(64)}`, `sha256:${'a'.repeat(63)}`, `sha256:${'a'.repeat(65)}`, `md5:${'a'.repeat(32)}`, `blake3:${HEX64}`, 'sha256:', ':abc']) {
-      assert.equal(codeOf(() => parseDigest(bad)), 'DIGEST_INVALID', bad);
+    for (const bad of [
+      `sha256:${'A'.repeat(64)}`,
+      `sha256:${'a'.repeat(63)}`,
+      `sha256:${'a'.repeat(65)}`,
+      `md5:${'a'.repeat(32)}`,
+      `blake3:${HEX64}`,
+      'sha256:',
+      ':abc',
+    ]) {
+      assert.equal(
+        codeOf(() => parseDigest(bad)),
+        'DIGEST_INVALID',
+        bad,
+      );
     }
   });
   it('a reference containing a colon is parsed as a digest', () => {

@@ -2,12 +2,27 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { parseManifest, type ParsedManifest } from '../../src/oci/manifest.ts';
-import { EMPTY_CONFIG, isReferrersListing, isSignatureConfig, parsesAsSignatureBlob, signatureCandidate } from '../../src/oci/signature-artifact.ts';
+import {
+  EMPTY_CONFIG,
+  isReferrersListing,
+  isSignatureConfig,
+  parsesAsSignatureBlob,
+  signatureCandidate,
+} from '../../src/oci/signature-artifact.ts';
 
 const digest = (bytes: Buffer | string): `sha256:${string}` => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const SIG = 'application/vnd.dev.cosign.simplesigning.v1+json';
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
-const payload = Buffer.from(JSON.stringify({ critical: { identity: { 'docker-reference': 'r/a' }, image: { 'docker-manifest-digest': digest('x') }, type: 'cosign container image signature' }, optional: null }));
+const payload = Buffer.from(
+  JSON.stringify({
+    critical: {
+      identity: { 'docker-reference': 'r/a' },
+      image: { 'docker-manifest-digest': digest('x') },
+      type: 'cosign container image signature',
+    },
+    optional: null,
+  }),
+);
 const layer = { mediaType: SIG, digest: digest(payload), size: payload.length };
 
 function manifest(doc: Record<string, unknown>, type = 'application/vnd.oci.image.manifest.v1+json'): ParsedManifest {
@@ -19,30 +34,59 @@ const cosignConfig = (extra: Record<string, unknown> = {}, diffIds = [layer.dige
   Buffer.from(JSON.stringify({ architecture: '', os: '', rootfs: { type: 'layers', diff_ids: diffIds }, config: {}, ...extra }));
 
 describe('signature artifacts, by their own content', () => {
-  it("a cosign .sig manifest whose config runs nothing and names exactly its layers › a signature artifact", () => {
+  it('a cosign .sig manifest whose config runs nothing and names exactly its layers › a signature artifact', () => {
     const config = cosignConfig();
-    const candidate = signatureCandidate(manifest({ config: { mediaType: OCI_CONFIG, digest: digest(config), size: config.length }, layers: [layer] }));
+    const candidate = signatureCandidate(
+      manifest({ config: { mediaType: OCI_CONFIG, digest: digest(config), size: config.length }, layers: [layer] }),
+    );
     assert.ok(candidate);
     assert.equal(candidate.configKnown, false, 'the config must be read');
     assert.equal(isSignatureConfig(config, candidate), true);
   });
 
   it('the OCI empty config needs no read: its digest fixes its bytes', () => {
-    const candidate = signatureCandidate(manifest({ artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', config: EMPTY_CONFIG, layers: [{ ...layer, mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' }] }));
+    const candidate = signatureCandidate(
+      manifest({
+        artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+        config: EMPTY_CONFIG,
+        layers: [{ ...layer, mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' }],
+      }),
+    );
     assert.equal(candidate?.configKnown, true);
-    assert.equal(signatureCandidate(manifest({ config: { ...EMPTY_CONFIG, digest: digest('{"a":1}') }, layers: [layer] })), undefined, 'an "empty" config with other bytes');
+    assert.equal(
+      signatureCandidate(manifest({ config: { ...EMPTY_CONFIG, digest: digest('{"a":1}') }, layers: [layer] })),
+      undefined,
+      'an "empty" config with other bytes',
+    );
   });
 
   it('never an index, whatever its artifactType or its children declare; nor an index with no children', () => {
     const index = 'application/vnd.oci.image.index.v1+json';
-    const child = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digest('c'), size: 1, artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json', platform: { os: 'linux', architecture: 'amd64' } };
-    assert.equal(signatureCandidate(manifest({ artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json', manifests: [child] }, index)), undefined);
-    assert.equal(signatureCandidate(manifest({ artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json', manifests: [] }, index)), undefined);
+    const child = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: digest('c'),
+      size: 1,
+      artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+      platform: { os: 'linux', architecture: 'amd64' },
+    };
+    assert.equal(
+      signatureCandidate(manifest({ artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json', manifests: [child] }, index)),
+      undefined,
+    );
+    assert.equal(
+      signatureCandidate(manifest({ artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json', manifests: [] }, index)),
+      undefined,
+    );
   });
 
   it('a runnable layer, no layers, or an unknown config type › not a candidate', () => {
     const config = { mediaType: OCI_CONFIG, digest: digest('{}'), size: 2 };
-    assert.equal(signatureCandidate(manifest({ config, layers: [layer, { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: digest('t'), size: 1 }] })), undefined);
+    assert.equal(
+      signatureCandidate(
+        manifest({ config, layers: [layer, { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: digest('t'), size: 1 }] }),
+      ),
+      undefined,
+    );
     assert.equal(signatureCandidate(manifest({ config, layers: [] })), undefined);
     assert.equal(signatureCandidate(manifest({ config: { ...config, mediaType: 'application/x-anything' }, layers: [layer] })), undefined);
   });
@@ -51,7 +95,9 @@ describe('signature artifacts, by their own content', () => {
     const runnable = cosignConfig({ config: { Entrypoint: ['/bin/sh'], Env: ['PATH=/bin'] } });
     const other = cosignConfig({}, [digest('uncompressed tar')]);
     for (const config of [runnable, other]) {
-      const candidate = signatureCandidate(manifest({ config: { mediaType: OCI_CONFIG, digest: digest(config), size: config.length }, layers: [layer] }));
+      const candidate = signatureCandidate(
+        manifest({ config: { mediaType: OCI_CONFIG, digest: digest(config), size: config.length }, layers: [layer] }),
+      );
       assert.ok(candidate);
       assert.equal(isSignatureConfig(config, candidate), false);
     }
@@ -59,7 +105,9 @@ describe('signature artifacts, by their own content', () => {
 
   it('notation: its own config type, whose blob is {}', () => {
     const jws = { ...layer, mediaType: 'application/jose+json' };
-    const candidate = signatureCandidate(manifest({ config: { mediaType: 'application/vnd.cncf.notary.signature', digest: digest('{"x":1}'), size: 7 }, layers: [jws] }));
+    const candidate = signatureCandidate(
+      manifest({ config: { mediaType: 'application/vnd.cncf.notary.signature', digest: digest('{"x":1}'), size: 7 }, layers: [jws] }),
+    );
     assert.ok(candidate);
     assert.equal(isSignatureConfig(Buffer.from('{"x":1}'), candidate), false);
     assert.equal(isSignatureConfig(Buffer.from('{}'), candidate), true);
@@ -84,7 +132,11 @@ describe('signature blobs are served only when they parse as declared', () => {
     }
     assert.equal(parsesAsSignatureBlob(Buffer.from([0xd2, 0x84, 0x43]), 'application/cose'), true);
     assert.equal(parsesAsSignatureBlob(gzip, 'application/cose'), false);
-    assert.equal(parsesAsSignatureBlob(Buffer.from(JSON.stringify({ config: { Cmd: ['sh'] } })), 'signature-config'), false, 'a runnable config');
+    assert.equal(
+      parsesAsSignatureBlob(Buffer.from(JSON.stringify({ config: { Cmd: ['sh'] } })), 'signature-config'),
+      false,
+      'a runnable config',
+    );
     assert.equal(parsesAsSignatureBlob(Buffer.from('{}'), 'application/vnd.oci.image.layer.v1.tar'), false, 'an unknown format');
   });
 });
@@ -98,6 +150,9 @@ describe('the referrers fallback tag', () => {
     assert.equal(isReferrersListing({ kind: 'digest', digest: `sha256:${'a'.repeat(64)}` }, index), false);
   });
   it('an image manifest under that tag is not a listing', () => {
-    assert.equal(isReferrersListing({ kind: 'tag', tag: `sha256-${'a'.repeat(64)}` }, manifest({ config: EMPTY_CONFIG, layers: [layer] })), false);
+    assert.equal(
+      isReferrersListing({ kind: 'tag', tag: `sha256-${'a'.repeat(64)}` }, manifest({ config: EMPTY_CONFIG, layers: [layer] })),
+      false,
+    );
   });
 });

@@ -23,7 +23,10 @@ describe('PolicyHolder.apply', () => {
     assert.equal(holder.current(), applied);
     assert.deepEqual(holder.origin(), { source: 'api', version: 3, actor: 'kim', time: 1 });
     assert.deepEqual(changes, [applied.hash]);
-    assert.throws(() => holder.apply('version: 1\nrules:\n  - { name: x, images: ["a//b"] }\n', { source: 'api', version: 4 }), ConfigError);
+    assert.throws(
+      () => holder.apply('version: 1\nrules:\n  - { name: x, images: ["a//b"] }\n', { source: 'api', version: 4 }),
+      ConfigError,
+    );
     assert.equal(holder.current(), applied);
     assert.equal(holder.origin().version, 3);
     holder.apply(`# the same rules\n${API}`, { source: 'api', version: 5 });

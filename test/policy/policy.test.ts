@@ -56,12 +56,24 @@ describe('policy loading', () => {
     assert.match(error.message, /not supported yet/);
   });
   it('refuses a required signer the rule does not trust, and a threshold above the trusted set', () => {
-    assert.equal(problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], signatures: { trust: [a], required: [b] } }').field, 'rules[0].signatures.required[0]');
-    assert.equal(problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], signatures: { trust: [a], threshold: 2 } }').field, 'rules[0].signatures.threshold');
+    assert.equal(
+      problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], signatures: { trust: [a], required: [b] } }').field,
+      'rules[0].signatures.required[0]',
+    );
+    assert.equal(
+      problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], signatures: { trust: [a], threshold: 2 } }').field,
+      'rules[0].signatures.threshold',
+    );
   });
   it('refuses duplicate names and bad identities, naming them', () => {
-    assert.equal(problem('version: 1\nrules:\n  - { name: r, images: ["x/**"] }\n  - { name: r, images: ["y/**"] }').field, 'rules[1].name');
-    assert.equal(problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], signatures: { notation: { trustedIdentities: ["CN=x"] } } }').field, 'rules[0].signatures.notation.trustedIdentities[0]');
+    assert.equal(
+      problem('version: 1\nrules:\n  - { name: r, images: ["x/**"] }\n  - { name: r, images: ["y/**"] }').field,
+      'rules[1].name',
+    );
+    assert.equal(
+      problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], signatures: { notation: { trustedIdentities: ["CN=x"] } } }').field,
+      'rules[0].signatures.notation.trustedIdentities[0]',
+    );
   });
   it('requires version 1', () => assert.equal(problem('rules: []').field, 'version'));
 });

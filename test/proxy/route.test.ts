@@ -24,7 +24,11 @@ describe('routes', () => {
     assert.deepEqual(parseRoute('GET', `/v2/x/referrers/${D}`), { kind: 'referrers', name: 'x', digest: D });
     assert.deepEqual(parseRoute('GET', '/v2/x/y/tags/list'), { kind: 'tags', name: 'x/y' });
     // A repository literally named "manifests" still parses.
-    assert.deepEqual(parseRoute('GET', '/v2/a/manifests/manifests/v1'), { kind: 'manifest', name: 'a/manifests', reference: { kind: 'tag', tag: 'v1' } });
+    assert.deepEqual(parseRoute('GET', '/v2/a/manifests/manifests/v1'), {
+      kind: 'manifest',
+      name: 'a/manifests',
+      reference: { kind: 'tag', tag: 'v1' },
+    });
   });
   it('refuses push and delete with UNSUPPORTED', () => {
     assert.equal(codeOf('PUT', '/v2/a/manifests/v1'), 'UNSUPPORTED');

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { adminTokens, type AdminTokens } from '../support/admin-tokens.ts';
-import { call, capturingLogger, startLoggedProxy, tokenFor, writeSigningKey, type CallResult, type CapturingLogger } from '../support/pull-auth.ts';
+import {
+  call,
+  capturingLogger,
+  startLoggedProxy,
+  tokenFor,
+  writeSigningKey,
+  type CallResult,
+  type CapturingLogger,
+} from '../support/pull-auth.ts';
 import type { RunningProxy } from '../support/proxy-server.ts';
 import { deleteRedisKeys, REDIS_URL, testPrefix } from '../support/redis-keys.ts';
 

@@ -52,7 +52,8 @@ const adminCall = async (proxy: RunningProxy, method: string, path: string, role
   });
 
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
-const errorOf = (res: CallResult) => res.json<{ errors: Array<{ code: string; message: string; detail?: { reasons?: string[] } }> }>().errors[0]!;
+const errorOf = (res: CallResult) =>
+  res.json<{ errors: Array<{ code: string; message: string; detail?: { reasons?: string[] } }> }>().errors[0]!;
 let address = 10;
 /** A loopback address no other test uses, so per-address failure counts never cross tests. */
 const freshAddress = (): string => `127.0.0.${address++}`;
@@ -65,10 +66,16 @@ async function pullToken(proxy: RunningProxy, scopes: string[], user = 'ci', pas
 
 before(async () => {
   admin = await adminTokens(dir);
-  writeFileSync(join(dir, 'oidc-jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(oidcKeys.publicKey)), kid: 'k8s', alg: 'ES256' }] }));
+  writeFileSync(
+    join(dir, 'oidc-jwks.json'),
+    JSON.stringify({ keys: [{ ...(await exportJWK(oidcKeys.publicKey)), kid: 'k8s', alg: 'ES256' }] }),
+  );
   a = await startLoggedProxy(yaml(), logs, { redisPrefix: prefix, now });
   b = await startProxy(yaml(), { redisPrefix: prefix, now });
-  const created = await adminCall(a, 'POST', '/robots', ['key-manager'], { name: 'ci', repositories: ['127.0.0.1:9/team/**', '127.0.0.1:9/library/*'] });
+  const created = await adminCall(a, 'POST', '/robots', ['key-manager'], {
+    name: 'ci',
+    repositories: ['127.0.0.1:9/team/**', '127.0.0.1:9/library/*'],
+  });
   assert.equal(created.status, 201, created.text);
   secret = created.json<{ secret: string }>().secret;
 });
@@ -82,7 +89,9 @@ after(async () => {
 
 describe('pull auth off (the default)', () => {
   it('/v2/ answers without a token, and there is no /token', async () => {
-    const open = await startProxy('listen: { plainHttp: true }\nupstreams:\n  - { name: local, url: "http://127.0.0.1:9", default: true, repositories: ["127.0.0.1:9/**"] }\n');
+    const open = await startProxy(
+      'listen: { plainHttp: true }\nupstreams:\n  - { name: local, url: "http://127.0.0.1:9", default: true, repositories: ["127.0.0.1:9/**"] }\n',
+    );
     try {
       assert.equal((await call(`${open.url}/v2/`)).status, 200);
       assert.equal((await call(`${open.url}/token`)).status, 404);
@@ -118,7 +127,11 @@ describe('the challenge', () => {
 
 describe('the token endpoint', () => {
   it('answers a short-lived ES256 token that carries only the granted pulls', async () => {
-    const res = await tokenFor(a.url, 'ci', secret, ['repository:team/app:pull,push', 'repository:other/app:pull', 'repository:team/lib:push']);
+    const res = await tokenFor(a.url, 'ci', secret, [
+      'repository:team/app:pull,push',
+      'repository:other/app:pull',
+      'repository:team/lib:push',
+    ]);
     assert.equal(res.status, 200, res.text);
     const body = res.json<{ token: string; access_token: string; expires_in: number; issued_at: string }>();
     assert.equal(body.access_token, body.token);
@@ -129,7 +142,13 @@ describe('the token endpoint', () => {
     const claims = decodeJwt(body.token);
     assert.deepEqual(
       { iss: claims.iss, sub: claims.sub, aud: claims.aud, ttl: claims.exp! - claims.iat!, access: claims['access'] },
-      { iss: 'trustgate', sub: 'robot:ci', aud: '127.0.0.1', ttl: 60, access: [{ type: 'repository', name: 'team/app', actions: ['pull'], canonical: ['127.0.0.1:9/team/app'] }] },
+      {
+        iss: 'trustgate',
+        sub: 'robot:ci',
+        aud: '127.0.0.1',
+        ttl: 60,
+        access: [{ type: 'repository', name: 'team/app', actions: ['pull'], canonical: ['127.0.0.1:9/team/app'] }],
+      },
     );
   });
   it('no credentials › 401; a wrong secret and an unknown robot › the same 401', async () => {
@@ -180,10 +199,31 @@ describe('enforcement on /v2', () => {
   it('tokens signed with another key, unsigned, or HMAC-signed with our public key › 401', async () => {
     const claims = { access: [{ type: 'repository', name: 'team/app', actions: ['pull'], canonical: ['127.0.0.1:9/team/app'] }] };
     const stranger = await generateKeyPair('ES256');
-    const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256' }).setIssuer('trustgate').setSubject('robot:ci').setAudience('127.0.0.1').setIssuedAt(START / 1000).setExpirationTime(START / 1000 + 60).sign(stranger.privateKey as CryptoKey);
-    const unsigned = new UnsecuredJWT(claims).setIssuer('trustgate').setSubject('robot:ci').setAudience('127.0.0.1').setIssuedAt(START / 1000).setExpirationTime(START / 1000 + 60).encode();
-    const hmac = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer('trustgate').setSubject('robot:ci').setAudience('127.0.0.1').setIssuedAt(START / 1000).setExpirationTime(START / 1000 + 60).sign(new TextEncoder().encode(keyFile));
-    for (const token of [forged, unsigned, hmac]) assert.equal((await call(`${b.url}/v2/team/app/tags/list`, bearer(token))).status, 401, token);
+    const forged = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer('trustgate')
+      .setSubject('robot:ci')
+      .setAudience('127.0.0.1')
+      .setIssuedAt(START / 1000)
+      .setExpirationTime(START / 1000 + 60)
+      .sign(stranger.privateKey as CryptoKey);
+    const unsigned = new UnsecuredJWT(claims)
+      .setIssuer('trustgate')
+      .setSubject('robot:ci')
+      .setAudience('127.0.0.1')
+      .setIssuedAt(START / 1000)
+      .setExpirationTime(START / 1000 + 60)
+      .encode();
+    const hmac = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('trustgate')
+      .setSubject('robot:ci')
+      .setAudience('127.0.0.1')
+      .setIssuedAt(START / 1000)
+      .setExpirationTime(START / 1000 + 60)
+      .sign(new TextEncoder().encode(keyFile));
+    for (const token of [forged, unsigned, hmac])
+      assert.equal((await call(`${b.url}/v2/team/app/tags/list`, bearer(token))).status, 401, token);
   });
   it('tokens expire: accepted until exp, refused after (controlled clock)', async () => {
     const token = await pullToken(a, ['repository:team/app:pull']);
@@ -225,7 +265,11 @@ describe('failed logins are rate-limited (shared through Redis)', () => {
 
 describe('robot accounts through the admin API', () => {
   it('need key-manager or admin: an auditor gets 403 on every robot route', async () => {
-    for (const [method, path, body] of [['POST', '/robots', { name: 'sneaky', repositories: ['**'] }], ['GET', '/robots'], ['DELETE', '/robots/ci']] as const) {
+    for (const [method, path, body] of [
+      ['POST', '/robots', { name: 'sneaky', repositories: ['**'] }],
+      ['GET', '/robots'],
+      ['DELETE', '/robots/ci'],
+    ] as const) {
       const res = await adminCall(a, method, path, ['auditor'], body);
       assert.equal(res.status, 403, `${method} ${path}`);
     }
@@ -249,7 +293,14 @@ describe('robot accounts through the admin API', () => {
       assert.equal(Buffer.from(String(stored['hash']), 'base64').length, 32);
       for (const key of await redis.keys(`${prefix}*`)) {
         const type = await redis.type(key);
-        const dump = type === 'hash' ? JSON.stringify(await redis.hgetall(key)) : type === 'string' ? String(await redis.get(key)) : type === 'stream' ? JSON.stringify(await redis.xrange(key, '-', '+')) : '';
+        const dump =
+          type === 'hash'
+            ? JSON.stringify(await redis.hgetall(key))
+            : type === 'string'
+              ? String(await redis.get(key))
+              : type === 'stream'
+                ? JSON.stringify(await redis.xrange(key, '-', '+'))
+                : '';
         assert.ok(!dump.includes(secret), `${key} holds the secret`);
       }
     } finally {
@@ -284,11 +335,17 @@ describe('OIDC identities (a service-account token as the password)', () => {
       .sign(oidcKeys.privateKey);
 
   it('a verified token › its subject, with the pulls of the grants its subject matches', async () => {
-    const res = await tokenFor(a.url, 'any-user', await saToken({ sub: 'system:serviceaccount:ci:builder' }), ['repository:ci/app:pull', 'repository:team/app:pull']);
+    const res = await tokenFor(a.url, 'any-user', await saToken({ sub: 'system:serviceaccount:ci:builder' }), [
+      'repository:ci/app:pull',
+      'repository:team/app:pull',
+    ]);
     assert.equal(res.status, 200, res.text);
     const claims = decodeJwt(res.json<{ token: string }>().token);
     assert.equal(claims.sub, 'oidc:system:serviceaccount:ci:builder');
-    assert.deepEqual((claims['access'] as Array<{ name: string }>).map((g) => g.name), ['ci/app']);
+    assert.deepEqual(
+      (claims['access'] as Array<{ name: string }>).map((g) => g.name),
+      ['ci/app'],
+    );
   });
   it('a subject no grant matches › a token with no pulls', async () => {
     const res = await tokenFor(a.url, 'u', await saToken({ sub: 'system:serviceaccount:prod:web' }), ['repository:ci/app:pull']);

@@ -66,7 +66,11 @@ describe('robot secrets', () => {
     await robots.create({ name: 'old', ...(await hashSecret(secret)), repositories: ['**'], createdAt: 1 });
     await robots.revoke('old', 2);
     const authenticate = createAuthenticator({ robots });
-    for (const [name, expected] of [['ci', 'robot:ci'], ['nobody', undefined], ['old', undefined]] as const) {
+    for (const [name, expected] of [
+      ['ci', 'robot:ci'],
+      ['nobody', undefined],
+      ['old', undefined],
+    ] as const) {
       compares.mock.resetCalls();
       scrypts.mock.resetCalls();
       assert.equal((await authenticate(name, secret))?.subject, expected, name);

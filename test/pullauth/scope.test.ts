@@ -28,7 +28,9 @@ describe('scope parsing (distribution auth/scope.md)', () => {
     ]);
   });
   it('a name with host:port › the name is everything between the type and the last colon', () => {
-    assert.deepEqual(parseScopes('repository:localhost:5000/foo/bar:pull'), [{ type: 'repository', name: 'localhost:5000/foo/bar', actions: ['pull'] }]);
+    assert.deepEqual(parseScopes('repository:localhost:5000/foo/bar:pull'), [
+      { type: 'repository', name: 'localhost:5000/foo/bar', actions: ['pull'] },
+    ]);
   });
   it('no scope › no scopes (a login-only token)', () => {
     assert.deepEqual(parseScopes(undefined), []);
@@ -36,23 +38,26 @@ describe('scope parsing (distribution auth/scope.md)', () => {
   });
   it('hostile and malformed entries › dropped by the parser or by the grant, never granted', () => {
     const hostile = [
-      'repository:team/app',                  // no actions part
-      'repository::pull',                     // empty name
-      ':team/app:pull',                       // empty type
-      'REPOSITORY:team/app:pull',             // uppercase type
-      'repository(plugin):team/app:pull',     // resource classes are not served
-      'repository:team/app:PULL',             // actions are lowercase
-      'repository:team/app:pull;rm',          // not an action
-      'repository:team/"app:pull',            // a quote would break a challenge
-      'repository:team/\u0000app:pull',       // control character
-      'repository:team/\u00e4pp:pull',        // non-ASCII
-      'repository:Team/App:pull',             // not a repository name
-      'repository:../../etc/passwd:pull',     // not a repository name
+      'repository:team/app', // no actions part
+      'repository::pull', // empty name
+      ':team/app:pull', // empty type
+      'REPOSITORY:team/app:pull', // uppercase type
+      'repository(plugin):team/app:pull', // resource classes are not served
+      'repository:team/app:PULL', // actions are lowercase
+      'repository:team/app:pull;rm', // not an action
+      'repository:team/"app:pull', // a quote would break a challenge
+      'repository:team/\u0000app:pull', // control character
+      'repository:team/\u00e4pp:pull', // non-ASCII
+      'repository:Team/App:pull', // not a repository name
+      'repository:../../etc/passwd:pull', // not a repository name
       'repository:team/app:pull\r\nx-evil:1', // header injection attempt
       `repository:${'a/'.repeat(200)}a:pull`, // longer than a name may be
     ];
     const parsed = parseScopes(hostile);
-    assert.ok(parsed.every((s) => !/[\u0000-\u001f\u007f-\uffff]/.test(s.name)), JSON.stringify(parsed));
+    assert.ok(
+      parsed.every((s) => !/[\u0000-\u001f\u007f-\uffff]/.test(s.name)),
+      JSON.stringify(parsed),
+    );
     assert.deepEqual(grantPulls(parsed, identity('**'), config.upstreams), []);
   });
   it('non-text values (?scope[]=… shapes) › refused', () => {
@@ -72,14 +77,22 @@ describe('scope parsing (distribution auth/scope.md)', () => {
 
 describe('granting pulls', () => {
   it('only pull, only on names the identity may pull; everything else is left out', () => {
-    const scopes = parseScopes(['repository:team/app:pull,push', 'repository:other/app:pull', 'repository:team/lib:push', 'registry:catalog:*', 'repository:Team/App:pull']);
-    assert.deepEqual(grantPulls(scopes, identity('127.0.0.1:5000/team/**'), config.upstreams), [{ name: 'team/app', canonical: ['127.0.0.1:5000/team/app'] }]);
+    const scopes = parseScopes([
+      'repository:team/app:pull,push',
+      'repository:other/app:pull',
+      'repository:team/lib:push',
+      'registry:catalog:*',
+      'repository:Team/App:pull',
+    ]);
+    assert.deepEqual(grantPulls(scopes, identity('127.0.0.1:5000/team/**'), config.upstreams), [
+      { name: 'team/app', canonical: ['127.0.0.1:5000/team/app'] },
+    ]);
   });
   it('a client name maps as a pull maps it: an upstream prefix selects that upstream', () => {
     const granted = grantPulls(parseScopes('repository:hub/library/nginx:pull'), identity('docker.io/library/*'), config.upstreams);
     assert.deepEqual(granted, [{ name: 'hub/library/nginx', canonical: ['docker.io/library/nginx'] }]);
   });
-  it('the canonical names a client name can reach: without ns, and under each upstream\'s ns', () => {
+  it("the canonical names a client name can reach: without ns, and under each upstream's ns", () => {
     assert.deepEqual(canonicalNames('library/nginx', config.upstreams), ['127.0.0.1:5000/library/nginx', 'docker.io/library/nginx']);
   });
   it('a grant through one registry never stretches to the same name on another (ns)', () => {

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { noopLogger } from '../../src/log/logger.ts';
-import { createMemoryLoginLimiter, createRedisLoginLimiter, IN_FLIGHT_RETRY_MS, type LoginLimiter } from '../../src/pullauth/login-limiter.ts';
+import {
+  createMemoryLoginLimiter,
+  createRedisLoginLimiter,
+  IN_FLIGHT_RETRY_MS,
+  type LoginLimiter,
+} from '../../src/pullauth/login-limiter.ts';
 import { createMemoryRobotStore, createRedisRobotStore, type RobotRecord, type RobotStore } from '../../src/pullauth/robots.ts';
 import { deleteRedisKeys, REDIS_URL, testPrefix } from '../support/redis-keys.ts';
 
@@ -13,7 +18,13 @@ after(async () => {
   await deleteRedisKeys(prefix);
 });
 
-const robot = (name: string, createdAt = 1): RobotRecord => ({ name, salt: 'c2FsdA==', hash: 'aGFzaA==', repositories: ['reg/team/**'], createdAt });
+const robot = (name: string, createdAt = 1): RobotRecord => ({
+  name,
+  salt: 'c2FsdA==',
+  hash: 'aGFzaA==',
+  repositories: ['reg/team/**'],
+  createdAt,
+});
 
 for (const [kind, make] of [
   ['memory', () => createMemoryRobotStore()],
@@ -50,7 +61,10 @@ describe('robot store (redis): what is stored', () => {
     assert.deepEqual(JSON.parse((await redis.hget(`${p}robots`, 'ci'))!), robot('ci'));
     await redis.hset(`${p}robots`, 'broken', '{"name":"broken","salt":1}');
     assert.equal(await store.get('broken'), undefined);
-    assert.deepEqual((await store.list()).map((r) => r.name), ['ci']);
+    assert.deepEqual(
+      (await store.list()).map((r) => r.name),
+      ['ci'],
+    );
     assert.equal(await store.create(robot('broken')), false, 'an unreadable record is not overwritten as if revoked');
   });
 });
@@ -75,7 +89,7 @@ describe('failed-login limiter', () => {
     assert.ok((await limiter.blockedFor(['k999'])) > 0);
     assert.equal(await limiter.blockedFor(['k0']), 0);
   });
-  it('redis: INCR with a PEXPIRE on the window; the wait is the key\'s remaining TTL', async () => {
+  it("redis: INCR with a PEXPIRE on the window; the wait is the key's remaining TTL", async () => {
     const limiter = createRedisLoginLimiter(redis, prefix, { maxFailures: 2, windowMs: 30_000, now: Date.now, logger: noopLogger });
     await limiter.failed(['address:10.0.0.1']);
     await limiter.failed(['address:10.0.0.1']);
@@ -91,7 +105,10 @@ describe('failed-login limiter', () => {
     dead.on('error', () => {});
     const limiter = createRedisLoginLimiter(dead, prefix, { maxFailures: 2, windowMs: 30_000, now: Date.now, logger: noopLogger });
     const taken = await Promise.all([1, 2, 3].map(() => limiter.attempt(['identity:y'])));
-    assert.deepEqual(taken.map((a) => a.waitMs > 0), [false, false, true]);
+    assert.deepEqual(
+      taken.map((a) => a.waitMs > 0),
+      [false, false, true],
+    );
     dead.disconnect();
   });
   it('redis down: counts in this replica instead of not at all', async () => {
@@ -107,7 +124,16 @@ describe('failed-login limiter', () => {
 // attempt(): the limit test and the count are one step, so concurrent logins cannot overshoot it.
 for (const [kind, make] of [
   ['memory', (max: number, windowMs: number, now: () => number) => createMemoryLoginLimiter({ maxFailures: max, windowMs, now })],
-  ['redis', (max: number, windowMs: number, now: () => number) => createRedisLoginLimiter(redis, `${prefix}${Math.random().toString(36).slice(2)}:`, { maxFailures: max, windowMs, now, logger: noopLogger })],
+  [
+    'redis',
+    (max: number, windowMs: number, now: () => number) =>
+      createRedisLoginLimiter(redis, `${prefix}${Math.random().toString(36).slice(2)}:`, {
+        maxFailures: max,
+        windowMs,
+        now,
+        logger: noopLogger,
+      }),
+  ],
 ] as const) {
   describe(`failed-login limiter: attempts (${kind})`, () => {
     it('100 attempts at once on one key: 10 taken, 90 refused while the 10 are checked (wait 1 s), the window once they fail', async () => {
@@ -115,7 +141,10 @@ for (const [kind, make] of [
       const attempts = await Promise.all(Array.from({ length: 100 }, () => limiter.attempt(['identity:x', 'address:a'])));
       const taken = attempts.filter((a) => a.waitMs === 0);
       assert.equal(taken.length, 10);
-      assert.ok(attempts.filter((a) => a.waitMs > 0).every((a) => a.waitMs === IN_FLIGHT_RETRY_MS), 'refused while the taken ones are still being checked');
+      assert.ok(
+        attempts.filter((a) => a.waitMs > 0).every((a) => a.waitMs === IN_FLIGHT_RETRY_MS),
+        'refused while the taken ones are still being checked',
+      );
       await Promise.all(taken.map((a) => a.confirm()));
       const after = await limiter.attempt(['identity:x']);
       assert.ok(after.waitMs > 55_000 && after.waitMs <= 60_000, String(after.waitMs));

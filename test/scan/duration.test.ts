@@ -26,7 +26,11 @@ describe('parseDuration', () => {
     [7, /must be a string like "7d", not number/],
   ];
   for (const [input, message] of bad) {
-    test(`${JSON.stringify(input)} › TypeError`, () => assert.throws(() => parseDuration(input as string), (e: unknown) => e instanceof TypeError && message.test(e.message)));
+    test(`${JSON.stringify(input)} › TypeError`, () =>
+      assert.throws(
+        () => parseDuration(input as string),
+        (e: unknown) => e instanceof TypeError && message.test(e.message),
+      ));
   }
 });
 
@@ -48,9 +52,22 @@ describe('parseRfc3339', () => {
     assert.equal(parseRfc3339('2021-08-25t12:20:30.5z'), Date.UTC(2021, 7, 25, 12, 20, 30, 500));
     assert.equal(parseRfc3339('2024-02-29T23:59:59-00:30'), Date.UTC(2024, 2, 1, 0, 29, 59));
   });
-  for (const bad of ['2021-02-30T00:00:00Z', '2023-02-29T00:00:00Z', '2021-13-01T00:00:00Z', '2021-08-25T24:00:00Z', '2021-08-25T12:60:00Z',
-    '2021-08-25T12:00:60Z', '2021-08-25T12:00:00', '2021-08-25', '2021-08-25T12:00:00+24:00', '0099-01-01T00:00:00Z', 'Wed, 25 Aug 2021 12:20:30 GMT', 1629894030]) {
+  for (const bad of [
+    '2021-02-30T00:00:00Z',
+    '2023-02-29T00:00:00Z',
+    '2021-13-01T00:00:00Z',
+    '2021-08-25T24:00:00Z',
+    '2021-08-25T12:60:00Z',
+    '2021-08-25T12:00:60Z',
+    '2021-08-25T12:00:00',
+    '2021-08-25',
+    '2021-08-25T12:00:00+24:00',
+    '0099-01-01T00:00:00Z',
+    'Wed, 25 Aug 2021 12:20:30 GMT',
+    1629894030,
+  ]) {
     test(`${JSON.stringify(bad)} › undefined`, () => assert.equal(parseRfc3339(bad), undefined));
   }
-  test('formatRfc3339 writes UTC whole seconds', () => assert.equal(formatRfc3339(Date.UTC(2021, 7, 25, 12, 20, 30, 999)), '2021-08-25T12:20:30Z'));
+  test('formatRfc3339 writes UTC whole seconds', () =>
+    assert.equal(formatRfc3339(Date.UTC(2021, 7, 25, 12, 20, 30, 999)), '2021-08-25T12:20:30Z'));
 });

@@ -32,11 +32,14 @@ export function fakeTrivy(parent: string, behavior: FakeBehavior): FakeTrivy {
     act = `exec sleep ${behavior.hangSeconds}`;
   }
   const path = join(dir, 'trivy');
-  writeFileSync(path, `#!/bin/sh
+  writeFileSync(
+    path,
+    `#!/bin/sh
 { for arg in "$@"; do printf '%s\\n' "$arg"; done; printf -- '--end--\\n'; } >> ${q(calls)}
 printf 'token=%s user=%s\\n' "\${TRUSTGATE_SCANNER_TOKEN:-unset}" "\${TRIVY_USERNAME:-unset}" >> ${q(envs)}
 ${act}
-`);
+`,
+  );
   chmodSync(path, 0o755);
   const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(0, -1) : []);
   return {

@@ -69,9 +69,20 @@ function worker(behavior: FakeBehavior, options: Partial<ScanWorkerOptions> = {}
   const logger = collectingLogger();
   const trivy = fakeTrivy(work, behavior);
   const run = runScanWorker({
-    redisUrl: REDIS_URL, prefix, upstreams: config.upstreams, api: proxy.url, token: () => token,
-    trivy: trivy.path, searchPath: undefined, trivyEnv: { PATH: process.env['PATH'] },
-    timeoutMs: 5_000, reclaimIdleMs: 400, blockMs: 200, once: true, logger, ...options,
+    redisUrl: REDIS_URL,
+    prefix,
+    upstreams: config.upstreams,
+    api: proxy.url,
+    token: () => token,
+    trivy: trivy.path,
+    searchPath: undefined,
+    trivyEnv: { PATH: process.env['PATH'] },
+    timeoutMs: 5_000,
+    reclaimIdleMs: 400,
+    blockMs: 200,
+    once: true,
+    logger,
+    ...options,
   });
   return { run, trivy, logger };
 }
@@ -82,7 +93,10 @@ before(async () => {
   token = await tokens.mint('scan-bot', ['scanner']);
   for (const repo of ['app/svc', 'app/retry', 'app/wrong', 'app/term']) await signedImage(repo);
   const yaml = `listen: { plainHttp: true }\nredis: { url: "${REDIS_URL}", prefix: "${prefix}" }\n${tokens.configYaml}upstreams:\n  - { name: local, url: "${registry.url}", default: true, repositories: ["${registry.host}/**"] }\n`;
-  proxy = await startProxy(yaml, { policy: policy(registry.host), keys: [{ id: 'release', pem: pem(signer.publicKey), scopes: [`${registry.host}/**`] }] });
+  proxy = await startProxy(yaml, {
+    policy: policy(registry.host),
+    keys: [{ id: 'release', pem: pem(signer.publicKey), scopes: [`${registry.host}/**`] }],
+  });
   configFile = join(work, 'trustgate.yaml');
   writeFileSync(configFile, `${yaml}${proxy.files.configLines}`);
   config = loadConfig(configFile);
@@ -104,12 +118,33 @@ describe('trustgate scan-worker', () => {
     await deniedUnscanned('app/svc');
     const trivy = fakeTrivy(work, { report: recordedReport(upstreamName('app/svc'), digests['app/svc']!) });
     const run = await runCli(
-      ['scan-worker', '--once', '--config', configFile, '--api', proxy.url, '--token-file', join(work, 'token'), '--trivy', trivy.path, '--consumer', 'cli-worker'],
+      [
+        'scan-worker',
+        '--once',
+        '--config',
+        configFile,
+        '--api',
+        proxy.url,
+        '--token-file',
+        join(work, 'token'),
+        '--trivy',
+        trivy.path,
+        '--consumer',
+        'cli-worker',
+      ],
       { TRIVY_USERNAME: 'scan-bot', TRUSTGATE_SCANNER_TOKEN: 'env-token-never-for-trivy', TRUSTGATE_LOG_LEVEL: 'info' },
     );
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
-    assert.deepEqual(trivy.calls(), [['image', '--format', 'json', '--quiet', '--insecure', `${registry.host}/app/svc@${digests['app/svc']}`]]);
-    assert.ok(!trivy.calls().flat().some((arg) => arg.includes(proxy.host)), 'scanned on the upstream, not through trustgate');
+    assert.deepEqual(trivy.calls(), [
+      ['image', '--format', 'json', '--quiet', '--insecure', `${registry.host}/app/svc@${digests['app/svc']}`],
+    ]);
+    assert.ok(
+      !trivy
+        .calls()
+        .flat()
+        .some((arg) => arg.includes(proxy.host)),
+      'scanned on the upstream, not through trustgate',
+    );
     assert.deepEqual(trivy.envs(), ['token=unset user=scan-bot'], 'trivy gets its own credentials and never the scanner token');
     assert.match(run.stdout, /"event":"scan_posted"/);
     assert.ok(!run.stdout.includes(token) && !run.stderr.includes(token), 'the token is never logged');
@@ -125,13 +160,19 @@ describe('trustgate scan-worker', () => {
 
   it('trivy missing › exit 1 saying so, before touching Redis', async () => {
     const deadRedis = join(work, 'dead-redis.yaml');
-    writeFileSync(deadRedis, `listen: { plainHttp: true }\nredis: { url: "redis://127.0.0.1:1" }\nupstreams:\n  - { name: local, url: "${registry.url}", repositories: ["${registry.host}/**"] }\n`);
+    writeFileSync(
+      deadRedis,
+      `listen: { plainHttp: true }\nredis: { url: "redis://127.0.0.1:1" }\nupstreams:\n  - { name: local, url: "${registry.url}", repositories: ["${registry.host}/**"] }\n`,
+    );
     const args = ['scan-worker', '--config', deadRedis, '--api', proxy.url];
     const env = { TRUSTGATE_SCANNER_TOKEN: token, PATH: mkdtempSync(join(work, 'empty-path-')) };
     const started = Date.now();
     const [onPath, given] = await Promise.all([runCli(args, env), runCli([...args, '--trivy', join(work, 'nowhere', 'trivy')], env)]);
     assert.equal(onPath.code, 1);
-    assert.equal(onPath.stderr, 'trustgate scan-worker: trivy not found at "trivy": install it (https://aquasecurity.github.io/trivy) or pass --trivy <path>\n');
+    assert.equal(
+      onPath.stderr,
+      'trustgate scan-worker: trivy not found at "trivy": install it (https://aquasecurity.github.io/trivy) or pass --trivy <path>\n',
+    );
     assert.equal(given.code, 1);
     assert.match(given.stderr, /trivy not found at ".*\/nowhere\/trivy": install it/);
     assert.ok(Date.now() - started < 8_000, 'no wait for the unreachable Redis');
@@ -148,9 +189,15 @@ describe('trustgate scan-worker', () => {
     const failing = worker({ exitCode: 3, stderr: 'FATAL unable to initialize a scanner' }, { consumer: 'worker-b' });
     assert.deepEqual(await failing.run, { claimed: 1, posted: 0, refused: 0, failed: 1 });
     assert.equal(failing.trivy.calls().length, 1, 'reclaimed from worker-a');
-    assert.match(String(failing.logger.records.find((r) => r['event'] === 'scan_failed')?.['problem']), /trivy exited 3: FATAL unable to initialize a scanner/);
+    assert.match(
+      String(failing.logger.records.find((r) => r['event'] === 'scan_failed')?.['problem']),
+      /trivy exited 3: FATAL unable to initialize a scanner/,
+    );
     const claims = (await redis.xpending(STREAM, 'scanners', '-', '+', 10)) as Array<[string, string]>;
-    assert.deepEqual(claims.map(([, owner]) => owner), ['worker-b']);
+    assert.deepEqual(
+      claims.map(([, owner]) => owner),
+      ['worker-b'],
+    );
 
     await sleep(600);
     const good = worker({ report: recordedReport(upstreamName('app/retry'), digests['app/retry']!) }, { consumer: 'worker-c' });
@@ -174,11 +221,15 @@ describe('trustgate scan-worker', () => {
   it('SIGTERM while a scan runs › the scan finishes and is posted, then the worker exits 0', async () => {
     await deniedUnscanned('app/term');
     const trivy = fakeTrivy(work, { report: recordedReport(upstreamName('app/term'), digests['app/term']!), delaySeconds: 1 });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'scan-worker', '--config', configFile, '--api', proxy.url, '--trivy', trivy.path], {
-      cwd: new URL('../..', import.meta.url),
-      env: { ...process.env, TRUSTGATE_SCANNER_TOKEN: token },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli.ts', 'scan-worker', '--config', configFile, '--api', proxy.url, '--trivy', trivy.path],
+      {
+        cwd: new URL('../..', import.meta.url),
+        env: { ...process.env, TRUSTGATE_SCANNER_TOKEN: token },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -22,8 +22,17 @@ const request = (upstream: string, canonicalName: string): ScanRequest => ({ dig
 describe('scanTarget: the queued name mapped to the image on its upstream', () => {
   it('a registryHost that is not the URL host › scanned at the URL host, filed under the canonical name', () => {
     const result = scanTarget(request('hub', 'docker.io/library/nginx'), upstreams);
-    assert.deepEqual(result, { ok: true, target: { reference: `registry-1.docker.io/library/nginx@${DIGEST}`, insecure: false, image: `docker.io/library/nginx@${DIGEST}` } });
-    assert.deepEqual(trivyArgs(result.ok ? result.target : assert.fail()), ['image', '--format', 'json', '--quiet', `registry-1.docker.io/library/nginx@${DIGEST}`]);
+    assert.deepEqual(result, {
+      ok: true,
+      target: { reference: `registry-1.docker.io/library/nginx@${DIGEST}`, insecure: false, image: `docker.io/library/nginx@${DIGEST}` },
+    });
+    assert.deepEqual(trivyArgs(result.ok ? result.target : assert.fail()), [
+      'image',
+      '--format',
+      'json',
+      '--quiet',
+      `registry-1.docker.io/library/nginx@${DIGEST}`,
+    ]);
   });
 
   it('an http:// upstream › --insecure', () => {

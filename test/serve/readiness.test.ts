@@ -76,8 +76,18 @@ describe('/healthz and /readyz of a trustgate process', () => {
 
   it('once Redis answers › 200 ready, with the health report', async () => {
     redis.resume();
-    const ready = await until(url, (p) => p.status === 200, (p) => assert.ok(p.status === 503 || p.status === 200));
-    const body = ready.body as { status: string; redis: string; upstreams: unknown; trust: { version: number; entries: number }; policy: { hash: string; rules: number } };
+    const ready = await until(
+      url,
+      (p) => p.status === 200,
+      (p) => assert.ok(p.status === 503 || p.status === 200),
+    );
+    const body = ready.body as {
+      status: string;
+      redis: string;
+      upstreams: unknown;
+      trust: { version: number; entries: number };
+      policy: { hash: string; rules: number };
+    };
     assert.equal(body.status, 'ready');
     assert.equal(body.redis, 'up');
     assert.deepEqual(body.upstreams, { live: 'unknown', dead: 'unknown' });
@@ -90,9 +100,17 @@ describe('/healthz and /readyz of a trustgate process', () => {
 
   it('Redis stopped › /readyz stays 200 and says redis "down"; restarted › "up" again', async () => {
     await redis.kill();
-    await until(url, (p) => p.body['redis'] === 'down', (p) => assert.equal(p.status, 200));
+    await until(
+      url,
+      (p) => p.body['redis'] === 'down',
+      (p) => assert.equal(p.status, 200),
+    );
     await redis.start();
-    await until(url, (p) => p.body['redis'] === 'up', (p) => assert.equal(p.status, 200));
+    await until(
+      url,
+      (p) => p.body['redis'] === 'up',
+      (p) => assert.equal(p.status, 200),
+    );
   });
 
   it('an unreachable upstream › "down" after a pull fails, while /readyz stays 200; a live one "up"', async () => {

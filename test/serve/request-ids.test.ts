@@ -37,7 +37,11 @@ async function pull(path: string, headers: Record<string, string> = {}): Promise
 
 describe('request ids', () => {
   it('a sane X-Request-Id is echoed, and the decision line carries it with the client address', async () => {
-    const res = await pull('/v2/allowed/app/manifests/v1', { 'x-request-id': 'pull-42.a_B', authorization: 'Bearer sekrit-token', cookie: 'session=sekrit-cookie' });
+    const res = await pull('/v2/allowed/app/manifests/v1', {
+      'x-request-id': 'pull-42.a_B',
+      authorization: 'Bearer sekrit-token',
+      cookie: 'session=sekrit-cookie',
+    });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('docker-content-digest'), digestOf(manifest));
     assert.equal(res.headers.get('x-request-id'), 'pull-42.a_B');

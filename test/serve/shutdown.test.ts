@@ -101,7 +101,12 @@ describe('graceful shutdown of a trustgate process', () => {
       const text = await raw.all;
       const [blobAnswer, readyz] = text.split(/(?=HTTP\/1\.1 )/);
       assert.match(blobAnswer!, /^HTTP\/1\.1 200 /);
-      assert.equal(createHash('sha256').update(Buffer.from(blobAnswer!.split('\r\n\r\n')[1]!, 'latin1')).digest('hex'), DIGEST.slice(7));
+      assert.equal(
+        createHash('sha256')
+          .update(Buffer.from(blobAnswer!.split('\r\n\r\n')[1]!, 'latin1'))
+          .digest('hex'),
+        DIGEST.slice(7),
+      );
       assert.match(readyz!, /^HTTP\/1\.1 503 /);
       assert.match(readyz!, /\r\nconnection: close\r\n/i);
       assert.match(readyz!, /\r\nx-request-id: [0-9a-f-]{36}\r\n/i);

@@ -7,7 +7,12 @@ import type { Logger } from '../../src/log/logger.ts';
 import { createFront, type Front } from '../../src/server/front.ts';
 import { routeTemplate } from '../../src/server/route-template.ts';
 
-const REPORT: HealthReport = { redis: 'down', upstreams: { hub: 'up' }, trust: { version: 3, entries: 2 }, policy: { hash: 'abc', rules: 4 } };
+const REPORT: HealthReport = {
+  redis: 'down',
+  upstreams: { hub: 'up' },
+  trust: { version: 3, entries: 2 },
+  policy: { hash: 'abc', rules: 4 },
+};
 const health: HealthProvider = { report: async () => REPORT, redis: async () => REPORT.redis };
 
 const lines: Record<string, unknown>[] = [];

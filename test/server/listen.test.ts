@@ -13,7 +13,16 @@ import { makeTls } from '../kit/index.ts';
 const work = mkdtempSync(join(tmpdir(), 'tg-listen-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-const limits = { host: '127.0.0.1', port: 0, maxHeaderBytes: 2048, headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 1_000, maxConnections: 100, shutdownGraceMs: 1_000 };
+const limits = {
+  host: '127.0.0.1',
+  port: 0,
+  maxHeaderBytes: 2048,
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 1_000,
+  maxConnections: 100,
+  shutdownGraceMs: 1_000,
+};
 
 function dirIn(name: string): string {
   const dir = join(work, name);
@@ -39,7 +48,11 @@ describe('the listener', () => {
     const live = dirIn('live');
     copyFileSync(first.certFile, join(live, 'tls.crt'));
     copyFileSync(first.keyFile, join(live, 'tls.key'));
-    const listening = await listen((_req, res) => res.end('ok'), { ...limits, tls: { certFile: join(live, 'tls.crt'), keyFile: join(live, 'tls.key') } }, noopLogger);
+    const listening = await listen(
+      (_req, res) => res.end('ok'),
+      { ...limits, tls: { certFile: join(live, 'tls.crt'), keyFile: join(live, 'tls.key') } },
+      noopLogger,
+    );
     try {
       const port = Number(new URL(listening.url).port);
       const fingerprintOf = (file: string) => new X509Certificate(readFileSync(file)).fingerprint256;

@@ -24,7 +24,8 @@ before(async () => {
   upstream.on(`/v2/allowed/app/blobs/${DIGEST}`, (_req, res) => {
     setTimeout(() => res.writeHead(200, { 'content-length': BLOB.length, 'content-type': 'application/octet-stream' }).end(BLOB), 150);
   });
-  proxy = await startProxy(`listen: { plainHttp: true }
+  proxy = await startProxy(
+    `listen: { plainHttp: true }
 upstreams:
   - name: up
     url: ${upstream.url}
@@ -35,7 +36,9 @@ upstreams:
     maxConcurrentRequests: 2
     timeouts: { connectMs: 1000, headersMs: 3000, bodyIdleMs: 3000 }
 gate: { blobGate: false }
-`, { env: { UPSTREAM_TOKEN: 'upstream-token' } });
+`,
+    { env: { UPSTREAM_TOKEN: 'upstream-token' } },
+  );
 });
 
 after(async () => {
@@ -46,14 +49,16 @@ after(async () => {
 
 describe('blob pulls beyond the upstream connection cap', () => {
   it(`${PULLS} concurrent pulls through 2 upstream sockets › all served, no uncaught exception, client credentials never forwarded`, async () => {
-    const answers = await Promise.all(Array.from({ length: PULLS }, async () => {
-      const res = await request(`${proxy.url}/v2/allowed/app/blobs/${DIGEST}`, {
-        headers: { authorization: 'Bearer client-token', cookie: 'session=client' },
-        headersTimeout: 10_000,
-        bodyTimeout: 10_000,
-      });
-      return { status: res.statusCode, body: Buffer.from(await res.body.arrayBuffer()) };
-    }));
+    const answers = await Promise.all(
+      Array.from({ length: PULLS }, async () => {
+        const res = await request(`${proxy.url}/v2/allowed/app/blobs/${DIGEST}`, {
+          headers: { authorization: 'Bearer client-token', cookie: 'session=client' },
+          headersTimeout: 10_000,
+          bodyTimeout: 10_000,
+        });
+        return { status: res.statusCode, body: Buffer.from(await res.body.arrayBuffer()) };
+      }),
+    );
     assert.deepEqual(uncaught.map(String), []);
     for (const answer of answers) {
       assert.equal(answer.status, 200, answer.body.toString());

@@ -100,7 +100,14 @@ export class ColdStream {
       await putManifest(registryUrl, template.repository, tag, bytes, template.mediaType);
       const digest = sha256(bytes);
       await cosignSignImage(registryUrl, template.repository, digest, `${registryHost}/${template.repository}`, privateKey);
-      this.#ready.push({ repository: template.repository, tag, digest, size: bytes.length, mediaType: template.mediaType, byTag: n % 2 === 0 });
+      this.#ready.push({
+        repository: template.repository,
+        tag,
+        digest,
+        size: bytes.length,
+        mediaType: template.mediaType,
+        byTag: n % 2 === 0,
+      });
     } catch (error) {
       this.failures.push(`push of ${template.repository}:${tag}: ${error instanceof Error ? error.message : String(error)}`);
     }

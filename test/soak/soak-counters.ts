@@ -32,7 +32,8 @@ const VERIFICATIONS = 'trustgate_verification_duration_seconds_count';
 
 /** `classes`: every request sent between the two scrapes, over `durationMs`. */
 export function counterChecks(before: Scrape, after: Scrape, classes: readonly Sent[], durationMs: number): Check[] {
-  const count = (kind: (typeof DECISION_OF)[ClassName]): number => classes.filter((k) => DECISION_OF[k.name] === kind).reduce((n, k) => n + k.sent, 0);
+  const count = (kind: (typeof DECISION_OF)[ClassName]): number =>
+    classes.filter((k) => DECISION_OF[k.name] === kind).reduce((n, k) => n + k.sent, 0);
   const allow = count('allow');
   const denyUnsigned = count('deny unsigned');
   const denySource = count('deny source');
@@ -50,9 +51,16 @@ export function counterChecks(before: Scrape, after: Scrape, classes: readonly S
     denySource: d(DECISIONS, { outcome: 'deny', rule: 'source-allowlist', reason: 'source_not_allowed', upstream: 'local' }),
     warn: d(DECISIONS, { outcome: 'warn' }),
   };
-  const decisionsOk = got.total === manifests && got.allow === allow && got.allowSoak === allow
-    && got.denyUnsigned === denyUnsigned && got.denySource === denySource && got.warn === 0;
-  const series = changedSeries(before, after, DECISIONS).map((s) => `${s.labels['outcome']}/${s.labels['reason']}/${s.labels['rule']}/${s.labels['upstream']} +${s.delta}`).join(', ');
+  const decisionsOk =
+    got.total === manifests &&
+    got.allow === allow &&
+    got.allowSoak === allow &&
+    got.denyUnsigned === denyUnsigned &&
+    got.denySource === denySource &&
+    got.warn === 0;
+  const series = changedSeries(before, after, DECISIONS)
+    .map((s) => `${s.labels['outcome']}/${s.labels['reason']}/${s.labels['rule']}/${s.labels['upstream']} +${s.delta}`)
+    .join(', ');
 
   const answered200 = d(ANSWERS, { status: '200' });
   const answered403 = d(ANSWERS, { status: '403' });
@@ -67,9 +75,10 @@ export function counterChecks(before: Scrape, after: Scrape, classes: readonly S
     {
       name: 'decision counters add up to the manifest requests sent',
       ok: decisionsOk,
-      detail: `sent ${manifests} manifest requests (${allow} allowed incl. ${cold} cold, ${denyUnsigned} unsigned, ${denySource} off the allowlist); `
-        + `trustgate_decisions_total rose by ${got.total} (allow ${got.allow}, of which rule ${SOAK_RULE} ${got.allowSoak}; deny unsigned ${got.denyUnsigned}; `
-        + `deny source_not_allowed ${got.denySource}; warn ${got.warn}) [${series}]`,
+      detail:
+        `sent ${manifests} manifest requests (${allow} allowed incl. ${cold} cold, ${denyUnsigned} unsigned, ${denySource} off the allowlist); ` +
+        `trustgate_decisions_total rose by ${got.total} (allow ${got.allow}, of which rule ${SOAK_RULE} ${got.allowSoak}; deny unsigned ${got.denyUnsigned}; ` +
+        `deny source_not_allowed ${got.denySource}; warn ${got.warn}) [${series}]`,
     },
     {
       name: 'manifest answers counted by status',
@@ -79,8 +88,9 @@ export function counterChecks(before: Scrape, after: Scrape, classes: readonly S
     {
       name: 'each cold image verified exactly once; warm pulls answered from the verdict cache',
       ok: cold > 0 && verifiedAllow === allowVerifications && verifiedDeny >= 1 && verifiedDeny <= denyBound,
-      detail: `${cold} cold pulls and the signed image: ${verifiedAllow} allow verifications (want ${allowVerifications}); `
-        + `${verifiedDeny} deny verifications of the unsigned digest (1 to ${denyBound} with a ${DENY_TTL_MS / 1000} s deny TTL over ${Math.round(durationMs / 1000)} s)`,
+      detail:
+        `${cold} cold pulls and the signed image: ${verifiedAllow} allow verifications (want ${allowVerifications}); ` +
+        `${verifiedDeny} deny verifications of the unsigned digest (1 to ${denyBound} with a ${DENY_TTL_MS / 1000} s deny TTL over ${Math.round(durationMs / 1000)} s)`,
     },
   ];
 }

@@ -127,7 +127,13 @@ async function send(pool: Pool, planned: Planned): Promise<string | undefined> {
         hash.update(chunk);
         length += chunk.length;
       }
-      answer = { status: res.statusCode, headers: res.headers, bodyDigest: `sha256:${hash.digest('hex')}`, bodyLength: length, bodyText: undefined };
+      answer = {
+        status: res.statusCode,
+        headers: res.headers,
+        bodyDigest: `sha256:${hash.digest('hex')}`,
+        bodyLength: length,
+        bodyText: undefined,
+      };
     } else {
       const text = await res.body.text();
       answer = { status: res.statusCode, headers: res.headers, bodyDigest: undefined, bodyLength: Buffer.byteLength(text), bodyText: text };
@@ -144,7 +150,13 @@ async function send(pool: Pool, planned: Planned): Promise<string | undefined> {
  * `concurrency` loops, each sending its next request when the last one is answered, until `done()`.
  * Each answer goes to the tally of the phase its request started in.
  */
-async function load(pool: Pool, plan: (name: ClassName) => Planned, concurrency: number, done: () => boolean, tallyNow: () => Tally): Promise<void> {
+async function load(
+  pool: Pool,
+  plan: (name: ClassName) => Planned,
+  concurrency: number,
+  done: () => boolean,
+  tallyNow: () => Tally,
+): Promise<void> {
   const loop = async (): Promise<void> => {
     while (!done()) {
       const tally = tallyNow();
@@ -163,11 +175,13 @@ async function load(pool: Pool, plan: (name: ClassName) => Planned, concurrency:
  * a time on a busy machine, and descriptors creep up through the warm-up and beyond.
  */
 async function openConnections(pool: Pool, concurrency: number): Promise<void> {
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    const res = await pool.request({ method: 'GET', path: '/v2/' });
-    await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`GET /v2/ answered ${res.statusCode}`);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      const res = await pool.request({ method: 'GET', path: '/v2/' });
+      await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`GET /v2/ answered ${res.statusCode}`);
+    }),
+  );
 }
 
 /** Settled: over the last `window` samples (one a second), no RSS more than 2 MB and no descriptor count more than 2 above every earlier sample. */
@@ -176,8 +190,10 @@ function settled(samples: readonly ResourceSample[], window: number): boolean {
   const earlier = samples.slice(0, -window);
   const recent = samples.slice(-window);
   const high = (values: number[]): number => Math.max(...values);
-  return high(recent.map((s) => s.rssBytes)) <= high(earlier.map((s) => s.rssBytes)) + 2 * 1_048_576
-    && high(recent.map((s) => s.fds)) <= high(earlier.map((s) => s.fds)) + 2;
+  return (
+    high(recent.map((s) => s.rssBytes)) <= high(earlier.map((s) => s.rssBytes)) + 2 * 1_048_576 &&
+    high(recent.map((s) => s.fds)) <= high(earlier.map((s) => s.fds)) + 2
+  );
 }
 
 /**
@@ -213,10 +229,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     samples.push(s);
     const now = performance.now();
     if (measuredFrom === Infinity && now - warmFrom >= options.warmup.minMs) {
-      warmupSettled = settled(samples.filter((x) => x.atMs >= warmFrom - t0), options.warmup.settleS);
+      warmupSettled = settled(
+        samples.filter((x) => x.atMs >= warmFrom - t0),
+        options.warmup.settleS,
+      );
       if (warmupSettled || now - warmFrom >= options.warmup.maxMs) {
         measuredFrom = now;
-        log(`measuring: ${concurrency} in flight for ${durationMs / 1000} s (warm-up ${warmupSettled ? 'settled' : 'did not settle'} after ${Math.round((now - warmFrom) / 1000)} s)`);
+        log(
+          `measuring: ${concurrency} in flight for ${durationMs / 1000} s (warm-up ${warmupSettled ? 'settled' : 'did not settle'} after ${Math.round((now - warmFrom) / 1000)} s)`,
+        );
         return;
       }
     }
@@ -225,7 +246,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }, 1000);
 
   // Connections enough for every loop: each holds one, so `concurrency` requests are in flight.
-  const pool = new Pool(options.proxyUrl, { connections: concurrency, pipelining: 1, headersTimeout: 60_000, bodyTimeout: 60_000, keepAliveTimeout: 60_000 });
+  const pool = new Pool(options.proxyUrl, {
+    connections: concurrency,
+    pipelining: 1,
+    headersTimeout: 60_000,
+    bodyTimeout: 60_000,
+    keepAliveTimeout: 60_000,
+  });
   const { plan } = planner(fixture, () => fixture.cold.take());
   let before: Scrape | undefined;
   let after: Scrape | undefined;
@@ -242,11 +269,25 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
     await openConnections(pool, concurrency);
     fixture.cold.start();
-    log(`warm-up: ${concurrency} in flight for ${options.warmup.minMs / 1000}–${options.warmup.maxMs / 1000} s, until RSS and descriptors settle`);
+    log(
+      `warm-up: ${concurrency} in flight for ${options.warmup.minMs / 1000}–${options.warmup.maxMs / 1000} s, until RSS and descriptors settle`,
+    );
     warmFrom = performance.now();
-    const progress = setInterval(() => log(`  ${Math.round((performance.now() - warmFrom) / 1000)} s: ${warm.total(warm.sent) + tally.total(tally.sent)} requests, ${warm.total(warm.errors) + tally.total(tally.errors)} unexpected`), 30_000);
+    const progress = setInterval(
+      () =>
+        log(
+          `  ${Math.round((performance.now() - warmFrom) / 1000)} s: ${warm.total(warm.sent) + tally.total(tally.sent)} requests, ${warm.total(warm.errors) + tally.total(tally.errors)} unexpected`,
+        ),
+      30_000,
+    );
     try {
-      await load(pool, plan, concurrency, () => sampling !== undefined || performance.now() >= measuredFrom + durationMs, () => (measuring() ? tally : warm));
+      await load(
+        pool,
+        plan,
+        concurrency,
+        () => sampling !== undefined || performance.now() >= measuredFrom + durationMs,
+        () => (measuring() ? tally : warm),
+      );
     } finally {
       clearInterval(progress);
     }
@@ -260,7 +301,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
   if (before === undefined || after === undefined) throw new Error('soak: /metrics was not scraped');
   const warmupMs = Math.round(Math.min(measuredFrom, performance.now()) - warmFrom);
-  return buildReport(options, { idle, samples, measured, warm, warmupMs, warmupSettled, tally, before, after, runMs, sampling, coldFailures: fixture.cold.failures, bounds });
+  return buildReport(options, {
+    idle,
+    samples,
+    measured,
+    warm,
+    warmupMs,
+    warmupSettled,
+    tally,
+    before,
+    after,
+    runMs,
+    sampling,
+    coldFailures: fixture.cold.failures,
+    bounds,
+  });
 }
 
 interface Collected {
@@ -289,8 +344,14 @@ function buildReport(options: SoakOptions, c: Collected): SoakReport {
   const errors = c.tally.total(c.tally.errors);
   const warmExamples = [...c.warm.examples.values()].flat();
   const warmup = { sent: c.warm.total(c.warm.sent), errors: c.warm.total(c.warm.errors), examples: warmExamples };
-  const rss = flatness(c.measured.map((s) => s.rssBytes), (first) => Math.max(c.bounds.rssBytes, c.bounds.rssRatio * first));
-  const fds = flatness(c.measured.map((s) => s.fds), () => c.bounds.fds);
+  const rss = flatness(
+    c.measured.map((s) => s.rssBytes),
+    (first) => Math.max(c.bounds.rssBytes, c.bounds.rssRatio * first),
+  );
+  const fds = flatness(
+    c.measured.map((s) => s.fds),
+    () => c.bounds.fds,
+  );
   const heapSamples = c.measured.flatMap((s) => (s.liveHeapBytes === undefined ? [] : [s.liveHeapBytes]));
   const heapBound = c.bounds.liveHeapBytes;
   const liveHeap = heapBound === undefined || heapSamples.length === 0 ? undefined : flatness(heapSamples, () => heapBound);
@@ -303,16 +364,26 @@ function buildReport(options: SoakOptions, c: Collected): SoakReport {
     {
       name: 'the measured phase ran to its end',
       ok: c.sampling === undefined && c.measured.length > 0,
-      detail: c.sampling === undefined ? `${c.measured.length} samples over ${options.durationMs / 1000} s` : `stopped early: ${c.sampling}`,
+      detail:
+        c.sampling === undefined ? `${c.measured.length} samples over ${options.durationMs / 1000} s` : `stopped early: ${c.sampling}`,
     },
     {
       name: 'every answer is the expected one',
       ok: errors === 0 && warmup.errors === 0 && c.coldFailures.length === 0,
-      detail: errors === 0 && warmup.errors === 0 && c.coldFailures.length === 0
-        ? `${sent} measured + ${warmup.sent} warm-up requests, 0 unexpected`
-        : [...unexpected, ...(warmup.errors > 0 ? [`warm-up: ${warmup.errors} (${warmExamples.join(' | ')})`] : []), ...c.coldFailures.slice(0, 5)].join('; '),
+      detail:
+        errors === 0 && warmup.errors === 0 && c.coldFailures.length === 0
+          ? `${sent} measured + ${warmup.sent} warm-up requests, 0 unexpected`
+          : [
+              ...unexpected,
+              ...(warmup.errors > 0 ? [`warm-up: ${warmup.errors} (${warmExamples.join(' | ')})`] : []),
+              ...c.coldFailures.slice(0, 5),
+            ].join('; '),
     },
-    { name: 'every class was exercised (≥ 10 requests each)', ok: thin.length === 0, detail: thin.length === 0 ? whole.map((k) => `${k.name} ${k.sent}`).join(', ') : `too few: ${thin.join(', ')}` },
+    {
+      name: 'every class was exercised (≥ 10 requests each)',
+      ok: thin.length === 0,
+      detail: thin.length === 0 ? whole.map((k) => `${k.name} ${k.sent}`).join(', ') : `too few: ${thin.join(', ')}`,
+    },
     {
       name: 'RSS stays flat',
       ok: rss.ok,
@@ -323,11 +394,15 @@ function buildReport(options: SoakOptions, c: Collected): SoakReport {
       ok: fds.ok,
       detail: `median of the first third ${fds.firstMedian}, of the last third ${fds.lastMedian}: ${fds.growth >= 0 ? '+' : ''}${fds.growth} (bound +${fds.allowed}) over ${c.measured.length} samples`,
     },
-    ...(liveHeap === undefined ? [] : [{
-      name: 'live heap after GC stays flat',
-      ok: liveHeap.ok,
-      detail: `median of the first third ${mb(liveHeap.firstMedian)}, of the last third ${mb(liveHeap.lastMedian)}: ${liveHeap.growth >= 0 ? '+' : ''}${mb(liveHeap.growth)} (bound +${mb(liveHeap.allowed)}) over ${heapSamples.length} samples`,
-    }]),
+    ...(liveHeap === undefined
+      ? []
+      : [
+          {
+            name: 'live heap after GC stays flat',
+            ok: liveHeap.ok,
+            detail: `median of the first third ${mb(liveHeap.firstMedian)}, of the last third ${mb(liveHeap.lastMedian)}: ${liveHeap.growth >= 0 ? '+' : ''}${mb(liveHeap.growth)} (bound +${mb(liveHeap.allowed)}) over ${heapSamples.length} samples`,
+          },
+        ]),
     ...counters,
   ];
   return {

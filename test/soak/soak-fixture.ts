@@ -80,7 +80,11 @@ export async function setUpSoak(options: SoakFixtureOptions): Promise<SoakFixtur
 
     // Cold images share one small layer and config; each manifest differs by an annotation.
     const base = await pushBuilt(registry.url, join(work, 'cold'), 'soak/cold', 'base', 'soak-cold', 1024);
-    const template: ColdTemplate = { repository: 'soak/cold', manifest: JSON.parse(base.built.manifestBytes.toString()) as Record<string, unknown>, mediaType: base.image.mediaType };
+    const template: ColdTemplate = {
+      repository: 'soak/cold',
+      manifest: JSON.parse(base.built.manifestBytes.toString()) as Record<string, unknown>,
+      mediaType: base.image.mediaType,
+    };
     const cold = new ColdStream({ registryUrl: registry.url, registryHost: host, privateKey, template, perSecond: options.coldPerSecond });
     await cold.fill(options.coldReserve);
 

@@ -15,7 +15,9 @@ export function formatReport(report: SoakReport): string {
     `${'class'.padEnd(20)}${pad('sent', 10)}${pad('req/s', 9)}${pad('errors', 8)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}`,
   ];
   for (const k of report.classes) {
-    lines.push(`${k.name.padEnd(20)}${pad(k.sent, 10)}${pad(Math.round(k.sent / seconds), 9)}${pad(k.errors, 8)}${pad(ms(k.p50Ms), 9)}${pad(ms(k.p99Ms), 9)}`);
+    lines.push(
+      `${k.name.padEnd(20)}${pad(k.sent, 10)}${pad(Math.round(k.sent / seconds), 9)}${pad(k.errors, 8)}${pad(ms(k.p50Ms), 9)}${pad(ms(k.p99Ms), 9)}`,
+    );
   }
   lines.push(`${'total'.padEnd(20)}${pad(report.sent, 10)}${pad(Math.round(report.sent / seconds), 9)}${pad(report.errors, 8)}`);
 
@@ -26,7 +28,10 @@ export function formatReport(report: SoakReport): string {
     ['middle', m[Math.floor(m.length / 2)]],
     ['end', m[m.length - 1]],
   ];
-  lines.push('', `${'resources'.padEnd(20)}${points.map(([label, s]) => pad(`${label}${s === undefined ? '' : ` @${Math.round(s.atMs / 1000)}s`}`, 14)).join('')}`);
+  lines.push(
+    '',
+    `${'resources'.padEnd(20)}${points.map(([label, s]) => pad(`${label}${s === undefined ? '' : ` @${Math.round(s.atMs / 1000)}s`}`, 14)).join('')}`,
+  );
   lines.push(`${'RSS MB'.padEnd(20)}${points.map(([, s]) => pad(s === undefined ? '-' : mb(s.rssBytes), 14)).join('')}`);
   lines.push(`${'open fds'.padEnd(20)}${points.map(([, s]) => pad(s === undefined ? '-' : s.fds, 14)).join('')}`);
 

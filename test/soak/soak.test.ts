@@ -18,7 +18,15 @@ let report: SoakReport;
 before(async () => {
   fixture = await setUpSoak({ coldPerSecond: 20, coldReserve: 100 });
   proxy = await startProxy(`listen: { plainHttp: true }\n${fixture.configYaml}`, { policy: fixture.policy, keys: fixture.keys });
-  report = await runSoak({ proxyUrl: proxy.url, fixture, concurrency: CI_CONCURRENCY, durationMs: 30_000, warmup: { minMs: 10_000, maxMs: 40_000, settleS: 5 }, sample: sampleSelfWithGc(3), bounds: CI_BOUNDS });
+  report = await runSoak({
+    proxyUrl: proxy.url,
+    fixture,
+    concurrency: CI_CONCURRENCY,
+    durationMs: 30_000,
+    warmup: { minMs: 10_000, maxMs: 40_000, settleS: 5 },
+    sample: sampleSelfWithGc(3),
+    bounds: CI_BOUNDS,
+  });
   process.stderr.write(`${formatReport(report)}\n`);
 });
 

@@ -8,7 +8,10 @@ const B1 = `sha256:${'b'.repeat(64)}` as const;
 const B2 = `sha256:${'c'.repeat(64)}` as const;
 const NAME = 'docker.io/library/app';
 const anyLive = async (): Promise<boolean> => true;
-const liveOnly = (...sources: string[]) => async (a: Allowance): Promise<boolean> => sources.includes(a.source);
+const liveOnly =
+  (...sources: string[]) =>
+  async (a: Allowance): Promise<boolean> =>
+    sources.includes(a.source);
 
 function clock(start = T0): { now: () => number; advance(ms: number): void } {
   let at = start;
@@ -48,8 +51,16 @@ describe('allow sets (memory)', () => {
 
   it('prefers a streaming allowance over one that must be checked', async () => {
     const sets = createMemoryAllowSets({ now: clock().now });
-    await sets.grantBlobs('g', NAME, [{ digest: B1, format: 'application/jose+json', size: 10 }], { source: 'artifact:x', expiresAt: T0 + HOUR });
-    assert.deepEqual(await sets.blobAllowance('g', NAME, B1, anyLive), { source: 'artifact:x', expiresAt: T0 + HOUR, format: 'application/jose+json', size: 10 });
+    await sets.grantBlobs('g', NAME, [{ digest: B1, format: 'application/jose+json', size: 10 }], {
+      source: 'artifact:x',
+      expiresAt: T0 + HOUR,
+    });
+    assert.deepEqual(await sets.blobAllowance('g', NAME, B1, anyLive), {
+      source: 'artifact:x',
+      expiresAt: T0 + HOUR,
+      format: 'application/jose+json',
+      size: 10,
+    });
     await sets.grantBlobs('g', NAME, [{ digest: B1 }], { source: 'verdict:v', expiresAt: T0 + HOUR });
     assert.equal((await sets.blobAllowance('g', NAME, B1, anyLive))?.format, undefined);
   });
@@ -68,7 +79,8 @@ describe('allow sets (memory)', () => {
 
   it(`keeps at most ${MAX_GRANTS_PER_DIGEST} grants a digest, dropping the soonest to expire`, async () => {
     const sets = createMemoryAllowSets({ now: clock().now });
-    for (let i = 0; i <= MAX_GRANTS_PER_DIGEST; i += 1) await sets.grantBlobs('g', NAME, [{ digest: B1 }], { source: `verdict:${i}`, expiresAt: T0 + HOUR + i });
+    for (let i = 0; i <= MAX_GRANTS_PER_DIGEST; i += 1)
+      await sets.grantBlobs('g', NAME, [{ digest: B1 }], { source: `verdict:${i}`, expiresAt: T0 + HOUR + i });
     assert.equal(await sets.blobAllowance('g', NAME, B1, liveOnly('verdict:0')), undefined);
     assert.ok(await sets.blobAllowance('g', NAME, B1, liveOnly(`verdict:${MAX_GRANTS_PER_DIGEST}`)));
   });
@@ -76,7 +88,11 @@ describe('allow sets (memory)', () => {
   it('a flood of checked grants (fake signature artifacts naming a layer) never pushes out the verdict that streams it', async () => {
     const sets = createMemoryAllowSets({ now: clock().now });
     await sets.grantBlobs('g', NAME, [{ digest: B1 }], { source: 'verdict:v', expiresAt: T0 + 1000 });
-    for (let i = 0; i < 3 * MAX_GRANTS_PER_DIGEST; i += 1) await sets.grantBlobs('g', NAME, [{ digest: B1, format: 'application/jose+json', size: 1 }], { source: `artifact:${i}`, expiresAt: T0 + HOUR });
+    for (let i = 0; i < 3 * MAX_GRANTS_PER_DIGEST; i += 1)
+      await sets.grantBlobs('g', NAME, [{ digest: B1, format: 'application/jose+json', size: 1 }], {
+        source: `artifact:${i}`,
+        expiresAt: T0 + HOUR,
+      });
     assert.equal((await sets.blobAllowance('g', NAME, B1, anyLive))?.source, 'verdict:v');
   });
 

@@ -15,11 +15,28 @@ describe('break glass: an entry ended with pub/sub gone quiet', () => {
     const proxy = await startSilentPubSubProxy({ host: url.hostname, port: Number(url.port || 6379) });
     defer(() => proxy.close());
     const now = (): number => Date.now();
-    const b = await createRedisBreakGlassStore({ redis: await client(defer, SHARED_REDIS_URL), subscriber: await client(defer, SHARED_REDIS_URL), prefix, now });
+    const b = await createRedisBreakGlassStore({
+      redis: await client(defer, SHARED_REDIS_URL),
+      subscriber: await client(defer, SHARED_REDIS_URL),
+      prefix,
+      now,
+    });
     defer(() => b.close());
-    const a = await createRedisBreakGlassStore({ redis: await client(defer, proxy.url), subscriber: await client(defer, proxy.url), prefix, now });
+    const a = await createRedisBreakGlassStore({
+      redis: await client(defer, proxy.url),
+      subscriber: await client(defer, proxy.url),
+      prefix,
+      now,
+    });
     defer(() => a.close());
-    const entry = { id: 'bg1', image: 'reg.example/team/app@sha256:' + 'a'.repeat(64), reason: 'INC-1', expires: now() + 3_600_000, actor: 'kim', createdAt: now() };
+    const entry = {
+      id: 'bg1',
+      image: 'reg.example/team/app@sha256:' + 'a'.repeat(64),
+      reason: 'INC-1',
+      expires: now() + 3_600_000,
+      actor: 'kim',
+      createdAt: now(),
+    };
     await b.add(entry);
     await eventually(() => a.active(now()).some((e) => e.id === 'bg1'), 1000, 'A sees the entry');
     const started = Date.now();

@@ -44,7 +44,16 @@ describe('redis connections', () => {
     defer(() => rm(tls.dir, { recursive: true, force: true }));
     const server = await startOwnRedis({
       tls: true,
-      args: () => ['--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no'],
+      args: () => [
+        '--tls-cert-file',
+        tls.certFile,
+        '--tls-key-file',
+        tls.keyFile,
+        '--tls-ca-cert-file',
+        tls.caFile,
+        '--tls-auth-clients',
+        'no',
+      ],
     });
     defer(() => server.stop());
     const url = `rediss://127.0.0.1:${server.port}`;
@@ -67,14 +76,21 @@ describe('redis connections', () => {
   });
 
   describe('warnOnEvictionPolicy', () => {
-    for (const [policy, warns] of [['allkeys-lru', true], ['volatile-lru', false], ['noeviction', false]] as const) {
+    for (const [policy, warns] of [
+      ['allkeys-lru', true],
+      ['volatile-lru', false],
+      ['noeviction', false],
+    ] as const) {
       it(`${warns ? 'warns' : 'is quiet'} on ${policy}`, async (t) => {
         const defer = scope(t);
         const server = await startOwnRedis({ args: () => ['--maxmemory-policy', policy] });
         defer(() => server.stop());
         const logger = recordingLogger();
         assert.equal(await warnOnEvictionPolicy(await client(defer, `redis://127.0.0.1:${server.port}`), logger), policy);
-        assert.equal(logger.records.some((r) => r.level === 'warn'), warns);
+        assert.equal(
+          logger.records.some((r) => r.level === 'warn'),
+          warns,
+        );
         if (warns) assert.match(logger.text(), /CAN EVICT TRUST-STORE REVOCATIONS/);
       });
     }

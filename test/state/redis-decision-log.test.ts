@@ -52,7 +52,11 @@ describe('redis decision log: bounded per-digest state', () => {
     assert.deepEqual(await lists(raw, prefix), [35, 37, 38, 39, 40].map(digestOf), '36 was the least recently pulled');
     const { records, from } = await log.recent(digestOf(35), 50);
     assert.equal(from, 'redis');
-    assert.deepEqual(records.map((r) => r.time), [1000, 35], 'both pulls, newest first');
+    assert.deepEqual(
+      records.map((r) => r.time),
+      [1000, 35],
+      'both pulls, newest first',
+    );
     assert.deepEqual((await log.recent(digestOf(36), 50)).records, [], 'an evicted digest has no records in redis');
     const ttl = await raw.pttl(`${prefix}decisions:${digestOf(40)}`);
     assert.ok(ttl > 6 * 86_400_000 && ttl <= 7 * 86_400_000, `list TTL ${ttl}`);
@@ -76,7 +80,10 @@ describe('redis decision log: bounded per-digest state', () => {
     assert.equal(names.length, 7);
     assert.deepEqual((await raw.zrange(`${prefix}decisions-index`, 0, -1)).sort(), names);
     for (const name of names) assert.ok((await raw.llen(`${prefix}decisions:${name}`)) >= 1, name);
-    assert.ok(names.every((name) => Number.parseInt(name.slice('sha256:'.length), 16) >= 130), `the newest digests survive: ${names}`);
+    assert.ok(
+      names.every((name) => Number.parseInt(name.slice('sha256:'.length), 16) >= 130),
+      `the newest digests survive: ${names}`,
+    );
   });
 
   it('keeps DECISIONS_PER_DIGEST records per digest', async (t) => {

@@ -13,7 +13,14 @@ const D1 = `sha256:${'1'.repeat(64)}` as const;
 const D2 = `sha256:${'2'.repeat(64)}` as const;
 const B1 = `sha256:${'b'.repeat(64)}` as const;
 const B2 = `sha256:${'c'.repeat(64)}` as const;
-const KEY: VerdictKey = { canonicalName: 'docker.io/library/app', digest: D1, mediaType: 'application/vnd.oci.image.manifest.v1+json', policyHash: 'p1', trustVersion: 7, identity: undefined };
+const KEY: VerdictKey = {
+  canonicalName: 'docker.io/library/app',
+  digest: D1,
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  policyHash: 'p1',
+  trustVersion: 7,
+  identity: undefined,
+};
 const ALLOW: Decision = { outcome: 'allow', rule: 'r', reasons: [], signers: ['k'], digest: D1, notAfter: undefined };
 const LONG = 3_600_000;
 const FAST = 2000; // every call must come back within this while Redis is down
@@ -69,13 +76,20 @@ describe('when Redis goes down', () => {
 
     // Back up (empty): the shared layers work again without any restart of the replica.
     await server.start();
-    await eventually(async () => {
-      await verdicts.put(KEY, ALLOW, T0);
-      other.clearLocal();
-      return (await other.get(KEY, T0 + 1)) !== undefined;
-    }, 5000, 'verdicts are shared again');
+    await eventually(
+      async () => {
+        await verdicts.put(KEY, ALLOW, T0);
+        other.clearLocal();
+        return (await other.get(KEY, T0 + 1)) !== undefined;
+      },
+      5000,
+      'verdicts are shared again',
+    );
     await eventually(() => store.snapshot().version > snapshot.version, 5000, 'the store re-seeded Redis');
-    assert.deepEqual(store.snapshot().revocations.map((r) => r.id), ['k']);
+    assert.deepEqual(
+      store.snapshot().revocations.map((r) => r.id),
+      ['k'],
+    );
   });
 
   it('when Redis hangs (connected, silent), calls give up after the command timeout instead of hanging', async (t) => {
@@ -93,7 +107,13 @@ describe('when Redis goes down', () => {
     defer(() => server.resume());
     assert.equal(await within(FAST, verdicts.get(KEY, T0)), undefined);
     await within(FAST, verdicts.put(KEY, ALLOW, T0));
-    assert.equal(await within(FAST, allowSets.blobAllowance('g', 'n', B1, async () => true)), undefined);
+    assert.equal(
+      await within(
+        FAST,
+        allowSets.blobAllowance('g', 'n', B1, async () => true),
+      ),
+      undefined,
+    );
     await within(FAST, assert.rejects(store.revoke('k', 'r', T0), /trust store unavailable/));
     assert.equal(store.snapshot().entries.length, 1);
   });

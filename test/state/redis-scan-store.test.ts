@@ -24,7 +24,7 @@ describe('scan store (Redis)', () => {
     assert.equal(await a.isPending(digest(1)), false);
     assert.deepEqual(await a.get(digest(1)), record());
     await a.put(record({ digest: digest(2) }));
-    await eventually(() => heardB.length === 2, 1000, 'b hears a\'s post');
+    await eventually(() => heardB.length === 2, 1000, "b hears a's post");
     await sleep(100);
     assert.deepEqual(heardA, [digest(1), digest(2)]);
     assert.deepEqual(heardB, [digest(1), digest(2)]);
@@ -35,10 +35,18 @@ describe('scan store (Redis)', () => {
     const prefix = await sharedPrefix(defer, 'scan');
     const raw = await client(defer, SHARED_REDIS_URL);
     const store = await openScanStore(defer, SHARED_REDIS_URL, prefix, { requeueAfterMs: 60_000, maxQueueLength: 100 });
-    assert.deepEqual((await raw.xinfo('GROUPS', `${prefix}scan-requests`) as unknown[][]).map((g) => g[1]), ['scanners'], 'group created on start');
+    assert.deepEqual(
+      ((await raw.xinfo('GROUPS', `${prefix}scan-requests`)) as unknown[][]).map((g) => g[1]),
+      ['scanners'],
+      'group created on start',
+    );
     await store.request(request(1));
     await store.put(record({ digest: digest(2) }));
-    assert.deepEqual((await raw.keys(`${prefix}*`)).sort(), [`${prefix}scan-requests`, `${prefix}scan:pending:${digest(1)}`, `${prefix}scan:records`]);
+    assert.deepEqual((await raw.keys(`${prefix}*`)).sort(), [
+      `${prefix}scan-requests`,
+      `${prefix}scan:pending:${digest(1)}`,
+      `${prefix}scan:records`,
+    ]);
     const marker = `${prefix}scan:pending:${digest(1)}`;
     const [[id, fields]] = (await raw.xrange(`${prefix}scan-requests`, '-', '+')) as [[string, string[]]];
     assert.deepEqual(fields, ['digest', digest(1), 'name', 'docker.io/library/app1', 'upstream', 'docker', 'requestedAt', String(T0 + 1)]);

@@ -35,7 +35,9 @@ describe('redis topologies', () => {
 
   describe('Redis Cluster (redis-cluster://host:port,…)', () => {
     async function singleNodeCluster(defer: (c: () => unknown) => void): Promise<string> {
-      const node = await startOwnRedis({ args: (dir) => ['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1', '--cluster-config-file', join(dir, 'nodes.conf')] });
+      const node = await startOwnRedis({
+        args: (dir) => ['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1', '--cluster-config-file', join(dir, 'nodes.conf')],
+      });
       defer(() => node.stop());
       const admin = new Redis({ port: node.port, host: '127.0.0.1', lazyConnect: true });
       defer(() => admin.disconnect());
@@ -70,8 +72,20 @@ describe('redis topologies', () => {
       await ack(scanner, '{tg}:', claimed?.id ?? '');
       await a.put(record());
       await eventually(() => heard.length === 1, 1000, 'B hears the post');
-      const verdicts = createVerdictCache({ allowTtlMs: 60_000, denyTtlMs: 60_000, memoryEntries: 10, redis: { client: scanner, prefix: '{tg}:' } });
-      const key = { canonicalName: 'docker.io/library/app', digest: record().digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', policyHash: 'p', trustVersion: 1, identity: undefined };
+      const verdicts = createVerdictCache({
+        allowTtlMs: 60_000,
+        denyTtlMs: 60_000,
+        memoryEntries: 10,
+        redis: { client: scanner, prefix: '{tg}:' },
+      });
+      const key = {
+        canonicalName: 'docker.io/library/app',
+        digest: record().digest,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        policyHash: 'p',
+        trustVersion: 1,
+        identity: undefined,
+      };
       await verdicts.put(key, { outcome: 'allow', rule: 'r', reasons: [], signers: [], digest: key.digest, notAfter: undefined }, T0);
       await verdicts.forgetDigest(key.digest, true);
       assert.deepEqual(await scanner.keys('{tg}:verdict*'), []);

@@ -25,7 +25,11 @@ describe('redis URLs', () => {
   it('reads sentinels, the master name and the database', () => {
     const target = parseRedisUrl('redis-sentinel://u:pw@s1:26380,s2,[::1]:5000/mymaster/2?sentinelAuth=true');
     assert.equal(target.topology, 'sentinel');
-    assert.deepEqual(target.nodes, [{ host: 's1', port: 26380 }, { host: 's2', port: 26379 }, { host: '::1', port: 5000 }]);
+    assert.deepEqual(target.nodes, [
+      { host: 's1', port: 26380 },
+      { host: 's2', port: 26379 },
+      { host: '::1', port: 5000 },
+    ]);
     assert.equal(target.masterName, 'mymaster');
     assert.equal(target.db, 2);
     assert.equal(target.sentinelAuth, true);
@@ -36,7 +40,10 @@ describe('redis URLs', () => {
   it('reads cluster seed nodes', () => {
     const target = parseRedisUrl('redis-cluster://n1:7000,n2:7001');
     assert.equal(target.topology, 'cluster');
-    assert.deepEqual(target.nodes.map((n) => n.port), [7000, 7001]);
+    assert.deepEqual(
+      target.nodes.map((n) => n.port),
+      [7000, 7001],
+    );
   });
 
   for (const [url, why] of [
@@ -54,7 +61,10 @@ describe('redis URLs', () => {
 
   it('never puts the password in an error or a redacted URL', () => {
     for (const url of ['foo://u:hunter2@h', 'redis://u:hunter2@h/x', 'redis://u:hun@ter2/x@h/x', 'redis://:hunter2@h:0']) {
-      assert.throws(() => parseRedisUrl(url), (error: Error) => !error.message.includes('hunter2') && !error.message.includes('ter2'));
+      assert.throws(
+        () => parseRedisUrl(url),
+        (error: Error) => !error.message.includes('hunter2') && !error.message.includes('ter2'),
+      );
       assert.ok(!redactRedisUrl(url).includes('ter2'), redactRedisUrl(url));
     }
     assert.equal(redactRedisUrl('redis://u:pw@h:1/0'), 'redis://u:***@h:1/0');

@@ -21,7 +21,11 @@ describe('verdict cache (memory → Redis)', () => {
     await a.put(key(), allow({ notAfter: T0 + HOUR }), T0);
     assert.deepEqual(await b.get(key(), T0 + 1), allow({ notAfter: T0 + HOUR }));
     assert.deepEqual(await b.get(key(), T0 + 2), allow({ notAfter: T0 + HOUR }));
-    assert.deepEqual(lookups, [['memory', false], ['redis', true], ['memory', true]]);
+    assert.deepEqual(lookups, [
+      ['memory', false],
+      ['redis', true],
+      ['memory', true],
+    ]);
   });
 
   it('misses for the same digest under another repository, policy or trust version', async (t) => {
@@ -51,7 +55,7 @@ describe('verdict cache (memory → Redis)', () => {
     assert.equal(await b.get(key({ trustVersion: 9 }), T0 + HOUR), undefined, 'deny TTL');
   });
 
-  it('stores under a hash of the key parts, never the digest, plus an index of the digest\'s verdict keys', async (t) => {
+  it("stores under a hash of the key parts, never the digest, plus an index of the digest's verdict keys", async (t) => {
     const defer = scope(t);
     const prefix = await sharedPrefix(defer, 'verdict');
     const raw = await client(defer, SHARED_REDIS_URL);
@@ -71,7 +75,11 @@ describe('verdict cache (memory → Redis)', () => {
     const raw = await client(defer, SHARED_REDIS_URL);
     const logger = recordingLogger();
     const cache = createVerdictCache({ ...options, logger, redis: { client: raw, prefix } });
-    for (const bad of ['not json', '{"expiresAt":1e20,"decision":{"outcome":"maybe"}}', `{"expiresAt":1e20,"decision":{"outcome":"allow","rule":"r","reasons":[],"signers":[],"digest":"${D1}","notAfter":"soon"}}`]) {
+    for (const bad of [
+      'not json',
+      '{"expiresAt":1e20,"decision":{"outcome":"maybe"}}',
+      `{"expiresAt":1e20,"decision":{"outcome":"allow","rule":"r","reasons":[],"signers":[],"digest":"${D1}","notAfter":"soon"}}`,
+    ]) {
       await raw.set(`${prefix}verdict:${verdictId(key())}`, bad);
       assert.equal(await cache.get(key(), T0), undefined, bad);
     }

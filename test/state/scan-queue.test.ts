@@ -20,7 +20,11 @@ describe('scan queue (scanner side, Redis)', () => {
       await claimNext(a, prefix, 'scanner-a', NOW),
       await claimNext(b, prefix, 'scanner-b', NOW),
     ];
-    assert.deepEqual(claims.map((c) => c?.request), [1, 2, 3, 4].map((n) => request(n)), 'each once, in order');
+    assert.deepEqual(
+      claims.map((c) => c?.request),
+      [1, 2, 3, 4].map((n) => request(n)),
+      'each once, in order',
+    );
     assert.equal(await claimNext(a, prefix, 'scanner-a', NOW), undefined);
     assert.equal(await claimNext(b, prefix, 'scanner-b', NOW), undefined);
     for (const c of claims) if (c !== undefined) await ack(a, prefix, c.id);
@@ -70,7 +74,12 @@ describe('scan queue (scanner side, Redis)', () => {
     assert.equal(await claimNext(raw, prefix, 'scanner-a', NOW), undefined, 'no stream, no group yet');
     await raw.xadd(`${prefix}scan-requests`, '*', 'digest', 'not-a-digest');
     await raw.xadd(`${prefix}scan-requests`, '*', ...['digest', request(2).digest, 'name', 'n', 'upstream', 'u', 'requestedAt', '5']);
-    assert.deepEqual((await claimNext(raw, prefix, 'scanner-a', NOW))?.request, { digest: request(2).digest, canonicalName: 'n', upstream: 'u', requestedAt: 5 });
+    assert.deepEqual((await claimNext(raw, prefix, 'scanner-a', NOW))?.request, {
+      digest: request(2).digest,
+      canonicalName: 'n',
+      upstream: 'u',
+      requestedAt: 5,
+    });
     assert.equal(await raw.xlen(`${prefix}scan-requests`), 1, 'the malformed entry was acked and deleted');
   });
 

@@ -40,7 +40,15 @@ describe('scan store when Redis goes down', () => {
     const scanner = await client(defer, url);
     assert.deepEqual((await claimNext(scanner, 'tg:', 'scanner-a', { blockMs: 0, reclaimIdleMs: 60_000 }))?.request, request(2));
     // The other replica reconnects on its own backoff: retry its post until its connection is back.
-    await eventually(() => other.put(record({ digest: digest(2) })).then(() => true, () => false), 5000, 'the other replica can post again');
+    await eventually(
+      () =>
+        other.put(record({ digest: digest(2) })).then(
+          () => true,
+          () => false,
+        ),
+      5000,
+      'the other replica can post again',
+    );
     await eventually(() => heard.includes(digest(2)), 1000, 'posts from other replicas are heard again');
   });
 
@@ -64,6 +72,12 @@ describe('scan store when Redis goes down', () => {
     const redis = await client(defer, url);
     const subscriber = await client(defer, url);
     await server.kill();
-    await within(FAST, assert.rejects(createRedisScanStore({ redis, subscriber, prefix: 'tg:', connectTimeoutMs: 1000 }), /scan store unavailable, start failed/));
+    await within(
+      FAST,
+      assert.rejects(
+        createRedisScanStore({ redis, subscriber, prefix: 'tg:', connectTimeoutMs: 1000 }),
+        /scan store unavailable, start failed/,
+      ),
+    );
   });
 });

@@ -96,7 +96,10 @@ for (const [name, open] of implementations) {
       const { store } = await open(t);
       for (const n of [5, 3, 9, 1, 7]) assert.equal(await store.request(request(n)), true);
       await store.put(record({ digest: digest(9) }));
-      assert.deepEqual(await store.pending(10), [5, 3, 1, 7].map((n) => request(n)));
+      assert.deepEqual(
+        await store.pending(10),
+        [5, 3, 1, 7].map((n) => request(n)),
+      );
       assert.deepEqual(await store.pending(2), [request(5), request(3)]);
       assert.deepEqual(await store.pending(0), []);
       await assert.rejects(store.pending(-1), TypeError);
@@ -115,7 +118,10 @@ describe('scan store (memory) bounds', () => {
     const logger = recordingLogger();
     const store = createMemoryScanStore({ maxQueueLength: 3, logger });
     for (const n of [1, 2, 3, 4]) assert.equal(await store.request(request(n)), true);
-    assert.deepEqual(await store.pending(10), [2, 3, 4].map((n) => request(n)));
+    assert.deepEqual(
+      await store.pending(10),
+      [2, 3, 4].map((n) => request(n)),
+    );
     assert.equal(await store.request(request(1)), true);
   });
 
@@ -124,7 +130,10 @@ describe('scan store (memory) bounds', () => {
     for (const n of [1, 2, 3]) await store.request(request(n));
     await store.put(record({ digest: digest(2) }));
     await store.request(request(4));
-    assert.deepEqual(await store.pending(10), [1, 3, 4].map((n) => request(n)));
+    assert.deepEqual(
+      await store.pending(10),
+      [1, 3, 4].map((n) => request(n)),
+    );
   });
 
   it('refuses bad options up front', () => {

@@ -27,10 +27,17 @@ export const request = (n: number, overrides: Partial<ScanRequest> = {}): ScanRe
   ...overrides,
 });
 
-export type StoreSetup = Partial<Omit<RedisScanStoreOptions, 'redis' | 'subscriber' | 'prefix'>> & { readonly connection?: RedisConnectionOptions };
+export type StoreSetup = Partial<Omit<RedisScanStoreOptions, 'redis' | 'subscriber' | 'prefix'>> & {
+  readonly connection?: RedisConnectionOptions;
+};
 
 /** A Redis scan store with its own command and subscriber connections, as a replica would have. */
-export async function openScanStore(defer: (c: () => unknown) => void, url: string, prefix: string, setup: StoreSetup = {}): Promise<ScanStore> {
+export async function openScanStore(
+  defer: (c: () => unknown) => void,
+  url: string,
+  prefix: string,
+  setup: StoreSetup = {},
+): Promise<ScanStore> {
   const { connection, ...options } = setup;
   const redis = await client(defer, url, connection);
   const subscriber = await client(defer, url, connection);

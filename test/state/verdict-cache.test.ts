@@ -103,7 +103,10 @@ describe('verdict cache (memory)', () => {
     await cache.get(key(), T0);
     await cache.put(key(), allow(), T0);
     await cache.get(key(), T0);
-    assert.deepEqual(lookups, [['memory', false], ['memory', true]]);
+    assert.deepEqual(lookups, [
+      ['memory', false],
+      ['memory', true],
+    ]);
   });
 
   it('refuses bad options up front', () => {

@@ -9,7 +9,7 @@ import { allow, D1, D2, HOUR, key, T0 } from './verdicts.ts';
 const options = { allowTtlMs: 24 * HOUR, denyTtlMs: HOUR, memoryEntries: 100 };
 
 describe('verdict cache forgetDigest (memory → Redis)', () => {
-  it('forgetDigest(shared) drops that digest\'s verdicts from memory and Redis, under every name and policy', async (t) => {
+  it("forgetDigest(shared) drops that digest's verdicts from memory and Redis, under every name and policy", async (t) => {
     const defer = scope(t);
     const prefix = await sharedPrefix(defer, 'verdict');
     const raw = await client(defer, SHARED_REDIS_URL);
@@ -26,7 +26,10 @@ describe('verdict cache forgetDigest (memory → Redis)', () => {
     }
     assert.deepEqual(await b.get(other, T0 + 1), allow({ digest: D2 }), 'the other digest still hits in Redis');
     assert.deepEqual(await a.get(other, T0 + 1), allow({ digest: D2 }), 'and in memory');
-    assert.deepEqual((await raw.keys(`${prefix}*`)).sort(), [`${prefix}verdict:${verdictId(other)}`, `${prefix}verdicts-by-digest:${D2}`].sort());
+    assert.deepEqual(
+      (await raw.keys(`${prefix}*`)).sort(),
+      [`${prefix}verdict:${verdictId(other)}`, `${prefix}verdicts-by-digest:${D2}`].sort(),
+    );
   });
 
   it('forgetDigest without shared leaves Redis alone', async (t) => {
@@ -38,9 +41,16 @@ describe('verdict cache forgetDigest (memory → Redis)', () => {
     assert.ok(await b.get(key(), T0 + 1)); // now in b's memory too
     await b.forgetDigest(D1, false);
     const lookups: [VerdictLayerName, boolean][] = [];
-    const c = createVerdictCache({ ...options, redis: { client: await client(defer, SHARED_REDIS_URL), prefix }, onLookup: (l, h) => lookups.push([l, h]) });
+    const c = createVerdictCache({
+      ...options,
+      redis: { client: await client(defer, SHARED_REDIS_URL), prefix },
+      onLookup: (l, h) => lookups.push([l, h]),
+    });
     assert.ok(await b.get(key(), T0 + 2), 'b reads it back from Redis');
     assert.ok(await c.get(key(), T0 + 2));
-    assert.deepEqual(lookups, [['memory', false], ['redis', true]]);
+    assert.deepEqual(lookups, [
+      ['memory', false],
+      ['redis', true],
+    ]);
   });
 });

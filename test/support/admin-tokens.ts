@@ -27,7 +27,12 @@ export async function adminTokens(dir: string): Promise<AdminTokens> {
   };
 }
 
-function sign(key: CryptoKey, subject: string, roles: readonly string[], options: { expiresIn?: string; audience?: string; issuer?: string }): Promise<string> {
+function sign(
+  key: CryptoKey,
+  subject: string,
+  roles: readonly string[],
+  options: { expiresIn?: string; audience?: string; issuer?: string },
+): Promise<string> {
   return new SignJWT({ roles })
     .setProtectedHeader({ alg: 'ES256', kid: 'test-1' })
     .setSubject(subject)

@@ -58,7 +58,8 @@ export function spawnProxy(yaml: string, env: Record<string, string> = {}, given
     for (;;) {
       const match = pattern.exec(stdout);
       if (match !== null && (times === 1 || (stdout.match(every) ?? []).length >= times)) return match;
-      if (Date.now() > until || child.exitCode !== null) throw new Error(`no ${times}× ${pattern} in stdout:\n${stdout}\nstderr:\n${stderr}`);
+      if (Date.now() > until || child.exitCode !== null)
+        throw new Error(`no ${times}× ${pattern} in stdout:\n${stdout}\nstderr:\n${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };

@@ -19,7 +19,10 @@ export interface RunningProxy {
 /** trustgate wired exactly as main.ts wires it, listening on a free loopback port. */
 export async function startProxy(yaml: string, options: HarnessOptions = {}, logger: Logger = noopLogger): Promise<RunningProxy> {
   const files = runtimeFiles(options.policy ?? OPEN_POLICY, options.keys ?? []);
-  const config = parseConfig(`${yaml}\n${files.configLines}`, 'test.yaml', { env: options.env ?? {}, overrides: { listen: '127.0.0.1:0' } });
+  const config = parseConfig(`${yaml}\n${files.configLines}`, 'test.yaml', {
+    env: options.env ?? {},
+    overrides: { listen: '127.0.0.1:0' },
+  });
   const runtime = await buildRuntime(config, logger, options);
   const front = createFront(logger);
   front.ready(createApp(runtime.deps), runtime.health);

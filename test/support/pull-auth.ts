@@ -40,24 +40,42 @@ export interface CallResult {
 }
 
 /** One HTTP request, optionally from another loopback address (127.0.0.0/8), so tests can be "other clients". */
-export function call(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; from?: string } = {}): Promise<CallResult> {
+export function call(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string; from?: string } = {},
+): Promise<CallResult> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false, ...(options.from === undefined ? {} : { localAddress: options.from }) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: <T>() => JSON.parse(text) as T });
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      {
+        method: options.method ?? 'GET',
+        headers: options.headers ?? {},
+        agent: false,
+        ...(options.from === undefined ? {} : { localAddress: options.from }),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: <T>() => JSON.parse(text) as T });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
 }
 
 /** The pull token for `scopes`, from `proxy`'s /token, or the failed call. */
-export async function tokenFor(proxyUrl: string, user: string, password: string, scopes: readonly string[], from?: string): Promise<CallResult> {
+export async function tokenFor(
+  proxyUrl: string,
+  user: string,
+  password: string,
+  scopes: readonly string[],
+  from?: string,
+): Promise<CallResult> {
   const query = new URLSearchParams([['service', '127.0.0.1'], ...scopes.map((s): [string, string] => ['scope', s])]);
   return call(`${proxyUrl}/token?${query}`, { headers: { authorization: basic(user, password) }, ...(from === undefined ? {} : { from }) });
 }

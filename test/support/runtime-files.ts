@@ -36,7 +36,10 @@ export function runtimeFiles(policy = OPEN_POLICY, keys: readonly KeyFile[] = []
     writePolicy: (text) => writeFileSync(join(dir, 'policy.yaml'), text),
     writeKey: (key) => {
       writeFileSync(join(keysDir, `${key.id}.${key.kind ?? 'pub'}`), key.pem);
-      writeFileSync(join(keysDir, `${key.id}.yaml`), `scopes: ${JSON.stringify(key.scopes)}\npurposes: ${JSON.stringify(key.purposes ?? ['sign'])}\n${key.extra ?? ''}`);
+      writeFileSync(
+        join(keysDir, `${key.id}.yaml`),
+        `scopes: ${JSON.stringify(key.scopes)}\npurposes: ${JSON.stringify(key.purposes ?? ['sign'])}\n${key.extra ?? ''}`,
+      );
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -10,8 +10,10 @@ const work = mkdtempSync(join(tmpdir(), 'tg-cli-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 describe('trustgate usage', () => {
-  it('--help and each command\'s --help › usage on stdout, exit 0', async () => {
-    const runs = await Promise.all([['--help'], ['serve', '--help'], ['sign', '--help'], ['keygen', '--help'], ['demo', '--help']].map((args) => runCli(args)));
+  it("--help and each command's --help › usage on stdout, exit 0", async () => {
+    const runs = await Promise.all(
+      [['--help'], ['serve', '--help'], ['sign', '--help'], ['keygen', '--help'], ['demo', '--help']].map((args) => runCli(args)),
+    );
     assert.equal(runs[0]!.code, 0);
     assert.match(runs[0]!.stdout, /usage: trustgate \[serve\]/);
     for (const command of ['serve', 'sign', 'demo', 'keygen']) assert.match(runs[0]!.stdout, new RegExp(`^  ${command} `, 'm'));
@@ -29,8 +31,14 @@ describe('trustgate usage', () => {
       [['sign', '--key', 'k.pem', '--registry', 'http://127.0.0.1:1', 'team/app'], /name a tag or a digest/],
       [['sign', '--key', 'k.pem', '--registry', 'http://127.0.0.1:1', 'Team/App:v1'], /"Team\/App" is not a repository name/],
       [['sign', '--key', 'k.pem', '--registry', 'http://127.0.0.1:1', 'team/app@sha256:abc'], /is not a sha256 or sha512 digest/],
-      [['sign', '--key', 'k.pem', '--registry', 'http://127.0.0.1:1', '--username', 'u', 'team/app:v1'], /--username and --password-env go together/],
-      [['sign', '--key', 'k.pem', '--registry', 'http://127.0.0.1:1', '--username', 'u', '--password-env', 'TG_TEST_UNSET', 'team/app:v1'], /TG_TEST_UNSET is not set/],
+      [
+        ['sign', '--key', 'k.pem', '--registry', 'http://127.0.0.1:1', '--username', 'u', 'team/app:v1'],
+        /--username and --password-env go together/,
+      ],
+      [
+        ['sign', '--key', 'k.pem', '--registry', 'http://127.0.0.1:1', '--username', 'u', '--password-env', 'TG_TEST_UNSET', 'team/app:v1'],
+        /TG_TEST_UNSET is not set/,
+      ],
       [['sign', '--kee', 'k.pem'], /Unknown option '--kee'/],
       [['keygen', '--out', join(work, 'k0'), '--id', 'dev'], /at least one --scope/],
       [['keygen', '--out', join(work, 'k0'), '--id', 'Dev', '--scope', 'a/**'], /--id "Dev"/],
@@ -48,9 +56,12 @@ describe('trustgate usage', () => {
     assert.equal(existsSync(join(work, 'k0')), false, 'nothing written on a usage error');
   });
 
-  it('serve with a bad config › the proxy\'s own exit 2 naming the field', async () => {
+  it("serve with a bad config › the proxy's own exit 2 naming the field", async () => {
     const file = join(work, 'bad.yaml');
-    writeFileSync(file, 'listen: { plainHttp: true }\nupstreams:\n  - name: up\n    url: http://127.0.0.1:1\n    repositories: ["elsewhere/**"]\n');
+    writeFileSync(
+      file,
+      'listen: { plainHttp: true }\nupstreams:\n  - name: up\n    url: http://127.0.0.1:1\n    repositories: ["elsewhere/**"]\n',
+    );
     const run = await runCli(['serve', '--config', file]);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /invalid configuration: .*bad\.yaml: upstreams\[0\]\.repositories\[0\]/);
@@ -71,7 +82,19 @@ describe('trustgate keygen', () => {
   it('writes a 0600 PKCS#8 key, and a keys/ entry trustgate loads; never overwrites', async () => {
     const out = join(work, 'private');
     const keys = join(work, 'trust');
-    const args = ['keygen', '--out', out, '--keys', keys, '--id', 'dev', '--scope', '127.0.0.1:5000/team/**', '--scope', '127.0.0.1:5000/ops/*'];
+    const args = [
+      'keygen',
+      '--out',
+      out,
+      '--keys',
+      keys,
+      '--id',
+      'dev',
+      '--scope',
+      '127.0.0.1:5000/team/**',
+      '--scope',
+      '127.0.0.1:5000/ops/*',
+    ];
     const run = await runCli(args);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /private key: .*dev\.key \(mode 0600/);

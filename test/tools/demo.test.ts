@@ -16,15 +16,21 @@ describe('trustgate demo', () => {
     assert.match(out, /demo key .*demo\.key \(made now/);
     const digest = /^signed 127\.0\.0\.1:\d+\/demo\/signed@(sha256:[0-9a-f]{64}) /m.exec(out)?.[1];
     assert.ok(digest, out);
-    assert.match(out, /^\$ skopeo inspect --tls-verify=false docker:\/\/127\.0\.0\.1:\d+\/demo\/signed:v1\nallowed: (sha256:[0-9a-f]{64})$/m);
+    assert.match(
+      out,
+      /^\$ skopeo inspect --tls-verify=false docker:\/\/127\.0\.0\.1:\d+\/demo\/signed:v1\nallowed: (sha256:[0-9a-f]{64})$/m,
+    );
     assert.equal(/^allowed: (\S+)$/m.exec(out)?.[1], digest);
     // The denied line exactly as skopeo prints it.
-    assert.match(out, /^time="[^"]+" level=fatal msg=".*denied: trustgate denied 127\.0\.0\.1:\d+\/demo\/unsigned \(rule \\"demo\\"\): no signature found"$/m);
+    assert.match(
+      out,
+      /^time="[^"]+" level=fatal msg=".*denied: trustgate denied 127\.0\.0\.1:\d+\/demo\/unsigned \(rule \\"demo\\"\): no signature found"$/m,
+    );
     assert.match(out, /^demo passed/m);
 
     assert.equal(statSync(join(work, 'demo.key')).mode & 0o777, 0o600);
     assert.deepEqual(readdirSync(join(work, 'keys')).sort(), ['demo.pub', 'demo.yaml']);
-    assert.equal(existsSync(join(work, 'run')), false, 'the run\'s registry and files are removed');
+    assert.equal(existsSync(join(work, 'run')), false, "the run's registry and files are removed");
 
     const second = await runCli(['demo', '--workdir', work]);
     assert.equal(second.code, 0, `${second.stdout}\n${second.stderr}`);
@@ -35,7 +41,10 @@ describe('trustgate demo', () => {
   it('without skopeo › says what is missing and how to install it, exit 1', async () => {
     const run = await runCli(['demo', '--workdir', join(work, 'nothing')], { PATH: '/nonexistent' });
     assert.equal(run.code, 1);
-    assert.match(run.stdout, /needs the Debian packages docker-registry and skopeo; missing: skopeo\ninstall them with: sudo apt-get install -y docker-registry skopeo\n$/);
+    assert.match(
+      run.stdout,
+      /needs the Debian packages docker-registry and skopeo; missing: skopeo\ninstall them with: sudo apt-get install -y docker-registry skopeo\n$/,
+    );
     assert.equal(existsSync(join(work, 'nothing')), false);
   });
 });

@@ -59,7 +59,10 @@ describe('trustgate revoke', () => {
 
   it('without Redis in the config › exits 1 and says why', async () => {
     const local = join(work, 'local.yaml');
-    writeFileSync(local, `listen: { plainHttp: true }\nupstreams:\n  - { name: l, url: "http://127.0.0.1:1", repositories: ["127.0.0.1:1/**"] }\n`);
+    writeFileSync(
+      local,
+      `listen: { plainHttp: true }\nupstreams:\n  - { name: l, url: "http://127.0.0.1:1", repositories: ["127.0.0.1:1/**"] }\n`,
+    );
     const run = await runCli(['revoke', 'release', '--reason', 'x', '--config', local]);
     assert.equal(run.code, 1);
     assert.match(run.stdout, /no redis\.url/);

@@ -7,7 +7,21 @@ import { after, before, describe, it } from 'node:test';
 import type { Digest } from '../../src/oci/reference.ts';
 import { signImage } from '../../src/tools/sign-image.ts';
 import { verifyCosignSignature } from '../../src/verify/cosign/index.ts';
-import { buildImage, freePort, getManifest, inspect, makeTls, makeSimpleSigningPayload, push, startRegistry, startTokenIssuer, type BuiltImage, type RunningRegistry, type TokenIssuer, cosignSignImage } from '../kit/index.ts';
+import {
+  buildImage,
+  freePort,
+  getManifest,
+  inspect,
+  makeTls,
+  makeSimpleSigningPayload,
+  push,
+  startRegistry,
+  startTokenIssuer,
+  type BuiltImage,
+  type RunningRegistry,
+  type TokenIssuer,
+  cosignSignImage,
+} from '../kit/index.ts';
 import { startProxy } from '../support/proxy-server.ts';
 import { runCli } from './cli-run.ts';
 
@@ -29,19 +43,38 @@ async function pushImage(reg: RunningRegistry, seed: string, repo: string, creds
 }
 
 /** Every layer of `<repo>:sha256-<hex>.sig`, checked by the project's cosign verifier against `keys`. */
-async function verifyStored(reg: RunningRegistry, repo: string, subject: BuiltImage, keys: Record<string, KeyObject>, headers: Record<string, string> = {}) {
+async function verifyStored(
+  reg: RunningRegistry,
+  repo: string,
+  subject: BuiltImage,
+  keys: Record<string, KeyObject>,
+  headers: Record<string, string> = {},
+) {
   const tag = `${subject.manifestDigest.replace(':', '-')}.sig`;
   const res = await fetch(`${reg.url}/v2/${repo}/manifests/${tag}`, { headers: { ...headers, accept: OCI_MANIFEST } });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), OCI_MANIFEST);
-  const manifest = JSON.parse(await res.text()) as { layers: Array<{ mediaType: string; digest: string; annotations: Record<string, string> }> };
+  const manifest = JSON.parse(await res.text()) as {
+    layers: Array<{ mediaType: string; digest: string; annotations: Record<string, string> }>;
+  };
   const trust = { keys: Object.entries(keys).map(([id, key]) => ({ id, publicKey: key })), roots: [] };
   const findings = [];
   for (const [i, layer] of manifest.layers.entries()) {
     const payload = Buffer.from(await (await fetch(`${reg.url}/v2/${repo}/blobs/${layer.digest}`, { headers })).arrayBuffer());
     assert.equal(sha256(payload), layer.digest);
-    const subjectBytes = { digest: subject.manifestDigest as Digest, size: subject.manifestBytes.length, mediaType: subject.mediaType, bytes: subject.manifestBytes };
-    findings.push(verifyCosignSignature({ scheme: 'cosign', source: `${tag}#${i}`, mediaType: layer.mediaType, payload, annotations: layer.annotations }, subjectBytes, trust));
+    const subjectBytes = {
+      digest: subject.manifestDigest as Digest,
+      size: subject.manifestBytes.length,
+      mediaType: subject.mediaType,
+      bytes: subject.manifestBytes,
+    };
+    findings.push(
+      verifyCosignSignature(
+        { scheme: 'cosign', source: `${tag}#${i}`, mediaType: layer.mediaType, payload, annotations: layer.annotations },
+        subjectBytes,
+        trust,
+      ),
+    );
   }
   return findings;
 }
@@ -49,7 +82,17 @@ async function verifyStored(reg: RunningRegistry, repo: string, subject: BuiltIm
 before(async () => {
   registry = await startRegistry();
   image = await pushImage(registry, 'app', 'team/app');
-  const keygen = await runCli(['keygen', '--out', join(work, 'private'), '--keys', join(work, 'keys'), '--id', 'dev', '--scope', `${registry.host}/team/**`]);
+  const keygen = await runCli([
+    'keygen',
+    '--out',
+    join(work, 'private'),
+    '--keys',
+    join(work, 'keys'),
+    '--id',
+    'dev',
+    '--scope',
+    `${registry.host}/team/**`,
+  ]);
   assert.equal(keygen.code, 0, keygen.stderr);
   keyFile = join(work, 'private', 'dev.key');
   publicKey = createPublicKey(readFileSync(join(work, 'keys', 'dev.pub')));
@@ -65,21 +108,32 @@ describe('trustgate sign', () => {
     const run = await runCli(['sign', '--key', keyFile, '--registry', registry.url, 'team/app:v1']);
     assert.equal(run.code, 0, run.stderr);
     const tag = `${image.manifestDigest.replace(':', '-')}.sig`;
-    assert.match(run.stdout, new RegExp(`^signed ${registry.host}/team/app@${image.manifestDigest} \\(docker-reference ${registry.host}/team/app\\)$`, 'm'));
-    assert.match(run.stdout, new RegExp(`^signature ${registry.host}/team/app:${tag} sha256:[0-9a-f]{64} \\(1 signature\\(s\\) under that tag\\)$`, 'm'));
+    assert.match(
+      run.stdout,
+      new RegExp(`^signed ${registry.host}/team/app@${image.manifestDigest} \\(docker-reference ${registry.host}/team/app\\)$`, 'm'),
+    );
+    assert.match(
+      run.stdout,
+      new RegExp(`^signature ${registry.host}/team/app:${tag} sha256:[0-9a-f]{64} \\(1 signature\\(s\\) under that tag\\)$`, 'm'),
+    );
     const [finding, ...rest] = await verifyStored(registry, 'team/app', image, { dev: publicKey });
     assert.equal(rest.length, 0);
     assert.equal(finding?.failure, undefined, finding?.failure?.message);
     assert.deepEqual(finding?.verifiedBy, ['dev']);
     assert.equal(finding?.signedReference, `${registry.host}/team/app`);
     // Byte-for-byte the payload cosign (and the kit's independent signer) writes.
-    const sig = JSON.parse((await getManifest(registry.url, 'team/app', tag, OCI_MANIFEST))!.toString()) as { layers: Array<{ digest: string }> };
+    const sig = JSON.parse((await getManifest(registry.url, 'team/app', tag, OCI_MANIFEST))!.toString()) as {
+      layers: Array<{ digest: string }>;
+    };
     assert.equal(sig.layers[0]!.digest, sha256(makeSimpleSigningPayload(image.manifestDigest, `${registry.host}/team/app`)));
 
-    const proxy = await startProxy(`listen: { plainHttp: true }\nupstreams:\n  - { name: local, url: "${registry.url}", default: true, repositories: ["${registry.host}/**"] }\n`, {
-      policy: `version: 1\nrules:\n  - { name: team, images: ["${registry.host}/team/**"] }\n`,
-      keys: [{ id: 'dev', pem: readFileSync(join(work, 'keys', 'dev.pub'), 'utf8'), scopes: [`${registry.host}/team/**`] }],
-    });
+    const proxy = await startProxy(
+      `listen: { plainHttp: true }\nupstreams:\n  - { name: local, url: "${registry.url}", default: true, repositories: ["${registry.host}/**"] }\n`,
+      {
+        policy: `version: 1\nrules:\n  - { name: team, images: ["${registry.host}/team/**"] }\n`,
+        keys: [{ id: 'dev', pem: readFileSync(join(work, 'keys', 'dev.pub'), 'utf8'), scopes: [`${registry.host}/team/**`] }],
+      },
+    );
     try {
       const pulled = await inspect(`docker://${proxy.host}/team/app:v1`, { raw: true });
       assert.equal(pulled.code, 0, pulled.stderr);
@@ -96,24 +150,48 @@ describe('trustgate sign', () => {
     const ed = generateKeyPairSync('ed25519');
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
     for (const key of [ed, rsa]) {
-      await signImage({ url: registry.url, repository: 'team/app', reference: { digest: image.manifestDigest as Digest }, privateKey: key.privateKey });
+      await signImage({
+        url: registry.url,
+        repository: 'team/app',
+        reference: { digest: image.manifestDigest as Digest },
+        privateKey: key.privateKey,
+      });
     }
     const findings = await verifyStored(registry, 'team/app', image, { dev: publicKey, ed: ed.publicKey, rsa: rsa.publicKey });
-    assert.deepEqual(findings.map((f) => [f.failure, f.verifiedBy]), [[undefined, ['dev']], [undefined, ['ed']], [undefined, ['rsa']]]);
+    assert.deepEqual(
+      findings.map((f) => [f.failure, f.verifiedBy]),
+      [
+        [undefined, ['dev']],
+        [undefined, ['ed']],
+        [undefined, ['rsa']],
+      ],
+    );
   });
 
   it('onto a .sig written by another signer › its layer kept, ours appended; --reference is what is signed', async () => {
     const other = await pushImage(registry, 'other', 'team/other');
     const foreign = generateKeyPairSync('ec', { namedCurve: 'P-384' });
     await cosignSignImage(registry.url, 'team/other', other.manifestDigest, `${registry.host}/team/other`, foreign.privateKey);
-    const run = await runCli(['sign', '--key', keyFile, '--registry', registry.url, '--reference', 'registry.example/team/other:v1', `${registry.host}/team/other:v1`]);
+    const run = await runCli([
+      'sign',
+      '--key',
+      keyFile,
+      '--registry',
+      registry.url,
+      '--reference',
+      'registry.example/team/other:v1',
+      `${registry.host}/team/other:v1`,
+    ]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /\(2 signature\(s\) under that tag\)/);
     const findings = await verifyStored(registry, 'team/other', other, { dev: publicKey, foreign: foreign.publicKey });
-    assert.deepEqual(findings.map((f) => [f.failure, f.verifiedBy, f.signedReference]), [
-      [undefined, ['foreign'], `${registry.host}/team/other`],
-      [undefined, ['dev'], 'registry.example/team/other:v1'],
-    ]);
+    assert.deepEqual(
+      findings.map((f) => [f.failure, f.verifiedBy, f.signedReference]),
+      [
+        [undefined, ['foreign'], `${registry.host}/team/other`],
+        [undefined, ['dev'], 'registry.example/team/other:v1'],
+      ],
+    );
   });
 
   it('a digest the registry does not hold, or an unreachable registry › exit 1 saying so', async () => {
@@ -157,7 +235,10 @@ describe('trustgate sign against registries with a login or a self-signed certif
     const anonymous = await runCli(['sign', '--key', keyFile, '--registry', basic.url, 'team/app:v1']);
     assert.equal(anonymous.code, 1);
     assert.match(anonymous.stderr, /the registry requires a login: pass --username and --password-env VAR/);
-    const run = await runCli(['sign', '--key', keyFile, '--registry', basic.url, '--username', 'bob', '--password-env', 'TG_PW', 'team/app:v1'], { TG_PW: 'hunter2' });
+    const run = await runCli(
+      ['sign', '--key', keyFile, '--registry', basic.url, '--username', 'bob', '--password-env', 'TG_PW', 'team/app:v1'],
+      { TG_PW: 'hunter2' },
+    );
     assert.equal(run.code, 0, run.stderr);
     const auth = { authorization: `Basic ${Buffer.from('bob:hunter2').toString('base64')}` };
     const [finding] = await verifyStored(basic, 'team/app', built, { dev: publicKey }, auth);
@@ -178,11 +259,17 @@ describe('trustgate sign against registries with a login or a self-signed certif
     }
   });
 
-  it('the token flow › a pull,push token from the realm with the user\'s credentials', async () => {
+  it("the token flow › a pull,push token from the realm with the user's credentials", async () => {
     const built = await pushImage(token, 'token', 'team/app', 'alice:s3cret');
-    const run = await runCli(['sign', '--key', keyFile, '--registry', token.url, '--username', 'alice', '--password-env', 'TG_PW', 'team/app:v1'], { TG_PW: 's3cret' });
+    const run = await runCli(
+      ['sign', '--key', keyFile, '--registry', token.url, '--username', 'alice', '--password-env', 'TG_PW', 'team/app:v1'],
+      { TG_PW: 's3cret' },
+    );
     assert.equal(run.code, 0, run.stderr);
-    assert.ok(issuer.calls.some((call) => call.user === 'alice' && call.scopes.includes('repository:team/app:pull,push')), JSON.stringify(issuer.calls));
+    assert.ok(
+      issuer.calls.some((call) => call.user === 'alice' && call.scopes.includes('repository:team/app:pull,push')),
+      JSON.stringify(issuer.calls),
+    );
     const bearer = { authorization: `Bearer ${await issuer.mint([{ type: 'repository', name: 'team/app', actions: ['pull'] }])}` };
     const [finding] = await verifyStored(token, 'team/app', built, { dev: publicKey }, bearer);
     assert.equal(finding?.failure, undefined);

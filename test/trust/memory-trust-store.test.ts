@@ -14,7 +14,10 @@ describe('memory trust store', () => {
     assert.equal((await store.upsert([entry('a', { scopes: ['ghcr.io/**'] })])).version, 2);
     assert.equal((await store.revoke('b', 'leaked', T0)).version, 3);
     assert.equal((await store.revoke('b', 'again', T0 + 1)).version, 3, 'a second revoke changes nothing');
-    assert.deepEqual(store.snapshot().entries.map((e) => e.id), ['a', 'b']);
+    assert.deepEqual(
+      store.snapshot().entries.map((e) => e.id),
+      ['a', 'b'],
+    );
   });
 
   describe('when an id is revoked', () => {
@@ -84,7 +87,13 @@ describe('activeEntries', () => {
       entries: [entry('ok'), entry('early', { notBefore: T0 + 10 }), entry('late', { notAfter: T0 }), entry('gone')],
       revocations: [{ id: 'gone', revokedAt: T0 - 1, reason: 'r' }],
     });
-    assert.deepEqual(activeEntries(store.snapshot(), T0).map((e) => e.id), ['ok']);
-    assert.deepEqual(activeEntries(store.snapshot(), T0 - 1).map((e) => e.id), ['late', 'ok']);
+    assert.deepEqual(
+      activeEntries(store.snapshot(), T0).map((e) => e.id),
+      ['ok'],
+    );
+    assert.deepEqual(
+      activeEntries(store.snapshot(), T0 - 1).map((e) => e.id),
+      ['late', 'ok'],
+    );
   });
 });

@@ -19,20 +19,34 @@ describe('trust store across a restart of Redis that loses everything', () => {
 
     await server.restart(); // SIGKILL, then an empty redis-server on the same port
     const raw = await client(defer, url);
-    await eventually(async () => (await raw.hget('tg:trust:revoked', 'k1')) !== null && (await raw.hlen('tg:trust:entries')) === 3, 5000, 'the replicas re-seed Redis');
+    await eventually(
+      async () => (await raw.hget('tg:trust:revoked', 'k1')) !== null && (await raw.hlen('tg:trust:entries')) === 3,
+      5000,
+      'the replicas re-seed Redis',
+    );
     const reseeded = Number(await raw.get('tg:trust:version'));
     assert.ok(reseeded > before.version, `the version moved forward (${reseeded} > ${before.version})`);
 
     // Writes work again once A's connection is back; the revoke reaches B through the new server.
     let after: number | undefined;
-    await eventually(async () => {
-      after = (await a.revoke('k2', 'rotated', T0 + 1)).version;
-      return true;
-    }, 5000, 'A can write again');
+    await eventually(
+      async () => {
+        after = (await a.revoke('k2', 'rotated', T0 + 1)).version;
+        return true;
+      },
+      5000,
+      'A can write again',
+    );
     await eventually(() => b.snapshot().revocations.some((r) => r.id === 'k2'), 2000, 'B sees the revoke made after the restart');
     assert.equal(b.snapshot().version, after);
-    assert.deepEqual(b.snapshot().revocations.map((r) => r.id), ['k1', 'k2']);
-    assert.deepEqual(b.snapshot().entries.map((e) => e.id), ['k1', 'k2', 'k3']);
+    assert.deepEqual(
+      b.snapshot().revocations.map((r) => r.id),
+      ['k1', 'k2'],
+    );
+    assert.deepEqual(
+      b.snapshot().entries.map((e) => e.id),
+      ['k1', 'k2', 'k3'],
+    );
 
     // The tombstone that came back through the re-seed still beats keys/.
     const c = await openStore(defer, url, 'tg:');

@@ -11,7 +11,12 @@ export interface StoreOptions extends Partial<Pick<RedisTrustStoreOptions, 'now'
   readonly connection?: RedisConnectionOptions;
 }
 
-export async function openStore(defer: (c: () => unknown) => void, url: string, prefix: string, options: StoreOptions = {}): Promise<TrustStore> {
+export async function openStore(
+  defer: (c: () => unknown) => void,
+  url: string,
+  prefix: string,
+  options: StoreOptions = {},
+): Promise<TrustStore> {
   const redis = await client(defer, url, options.connection);
   const subscriber = await client(defer, url, options.connection);
   const store = await createRedisTrustStore({

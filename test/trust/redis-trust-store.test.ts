@@ -88,7 +88,11 @@ describe('redis trust store', () => {
       await eventually(async () => (await raw.hget(`${prefix}trust:revoked`, 'k')) !== null, 2000, 'A writes the tombstone back');
       await eventually(() => c.snapshot().revocations.some((r) => r.id === 'k'), 2000, 'C gets it');
       assert.ok(a.snapshot().version > last.version, 'the version never goes back');
-      assert.deepEqual(a.snapshot().revocations.map((r) => r.id), ['k'], 'A never dropped it');
+      assert.deepEqual(
+        a.snapshot().revocations.map((r) => r.id),
+        ['k'],
+        'A never dropped it',
+      );
       assert.equal(await raw.hlen(`${prefix}trust:entries`), 2);
     });
   });
@@ -102,7 +106,10 @@ describe('redis trust store', () => {
     const logger = recordingLogger();
     const store = await openStore(defer, URL, prefix, { logger });
     assert.deepEqual(store.snapshot().revocations, [{ id: 'k', revokedAt: 0, reason: 'unreadable tombstone' }]);
-    assert.deepEqual(store.snapshot().entries.map((e) => e.id), ['k']);
+    assert.deepEqual(
+      store.snapshot().entries.map((e) => e.id),
+      ['k'],
+    );
     assert.match(logger.text(), /unreadable trust entries/);
   });
 
@@ -134,6 +141,12 @@ describe('redis trust store', () => {
     defer(() => redis.disconnect());
     const subscriber = createRedis('redis://127.0.0.1:1', { maxRetryDelayMs: 100 });
     defer(() => subscriber.disconnect());
-    await within(3000, assert.rejects(createRedisTrustStore({ redis, subscriber, prefix: 'x:', connectTimeoutMs: 500 }), /trust store unavailable, the initial load/));
+    await within(
+      3000,
+      assert.rejects(
+        createRedisTrustStore({ redis, subscriber, prefix: 'x:', connectTimeoutMs: 500 }),
+        /trust store unavailable, the initial load/,
+      ),
+    );
   });
 });

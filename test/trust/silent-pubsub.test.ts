@@ -17,7 +17,11 @@ const target = (() => {
   return { host: url.hostname, port: Number(url.port || 6379) };
 })();
 
-async function behindProxy(defer: (c: () => unknown) => void, prefix: string, pollIntervalMs?: number): Promise<{ store: TrustStore; proxy: SilentPubSubProxy }> {
+async function behindProxy(
+  defer: (c: () => unknown) => void,
+  prefix: string,
+  pollIntervalMs?: number,
+): Promise<{ store: TrustStore; proxy: SilentPubSubProxy }> {
   const proxy = await startSilentPubSubProxy(target);
   defer(() => proxy.close());
   const redis = await client(defer, proxy.url);
@@ -49,7 +53,7 @@ describe('trust store: revocation with pub/sub gone quiet', () => {
       assert.equal(a.snapshot().version, after.version);
     }
     assert.ok(proxy.dropped >= 3, `the change notices never reached A (${proxy.dropped} dropped)`);
-    assert.equal(seen.length, 3, 'A\'s listeners heard each revocation');
+    assert.equal(seen.length, 3, "A's listeners heard each revocation");
     assert.ok(Math.max(...latencies) < 1000, String(latencies));
   });
 

@@ -34,7 +34,10 @@ for (const [kind, open] of Object.entries(kinds)) {
       const api = entry('k', { scopes: ['docker.io/team/**'], notAfter: T0, origin: 'api' });
       const before = await store.upsert([api]);
       const after = await store.upsertFromFiles([entry('k'), entry('other', { scopes: ['quay.io/**'] })]);
-      assert.deepEqual(after.entries.find((e) => e.id === 'k'), api);
+      assert.deepEqual(
+        after.entries.find((e) => e.id === 'k'),
+        api,
+      );
       assert.deepEqual(after.entries.find((e) => e.id === 'other')?.scopes, ['quay.io/**'], 'other file entries still update');
       assert.equal(after.version, before.version + 1);
       assert.equal((await store.upsertFromFiles([entry('k')])).version, after.version, 'an ignored entry is no change');
@@ -48,7 +51,10 @@ for (const [kind, open] of Object.entries(kinds)) {
       await store.revoke('k', 'leaked', T0);
       const after = await store.upsertFromFiles([entry('k', { pem: 'other' })]);
       assert.equal(after.entries.find((e) => e.id === 'k')?.pem, entry('k').pem);
-      assert.deepEqual(after.revocations.map((r) => r.id), ['k']);
+      assert.deepEqual(
+        after.revocations.map((r) => r.id),
+        ['k'],
+      );
     });
 
     it('refuses entries that do not come from keys/ (a programming error)', async (t) => {
@@ -86,6 +92,9 @@ describe('redis trust store › upsertFromFiles', () => {
     await raw.hset(`${prefix}trust:entries`, 'k', 'not json "origin":"api"');
     const store = await openStore(defer, SHARED_REDIS_URL, prefix);
     const after = await store.upsertFromFiles([entry('k')]);
-    assert.deepEqual(after.entries.map((e) => e.id), ['k']);
+    assert.deepEqual(
+      after.entries.map((e) => e.id),
+      ['k'],
+    );
   });
 });

@@ -34,7 +34,6 @@ function basicOf(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
-
 describe('anonymous access to a registry that uses token auth', () => {
   it('answers the Bearer challenge with a token from the realm and retries with it', async (t) => {
     const reg = await registry(t);
@@ -116,7 +115,10 @@ describe('anonymous access to a registry that uses token auth', () => {
       const reg = await registry(t, { tokenDelayMs: 50 });
       const c = client(t, upstreamConfig(reg.origin));
       const responses = await Promise.all(Array.from({ length: 10 }, () => c.request(MANIFEST)));
-      assert.deepEqual(responses.map((r) => r.status), Array(10).fill(200));
+      assert.deepEqual(
+        responses.map((r) => r.status),
+        Array(10).fill(200),
+      );
       assert.equal(reg.count('/token'), 1);
     });
   });
@@ -156,7 +158,10 @@ describe('basic credentials', () => {
     const res = await client(t, upstreamConfig(reg.origin, { credentials })).request(MANIFEST);
     assert.equal(res.status, 200);
     const tokenRequests = reg.requests.filter((r) => r.path.startsWith('/token'));
-    assert.deepEqual(tokenRequests.map((r) => r.authorization), [basicOf('alice', 's3cret-pw')]);
+    assert.deepEqual(
+      tokenRequests.map((r) => r.authorization),
+      [basicOf('alice', 's3cret-pw')],
+    );
     assert.ok(
       reg.requests.filter((r) => r.path.startsWith('/v2/')).every((r) => !r.authorization?.startsWith('Basic')),
       'the registry itself never sees the password',
@@ -172,7 +177,10 @@ describe('basic credentials', () => {
     const c = client(t, upstreamConfig(s.origin, { credentials }));
     assert.equal((await c.request(MANIFEST)).status, 200);
     assert.equal((await c.request(MANIFEST)).status, 200);
-    assert.deepEqual(s.requests.map((r) => r.authorization), [undefined, expected, expected]);
+    assert.deepEqual(
+      s.requests.map((r) => r.authorization),
+      [undefined, expected, expected],
+    );
   });
 
   it('are not invented for an anonymous upstream that gets a Basic challenge', async (t) => {
@@ -192,7 +200,10 @@ describe('a static bearer token', () => {
     const c = client(t, upstreamConfig(s.origin, { credentials: { type: 'bearer', token: new Secret('static-tok') } }));
     assert.equal((await c.request(MANIFEST)).status, 200);
     assert.equal((await c.request({ ...MANIFEST, path: '/v2/denied/manifests/1' })).status, 401);
-    assert.deepEqual(s.requests.map((r) => r.authorization), ['Bearer static-tok', 'Bearer static-tok']);
+    assert.deepEqual(
+      s.requests.map((r) => r.authorization),
+      ['Bearer static-tok', 'Bearer static-tok'],
+    );
     assert.equal(await c.authorization('repository:x:pull'), 'Bearer static-tok');
   });
 });

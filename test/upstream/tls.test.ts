@@ -34,13 +34,15 @@ async function request(t: TestContext, config: UpstreamConfig): Promise<unknown>
   return c.request(MANIFEST);
 }
 
-
 describe('an HTTPS upstream signed by a private CA', () => {
   it('works, token endpoint included, when tls.ca names that CA', async (t) => {
     const s = await httpsRegistry(t);
     const res = (await request(t, upstreamConfig(s.origin, { tls: { ca: pki.ca } }))) as { status: number };
     assert.equal(res.status, 200);
-    assert.deepEqual(s.requests.map((r) => r.path.split('?')[0]), [MANIFEST.path, '/token', MANIFEST.path]);
+    assert.deepEqual(
+      s.requests.map((r) => r.path.split('?')[0]),
+      [MANIFEST.path, '/token', MANIFEST.path],
+    );
   });
 
   it('is refused without tls.ca: UPSTREAM_UNREACHABLE with the TLS error code, not retried', async (t) => {

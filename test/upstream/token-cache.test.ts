@@ -59,7 +59,10 @@ describe('TokenCache', () => {
         throw new Error('token endpoint down');
       };
       const results = await Promise.allSettled([cache.get(KEY, failing), cache.get(KEY, failing)]);
-      assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['rejected', 'rejected'],
+      );
       assert.equal(fetches, 1);
       assert.equal(await cache.get(KEY, async () => ({ token: 'ok', expiresAt: T0 + 60_000 })), 'ok');
     });

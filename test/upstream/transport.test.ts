@@ -21,7 +21,6 @@ function client(t: TestContext, config: UpstreamConfig, logger?: { warn(obj: obj
   return c;
 }
 
-
 describe('requests', () => {
   it('go to config.url plus the path, keeping a path prefix, with the caller headers', async (t) => {
     const s = await server(t, (req, res) => sendJson(res, 200, { accept: req.headers.accept }));

@@ -10,8 +10,7 @@ function plain(challenges: Challenge[]): unknown[] {
 
 describe('parseChallenges', () => {
   it('reads a Docker Bearer challenge with realm, service and scope', () => {
-    const header =
-      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"';
+    const header = 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"';
     assert.deepEqual(plain(parseChallenges(header)), [
       {
         scheme: 'bearer',
@@ -31,9 +30,7 @@ describe('parseChallenges', () => {
   });
 
   it('reads a Basic challenge', () => {
-    assert.deepEqual(plain(parseChallenges('Basic realm="Registry Realm"')), [
-      { scheme: 'basic', params: { realm: 'Registry Realm' } },
-    ]);
+    assert.deepEqual(plain(parseChallenges('Basic realm="Registry Realm"')), [{ scheme: 'basic', params: { realm: 'Registry Realm' } }]);
   });
 
   it('splits several challenges in one header, in order', () => {
@@ -76,9 +73,7 @@ describe('parseChallenges', () => {
     });
 
     it('drops a parameter whose quoted string never ends', () => {
-      assert.deepEqual(plain(parseChallenges('Bearer service="s",realm="https://evil/')), [
-        { scheme: 'bearer', params: { service: 's' } },
-      ]);
+      assert.deepEqual(plain(parseChallenges('Bearer service="s",realm="https://evil/')), [{ scheme: 'bearer', params: { service: 's' } }]);
     });
 
     it('drops a parameter whose quoted value holds control characters', () => {
@@ -101,9 +96,7 @@ describe('parseChallenges', () => {
     });
 
     it('skips challenges whose scheme is not a token', () => {
-      assert.deepEqual(plain(parseChallenges('"Bearer" realm=x, @@@, Basic realm=r')), [
-        { scheme: 'basic', params: { realm: 'r' } },
-      ]);
+      assert.deepEqual(plain(parseChallenges('"Bearer" realm=x, @@@, Basic realm=r')), [{ scheme: 'basic', params: { realm: 'r' } }]);
     });
 
     it('skips malformed parameters but keeps the rest', () => {

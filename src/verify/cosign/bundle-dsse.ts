@@ -38,7 +38,8 @@ export function verifyBundleDsse(origin: Origin, envelope: unknown, subject: Sub
   const digests = subjects.map((s: unknown) => (isRecord(s) && isRecord(s['digest']) ? s['digest'][algorithm] : undefined));
   if (!digests.includes(hex)) {
     const only = digests.length === 1 && typeof digests[0] === 'string' ? `${algorithm}:${digests[0]}` : undefined;
-    const message = only ? `signed for ${shortDigest(only)} not ${shortDigest(subject.digest)}`
+    const message = only
+      ? `signed for ${shortDigest(only)} not ${shortDigest(subject.digest)}`
       : `none of ${subjects.length} statement subjects is ${shortDigest(subject.digest)}`;
     return failed(origin, 'digest', message, verifiedBy);
   }

@@ -44,7 +44,8 @@ export function tryKeys(keys: readonly TrustedKey[], data: Buffer, signatures: r
 
 /** No trusted key verified: say so, or name the Ed25519ph case explicitly (never a vague failure). */
 export function noKeyVerified(origin: Origin, ed25519ph: boolean, keyCount: number): SignatureFinding {
-  if (ed25519ph) return failed(origin, 'unsupported_algorithm', 'Ed25519ph signature (cosign ≥ 2.6 default for Ed25519 keys) is not supported');
+  if (ed25519ph)
+    return failed(origin, 'unsupported_algorithm', 'Ed25519ph signature (cosign ≥ 2.6 default for Ed25519 keys) is not supported');
   const keys = keyCount === 0 ? 'no trusted keys are configured' : keyCount === 1 ? 'the trusted key' : `any of ${keyCount} trusted keys`;
   return failed(origin, 'crypto', keyCount === 0 ? `signature not checked: ${keys}` : `signature does not verify with ${keys}`);
 }

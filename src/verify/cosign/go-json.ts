@@ -6,7 +6,10 @@ import { isRecord } from './finding.ts';
 export type Field = { readonly found: false } | { readonly found: true; readonly value: unknown } | { readonly found: 'ambiguous' };
 
 const fold = (name: string): string =>
-  name.replace(/[A-Z]/g, (c) => c.toLowerCase()).replace(/\u017f/g, 's').replace(/\u212a/g, 'k');
+  name
+    .replace(/[A-Z]/g, (c) => c.toLowerCase())
+    .replace(/\u017f/g, 's')
+    .replace(/\u212a/g, 'k');
 
 /**
  * `name` must be lowercase ASCII. Go lets the last of several matching keys win; keys that

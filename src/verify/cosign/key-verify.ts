@@ -38,7 +38,13 @@ export function verifyWithKey(key: KeyObject, data: Buffer, signature: Buffer): 
       case 'rsa-pss':
         return anyOk([
           () => verify('sha256', data, { key, padding: constants.RSA_PKCS1_PADDING }, signature),
-          () => verify('sha256', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }, signature),
+          () =>
+            verify(
+              'sha256',
+              data,
+              { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO },
+              signature,
+            ),
         ]);
       case 'ed25519':
         if (anyOk([() => verify(null, data, key, signature)]) === 'ok') return 'ok';

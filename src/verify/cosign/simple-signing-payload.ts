@@ -23,7 +23,9 @@ export function parseSimpleSigningPayload(bytes: Buffer): ParsedPayload {
 
   const type = goString(critical.value, 'type');
   if (!type.ok || type.value !== COSIGN_SIGNATURE_TYPE) {
-    return bad(`payload type is ${type.ok && type.value !== undefined ? `"${printable(type.value, 60)}"` : 'missing'}, not "${COSIGN_SIGNATURE_TYPE}"`);
+    return bad(
+      `payload type is ${type.ok && type.value !== undefined ? `"${printable(type.value, 60)}"` : 'missing'}, not "${COSIGN_SIGNATURE_TYPE}"`,
+    );
   }
   const image = goObject(critical.value, 'image');
   const digest = image.ok && image.value ? goString(image.value, 'docker-manifest-digest') : { ok: false as const };

@@ -32,7 +32,10 @@ export function verifyCosignSignature(sig: CosignSignature, subject: Subject, tr
   if (!payload.ok) return failed(sig, 'format', payload.message, verifiedBy);
   const signedReference = payload.dockerReference === undefined ? {} : { signedReference: payload.dockerReference };
   if (payload.manifestDigest !== subject.digest) {
-    return { ...failed(sig, 'digest', `signed for ${shortDigest(payload.manifestDigest)} not ${shortDigest(subject.digest)}`, verifiedBy), ...signedReference };
+    return {
+      ...failed(sig, 'digest', `signed for ${shortDigest(payload.manifestDigest)} not ${shortDigest(subject.digest)}`, verifiedBy),
+      ...signedReference,
+    };
   }
   return { scheme: sig.scheme, source: sig.source, verifiedBy, ...signedReference };
 }

@@ -31,13 +31,19 @@ export interface VulnAttestationResult {
 }
 
 export function verifyVulnAttestation(
-  input: { readonly envelope: Buffer; readonly source: string }, subject: { readonly digest: Digest },
-  keys: readonly TrustedKey[], now: number,
+  input: { readonly envelope: Buffer; readonly source: string },
+  subject: { readonly digest: Digest },
+  keys: readonly TrustedKey[],
+  now: number,
 ): VulnAttestationResult {
   const { source } = input;
-  const fail = (kind: VulnAttestationFailure['kind'], message: string, verifiedBy: string[] = []): VulnAttestationResult =>
-    ({ source, verifiedBy, failure: { kind, message } });
-  if (input.envelope.length > MAX_ENVELOPE_BYTES) return fail('format', `DSSE envelope is ${input.envelope.length} bytes; the limit is ${MAX_ENVELOPE_BYTES}`);
+  const fail = (kind: VulnAttestationFailure['kind'], message: string, verifiedBy: string[] = []): VulnAttestationResult => ({
+    source,
+    verifiedBy,
+    failure: { kind, message },
+  });
+  if (input.envelope.length > MAX_ENVELOPE_BYTES)
+    return fail('format', `DSSE envelope is ${input.envelope.length} bytes; the limit is ${MAX_ENVELOPE_BYTES}`);
   const envelope = parseJson(input.envelope);
   if (!envelope.ok || !isRecord(envelope.value)) return fail('format', 'DSSE envelope is not a JSON object');
   const { payloadType } = envelope.value;
@@ -52,8 +58,12 @@ export function verifyVulnAttestation(
   const verifiedBy = [...ids];
   if (verifiedBy.length === 0) {
     if (ed25519ph) return fail('crypto', 'Ed25519ph signature (cosign ≥ 2.6 default for Ed25519 keys) is not supported');
-    return fail('crypto', keys.length === 0 ? 'signature not checked: no trusted keys are configured'
-      : `signature does not verify with ${keys.length === 1 ? 'the trusted key' : `any of ${keys.length} trusted keys`}`);
+    return fail(
+      'crypto',
+      keys.length === 0
+        ? 'signature not checked: no trusted keys are configured'
+        : `signature does not verify with ${keys.length === 1 ? 'the trusted key' : `any of ${keys.length} trusted keys`}`,
+    );
   }
 
   // Only the exact payload bytes that verified are parsed (DSSE: never re-parse the envelope).
@@ -82,5 +92,10 @@ function subjectMismatch(subjects: unknown, digest: Digest): VulnAttestationFail
   const digests = subjects.map((s: unknown) => (isRecord(s) && isRecord(s['digest']) ? s['digest'][algorithm] : undefined));
   if (digests.includes(hex)) return undefined;
   const only = digests.length === 1 && typeof digests[0] === 'string' ? `${algorithm}:${digests[0]}` : undefined;
-  return { kind: 'digest', message: only ? `attests ${shortDigest(only)} not ${shortDigest(digest)}` : `none of ${subjects.length} statement subjects is ${shortDigest(digest)}` };
+  return {
+    kind: 'digest',
+    message: only
+      ? `attests ${shortDigest(only)} not ${shortDigest(digest)}`
+      : `none of ${subjects.length} statement subjects is ${shortDigest(digest)}`,
+  };
 }

@@ -21,8 +21,13 @@ export function vulnPredicateRecord(predicate: unknown, digest: Digest, now: num
   const finished = isRecord(metadata) ? metadata['scanFinishedOn'] : undefined;
   if (finished === undefined) throw new ScanReportError('predicate.metadata.scanFinishedOn', 'is missing');
   const finishedAt = parseRfc3339(finished);
-  if (finishedAt === undefined) throw new ScanReportError('predicate.metadata.scanFinishedOn', `${describe(finished)} is not an RFC 3339 date-time`);
-  if (finishedAt > now + MAX_FUTURE_SKEW_MS) throw new ScanReportError('predicate.metadata.scanFinishedOn', `${formatRfc3339(finishedAt)} is ${formatDuration(finishedAt - now)} in the future`);
+  if (finishedAt === undefined)
+    throw new ScanReportError('predicate.metadata.scanFinishedOn', `${describe(finished)} is not an RFC 3339 date-time`);
+  if (finishedAt > now + MAX_FUTURE_SKEW_MS)
+    throw new ScanReportError(
+      'predicate.metadata.scanFinishedOn',
+      `${formatRfc3339(finishedAt)} is ${formatDuration(finishedAt - now)} in the future`,
+    );
   const scanner = predicate['scanner'];
   if (!isRecord(scanner)) throw new ScanReportError('predicate.scanner', 'is missing or not an object');
   // `scanner.result` is free-form in the spec; we accept Trivy's report, the one format we can read.

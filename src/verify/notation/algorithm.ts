@@ -40,6 +40,13 @@ export function keyBits(key: KeyObject): { readonly kind: 'rsa' | 'ec' | 'other'
 }
 
 const CURVE_BITS: Readonly<Record<string, number>> = {
-  prime192v1: 192, secp224r1: 224, prime256v1: 256, secp256k1: 256, secp384r1: 384, secp521r1: 521,
-  brainpoolP256r1: 256, brainpoolP384r1: 384, brainpoolP512r1: 512,
+  prime192v1: 192,
+  secp224r1: 224,
+  prime256v1: 256,
+  secp256k1: 256,
+  secp384r1: 384,
+  secp521r1: 521,
+  brainpoolP256r1: 256,
+  brainpoolP384r1: 384,
+  brainpoolP512r1: 512,
 };

@@ -7,7 +7,13 @@
 import type { X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
-  BasicConstraints, Certificate, ExtendedKeyUsage, KeyUsage, id_ce_basicConstraints, id_ce_extKeyUsage, id_ce_keyUsage,
+  BasicConstraints,
+  Certificate,
+  ExtendedKeyUsage,
+  KeyUsage,
+  id_ce_basicConstraints,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
 } from '@peculiar/asn1-x509';
 import { RsaSaPssParams, id_RSASSA_PSS } from '@peculiar/asn1-rsa';
 import { fail, NotationCheckError } from './failure.ts';
@@ -49,7 +55,11 @@ function read(cert: X509Certificate): CertificateFacts {
     seen.add(id);
     if (id === id_ce_basicConstraints) {
       const bc = AsnConvert.parse(ext.extnValue, BasicConstraints);
-      basicConstraints = { critical: ext.critical, ca: bc.cA, ...(bc.pathLenConstraint === undefined ? {} : { pathLen: bc.pathLenConstraint }) };
+      basicConstraints = {
+        critical: ext.critical,
+        ca: bc.cA,
+        ...(bc.pathLenConstraint === undefined ? {} : { pathLen: bc.pathLenConstraint }),
+      };
     } else if (id === id_ce_keyUsage) {
       keyUsage = { critical: ext.critical, bits: AsnConvert.parse(ext.extnValue, KeyUsage).toNumber() };
     } else {

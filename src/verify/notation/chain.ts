@@ -14,14 +14,20 @@ export function checkChainOrder(chain: readonly X509Certificate[]): void {
     const parent = chain[i + 1]!;
     const pair = `x5c[${i}] (${oneLine(child.subject)}) is not issued by x5c[${i + 1}] (${oneLine(parent.subject)})`;
     if (isSelfSigned(child)) {
-      fail('authenticity', `x5c[${i}] (${oneLine(child.subject)}) is self-signed but is not the last certificate; the chain must be leaf → intermediates → root`);
+      fail(
+        'authenticity',
+        `x5c[${i}] (${oneLine(child.subject)}) is self-signed but is not the last certificate; the chain must be leaf → intermediates → root`,
+      );
     }
     // checkIssued compares names, AKI/SKI and the issuer's keyUsage, but never the signature.
-    if (!signedBy(child, parent)) fail('authenticity', `${pair}: the signature does not verify; the chain must be ordered leaf → intermediates → root`);
-    if (!child.checkIssued(parent)) fail('authenticity', `${pair}: issuer name, key identifier or the issuer's keyUsage (keyCertSign) do not match`);
+    if (!signedBy(child, parent))
+      fail('authenticity', `${pair}: the signature does not verify; the chain must be ordered leaf → intermediates → root`);
+    if (!child.checkIssued(parent))
+      fail('authenticity', `${pair}: issuer name, key identifier or the issuer's keyUsage (keyCertSign) do not match`);
   }
   const root = chain[last]!;
-  if (!isSelfSigned(root)) fail('authenticity', `no chain to a trusted root: the chain ends with ${oneLine(root.subject)}, which is not a self-signed root`);
+  if (!isSelfSigned(root))
+    fail('authenticity', `no chain to a trusted root: the chain ends with ${oneLine(root.subject)}, which is not a self-signed root`);
 }
 
 /** The ids of the trust-store roots byte-equal to the chain's root; throws `authenticity` if none. */
@@ -29,7 +35,10 @@ export function trustedRootIds(chain: readonly X509Certificate[], roots: readonl
   const root = chain[chain.length - 1]!;
   const ids = roots.filter((r) => r.certificate.raw.equals(root.raw)).map((r) => r.id);
   if (ids.length === 0) {
-    fail('authenticity', `no chain to a trusted root: root ${oneLine(root.subject)} (sha256 ${root.fingerprint256.replaceAll(':', '').toLowerCase()}) is not in the trust store`);
+    fail(
+      'authenticity',
+      `no chain to a trusted root: root ${oneLine(root.subject)} (sha256 ${root.fingerprint256.replaceAll(':', '').toLowerCase()}) is not in the trust store`,
+    );
   }
   return ids;
 }

@@ -13,7 +13,7 @@ export interface Token {
 export function tokenize(text: string, onError: (message: string) => void = () => {}): Token[] {
   const tokens: Token[] = [];
   const utf8 = (s: string): number[] => [...Buffer.from(s, 'utf8')];
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const ch = String.fromCodePoint(text.codePointAt(i)!);
     i += ch.length;
     if (ch !== '\\') {

@@ -17,7 +17,8 @@ export function fail(kind: SignatureFailure, message: string): never {
 }
 
 /** The check's value, or the failure it reported; other errors (bugs, hostile input) propagate. */
-export type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly kind: SignatureFailure; readonly message: string };
+export type Attempt<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly kind: SignatureFailure; readonly message: string };
 
 export function attempt<T>(check: () => T): Attempt<T> {
   try {

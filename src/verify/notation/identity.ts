@@ -3,8 +3,7 @@
 import { decode, split, splitAttribute, tokenize } from './dn-text.ts';
 
 export type TrustedIdentity =
-  | { readonly kind: 'any' }
-  | { readonly kind: 'x509.subject'; readonly attributes: Readonly<Record<string, string>> };
+  { readonly kind: 'any' } | { readonly kind: 'x509.subject'; readonly attributes: Readonly<Record<string, string>> };
 
 const PREFIX = 'x509.subject:';
 const REQUIRED = ['C', 'ST', 'O'] as const;
@@ -16,13 +15,18 @@ const ATTRIBUTE_TYPE = /^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)$/;
  * which notation-go uses), so a value escapes them as `\,` `\;`, and `\\`, `\ ` at its edges, `\HH`.
  */
 export function parseTrustedIdentity(identity: string): TrustedIdentity {
-  const bad = (why: string): never => { throw new TypeError(`trusted identity ${JSON.stringify(identity)} ${why}`); };
+  const bad = (why: string): never => {
+    throw new TypeError(`trusted identity ${JSON.stringify(identity)} ${why}`);
+  };
   if (typeof identity !== 'string') throw new TypeError('a trusted identity must be a string');
   if (identity.trim() === '*') return { kind: 'any' };
   const text = identity.trimStart(); // not trimEnd: a value may end in an escaped space (`\ `)
   if (!text.startsWith(PREFIX)) bad(`must be "*" or start with "${PREFIX}"`);
   const attributes: Record<string, string> = {};
-  for (const rdn of split(tokenize(text.slice(PREFIX.length), (why) => bad(why)), ',;')) {
+  for (const rdn of split(
+    tokenize(text.slice(PREFIX.length), (why) => bad(why)),
+    ',;',
+  )) {
     const attr = splitAttribute(rdn);
     if (!attr) bad(decode(rdn).trim() === '' ? 'has an empty RDN' : `has an RDN without "=": ${JSON.stringify(decode(rdn).trim())}`);
     const { type, value } = attr!;
@@ -64,11 +68,18 @@ export function matchesTrustedIdentity(subject: Readonly<Record<string, string>>
 export function parseTrustedIdentities(identities: readonly string[]): TrustedIdentity[] {
   const parsed = identities.map(parseTrustedIdentity);
   if (parsed.some((p) => p.kind === 'any') && parsed.length > 1) throw new TypeError('trusted identity "*" must be the only entry');
-  parsed.forEach((a, i) => parsed.forEach((b, j) => {
-    if (i < j && a.kind === 'x509.subject' && b.kind === 'x509.subject' && (isSubset(a.attributes, b.attributes) || isSubset(b.attributes, a.attributes))) {
-      throw new TypeError(`trusted identities ${JSON.stringify(identities[i])} and ${JSON.stringify(identities[j])} overlap`);
-    }
-  }));
+  parsed.forEach((a, i) =>
+    parsed.forEach((b, j) => {
+      if (
+        i < j &&
+        a.kind === 'x509.subject' &&
+        b.kind === 'x509.subject' &&
+        (isSubset(a.attributes, b.attributes) || isSubset(b.attributes, a.attributes))
+      ) {
+        throw new TypeError(`trusted identities ${JSON.stringify(identities[i])} and ${JSON.stringify(identities[j])} overlap`);
+      }
+    }),
+  );
   return parsed;
 }
 

@@ -17,7 +17,8 @@ export function parseTargetArtifact(payload: Uint8Array): TargetArtifact {
   const { mediaType, digest, size } = target;
   if (typeof mediaType !== 'string' || mediaType === '') fail('integrity', 'targetArtifact.mediaType is missing');
   if (typeof digest !== 'string' || digest === '') fail('integrity', 'targetArtifact.digest is missing');
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) fail('integrity', 'targetArtifact.size is not a non-negative integer');
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    fail('integrity', 'targetArtifact.size is not a non-negative integer');
   return { mediaType, digest, size };
 }
 
@@ -28,7 +29,8 @@ export function parseTargetArtifact(payload: Uint8Array): TargetArtifact {
  */
 export function checkTarget(target: TargetArtifact, subject: Subject): void {
   if (target.digest !== subject.digest) fail('digest', `signature is for ${target.digest}, not ${subject.digest}`);
-  if (target.size !== subject.size) fail('integrity', `targetArtifact size ${target.size} differs from the manifest's ${subject.size} bytes`);
+  if (target.size !== subject.size)
+    fail('integrity', `targetArtifact size ${target.size} differs from the manifest's ${subject.size} bytes`);
   // docs/wire-formats.md "Notation payload": the media type must match when the served one is known.
   if (subject.mediaType !== '' && target.mediaType !== subject.mediaType) {
     fail('integrity', `targetArtifact mediaType ${target.mediaType} differs from the manifest's ${subject.mediaType}`);

@@ -41,7 +41,8 @@ export function parseProtectedHeader(h: Readonly<Record<string, unknown>>): Prot
   // signature-specification.md "Guidelines for implementations": without plugin support, fail.
   // trustgate runs no plugins and implements no plugin's logic.
   for (const name of [H.verificationPlugin, H.verificationPluginMinVersion]) {
-    if (name in h) fail('unsupported_algorithm', `signature names ${name} ${JSON.stringify(h[name])}; trustgate runs no verification plugins`);
+    if (name in h)
+      fail('unsupported_algorithm', `signature names ${name} ${JSON.stringify(h[name])}; trustgate runs no verification plugins`);
   }
   const crit = checkCrit(h);
   const scheme = h[H.signingScheme];

@@ -14,7 +14,12 @@ export function checkExpiry(header: ProtectedHeader, now: number): void {
 }
 
 /** Every certificate valid (bounds inclusive, RFC 5280 §4.1.2.5) at now, or at authenticSigningTime. */
-export function checkValidity(chain: readonly X509Certificate[], facts: readonly CertificateFacts[], header: ProtectedHeader, now: number): void {
+export function checkValidity(
+  chain: readonly X509Certificate[],
+  facts: readonly CertificateFacts[],
+  header: ProtectedHeader,
+  now: number,
+): void {
   const signingAuthority = header.scheme === 'notary.x509.signingAuthority';
   const at = signingAuthority ? header.authenticSigningTime! : now;
   const when = signingAuthority ? ` at the authentic signing time ${formatTime(at)}` : '';

@@ -20,7 +20,12 @@ import { checkExpiry, checkValidity, signatureNotAfter } from './validity.ts';
  * `verifiedBy` (when the chain is anchored and follows the rules) and `notAfter` are set even on
  * failure. Trusted identities and verification levels are policy's business (identity.ts helps).
  */
-export async function verifyNotationSignature(sig: NotationSignature, subject: Subject, trust: TrustMaterial, now: number): Promise<SignatureFinding> {
+export async function verifyNotationSignature(
+  sig: NotationSignature,
+  subject: Subject,
+  trust: TrustMaterial,
+  now: number,
+): Promise<SignatureFinding> {
   try {
     return await verify(sig, subject, trust, now);
   } catch (err) {
@@ -32,7 +37,8 @@ export async function verifyNotationSignature(sig: NotationSignature, subject: S
 
 async function verify(sig: NotationSignature, subject: Subject, trust: TrustMaterial, now: number): Promise<SignatureFinding> {
   // signature-specification.md "Storage": the layer media type picks the envelope format.
-  if (sig.mediaType === COSE_MEDIA_TYPE) fail('unsupported_algorithm', 'COSE envelopes (application/cose) are not supported; only JWS (application/jose+json)');
+  if (sig.mediaType === COSE_MEDIA_TYPE)
+    fail('unsupported_algorithm', 'COSE envelopes (application/cose) are not supported; only JWS (application/jose+json)');
   if (sig.mediaType !== JWS_MEDIA_TYPE) fail('format', `${JSON.stringify(sig.mediaType)} is not a Notary Project envelope media type`);
   const envelope = parseJwsEnvelope(sig.envelope);
   const payload = await verifyIntegrity(envelope);
@@ -49,7 +55,10 @@ async function verify(sig: NotationSignature, subject: Subject, trust: TrustMate
     return { roots: trustedRootIds(chain, trust.roots), facts };
   });
   const timely = anchored.ok
-    ? attempt(() => { checkExpiry(header, now); checkValidity(chain, anchored.value.facts, header, now); })
+    ? attempt(() => {
+        checkExpiry(header, now);
+        checkValidity(chain, anchored.value.facts, header, now);
+      })
     : undefined;
   // trust-store-trust-policy.md order: integrity (incl. target), authenticity, expiry, timestamp.
   const failure = [target, anchored, timely].find((a) => a !== undefined && !a.ok);
@@ -69,7 +78,8 @@ async function verifyIntegrity({ jws, header, chain }: JwsEnvelope): Promise<Uin
   const leaf = chain[0]!;
   const expected = keyAlgorithm(leaf.publicKey);
   if (!expected.alg) fail('integrity', `the signing certificate's ${expected.description} key has no Notary Project algorithm`);
-  if (expected.alg !== header.alg) fail('integrity', `alg ${header.alg} does not match the signing certificate's ${expected.description} key (${expected.alg})`);
+  if (expected.alg !== header.alg)
+    fail('integrity', `alg ${header.alg} does not match the signing certificate's ${expected.description} key (${expected.alg})`);
   const crit = Object.fromEntries(UNDERSTOOD_CRITICAL.map((name) => [name, true]));
   try {
     // PS* verify with salt length = hash length, as notation signs (docs/wire-formats.md "node:crypto and jose notes").

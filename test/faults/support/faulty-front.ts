@@ -91,10 +91,13 @@ export async function startFaultyFront(registryUrl: string): Promise<FaultyFront
   }
 
   function pass(req: IncomingMessage, res: ServerResponse): void {
-    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
-      answer.pipe(res);
-    });
+    const upstream = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   }
@@ -102,21 +105,25 @@ export async function startFaultyFront(registryUrl: string): Promise<FaultyFront
   /** The registry's whole answer, headers in order (without hop-by-hop framing). */
   function buffered(req: IncomingMessage): Promise<Buffered> {
     return new Promise((resolve, reject) => {
-      const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (answer) => {
-        const chunks: Buffer[] = [];
-        answer.on('data', (c: Buffer) => chunks.push(c));
-        answer.on('end', () => {
-          const body = Buffer.concat(chunks);
-          const headers: [string, string][] = [];
-          for (let i = 0; i < answer.rawHeaders.length; i += 2) {
-            const name = answer.rawHeaders[i]!.toLowerCase();
-            if (name !== 'transfer-encoding' && name !== 'connection' && name !== 'content-length') headers.push([name, answer.rawHeaders[i + 1]!]);
-          }
-          headers.push(['content-length', String(body.length)]);
-          resolve({ status: answer.statusCode ?? 502, message: answer.statusMessage ?? '', headers, body });
-        });
-        answer.on('error', reject);
-      });
+      const upstream = request(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on('data', (c: Buffer) => chunks.push(c));
+          answer.on('end', () => {
+            const body = Buffer.concat(chunks);
+            const headers: [string, string][] = [];
+            for (let i = 0; i < answer.rawHeaders.length; i += 2) {
+              const name = answer.rawHeaders[i]!.toLowerCase();
+              if (name !== 'transfer-encoding' && name !== 'connection' && name !== 'content-length')
+                headers.push([name, answer.rawHeaders[i + 1]!]);
+            }
+            headers.push(['content-length', String(body.length)]);
+            resolve({ status: answer.statusCode ?? 502, message: answer.statusMessage ?? '', headers, body });
+          });
+          answer.on('error', reject);
+        },
+      );
       upstream.on('error', reject);
       req.pipe(upstream);
     });

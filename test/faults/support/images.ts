@@ -18,7 +18,14 @@ export function signingKey(): SigningKey {
 }
 
 /** Builds an image (deterministic from `seed`) and pushes it to `repository:tag` over the distribution API. */
-export async function pushImage(registryUrl: string, work: string, repository: string, tag: string, seed: string, layerBytes = 1024): Promise<BuiltImage> {
+export async function pushImage(
+  registryUrl: string,
+  work: string,
+  repository: string,
+  tag: string,
+  seed: string,
+  layerBytes = 1024,
+): Promise<BuiltImage> {
   const image = await buildImage(join(work, seed), { seed, layerBytes });
   const manifest = JSON.parse(image.manifestBytes.toString()) as { config: { digest: string }; layers: { digest: string }[] };
   for (const digest of [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]) {

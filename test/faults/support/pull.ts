@@ -24,7 +24,10 @@ export interface Answer {
   readonly ociMessage: string | undefined;
 }
 
-export function fetchRaw(url: string, options: { method?: string; headers?: Record<string, string>; hangMs?: number } = {}): Promise<Answer> {
+export function fetchRaw(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; hangMs?: number } = {},
+): Promise<Answer> {
   const started = performance.now();
   const hangMs = options.hangMs ?? 20_000;
   return new Promise((resolve, reject) => {
@@ -37,7 +40,14 @@ export function fetchRaw(url: string, options: { method?: string; headers?: Reco
         clearTimeout(timer);
         const body = Buffer.concat(chunks);
         const oci = ociOf(res.headers['content-type'], body);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, complete: res.complete, ms: performance.now() - started, ...oci });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body,
+          complete: res.complete,
+          ms: performance.now() - started,
+          ...oci,
+        });
       };
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', settle);

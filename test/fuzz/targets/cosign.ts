@@ -6,13 +6,41 @@ import fc from 'fast-check';
 import { verifyCosignSignature, verifySigstoreBundle } from '../../../src/verify/cosign/index.ts';
 import type { CosignSignature, Subject } from '../../../src/verify/types.ts';
 import {
-  COSIGN_SIGNATURE_ANNOTATION, dssePae, makeMessageSignatureBundle, makeSigstoreBundle, makeSimpleSigningPayload, signPayload,
+  COSIGN_SIGNATURE_ANNOTATION,
+  dssePae,
+  makeMessageSignatureBundle,
+  makeSigstoreBundle,
+  makeSimpleSigningPayload,
+  signPayload,
 } from '../../kit/cosign-sign.ts';
 import {
-  anyBytes, anyDigest, anyText, applyEdits, bitFlip, deepValue, flipBit, hostileKey, jsonEdit, jsonish, jsonText, objectOf, settle, type BitFlip, type JsonEdit,
+  anyBytes,
+  anyDigest,
+  anyText,
+  applyEdits,
+  bitFlip,
+  deepValue,
+  flipBit,
+  hostileKey,
+  jsonEdit,
+  jsonish,
+  jsonText,
+  objectOf,
+  settle,
+  type BitFlip,
+  type JsonEdit,
 } from '../arbitraries.ts';
 import type { FuzzTarget } from '../harness.ts';
-import { assertDenied, assertFinding, counts, sharedCosignKeys, subjectArb, subjectOf, type CosignKeys, type Signer } from './crypto-kit.ts';
+import {
+  assertDenied,
+  assertFinding,
+  counts,
+  sharedCosignKeys,
+  subjectArb,
+  subjectOf,
+  type CosignKeys,
+  type Signer,
+} from './crypto-kit.ts';
 
 const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 const TYPE = 'cosign container image signature';
@@ -43,21 +71,54 @@ type Mutation =
 const otherDigest = anyDigest;
 export const cosignMutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.constant({ kind: 'none' as const }),
-  fc.array(fc.tuple(hostileKey.filter((k) => k !== COSIGN_SIGNATURE_ANNOTATION), anyText), { maxLength: 3 })
+  fc
+    .array(
+      fc.tuple(
+        hostileKey.filter((k) => k !== COSIGN_SIGNATURE_ANNOTATION),
+        anyText,
+      ),
+      { maxLength: 3 },
+    )
     .map((entries) => ({ kind: 'benign-annotations' as const, extra: objectOf(entries) as Record<string, string> })),
   fc.record({ kind: fc.constant('flip-signature' as const), flip: bitFlip }),
-  fc.record({ kind: fc.constant('edit-signature-text' as const), index: fc.nat(), char: fc.string({ minLength: 1, maxLength: 1, unit: 'binary-ascii' }) }),
+  fc.record({
+    kind: fc.constant('edit-signature-text' as const),
+    index: fc.nat(),
+    char: fc.string({ minLength: 1, maxLength: 1, unit: 'binary-ascii' }),
+  }),
   fc.record({ kind: fc.constant('flip-payload' as const), flip: bitFlip }),
-  fc.record({ kind: fc.constant('append-payload' as const), extra: fc.uint8Array({ minLength: 1, maxLength: 8 }).map((b) => Buffer.from(b)) }),
+  fc.record({
+    kind: fc.constant('append-payload' as const),
+    extra: fc.uint8Array({ minLength: 1, maxLength: 8 }).map((b) => Buffer.from(b)),
+  }),
   fc.record({ kind: fc.constant('digest-unsigned' as const), digest: otherDigest }),
   fc.record({ kind: fc.constant('digest-resigned' as const), digest: otherDigest }),
-  fc.record({ kind: fc.constant('other-subject' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 40 }).map((b) => Buffer.from(b)) }),
-  fc.record({ kind: fc.constant('type-resigned' as const), type: fc.oneof(anyText, fc.constant(TYPE.toUpperCase()), fc.constant(`${TYPE} `)) }),
-  fc.record({ kind: fc.constant('duplicate-resigned' as const), digest: otherDigest, otherLast: fc.boolean(), key: fc.constantFrom('docker-manifest-digest', 'Docker-Manifest-Digest', 'DOCKER-MANIFEST-DIGEST', 'docker-manifeſt-digeſt') }),
+  fc.record({
+    kind: fc.constant('other-subject' as const),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 40 }).map((b) => Buffer.from(b)),
+  }),
+  fc.record({
+    kind: fc.constant('type-resigned' as const),
+    type: fc.oneof(anyText, fc.constant(TYPE.toUpperCase()), fc.constant(`${TYPE} `)),
+  }),
+  fc.record({
+    kind: fc.constant('duplicate-resigned' as const),
+    digest: otherDigest,
+    otherLast: fc.boolean(),
+    key: fc.constantFrom('docker-manifest-digest', 'Docker-Manifest-Digest', 'DOCKER-MANIFEST-DIGEST', 'docker-manifeſt-digeſt'),
+  }),
   fc.record({ kind: fc.constant('edits-resigned' as const), edits: fc.array(jsonEdit, { minLength: 1, maxLength: 3 }) }),
-  fc.record({ kind: fc.constant('fold-duplicate-resigned' as const), key: fc.constantFrom('Critical', 'CRITICAL', 'critical'), value: fc.oneof(jsonish, deepValue), first: fc.boolean() }),
+  fc.record({
+    kind: fc.constant('fold-duplicate-resigned' as const),
+    key: fc.constantFrom('Critical', 'CRITICAL', 'critical'),
+    value: fc.oneof(jsonish, deepValue),
+    first: fc.boolean(),
+  }),
   fc.constant({ kind: 'drop-signature' as const }),
-  fc.record({ kind: fc.constant('media-type' as const), mediaType: fc.oneof(anyText, fc.constant(SIMPLE_SIGNING.toUpperCase()), fc.constant('application/vnd.dsse.envelope.v1+json')) }),
+  fc.record({
+    kind: fc.constant('media-type' as const),
+    mediaType: fc.oneof(anyText, fc.constant(SIMPLE_SIGNING.toUpperCase()), fc.constant('application/vnd.dsse.envelope.v1+json')),
+  }),
   fc.record({ kind: fc.constant('attacker-key' as const), attacker: fc.nat() }),
   fc.constant({ kind: 'untrusted-signer' as const }),
   fc.constant({ kind: 'ed25519ph' as const }),
@@ -72,8 +133,16 @@ interface Case {
   readonly expect: 'deny' | 'allow' | 'any';
 }
 
-const artifactOf = (payload: Buffer, signature: string | undefined, extra: Record<string, string> = {}, mediaType = SIMPLE_SIGNING): CosignSignature => ({
-  scheme: 'cosign', source: 'fuzz', mediaType, payload,
+const artifactOf = (
+  payload: Buffer,
+  signature: string | undefined,
+  extra: Record<string, string> = {},
+  mediaType = SIMPLE_SIGNING,
+): CosignSignature => ({
+  scheme: 'cosign',
+  source: 'fuzz',
+  mediaType,
+  payload,
   annotations: signature === undefined ? { ...extra } : { ...extra, [COSIGN_SIGNATURE_ANNOTATION]: signature },
 });
 
@@ -85,9 +154,16 @@ export function cosignCase(keys: CosignKeys, signer: Signer, subject: Subject, m
   const base = { subject, keys: keys.material };
   const resigned = (bytes: Buffer, expect: Case['expect']): Case => ({ ...base, artifact: artifactOf(bytes, sign(bytes)), expect });
   switch (m.kind) {
-    case 'none': return { ...base, artifact: artifactOf(payload, signature), expect: 'allow' };
-    case 'benign-annotations': return { ...base, artifact: artifactOf(payload, signature, m.extra), expect: 'allow' };
-    case 'flip-signature': return { ...base, artifact: artifactOf(payload, flipBit(Buffer.from(signature, 'base64'), m.flip).toString('base64')), expect: 'deny' };
+    case 'none':
+      return { ...base, artifact: artifactOf(payload, signature), expect: 'allow' };
+    case 'benign-annotations':
+      return { ...base, artifact: artifactOf(payload, signature, m.extra), expect: 'allow' };
+    case 'flip-signature':
+      return {
+        ...base,
+        artifact: artifactOf(payload, flipBit(Buffer.from(signature, 'base64'), m.flip).toString('base64')),
+        expect: 'deny',
+      };
     case 'edit-signature-text': {
       const i = m.index % (signature.length + 1);
       const text = signature.slice(0, i) + m.char + signature.slice(i + 1);
@@ -95,13 +171,22 @@ export function cosignCase(keys: CosignKeys, signer: Signer, subject: Subject, m
       const same = Buffer.from(text, 'base64').equals(Buffer.from(signature, 'base64'));
       return { ...base, artifact: artifactOf(payload, text), expect: same ? 'any' : 'deny' };
     }
-    case 'flip-payload': return { ...base, artifact: artifactOf(flipBit(payload, m.flip), signature), expect: 'deny' };
-    case 'append-payload': return { ...base, artifact: artifactOf(Buffer.concat([payload, m.extra]), signature), expect: 'deny' };
-    case 'digest-unsigned': return { ...base, artifact: artifactOf(makeSimpleSigningPayload(m.digest, REFERENCE), signature), expect: 'deny' };
-    case 'digest-resigned': return resigned(makeSimpleSigningPayload(m.digest, REFERENCE), m.digest === subject.digest ? 'allow' : 'deny');
+    case 'flip-payload':
+      return { ...base, artifact: artifactOf(flipBit(payload, m.flip), signature), expect: 'deny' };
+    case 'append-payload':
+      return { ...base, artifact: artifactOf(Buffer.concat([payload, m.extra]), signature), expect: 'deny' };
+    case 'digest-unsigned':
+      return { ...base, artifact: artifactOf(makeSimpleSigningPayload(m.digest, REFERENCE), signature), expect: 'deny' };
+    case 'digest-resigned':
+      return resigned(makeSimpleSigningPayload(m.digest, REFERENCE), m.digest === subject.digest ? 'allow' : 'deny');
     case 'other-subject': {
       const other = subjectOf(m.bytes);
-      return { ...base, subject: other, artifact: artifactOf(payload, signature), expect: other.digest === subject.digest ? 'allow' : 'deny' };
+      return {
+        ...base,
+        subject: other,
+        artifact: artifactOf(payload, signature),
+        expect: other.digest === subject.digest ? 'allow' : 'deny',
+      };
     }
     case 'type-resigned': {
       const text = payload.toString().replace(JSON.stringify(TYPE), JSON.stringify(m.type));
@@ -129,13 +214,21 @@ export function cosignCase(keys: CosignKeys, signer: Signer, subject: Subject, m
       // trustgate refuses two that differ. One that differs from ours must never pass.
       const critical = jsonText((JSON.parse(payload.toString()) as { critical: unknown }).critical);
       const extra = `${JSON.stringify(m.key)}:${jsonText(m.value)}`;
-      const text = m.first ? payload.toString().replace('{"critical":', `{${extra},"critical":`) : payload.toString().replace(',"optional":', `,${extra},"optional":`);
+      const text = m.first
+        ? payload.toString().replace('{"critical":', `{${extra},"critical":`)
+        : payload.toString().replace(',"optional":', `,${extra},"optional":`);
       // The exact key `critical` first is simply overridden by ours (JSON.parse and Go keep the last).
       const overridden = m.key === 'critical' && m.first;
       return resigned(Buffer.from(text), jsonText(m.value) === critical || overridden ? 'any' : 'deny');
     }
-    case 'drop-signature': return { ...base, artifact: artifactOf(payload, undefined), expect: 'deny' };
-    case 'media-type': return { ...base, artifact: artifactOf(payload, signature, {}, m.mediaType), expect: m.mediaType === SIMPLE_SIGNING ? 'allow' : 'deny' };
+    case 'drop-signature':
+      return { ...base, artifact: artifactOf(payload, undefined), expect: 'deny' };
+    case 'media-type':
+      return {
+        ...base,
+        artifact: artifactOf(payload, signature, {}, m.mediaType),
+        expect: m.mediaType === SIMPLE_SIGNING ? 'allow' : 'deny',
+      };
     case 'attacker-key': {
       const attacker = keys.attackers[m.attacker % keys.attackers.length]!;
       return { ...base, artifact: artifactOf(payload, sign(payload, attacker)), expect: 'deny' };
@@ -151,7 +244,11 @@ export function cosignCase(keys: CosignKeys, signer: Signer, subject: Subject, m
     case 'other-hash': {
       // Outside cosign's scheme table: P-256 over SHA-384, RSA PKCS#1 over SHA-512.
       const weird = keys.trusted.find((k) => k.id === (signer.id === 'rsa' ? 'rsa' : 'p256'))!;
-      return { ...base, artifact: artifactOf(payload, sign(payload, weird, weird.id === 'rsa' ? { hash: 'sha512' } : { hash: 'sha384' })), expect: 'deny' };
+      return {
+        ...base,
+        artifact: artifactOf(payload, sign(payload, weird, weird.id === 'rsa' ? { hash: 'sha512' } : { hash: 'sha384' })),
+        expect: 'deny',
+      };
     }
   }
 }
@@ -178,12 +275,24 @@ export const bundleMutation: fc.Arbitrary<BundleMutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip-payload' as const), flip: bitFlip }),
   fc.record({ kind: fc.constant('flip-signature' as const), flip: bitFlip }),
   fc.record({ kind: fc.constant('statement-resigned' as const), edits: fc.array(jsonEdit, { minLength: 1, maxLength: 3 }) }),
-  fc.record({ kind: fc.constant('payload-type-resigned' as const), payloadType: fc.oneof(anyText, fc.constant('application/vnd.in-toto+JSON')) }),
+  fc.record({
+    kind: fc.constant('payload-type-resigned' as const),
+    payloadType: fc.oneof(anyText, fc.constant('application/vnd.in-toto+JSON')),
+  }),
   fc.record({ kind: fc.constant('other-digest-resigned' as const), digest: anyDigest }),
   fc.record({ kind: fc.constant('certificate' as const), der: anyBytes }),
-  fc.record({ kind: fc.constant('media-type' as const), mediaType: fc.oneof(anyText, fc.constantFrom('application/vnd.dev.sigstore.bundle+json;version=0.2', 'application/vnd.dev.sigstore.bundle.v0.1+json')) }),
+  fc.record({
+    kind: fc.constant('media-type' as const),
+    mediaType: fc.oneof(
+      anyText,
+      fc.constantFrom('application/vnd.dev.sigstore.bundle+json;version=0.2', 'application/vnd.dev.sigstore.bundle.v0.1+json'),
+    ),
+  }),
   fc.record({ kind: fc.constant('attacker-key' as const), attacker: fc.nat() }),
-  fc.record({ kind: fc.constant('other-subject' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 40 }).map((b) => Buffer.from(b)) }),
+  fc.record({
+    kind: fc.constant('other-subject' as const),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 40 }).map((b) => Buffer.from(b)),
+  }),
   fc.constant({ kind: 'both-forms' as const }),
 );
 
@@ -201,7 +310,8 @@ function signedContentKept(original: Json, edited: unknown): boolean {
   const e = edited as Json;
   if (!V03.includes(e['mediaType'])) return false;
   const material = e['verificationMaterial'];
-  if (typeof material !== 'object' || material === null || material['certificate'] != null || material['x509CertificateChain'] != null) return false;
+  if (typeof material !== 'object' || material === null || material['certificate'] != null || material['x509CertificateChain'] != null)
+    return false;
   const b64 = (v: unknown): Buffer | undefined => (typeof v === 'string' ? Buffer.from(v, 'base64') : undefined);
   if (original['dsseEnvelope'] !== undefined) {
     const env = e['dsseEnvelope'];
@@ -216,23 +326,40 @@ function signedContentKept(original: Json, edited: unknown): boolean {
   return b64(message['signature'])?.equals(b64(original['messageSignature']['signature'])!) ?? false;
 }
 
-export function bundleCase(keys: CosignKeys, signer: Signer, subject: Subject, dsse: boolean, m: BundleMutation): { bundle: Buffer; subject: Subject; expect: Case['expect'] } {
-  const make = (s: Signer = signer, extra: Partial<Parameters<typeof makeSigstoreBundle>[0]> = {}): Json => (dsse
-    ? makeSigstoreBundle({ privateKey: s.privateKey, digest: subject.digest, ...s.options, ...extra })
-    : makeMessageSignatureBundle({ privateKey: s.privateKey, manifest: subject.bytes, ...s.options, ...extra })) as Json;
+export function bundleCase(
+  keys: CosignKeys,
+  signer: Signer,
+  subject: Subject,
+  dsse: boolean,
+  m: BundleMutation,
+): { bundle: Buffer; subject: Subject; expect: Case['expect'] } {
+  const make = (s: Signer = signer, extra: Partial<Parameters<typeof makeSigstoreBundle>[0]> = {}): Json =>
+    (dsse
+      ? makeSigstoreBundle({ privateKey: s.privateKey, digest: subject.digest, ...s.options, ...extra })
+      : makeMessageSignatureBundle({ privateKey: s.privateKey, manifest: subject.bytes, ...s.options, ...extra })) as Json;
   const original = make();
-  const out = (json: unknown, expect: Case['expect'], s: Subject = subject) => ({ bundle: Buffer.from(jsonText(json)), subject: s, expect });
+  const out = (json: unknown, expect: Case['expect'], s: Subject = subject) => ({
+    bundle: Buffer.from(jsonText(json)),
+    subject: s,
+    expect,
+  });
   const statement = (): Json => JSON.parse(Buffer.from(original['dsseEnvelope']['payload'], 'base64').toString()) as Json;
   switch (m.kind) {
-    case 'none': return out(original, 'allow');
+    case 'none':
+      return out(original, 'allow');
     case 'edits': {
       const edited = applyEdits(original, m.edits);
       return out(edited, signedContentKept(original, edited) ? 'any' : 'deny');
     }
     case 'flip-payload': {
       const copy = structuredClone(original);
-      if (dsse) copy['dsseEnvelope']['payload'] = flipBit(Buffer.from(copy['dsseEnvelope']['payload'], 'base64'), m.flip).toString('base64');
-      else copy['messageSignature']['messageDigest']['digest'] = flipBit(Buffer.from(copy['messageSignature']['messageDigest']['digest'], 'base64'), m.flip).toString('base64');
+      if (dsse)
+        copy['dsseEnvelope']['payload'] = flipBit(Buffer.from(copy['dsseEnvelope']['payload'], 'base64'), m.flip).toString('base64');
+      else
+        copy['messageSignature']['messageDigest']['digest'] = flipBit(
+          Buffer.from(copy['messageSignature']['messageDigest']['digest'], 'base64'),
+          m.flip,
+        ).toString('base64');
       return out(copy, 'deny');
     }
     case 'flip-signature': {
@@ -247,7 +374,8 @@ export function bundleCase(keys: CosignKeys, signer: Signer, subject: Subject, d
       const edited = applyEdits(statement(), m.edits) as Json | null | undefined;
       const subjects: unknown = edited?.['subject'];
       const names = Array.isArray(subjects) && subjects.some((s) => (s as Json | null)?.['digest']?.['sha256'] === subject.digest.slice(7));
-      const typed = edited?.['_type'] === 'https://in-toto.io/Statement/v1' && edited?.['predicateType'] === 'https://sigstore.dev/cosign/sign/v1';
+      const typed =
+        edited?.['_type'] === 'https://in-toto.io/Statement/v1' && edited?.['predicateType'] === 'https://sigstore.dev/cosign/sign/v1';
       // Signed here rather than by the kit, whose JSON.stringify cannot take deeply nested statements.
       const payload = Buffer.from(jsonText(edited === undefined ? 0 : edited));
       const copy = structuredClone(original);
@@ -255,14 +383,21 @@ export function bundleCase(keys: CosignKeys, signer: Signer, subject: Subject, d
       copy['dsseEnvelope']['signatures'] = [{ sig: signPayload(signer.privateKey, dssePae(IN_TOTO, payload), signer.options), keyid: '' }];
       return out(copy, names && typed ? 'any' : 'deny');
     }
-    case 'payload-type-resigned': return out(make(signer, { payloadType: m.payloadType }), !dsse || m.payloadType === 'application/vnd.in-toto+json' ? 'allow' : 'deny');
+    case 'payload-type-resigned':
+      return out(
+        make(signer, { payloadType: m.payloadType }),
+        !dsse || m.payloadType === 'application/vnd.in-toto+json' ? 'allow' : 'deny',
+      );
     case 'other-digest-resigned': {
       if (!dsse) return out(original, 'allow');
       return out(make(signer, { digest: m.digest }), m.digest === subject.digest ? 'allow' : 'deny');
     }
-    case 'certificate': return out(make(signer, { certificate: m.der }), 'deny');
-    case 'media-type': return out(make(signer, { mediaType: m.mediaType }), V03.includes(m.mediaType) ? 'allow' : 'deny');
-    case 'attacker-key': return out(make(keys.attackers[m.attacker % keys.attackers.length]!), 'deny');
+    case 'certificate':
+      return out(make(signer, { certificate: m.der }), 'deny');
+    case 'media-type':
+      return out(make(signer, { mediaType: m.mediaType }), V03.includes(m.mediaType) ? 'allow' : 'deny');
+    case 'attacker-key':
+      return out(make(keys.attackers[m.attacker % keys.attackers.length]!), 'deny');
     case 'other-subject': {
       const other = subjectOf(m.bytes);
       return out(original, other.digest === subject.digest ? 'allow' : 'deny', other);
@@ -301,12 +436,31 @@ export const cosignTarget: FuzzTarget = {
         {
           name: 'simple signing: hostile payloads and annotations never throw and never count',
           property: fc.property(
-            fc.oneof(anyBytes, jsonish.map((v) => Buffer.from(jsonText(v))), subjectArb.map((s) => makeSimpleSigningPayload(s.digest, REFERENCE))),
-            fc.array(fc.tuple(fc.oneof(fc.constant(COSIGN_SIGNATURE_ANNOTATION), hostileKey), fc.oneof(anyText, anyBytes.map((b) => b.toString('base64')))), { maxLength: 4 }),
+            fc.oneof(
+              anyBytes,
+              jsonish.map((v) => Buffer.from(jsonText(v))),
+              subjectArb.map((s) => makeSimpleSigningPayload(s.digest, REFERENCE)),
+            ),
+            fc.array(
+              fc.tuple(
+                fc.oneof(fc.constant(COSIGN_SIGNATURE_ANNOTATION), hostileKey),
+                fc.oneof(
+                  anyText,
+                  anyBytes.map((b) => b.toString('base64')),
+                ),
+              ),
+              { maxLength: 4 },
+            ),
             fc.oneof(fc.constant(SIMPLE_SIGNING), anyText),
             subjectArb,
             (payload, annotations, mediaType, subject) => {
-              const artifact: CosignSignature = { scheme: 'cosign', source: 'fuzz', mediaType, payload, annotations: objectOf(annotations) as Record<string, string> };
+              const artifact: CosignSignature = {
+                scheme: 'cosign',
+                source: 'fuzz',
+                mediaType,
+                payload,
+                annotations: objectOf(annotations) as Record<string, string>,
+              };
               const result = settle(() => verifyCosignSignature(artifact, subject, keys.material));
               assert.ok(result.ok, `threw ${String(!result.ok && result.error)}`);
               assertFinding(result.value, 'cosign', ids);
@@ -318,7 +472,9 @@ export const cosignTarget: FuzzTarget = {
           name: 'sigstore bundles (DSSE and message signature): valid counts; mutations of what was signed never do',
           property: fc.property(signer, subjectArb, fc.boolean(), bundleMutation, (s, subject, dsse, m) => {
             const c = bundleCase(keys, s, subject, dsse, m);
-            const result = settle(() => verifySigstoreBundle({ scheme: 'sigstore-bundle', source: 'fuzz', bundle: c.bundle }, c.subject, keys.material));
+            const result = settle(() =>
+              verifySigstoreBundle({ scheme: 'sigstore-bundle', source: 'fuzz', bundle: c.bundle }, c.subject, keys.material),
+            );
             assert.ok(result.ok, `threw ${String(!result.ok && result.error)}`);
             assertFinding(result.value, 'sigstore-bundle', ids);
             judge(c.expect, result.value, `${dsse ? 'dsse' : 'message'} ${m.kind}`);
@@ -326,12 +482,21 @@ export const cosignTarget: FuzzTarget = {
         },
         {
           name: 'sigstore bundles: hostile JSON never throws and never counts',
-          property: fc.property(fc.oneof(anyBytes, jsonish.map((v) => Buffer.from(jsonText(v)))), subjectArb, (bundle, subject) => {
-            const result = settle(() => verifySigstoreBundle({ scheme: 'sigstore-bundle', source: 'fuzz', bundle }, subject, keys.material));
-            assert.ok(result.ok, `threw ${String(!result.ok && result.error)}`);
-            assertFinding(result.value, 'sigstore-bundle', ids);
-            assertDenied(result.value, 'an unsigned bundle');
-          }),
+          property: fc.property(
+            fc.oneof(
+              anyBytes,
+              jsonish.map((v) => Buffer.from(jsonText(v))),
+            ),
+            subjectArb,
+            (bundle, subject) => {
+              const result = settle(() =>
+                verifySigstoreBundle({ scheme: 'sigstore-bundle', source: 'fuzz', bundle }, subject, keys.material),
+              );
+              assert.ok(result.ok, `threw ${String(!result.ok && result.error)}`);
+              assertFinding(result.value, 'sigstore-bundle', ids);
+              assertDenied(result.value, 'an unsigned bundle');
+            },
+          ),
         },
       ],
     };

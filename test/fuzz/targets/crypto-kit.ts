@@ -29,10 +29,14 @@ export interface CosignKeys {
 
 const pair = (type: 'p256' | 'p384' | 'rsa' | 'ed25519'): { privateKey: KeyObject; publicKey: KeyObject } => {
   switch (type) {
-    case 'p256': return generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    case 'p384': return generateKeyPairSync('ec', { namedCurve: 'P-384' });
-    case 'rsa': return generateKeyPairSync('rsa', { modulusLength: 2048 });
-    case 'ed25519': return generateKeyPairSync('ed25519');
+    case 'p256':
+      return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    case 'p384':
+      return generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    case 'rsa':
+      return generateKeyPairSync('rsa', { modulusLength: 2048 });
+    case 'ed25519':
+      return generateKeyPairSync('ed25519');
   }
 };
 
@@ -91,7 +95,10 @@ const FAILURES = ['format', 'crypto', 'digest', 'integrity', 'authenticity', 'ex
 export function assertFinding(finding: SignatureFinding, scheme: Scheme, ids: readonly string[]): void {
   assert.equal(finding.scheme, scheme);
   assert.equal(typeof finding.source, 'string');
-  assert.ok(Array.isArray(finding.verifiedBy) && finding.verifiedBy.every((id) => ids.includes(id)), `verifiedBy ${JSON.stringify(finding.verifiedBy)}`);
+  assert.ok(
+    Array.isArray(finding.verifiedBy) && finding.verifiedBy.every((id) => ids.includes(id)),
+    `verifiedBy ${JSON.stringify(finding.verifiedBy)}`,
+  );
   if (finding.failure === undefined) assert.ok(finding.verifiedBy.length > 0, 'a finding without failure must name who verified it');
   else {
     assert.ok(FAILURES.includes(finding.failure.kind), finding.failure.kind);

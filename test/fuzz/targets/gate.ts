@@ -16,7 +16,18 @@ import { TrustgateError } from '../../../src/errors/errors.ts';
 import { discoverVulnAttestations } from '../../../src/registry/attestations.ts';
 import { verifyVulnAttestation } from '../../../src/verify/cosign/vuln-attestation.ts';
 import { COSIGN_SIGNATURE_ANNOTATION, dssePae } from '../../kit/cosign-sign.ts';
-import { anyBytes, applyEdits, assertTyped, hostileBody, jsonEdit, jsonish, jsonText, settle, settleAsync, sha256 } from '../arbitraries.ts';
+import {
+  anyBytes,
+  applyEdits,
+  assertTyped,
+  hostileBody,
+  jsonEdit,
+  jsonish,
+  jsonText,
+  settle,
+  settleAsync,
+  sha256,
+} from '../arbitraries.ts';
 import type { FuzzTarget } from '../harness.ts';
 import { bundleCase, bundleMutation, cosignCase, cosignMutation, type BundleMutation, type CosignMutation } from './cosign.ts';
 import { sharedCosignKeys, sharedPki, subjectOf } from './crypto-kit.ts';
@@ -27,17 +38,25 @@ const EMPTY = { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256('
 const NOTATION = 'application/vnd.cncf.notary.signature';
 const BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 
-interface Answer { readonly status: number; readonly type?: string; readonly body: Buffer }
+interface Answer {
+  readonly status: number;
+  readonly type?: string;
+  readonly body: Buffer;
+}
 type Routes = Map<string, Answer>;
 
 /** Serves whatever this case put in `routes` (exact path), 404 otherwise. */
 function serve(upstream: FakeUpstream, routes: Routes): void {
   upstream.on('*', (req, res) => {
     const answer = routes.get((req.url ?? '').split('?')[0]!);
-    if (answer === undefined) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]}');
+    if (answer === undefined)
+      return void res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]}');
     const headers: Record<string, string | number> = { 'content-length': answer.body.length };
     if (answer.type !== undefined) headers['content-type'] = answer.type;
-    if (answer.status === 200 && answer.type !== undefined && (req.url ?? '').includes('/manifests/')) headers['docker-content-digest'] = sha256(answer.body);
+    if (answer.status === 200 && answer.type !== undefined && (req.url ?? '').includes('/manifests/'))
+      headers['docker-content-digest'] = sha256(answer.body);
     res.writeHead(answer.status, headers).end(req.method === 'HEAD' ? undefined : answer.body);
   });
 }
@@ -46,11 +65,14 @@ let nonce = 0;
 /** A new image every case (the nonce keeps digests apart, so no verdict is reused). */
 function newImage(routes: Routes): Subject {
   nonce += 1;
-  const bytes = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: MediaType.ociManifest,
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(`config ${nonce}`), size: 2 },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(`layer ${nonce}`), size: 10 }],
-  }));
+  const bytes = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(`config ${nonce}`), size: 2 },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(`layer ${nonce}`), size: 10 }],
+    }),
+  );
   const subject = subjectOf(bytes);
   routes.set(`/v2/${REPO}/manifests/${subject.digest}`, { status: 200, type: MediaType.ociManifest, body: bytes });
   return subject;
@@ -63,35 +85,67 @@ const blob = (routes: Routes, bytes: Buffer): { digest: string; size: number } =
 };
 
 /** The cosign `.sig` manifest: one simple-signing layer (cosign SIGNATURE_SPEC.md). */
-function serveCosign(routes: Routes, subject: Subject, layer: { mediaType: string; payload: Buffer; annotations: Record<string, string> }): void {
-  const manifest = Buffer.from(jsonText({
-    schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...blob(routes, Buffer.from('{}')) },
-    layers: [{ mediaType: layer.mediaType, ...blob(routes, layer.payload), annotations: layer.annotations }],
-  }));
+function serveCosign(
+  routes: Routes,
+  subject: Subject,
+  layer: { mediaType: string; payload: Buffer; annotations: Record<string, string> },
+): void {
+  const manifest = Buffer.from(
+    jsonText({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...blob(routes, Buffer.from('{}')) },
+      layers: [{ mediaType: layer.mediaType, ...blob(routes, layer.payload), annotations: layer.annotations }],
+    }),
+  );
   routes.set(`/v2/${REPO}/manifests/${subject.digest.replace(':', '-')}.sig`, { status: 200, type: MediaType.ociManifest, body: manifest });
 }
 
 /** An OCI 1.1 referrer listed in the fallback tag index (distribution-spec "Referrers Tag Schema"). */
 function serveReferrer(routes: Routes, subject: Subject, artifactType: string, layerType: string, bytes: Buffer): void {
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: MediaType.ociManifest, artifactType, config: EMPTY,
-    layers: [{ mediaType: layerType, ...blob(routes, bytes) }],
-    subject: { mediaType: MediaType.ociManifest, digest: subject.digest, size: subject.size },
-  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      artifactType,
+      config: EMPTY,
+      layers: [{ mediaType: layerType, ...blob(routes, bytes) }],
+      subject: { mediaType: MediaType.ociManifest, digest: subject.digest, size: subject.size },
+    }),
+  );
   const digest = sha256(manifest);
   routes.set(`/v2/${REPO}/manifests/${digest}`, { status: 200, type: MediaType.ociManifest, body: manifest });
-  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ mediaType: MediaType.ociManifest, digest, size: manifest.length, artifactType }] }));
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociIndex,
+      manifests: [{ mediaType: MediaType.ociManifest, digest, size: manifest.length, artifactType }],
+    }),
+  );
   routes.set(`/v2/${REPO}/manifests/${subject.digest.replace(':', '-')}`, { status: 200, type: MediaType.ociIndex, body: index });
 }
 
 /** A DSSE vuln attestation (cosign ATTESTATION_SPEC.md) for `digest`, signed by `key`. */
 function attackerEnvelope(digest: string, key: KeyObject): Buffer {
-  const statement = Buffer.from(JSON.stringify({
-    _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://cosign.sigstore.dev/attestation/vuln/v1', subject: [{ name: REPO, digest: { sha256: digest.slice(7) } }],
-    predicate: { scanner: { uri: 'trivy', version: '0.50.0', result: { SchemaVersion: 2, Results: [] } }, metadata: { scanFinishedOn: new Date().toISOString() } },
-  }));
+  const statement = Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v0.1',
+      predicateType: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+      subject: [{ name: REPO, digest: { sha256: digest.slice(7) } }],
+      predicate: {
+        scanner: { uri: 'trivy', version: '0.50.0', result: { SchemaVersion: 2, Results: [] } },
+        metadata: { scanFinishedOn: new Date().toISOString() },
+      },
+    }),
+  );
   const type = 'application/vnd.in-toto+json';
-  return Buffer.from(JSON.stringify({ payloadType: type, payload: statement.toString('base64'), signatures: [{ keyid: '', sig: sign('sha256', dssePae(type, statement), key).toString('base64') }] }));
+  return Buffer.from(
+    JSON.stringify({
+      payloadType: type,
+      payload: statement.toString('base64'),
+      signatures: [{ keyid: '', sig: sign('sha256', dssePae(type, statement), key).toString('base64') }],
+    }),
+  );
 }
 
 type GateCase =
@@ -101,9 +155,21 @@ type GateCase =
 
 // Mutations that swap the subject, the trust store or the clock only make sense for a verifier alone.
 const gateCase: fc.Arbitrary<GateCase> = fc.oneof(
-  fc.record({ scheme: fc.constant('cosign' as const), signer: fc.nat(), m: cosignMutation.filter((m) => m.kind !== 'other-subject' && m.kind !== 'untrusted-signer') }),
-  fc.record({ scheme: fc.constant('bundle' as const), signer: fc.nat(), dsse: fc.boolean(), m: bundleMutation.filter((m) => m.kind !== 'other-subject') }),
-  fc.record({ scheme: fc.constant('notation' as const), m: notationMutation.filter((m) => m.kind !== 'other-subject' && m.kind !== 'clock') }),
+  fc.record({
+    scheme: fc.constant('cosign' as const),
+    signer: fc.nat(),
+    m: cosignMutation.filter((m) => m.kind !== 'other-subject' && m.kind !== 'untrusted-signer'),
+  }),
+  fc.record({
+    scheme: fc.constant('bundle' as const),
+    signer: fc.nat(),
+    dsse: fc.boolean(),
+    m: bundleMutation.filter((m) => m.kind !== 'other-subject'),
+  }),
+  fc.record({
+    scheme: fc.constant('notation' as const),
+    m: notationMutation.filter((m) => m.kind !== 'other-subject' && m.kind !== 'clock'),
+  }),
 );
 
 export const gateTarget: FuzzTarget = {
@@ -181,16 +247,29 @@ export const gateTarget: FuzzTarget = {
             const payload = blob(routes, artifact.payload);
             const signature = artifact.annotations[COSIGN_SIGNATURE_ANNOTATION]!;
             const manifest = {
-              schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...blob(routes, Buffer.from('{}')) },
+              schemaVersion: 2,
+              mediaType: MediaType.ociManifest,
+              config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...blob(routes, Buffer.from('{}')) },
               layers: [{ mediaType: artifact.mediaType, ...payload, annotations: artifact.annotations }],
             };
             const edited = applyEdits(manifest, edits);
-            routes.set(`/v2/${REPO}/manifests/${subject.digest.replace(':', '-')}.sig`, { status: 200, type: MediaType.ociManifest, body: Buffer.from(jsonText(edited)) });
-            const layers = (edited as { layers?: unknown } | null)?.layers;
-            const intact = Array.isArray(layers) && layers.some((l) => {
-              const layer = l as { mediaType?: unknown; digest?: unknown; size?: unknown; annotations?: Record<string, unknown> } | null;
-              return layer?.mediaType === artifact.mediaType && layer.digest === payload.digest && layer.size === payload.size && layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION] === signature;
+            routes.set(`/v2/${REPO}/manifests/${subject.digest.replace(':', '-')}.sig`, {
+              status: 200,
+              type: MediaType.ociManifest,
+              body: Buffer.from(jsonText(edited)),
             });
+            const layers = (edited as { layers?: unknown } | null)?.layers;
+            const intact =
+              Array.isArray(layers) &&
+              layers.some((l) => {
+                const layer = l as { mediaType?: unknown; digest?: unknown; size?: unknown; annotations?: Record<string, unknown> } | null;
+                return (
+                  layer?.mediaType === artifact.mediaType &&
+                  layer.digest === payload.digest &&
+                  layer.size === payload.size &&
+                  layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION] === signature
+                );
+              });
             const status = await pull(subject);
             if (!intact) assert.notEqual(status, 200, 'a .sig manifest without the signed layer got the image served');
             assert.ok([200, 403, 502].includes(status), `answered ${status}`);
@@ -200,24 +279,55 @@ export const gateTarget: FuzzTarget = {
           name: 'vuln attestation discovery: a hostile .att tag gives envelopes or a TrustgateError, and nothing an attacker signed becomes a scan',
           weight: 0.25,
           property: fc.asyncProperty(
-            fc.oneof(hostileBody.map((b) => ({ manifest: b, layers: [] as Buffer[] })), fc.array(fc.oneof(hostileBody, fc.constant(undefined)), { minLength: 1, maxLength: 3 }).map((layers) => ({ manifest: undefined, layers }))),
-            fc.array(fc.constantFrom(undefined, 'https://cosign.sigstore.dev/attestation/vuln/v1', 'https://slsa.dev/provenance/v0.2'), { minLength: 3, maxLength: 3 }),
+            fc.oneof(
+              hostileBody.map((b) => ({ manifest: b, layers: [] as Buffer[] })),
+              fc
+                .array(fc.oneof(hostileBody, fc.constant(undefined)), { minLength: 1, maxLength: 3 })
+                .map((layers) => ({ manifest: undefined, layers })),
+            ),
+            fc.array(fc.constantFrom(undefined, 'https://cosign.sigstore.dev/attestation/vuln/v1', 'https://slsa.dev/provenance/v0.2'), {
+              minLength: 3,
+              maxLength: 3,
+            }),
             async (att, predicateTypes) => {
               routes.clear();
               const subject = newImage(routes);
               const attacker = keys.attackers[0]!;
               // A layer is hostile bytes, or (undefined) a well-formed envelope signed by a key not in the trust store.
               const envelopes = att.layers.map((b) => b ?? attackerEnvelope(subject.digest, attacker.privateKey));
-              const manifest = att.manifest ?? Buffer.from(JSON.stringify({
-                schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...blob(routes, Buffer.from('{}')) },
-                layers: envelopes.map((e, i) => ({ mediaType: 'application/vnd.dsse.envelope.v1+json', ...blob(routes, e), ...(predicateTypes[i] === undefined ? {} : { annotations: { predicateType: predicateTypes[i] } }) })),
-              }));
-              routes.set(`/v2/${REPO}/manifests/${subject.digest.replace(':', '-')}.att`, { status: 200, type: MediaType.ociManifest, body: manifest });
-              const found = await settleAsync(() => discoverVulnAttestations(client, REPO, subject.digest, { maxSignatures: 50, maxBlobBytes: 1_048_576, maxRequests: 64 }));
+              const manifest =
+                att.manifest ??
+                Buffer.from(
+                  JSON.stringify({
+                    schemaVersion: 2,
+                    mediaType: MediaType.ociManifest,
+                    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...blob(routes, Buffer.from('{}')) },
+                    layers: envelopes.map((e, i) => ({
+                      mediaType: 'application/vnd.dsse.envelope.v1+json',
+                      ...blob(routes, e),
+                      ...(predicateTypes[i] === undefined ? {} : { annotations: { predicateType: predicateTypes[i] } }),
+                    })),
+                  }),
+                );
+              routes.set(`/v2/${REPO}/manifests/${subject.digest.replace(':', '-')}.att`, {
+                status: 200,
+                type: MediaType.ociManifest,
+                body: manifest,
+              });
+              const found = await settleAsync(() =>
+                discoverVulnAttestations(client, REPO, subject.digest, { maxSignatures: 50, maxBlobBytes: 1_048_576, maxRequests: 64 }),
+              );
               if (!found.ok) return assertTyped(found.error, TrustgateError);
               for (const envelope of found.value) {
                 assert.ok(Buffer.isBuffer(envelope.envelope) && typeof envelope.source === 'string');
-                const verified = settle(() => verifyVulnAttestation({ envelope: envelope.envelope, source: envelope.source }, { digest: subject.digest }, keys.material.keys, Date.now()));
+                const verified = settle(() =>
+                  verifyVulnAttestation(
+                    { envelope: envelope.envelope, source: envelope.source },
+                    { digest: subject.digest },
+                    keys.material.keys,
+                    Date.now(),
+                  ),
+                );
                 assert.ok(verified.ok, `threw ${String(!verified.ok && verified.error)}`);
                 assert.equal(verified.value.record, undefined, 'an envelope no trusted key signed gave a scan record');
               }
@@ -232,16 +342,36 @@ export const gateTarget: FuzzTarget = {
               sig: fc.option(hostileBody, { nil: undefined }),
               referrersStatus: fc.constantFrom(200, 404, 500, 429),
               referrers: hostileBody,
-              fallback: fc.option(fc.oneof(hostileBody, jsonish.map((v) => Buffer.from(jsonText({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [v, { mediaType: MediaType.ociManifest, digest: sha256('x'), size: 1, artifactType: NOTATION }] })))), { nil: undefined }),
+              fallback: fc.option(
+                fc.oneof(
+                  hostileBody,
+                  jsonish.map((v) =>
+                    Buffer.from(
+                      jsonText({
+                        schemaVersion: 2,
+                        mediaType: MediaType.ociIndex,
+                        manifests: [v, { mediaType: MediaType.ociManifest, digest: sha256('x'), size: 1, artifactType: NOTATION }],
+                      }),
+                    ),
+                  ),
+                ),
+                { nil: undefined },
+              ),
               blob: anyBytes,
             }),
             async (h) => {
               routes.clear();
               const subject = newImage(routes);
               const tag = subject.digest.replace(':', '-');
-              if (h.sig !== undefined) routes.set(`/v2/${REPO}/manifests/${tag}.sig`, { status: 200, type: MediaType.ociManifest, body: h.sig });
-              routes.set(`/v2/${REPO}/referrers/${subject.digest}`, { status: h.referrersStatus, type: MediaType.ociIndex, body: h.referrers });
-              if (h.fallback !== undefined) routes.set(`/v2/${REPO}/manifests/${tag}`, { status: 200, type: MediaType.ociIndex, body: h.fallback });
+              if (h.sig !== undefined)
+                routes.set(`/v2/${REPO}/manifests/${tag}.sig`, { status: 200, type: MediaType.ociManifest, body: h.sig });
+              routes.set(`/v2/${REPO}/referrers/${subject.digest}`, {
+                status: h.referrersStatus,
+                type: MediaType.ociIndex,
+                body: h.referrers,
+              });
+              if (h.fallback !== undefined)
+                routes.set(`/v2/${REPO}/manifests/${tag}`, { status: 200, type: MediaType.ociIndex, body: h.fallback });
               routes.set(`/v2/${REPO}/blobs/${sha256('x')}`, { status: 200, body: h.blob });
               const status = await pull(subject);
               // Denied, or the upstream's own failure handed on (429, 502, 503): closed either way.

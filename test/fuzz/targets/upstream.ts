@@ -17,25 +17,46 @@ import type { FuzzTarget } from '../harness.ts';
 const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const token = fc.stringMatching(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,12}$/);
 /** Any text without the controls a quoted-string may not carry (RFC 9110 §5.6.4: HTAB, SP, VCHAR, obs-text). */
-const quotable = fc.string({ unit: fc.oneof(fc.constantFrom('\t', '"', '\\', ',', '=', ' '), fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), fc.integer({ min: 0x80, max: 0xff }).map((c) => String.fromCharCode(c))), maxLength: 30 });
+const quotable = fc.string({
+  unit: fc.oneof(
+    fc.constantFrom('\t', '"', '\\', ',', '=', ' '),
+    fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    fc.integer({ min: 0x80, max: 0xff }).map((c) => String.fromCharCode(c)),
+  ),
+  maxLength: 30,
+});
 const quote = (value: string): string => `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 
-interface WrittenChallenge { readonly scheme: string; readonly params: ReadonlyArray<readonly [string, string]>; readonly token68?: string }
+interface WrittenChallenge {
+  readonly scheme: string;
+  readonly params: ReadonlyArray<readonly [string, string]>;
+  readonly token68?: string;
+}
 const writtenChallenge: fc.Arbitrary<WrittenChallenge> = fc.oneof(
   fc.record({ scheme: token, params: fc.array(fc.tuple(token, quotable), { maxLength: 4 }) }),
   fc.record({ scheme: token, params: fc.constant([]), token68: fc.stringMatching(/^[A-Za-z0-9\-._~+/]{1,20}={0,2}$/) }),
 );
 const writeChallenge = (c: WrittenChallenge): string =>
-  c.token68 !== undefined ? `${c.scheme} ${c.token68}` : c.params.length === 0 ? c.scheme : `${c.scheme} ${c.params.map(([n, v]) => `${n}=${quote(v)}`).join(', ')}`;
+  c.token68 !== undefined
+    ? `${c.scheme} ${c.token68}`
+    : c.params.length === 0
+      ? c.scheme
+      : `${c.scheme} ${c.params.map(([n, v]) => `${n}=${quote(v)}`).join(', ')}`;
 
 const headerText = fc.oneof(
   anyText,
   fc.array(writtenChallenge, { minLength: 1, maxLength: 4 }).map((cs) => cs.map(writeChallenge).join(', ')),
-  fc.array(fc.oneof(token, quotable.map(quote), fc.constantFrom(',', '=', ' ', '"', '\\', 'Bearer', 'realm=', 'Basic')), { maxLength: 12 }).map((parts) => parts.join('')),
+  fc
+    .array(fc.oneof(token, quotable.map(quote), fc.constantFrom(',', '=', ' ', '"', '\\', 'Bearer', 'realm=', 'Basic')), { maxLength: 12 })
+    .map((parts) => parts.join('')),
   fc.integer({ min: 16_000, max: 17_000 }).map((n) => `Bearer realm="${'x'.repeat(n)}"`),
 );
 
-interface Sentinel { readonly url: string; readonly hits: string[]; close(): Promise<void> }
+interface Sentinel {
+  readonly url: string;
+  readonly hits: string[];
+  close(): Promise<void>;
+}
 
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; url: string }> {
   const server = createServer(handler);
@@ -43,7 +64,11 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-const stop = (server: Server): Promise<void> => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+const stop = (server: Server): Promise<void> =>
+  new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
 
 /** Another origin on this machine that records every request it gets: nothing may reach it unless listed. */
 async function startSentinel(): Promise<Sentinel> {
@@ -55,7 +80,12 @@ async function startSentinel(): Promise<Sentinel> {
   return { url, hits, close: () => stop(server) };
 }
 
-interface Script { status: number; challenge: string; tokenStatus: number; tokenBody: Buffer }
+interface Script {
+  status: number;
+  challenge: string;
+  tokenStatus: number;
+  tokenBody: Buffer;
+}
 
 export const upstreamTarget: FuzzTarget = {
   name: 'upstream-auth',
@@ -81,9 +111,23 @@ export const upstreamTarget: FuzzTarget = {
       { weight: 1, arbitrary: anyText },
       // Realms trustgate may call: so the token flow (and its hostile answers) runs often.
       { weight: 2, arbitrary: fc.constantFrom(`${upstream.url}/token`, listed, `${listed}?x=1`, `${upstream.url}/token?service=x`) },
-      { weight: 2, arbitrary: fc.constantFrom(`${sentinel.url}/token`, `${listed}/../token`, `http://user:pw@${new URL(upstream.url).host}/token`,
-        'file:///etc/passwd', 'http://127.0.0.1:1/token', 'http://169.254.169.254/latest/meta-data', `${upstream.url.replace('127.0.0.1', 'localhost')}/token`, `${upstream.url.toUpperCase()}/token`,
-        `//${new URL(sentinel.url).host}/token`, `${sentinel.url}@${new URL(upstream.url).host}/token`, `${upstream.url}@${new URL(sentinel.url).host}/token`, `http://[::ffff:127.0.0.1]:${new URL(sentinel.url).port}/token`) },
+      {
+        weight: 2,
+        arbitrary: fc.constantFrom(
+          `${sentinel.url}/token`,
+          `${listed}/../token`,
+          `http://user:pw@${new URL(upstream.url).host}/token`,
+          'file:///etc/passwd',
+          'http://127.0.0.1:1/token',
+          'http://169.254.169.254/latest/meta-data',
+          `${upstream.url.replace('127.0.0.1', 'localhost')}/token`,
+          `${upstream.url.toUpperCase()}/token`,
+          `//${new URL(sentinel.url).host}/token`,
+          `${sentinel.url}@${new URL(upstream.url).host}/token`,
+          `${upstream.url}@${new URL(sentinel.url).host}/token`,
+          `http://[::ffff:127.0.0.1]:${new URL(sentinel.url).port}/token`,
+        ),
+      },
     );
     return {
       properties: [
@@ -143,14 +187,29 @@ export const upstreamTarget: FuzzTarget = {
               { weight: 1, arbitrary: realm.map((r) => `Basic realm="x", Bearer realm=${quote(r)}`) },
             ),
             fc.constantFrom(200, 400, 401, 403, 404, 500),
-            fc.oneof(anyBytes, jsonish.map((v) => Buffer.from(jsonText(v))), fc.record({ token: fc.oneof(anyText, fc.constant('good')), expires_in: fc.oneof(fc.integer(), fc.double(), anyText), issued_at: anyText }, { requiredKeys: [] }).map((b) => Buffer.from(JSON.stringify(b)))),
+            fc.oneof(
+              anyBytes,
+              jsonish.map((v) => Buffer.from(jsonText(v))),
+              fc
+                .record(
+                  {
+                    token: fc.oneof(anyText, fc.constant('good')),
+                    expires_in: fc.oneof(fc.integer(), fc.double(), anyText),
+                    issued_at: anyText,
+                  },
+                  { requiredKeys: [] },
+                )
+                .map((b) => Buffer.from(JSON.stringify(b))),
+            ),
             async (challenge, tokenStatus, tokenBody) => {
               // What node lets a server send in a header value at all (HTAB, SP–~, obs-text).
               Object.assign(script, { status: 401, challenge: challenge.replace(/[^\t\x20-\x7e\x80-\xff]/g, '?'), tokenStatus, tokenBody });
               const before = sentinel.hits.length;
               const client = createUpstreamClient(config as UpstreamConfig);
               try {
-                const result = await settleAsync(() => client.request({ method: 'GET', path: '/v2/app/manifests/v1', scope: 'repository:app:pull', maxBytes: 65_536 }));
+                const result = await settleAsync(() =>
+                  client.request({ method: 'GET', path: '/v2/app/manifests/v1', scope: 'repository:app:pull', maxBytes: 65_536 }),
+                );
                 if (!result.ok) assertTyped(result.error, TrustgateError);
                 else assert.ok([200, 401].includes(result.value.status));
               } finally {

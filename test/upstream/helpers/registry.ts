@@ -40,9 +40,14 @@ export async function startTokenRegistry(options: TokenRegistryOptions = {}): Pr
       return;
     }
     const realm = options.realm?.(self) ?? `${self.origin}/token`;
-    sendJson(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, {
-      'www-authenticate': `Bearer realm="${realm}",service="fake-registry",scope="repository:library/app:pull"`,
-    });
+    sendJson(
+      res,
+      401,
+      { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] },
+      {
+        'www-authenticate': `Bearer realm="${realm}",service="fake-registry",scope="repository:library/app:pull"`,
+      },
+    );
   });
   return Object.assign(server, { valid });
 }

@@ -12,8 +12,13 @@ import type { Pair } from './keys.ts';
 const subject = subjectOf(read('raw/dir-img-cosign-valid/manifest.json'));
 const other = subjectOf(read('raw/dir-img-cosign-modified-manifest/manifest.json'));
 const trusted = (id: string, pair: Pair): TrustedKey => ({ id, publicKey: pair.publicKey });
-const asBundle = (json: unknown): SigstoreBundle => ({ scheme: 'sigstore-bundle', source: 'referrer sha256:beef', bundle: Buffer.from(JSON.stringify(json)) });
-const check = (json: unknown, keyList: TrustedKey[] = [trusted('k', keys.p256)], s = subject): SignatureFinding => verifySigstoreBundle(asBundle(json), s, trust(keyList));
+const asBundle = (json: unknown): SigstoreBundle => ({
+  scheme: 'sigstore-bundle',
+  source: 'referrer sha256:beef',
+  bundle: Buffer.from(JSON.stringify(json)),
+});
+const check = (json: unknown, keyList: TrustedKey[] = [trusted('k', keys.p256)], s = subject): SignatureFinding =>
+  verifySigstoreBundle(asBundle(json), s, trust(keyList));
 const kindOf = (f: SignatureFinding): SignatureFailure | 'valid' => f.failure?.kind ?? 'valid';
 type Json = Record<string, any>;
 const dsse = (options: Partial<Parameters<typeof makeSigstoreBundle>[0]> = {}): Json =>
@@ -43,8 +48,12 @@ describe('DSSE bundles', () => {
     assert.equal(f.failure!.message, 'signed for sha256:634a8f35b5f1… not sha256:d9dcafdb480a…');
   });
   test('a statement with several subjects, one of them ours › valid', () => {
-    const statement = { _type: 'https://in-toto.io/Statement/v1', predicateType: 'https://sigstore.dev/cosign/sign/v1', predicate: {},
-      subject: [{ digest: { sha256: other.digest.slice(7) } }, { name: 'x', digest: { sha512: 'ab', sha256: subject.digest.slice(7) } }] };
+    const statement = {
+      _type: 'https://in-toto.io/Statement/v1',
+      predicateType: 'https://sigstore.dev/cosign/sign/v1',
+      predicate: {},
+      subject: [{ digest: { sha256: other.digest.slice(7) } }, { name: 'x', digest: { sha512: 'ab', sha256: subject.digest.slice(7) } }],
+    };
     assert.equal(kindOf(check(dsse({ statement }))), 'valid');
   });
   test('wrong key › crypto', () => assert.equal(kindOf(check(dsse(), [trusted('o', keys.otherP256), trusted('r', keys.rsa)])), 'crypto'));
@@ -57,7 +66,9 @@ describe('DSSE bundles', () => {
     assert.deepEqual(check(dsse(), [trusted('a', keys.p256), trusted('b', keys.p256)]).verifiedBy, ['a', 'b']);
   });
   test('Ed25519ph DSSE signature › unsupported_algorithm', () => {
-    const f = check(makeSigstoreBundle({ privateKey: keys.ed25519.privateKey, digest: subject.digest, ed25519ph: true }), [trusted('ed', keys.ed25519)]);
+    const f = check(makeSigstoreBundle({ privateKey: keys.ed25519.privateKey, digest: subject.digest, ed25519ph: true }), [
+      trusted('ed', keys.ed25519),
+    ]);
     assert.equal(kindOf(f), 'unsupported_algorithm');
   });
   test('a second, valid signature in the envelope counts', () => {
@@ -83,31 +94,93 @@ describe('bundles that never count', () => {
   });
   for (const version of ['0.1', '0.2']) {
     test(`version ${version} › format, says it is too old`, () => {
-      for (const mediaType of [`application/vnd.dev.sigstore.bundle+json;version=${version}`, `application/vnd.dev.sigstore.bundle.v${version}+json`]) {
+      for (const mediaType of [
+        `application/vnd.dev.sigstore.bundle+json;version=${version}`,
+        `application/vnd.dev.sigstore.bundle.v${version}+json`,
+      ]) {
         const f = check(dsse({ mediaType }));
         assert.equal(kindOf(f), 'format');
         assert.equal(f.failure!.message, `bundle version ${version} is older than the required 0.3`);
       }
     });
   }
-  const statement = (patch: Json): Json => ({ _type: 'https://in-toto.io/Statement/v1', predicateType: 'https://sigstore.dev/cosign/sign/v1', predicate: {},
-    subject: [{ digest: { sha256: subject.digest.slice(7) } }], ...patch });
+  const statement = (patch: Json): Json => ({
+    _type: 'https://in-toto.io/Statement/v1',
+    predicateType: 'https://sigstore.dev/cosign/sign/v1',
+    predicate: {},
+    subject: [{ digest: { sha256: subject.digest.slice(7) } }],
+    ...patch,
+  });
   const formats: Array<[string, () => unknown]> = [
     ['unknown media type', () => dsse({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.4+json' })],
     ['no media type', () => ({ ...dsse(), mediaType: undefined })],
     ['no verificationMaterial', () => ({ ...dsse(), verificationMaterial: null })],
     ['no publicKey', () => ({ ...dsse(), verificationMaterial: { tlogEntries: [] } })],
     ['neither dsseEnvelope nor messageSignature', () => ({ ...dsse(), dsseEnvelope: undefined })],
-    ['both dsseEnvelope and messageSignature', () => ({ ...dsse(), messageSignature: (makeMessageSignatureBundle({ privateKey: keys.p256.privateKey, manifest: subject.bytes }) as Json).messageSignature })],
+    [
+      'both dsseEnvelope and messageSignature',
+      () => ({
+        ...dsse(),
+        messageSignature: (makeMessageSignatureBundle({ privateKey: keys.p256.privateKey, manifest: subject.bytes }) as Json)
+          .messageSignature,
+      }),
+    ],
     ['payloadType not in-toto', () => dsse({ payloadType: 'application/json' })],
     ['statement v0.1', () => dsse({ statement: statement({ _type: 'https://in-toto.io/Statement/v0.1' }) })],
-    ['another predicateType (an attestation)', () => dsse({ statement: statement({ predicateType: 'https://cosign.sigstore.dev/attestation/vuln/v1' }) })],
-    ['signed payload is not JSON', () => { const b = dsse(); const p = Buffer.from('not json'); b.dsseEnvelope.payload = p.toString('base64'); b.dsseEnvelope.signatures[0].sig = signPayload(keys.p256.privateKey, dssePae('application/vnd.in-toto+json', p)); return b; }],
-    ['no signatures', () => { const b = dsse(); b.dsseEnvelope.signatures = []; return b; }],
-    ['100 signatures', () => { const b = dsse(); b.dsseEnvelope.signatures = Array(100).fill(b.dsseEnvelope.signatures[0]); return b; }],
-    ['signature not base64', () => { const b = dsse(); b.dsseEnvelope.signatures[0].sig = '%%%'; return b; }],
-    ['payload not base64', () => { const b = dsse(); b.dsseEnvelope.payload = 'a b'; return b; }],
-    ['payload missing', () => { const b = dsse(); delete b.dsseEnvelope.payload; return b; }],
+    [
+      'another predicateType (an attestation)',
+      () => dsse({ statement: statement({ predicateType: 'https://cosign.sigstore.dev/attestation/vuln/v1' }) }),
+    ],
+    [
+      'signed payload is not JSON',
+      () => {
+        const b = dsse();
+        const p = Buffer.from('not json');
+        b.dsseEnvelope.payload = p.toString('base64');
+        b.dsseEnvelope.signatures[0].sig = signPayload(keys.p256.privateKey, dssePae('application/vnd.in-toto+json', p));
+        return b;
+      },
+    ],
+    [
+      'no signatures',
+      () => {
+        const b = dsse();
+        b.dsseEnvelope.signatures = [];
+        return b;
+      },
+    ],
+    [
+      '100 signatures',
+      () => {
+        const b = dsse();
+        b.dsseEnvelope.signatures = Array(100).fill(b.dsseEnvelope.signatures[0]);
+        return b;
+      },
+    ],
+    [
+      'signature not base64',
+      () => {
+        const b = dsse();
+        b.dsseEnvelope.signatures[0].sig = '%%%';
+        return b;
+      },
+    ],
+    [
+      'payload not base64',
+      () => {
+        const b = dsse();
+        b.dsseEnvelope.payload = 'a b';
+        return b;
+      },
+    ],
+    [
+      'payload missing',
+      () => {
+        const b = dsse();
+        delete b.dsseEnvelope.payload;
+        return b;
+      },
+    ],
     ['dsseEnvelope a string', () => ({ ...dsse(), dsseEnvelope: 'x' })],
     ['bundle null', () => null],
     ['bundle an array', () => [dsse()]],
@@ -121,12 +194,24 @@ describe('bundles that never count', () => {
     }
   });
   test('subjects that are not objects, or lack our algorithm › digest', () => {
-    assert.equal(kindOf(check(dsse({ statement: statement({ subject: [null, 'x', { digest: { sha512: subject.digest.slice(7) } }] }) }))), 'digest');
+    assert.equal(
+      kindOf(check(dsse({ statement: statement({ subject: [null, 'x', { digest: { sha512: subject.digest.slice(7) } }] }) }))),
+      'digest',
+    );
   });
   test('bytes that are not JSON (garbage, empty, BOM, truncated, 4 MiB) › format, no throw', () => {
     const good = JSON.stringify(dsse());
-    for (const bytes of [randomBytes(1000), Buffer.alloc(0), Buffer.from(`\ufeff${good}`), Buffer.from(good.slice(0, -1)), Buffer.alloc(4 << 20, 0x5b)]) {
-      assert.equal(kindOf(verifySigstoreBundle({ scheme: 'sigstore-bundle', source: 's', bundle: bytes }, subject, trust([trusted('k', keys.p256)]))), 'format');
+    for (const bytes of [
+      randomBytes(1000),
+      Buffer.alloc(0),
+      Buffer.from(`\ufeff${good}`),
+      Buffer.from(good.slice(0, -1)),
+      Buffer.alloc(4 << 20, 0x5b),
+    ]) {
+      assert.equal(
+        kindOf(verifySigstoreBundle({ scheme: 'sigstore-bundle', source: 's', bundle: bytes }, subject, trust([trusted('k', keys.p256)]))),
+        'format',
+      );
     }
   });
 });
@@ -150,20 +235,54 @@ describe('messageSignature bundles', () => {
   });
   test('wrong key › crypto; Ed25519ph › unsupported_algorithm; certificate › certificate_only', () => {
     assert.equal(kindOf(check(message(), [trusted('o', keys.otherP256)])), 'crypto');
-    assert.equal(kindOf(check(message(keys.ed25519, subject.bytes, { ed25519ph: true }), [trusted('ed', keys.ed25519)])), 'unsupported_algorithm');
+    assert.equal(
+      kindOf(check(message(keys.ed25519, subject.bytes, { ed25519ph: true }), [trusted('ed', keys.ed25519)])),
+      'unsupported_algorithm',
+    );
     assert.equal(kindOf(check(message(keys.p256, subject.bytes, { certificate: randomBytes(10) }))), 'certificate_only');
   });
   const formats: Array<[string, (b: Json) => void]> = [
-    ['algorithm SHA2_512', (b) => { b.messageSignature.messageDigest.algorithm = 'SHA2_512'; }],
-    ['no messageDigest', (b) => { delete b.messageSignature.messageDigest; }],
-    ['digest not 32 bytes', (b) => { b.messageSignature.messageDigest.digest = 'AAAA'; }],
-    ['signature missing', (b) => { delete b.messageSignature.signature; }],
-    ['signature empty', (b) => { b.messageSignature.signature = ''; }],
-    ['messageSignature an array', (b) => { b.messageSignature = []; }],
+    [
+      'algorithm SHA2_512',
+      (b) => {
+        b.messageSignature.messageDigest.algorithm = 'SHA2_512';
+      },
+    ],
+    [
+      'no messageDigest',
+      (b) => {
+        delete b.messageSignature.messageDigest;
+      },
+    ],
+    [
+      'digest not 32 bytes',
+      (b) => {
+        b.messageSignature.messageDigest.digest = 'AAAA';
+      },
+    ],
+    [
+      'signature missing',
+      (b) => {
+        delete b.messageSignature.signature;
+      },
+    ],
+    [
+      'signature empty',
+      (b) => {
+        b.messageSignature.signature = '';
+      },
+    ],
+    [
+      'messageSignature an array',
+      (b) => {
+        b.messageSignature = [];
+      },
+    ],
   ];
-  for (const [name, patch] of formats) test(`${name} › format`, () => {
-    const b = message();
-    patch(b);
-    assert.equal(kindOf(check(b)), 'format');
-  });
+  for (const [name, patch] of formats)
+    test(`${name} › format`, () => {
+      const b = message();
+      patch(b);
+      assert.equal(kindOf(check(b)), 'format');
+    });
 });

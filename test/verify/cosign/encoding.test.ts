@@ -26,7 +26,10 @@ describe('decodeAnyBase64 (DSSE, protobuf JSON bytes)', () => {
 
 describe('pae', () => {
   test('the DSSE protocol.md example', () => {
-    assert.equal(pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString(), 'DSSEv1 29 http://example.com/HelloWorld 11 hello world');
+    assert.equal(
+      pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString(),
+      'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
+    );
   });
   test('lengths are byte lengths, not characters', () => {
     assert.equal(pae('tÿpe', Buffer.from('é')).toString(), 'DSSEv1 5 tÿpe 2 é');

@@ -44,15 +44,29 @@ describe('cosign key signatures (ci-01…ci-15)', () => {
     }
   });
   test('ci-05 valid-with-tag, exact reference …/skopeo-signed:tag › valid, identity matches', () => {
-    const f = verifyCosignSignature(rawSignature('raw/dir-img-cosign-valid-with-tag/signature-1'), manifest('dir-img-cosign-valid-with-tag'), trust([cosign]));
+    const f = verifyCosignSignature(
+      rawSignature('raw/dir-img-cosign-valid-with-tag/signature-1'),
+      manifest('dir-img-cosign-valid-with-tag'),
+      trust([cosign]),
+    );
     ok(f, ['cosign'], '192.168.64.2:5000/skopeo-signed:tag');
     assert.equal(matchesSignedReference(f.signedReference, { mode: 'exact', reference: '192.168.64.2:5000/skopeo-signed:tag' }), true);
   });
   test('ci-06 valid-with-tag, exact reference …/skopeo-signed:othertag › identity does not match (repository would)', () => {
-    const f = verifyCosignSignature(rawSignature('raw/dir-img-cosign-valid-with-tag/signature-1'), manifest('dir-img-cosign-valid-with-tag'), trust([cosign]));
+    const f = verifyCosignSignature(
+      rawSignature('raw/dir-img-cosign-valid-with-tag/signature-1'),
+      manifest('dir-img-cosign-valid-with-tag'),
+      trust([cosign]),
+    );
     assert.equal(f.failure, undefined);
-    assert.equal(matchesSignedReference(f.signedReference, { mode: 'exact', reference: '192.168.64.2:5000/skopeo-signed:othertag' }), false);
-    assert.equal(matchesSignedReference(f.signedReference, { mode: 'repository', reference: '192.168.64.2:5000/skopeo-signed:othertag' }), true);
+    assert.equal(
+      matchesSignedReference(f.signedReference, { mode: 'exact', reference: '192.168.64.2:5000/skopeo-signed:othertag' }),
+      false,
+    );
+    assert.equal(
+      matchesSignedReference(f.signedReference, { mode: 'repository', reference: '192.168.64.2:5000/skopeo-signed:othertag' }),
+      true,
+    );
   });
   test('ci-07 valid/signature-1, required reference this/does-not:match › identity does not match in either mode', () => {
     const f = verifyCosignSignature(valid, manifest('dir-img-cosign-valid'), trust([cosign]));
@@ -61,20 +75,36 @@ describe('cosign key signatures (ci-01…ci-15)', () => {
     }
   });
   test('ci-08 unknown-cosign-key.signature with cosign.pub › crypto', () => {
-    fails(verifyCosignSignature(rawSignature('raw/unknown-cosign-key.signature'), manifest('dir-img-cosign-valid'), trust([cosign])), 'crypto');
+    fails(
+      verifyCosignSignature(rawSignature('raw/unknown-cosign-key.signature'), manifest('dir-img-cosign-valid'), trust([cosign])),
+      'crypto',
+    );
   });
   test('ci-09 valid signature on modified-manifest › digest, still verified by cosign', () => {
-    const f = verifyCosignSignature(rawSignature('raw/dir-img-cosign-modified-manifest/signature-1'), manifest('dir-img-cosign-modified-manifest'), trust([cosign]));
+    const f = verifyCosignSignature(
+      rawSignature('raw/dir-img-cosign-modified-manifest/signature-1'),
+      manifest('dir-img-cosign-modified-manifest'),
+      trust([cosign]),
+    );
     fails(f, 'digest', ['cosign']);
     assert.equal(f.failure?.message, 'signed for sha256:634a8f35b5f1… not sha256:d9dcafdb480a…');
   });
   test('ci-10 valid signature on the schema1 manifest-digest-error (raw sha256 as subject) › digest', () => {
     const subject = manifest('dir-img-cosign-manifest-digest-error');
     assert.equal(subject.digest, 'sha256:dc6d2c1a204b02b1ed4d0a9b29f075d24317a37da08041f89a88a2ebffbe46d8');
-    fails(verifyCosignSignature(rawSignature('raw/dir-img-cosign-manifest-digest-error/signature-1'), subject, trust([cosign])), 'digest', ['cosign']);
+    fails(verifyCosignSignature(rawSignature('raw/dir-img-cosign-manifest-digest-error/signature-1'), subject, trust([cosign])), 'digest', [
+      'cosign',
+    ]);
   });
   test('ci-11 other-attachment (text/plain, copied annotation) › format', () => {
-    fails(verifyCosignSignature(rawSignature('raw/dir-img-cosign-other-attachment/signature-1'), manifest('dir-img-cosign-other-attachment'), trust([cosign])), 'format');
+    fails(
+      verifyCosignSignature(
+        rawSignature('raw/dir-img-cosign-other-attachment/signature-1'),
+        manifest('dir-img-cosign-other-attachment'),
+        trust([cosign]),
+      ),
+      'format',
+    );
   });
   test('ci-12 annotation replaced by base64("invalid signature") › crypto', () => {
     const sig: CosignSignature = { ...valid, annotations: { 'dev.cosignproject.cosign/signature': 'aW52YWxpZCBzaWduYXR1cmU=' } };
@@ -92,7 +122,9 @@ describe('cosign key signatures (ci-01…ci-15)', () => {
   });
   test('ci-15 mixed: signature-1 (unknown key) crypto, signature-2 valid › image allowed by one', () => {
     const subject = manifest('dir-img-cosign-mixed');
-    const findings = [1, 2].map((n) => verifyCosignSignature(rawSignature(`raw/dir-img-cosign-mixed/signature-${n}`), subject, trust([cosign])));
+    const findings = [1, 2].map((n) =>
+      verifyCosignSignature(rawSignature(`raw/dir-img-cosign-mixed/signature-${n}`), subject, trust([cosign])),
+    );
     fails(findings[0]!, 'crypto');
     ok(findings[1]!, ['cosign'], VALID_REF);
     assert.equal(findings.filter((f) => !f.failure).length, 1);

@@ -15,8 +15,18 @@ const MAGIC = Buffer.from('\x00sigstore-json\n', 'latin1');
 export function rawSignature(path: string): CosignSignature {
   const bytes = read(path);
   if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error(`${path}: not a sigstore-json signature`);
-  const json = JSON.parse(bytes.subarray(MAGIC.length).toString('utf8')) as { mimeType: string; payload: string; annotations: Record<string, string> };
-  return { scheme: 'cosign', source: path, mediaType: json.mimeType, payload: Buffer.from(json.payload, 'base64'), annotations: json.annotations };
+  const json = JSON.parse(bytes.subarray(MAGIC.length).toString('utf8')) as {
+    mimeType: string;
+    payload: string;
+    annotations: Record<string, string>;
+  };
+  return {
+    scheme: 'cosign',
+    source: path,
+    mediaType: json.mimeType,
+    payload: Buffer.from(json.payload, 'base64'),
+    annotations: json.annotations,
+  };
 }
 
 export const digestOf = (bytes: Buffer): Digest => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -27,14 +37,19 @@ export function subjectOf(bytes: Buffer): Subject {
   try {
     const parsed = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown };
     if (typeof parsed.mediaType === 'string') mediaType = parsed.mediaType;
-  } catch { /* not JSON: keep the default */ }
+  } catch {
+    /* not JSON: keep the default */
+  }
   return { digest: digestOf(bytes), size: bytes.length, mediaType, bytes };
 }
 
 export const manifest = (imageDir: string): Subject => subjectOf(read(`raw/${imageDir}/manifest.json`));
 
 export const publicKey = (file: string): KeyObject => createPublicKey(read(`keys/${file}`));
-export const trustedKey = (id: 'cosign' | 'cosign2' | 'rekor', publicKeyObject = publicKey(`${id}.pub`)): TrustedKey => ({ id, publicKey: publicKeyObject });
+export const trustedKey = (id: 'cosign' | 'cosign2' | 'rekor', publicKeyObject = publicKey(`${id}.pub`)): TrustedKey => ({
+  id,
+  publicKey: publicKeyObject,
+});
 
 export function trustedRoot(id: string, file: string): TrustedRoot {
   return { id, certificate: new X509Certificate(read(`keys/${file}`)) };

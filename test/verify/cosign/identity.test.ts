@@ -52,8 +52,23 @@ describe('matchesSignedReference repository', () => {
 });
 
 describe('matchesSignedReference never matches bad input', () => {
-  const bad = [undefined, '', 'upper/Case:tag', 'App:v', 'a'.repeat(64), 'app:', 'app@', 'app:tag with space', `app@sha256:${'a'.repeat(63)}`,
-    '/app', 'app/', 'app//x', `r.example/${'a'.repeat(256)}`, 'app:-tag', 'ex ample/app'];
+  const bad = [
+    undefined,
+    '',
+    'upper/Case:tag',
+    'App:v',
+    'a'.repeat(64),
+    'app:',
+    'app@',
+    'app:tag with space',
+    `app@sha256:${'a'.repeat(63)}`,
+    '/app',
+    'app/',
+    'app//x',
+    `r.example/${'a'.repeat(256)}`,
+    'app:-tag',
+    'ex ample/app',
+  ];
   for (const signed of bad) {
     test(`signed ${JSON.stringify(signed)?.slice(0, 40)} › false`, () => {
       assert.equal(exact(signed, signed ?? 'x:y'), false);

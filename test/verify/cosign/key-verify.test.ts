@@ -42,15 +42,26 @@ describe('verifyWithKey', () => {
 
   test('malformed signatures never throw › bad', () => {
     const good = sig(keys.p256.privateKey, data);
-    const hostile = [Buffer.alloc(0), Buffer.alloc(1), randomBytes(64), randomBytes(4096), good.subarray(0, good.length - 1),
-      Buffer.concat([good, Buffer.from([0])]), Buffer.from([0x30, 0x81, 0xff])];
+    const hostile = [
+      Buffer.alloc(0),
+      Buffer.alloc(1),
+      randomBytes(64),
+      randomBytes(4096),
+      good.subarray(0, good.length - 1),
+      Buffer.concat([good, Buffer.from([0])]),
+      Buffer.from([0x30, 0x81, 0xff]),
+    ];
     for (const pair of Object.values(keys)) {
       for (const signature of hostile) assert.equal(verifyWithKey(pair.publicKey, data, signature), 'bad');
     }
   });
   test('key types cosign never uses (X25519, Ed448, secp256k1, DSA) › bad, no throw', () => {
-    const odd = [generateKeyPairSync('x25519'), generateKeyPairSync('ed448'), generateKeyPairSync('ec', { namedCurve: 'secp256k1' }),
-      generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 })];
+    const odd = [
+      generateKeyPairSync('x25519'),
+      generateKeyPairSync('ed448'),
+      generateKeyPairSync('ec', { namedCurve: 'secp256k1' }),
+      generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }),
+    ];
     for (const pair of odd) assert.equal(verifyWithKey(pair.publicKey, data, randomBytes(64)), 'bad');
     const k1 = odd[2]!;
     assert.equal(verifyWithKey(k1.publicKey, data, sig(k1.privateKey, data)), 'bad');

@@ -3,7 +3,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { SignOptions } from '../../kit/index.ts';
 
-export interface Pair { readonly privateKey: KeyObject; readonly publicKey: KeyObject }
+export interface Pair {
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
 
 export const keys = {
   p256: generateKeyPairSync('ec', { namedCurve: 'P-256' }),

@@ -17,8 +17,19 @@ const SIG = 'dev.cosignproject.cosign/signature';
 const MT = 'application/vnd.dev.cosign.simplesigning.v1+json';
 const trusted = (id: string, pair: Pair): TrustedKey => ({ id, publicKey: pair.publicKey });
 
-function signed(pair: Pair, payload = makeSimpleSigningPayload(subject.digest, REF), options: SignOptions = {}, annotations: Record<string, string> = {}): CosignSignature {
-  return { scheme: 'cosign', source: 'sha256-x.sig#0', mediaType: MT, payload, annotations: { [SIG]: signPayload(pair.privateKey, payload, options), ...annotations } };
+function signed(
+  pair: Pair,
+  payload = makeSimpleSigningPayload(subject.digest, REF),
+  options: SignOptions = {},
+  annotations: Record<string, string> = {},
+): CosignSignature {
+  return {
+    scheme: 'cosign',
+    source: 'sha256-x.sig#0',
+    mediaType: MT,
+    payload,
+    annotations: { [SIG]: signPayload(pair.privateKey, payload, options), ...annotations },
+  };
 }
 const kindOf = (f: SignatureFinding): SignatureFailure | 'valid' => f.failure?.kind ?? 'valid';
 
@@ -30,19 +41,33 @@ describe('verifyCosignSignature: keys', () => {
     });
   }
   for (const [name, pair, options] of REJECTED) {
-    test(`${name} › crypto`, () => assert.equal(kindOf(verifyCosignSignature(signed(pair, undefined, options), subject, trust([trusted('k', pair)]))), 'crypto'));
+    test(`${name} › crypto`, () =>
+      assert.equal(kindOf(verifyCosignSignature(signed(pair, undefined, options), subject, trust([trusted('k', pair)]))), 'crypto'));
   }
   test('Ed25519ph (cosign ≥ 2.6 default) › unsupported_algorithm, named in the message', () => {
-    const f = verifyCosignSignature(signed(keys.ed25519, undefined, { ed25519ph: true }), subject, trust([trusted('p', keys.p256), trusted('ed', keys.ed25519)]));
+    const f = verifyCosignSignature(
+      signed(keys.ed25519, undefined, { ed25519ph: true }),
+      subject,
+      trust([trusted('p', keys.p256), trusted('ed', keys.ed25519)]),
+    );
     assert.equal(kindOf(f), 'unsupported_algorithm');
     assert.match(f.failure!.message, /Ed25519ph/);
     assert.deepEqual(f.verifiedBy, []);
   });
   test('Ed25519ph with only an unrelated Ed25519 key trusted › crypto', () => {
-    assert.equal(kindOf(verifyCosignSignature(signed(keys.ed25519, undefined, { ed25519ph: true }), subject, trust([trusted('o', keys.otherEd25519)]))), 'crypto');
+    assert.equal(
+      kindOf(
+        verifyCosignSignature(signed(keys.ed25519, undefined, { ed25519ph: true }), subject, trust([trusted('o', keys.otherEd25519)])),
+      ),
+      'crypto',
+    );
   });
   test('every trusted key that verifies is listed, in trust-store order', () => {
-    const f = verifyCosignSignature(signed(keys.p256), subject, trust([trusted('a', keys.p256), trusted('x', keys.rsa), trusted('b', keys.p256)]));
+    const f = verifyCosignSignature(
+      signed(keys.p256),
+      subject,
+      trust([trusted('a', keys.p256), trusted('x', keys.rsa), trusted('b', keys.p256)]),
+    );
     assert.deepEqual(f.verifiedBy, ['a', 'b']);
   });
   test('no trusted keys › crypto', () => assert.equal(kindOf(verifyCosignSignature(signed(keys.p256), subject, trust([]))), 'crypto'));
@@ -102,11 +127,12 @@ describe('verifyCosignSignature: payload rules (parsed only after the signature 
     ['optional a string', payloadOf({ type, image }, { optional: 'x' })],
     ['not UTF-8 JSON', randomBytes(300)],
   ];
-  for (const [name, payload] of formats) test(`${name} › format, verifiedBy kept`, () => {
-    const f = run(payload);
-    assert.equal(kindOf(f), 'format', f.failure?.message);
-    assert.deepEqual(f.verifiedBy, ['k']);
-  });
+  for (const [name, payload] of formats)
+    test(`${name} › format, verifiedBy kept`, () => {
+      const f = run(payload);
+      assert.equal(kindOf(f), 'format', f.failure?.message);
+      assert.deepEqual(f.verifiedBy, ['k']);
+    });
   test('a huge signed payload (8 MiB of JSON) › digest, no throw', () => {
     const big = payloadOf({ type, image: { 'docker-manifest-digest': other.digest } }, { optional: { pad: 'x'.repeat(8 << 20) } });
     assert.equal(kindOf(run(big)), 'digest');
@@ -126,7 +152,10 @@ describe('verifyCosignSignature: layer shape', () => {
     ['no signature annotation', { ...base, annotations: {} }],
     ['empty signature annotation (attestation style)', { ...base, annotations: { [SIG]: '' } }],
     ['garbage base64', { ...base, annotations: { [SIG]: '!!not base64!!' } }],
-    ['base64 with a space', { ...base, annotations: { [SIG]: `${base.annotations[SIG]!.slice(0, 8)} ${base.annotations[SIG]!.slice(8)}` } }],
+    [
+      'base64 with a space',
+      { ...base, annotations: { [SIG]: `${base.annotations[SIG]!.slice(0, 8)} ${base.annotations[SIG]!.slice(8)}` } },
+    ],
     ['unpadded base64 (RSA-2048: 256 bytes need one =)', { ...rsa, annotations: { [SIG]: rsa.annotations[SIG]!.replace(/=+$/, '') } }],
     ['URL-safe base64 (not Go StdEncoding)', { ...base, annotations: { [SIG]: '-_-_' } }],
     ['only padding', { ...base, annotations: { [SIG]: '====' } }],
@@ -136,7 +165,10 @@ describe('verifyCosignSignature: layer shape', () => {
     const long = signed(keys.rsa);
     const wrapped = long.annotations[SIG]!.replace(/(.{76})/g, '$1\r\n');
     assert.notEqual(wrapped, long.annotations[SIG]);
-    assert.equal(kindOf(verifyCosignSignature({ ...long, annotations: { [SIG]: wrapped } }, subject, trust([trusted('r', keys.rsa)]))), 'valid');
+    assert.equal(
+      kindOf(verifyCosignSignature({ ...long, annotations: { [SIG]: wrapped } }, subject, trust([trusted('r', keys.rsa)]))),
+      'valid',
+    );
   });
   test('a huge random (valid base64) annotation › crypto, no throw', () => {
     const junk = randomBytes(3 << 20).toString('base64');

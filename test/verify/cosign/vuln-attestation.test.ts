@@ -11,7 +11,10 @@ import { pae, verifyVulnAttestation } from '../../../src/verify/cosign/index.ts'
 import type { TrustedKey } from '../../../src/verify/types.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
-const PREDICATE = JSON.parse(readFileSync(`${FIXTURES}trivy/cosign-vuln-predicate.alpine-3.10.docs-example.json`, 'utf8')) as Record<string, any>;
+const PREDICATE = JSON.parse(readFileSync(`${FIXTURES}trivy/cosign-vuln-predicate.alpine-3.10.docs-example.json`, 'utf8')) as Record<
+  string,
+  any
+>;
 
 const NOW = Date.parse('2022-08-01T00:00:00Z');
 const HEX = createHash('sha256').update('alpine:3.10 manifest').digest('hex');
@@ -34,8 +37,11 @@ const testPae = (type: string, body: Buffer): Buffer => {
 
 type Json = Record<string, any>;
 const statement = (extra: Json = {}): Json => ({
-  _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'index.docker.io/library/alpine', digest: { sha256: HEX } }],
-  predicateType: VULN, predicate: PREDICATE, ...extra,
+  _type: 'https://in-toto.io/Statement/v1',
+  subject: [{ name: 'index.docker.io/library/alpine', digest: { sha256: HEX } }],
+  predicateType: VULN,
+  predicate: PREDICATE,
+  ...extra,
 });
 /** ECDSA P-256 → SHA-256 DER; RSA → PKCS#1 v1.5 SHA-256 (cosign's scheme, docs/wire-formats.md "Signature bytes and keys"). */
 function envelope(body: Json | Buffer = statement(), privateKey: KeyObject = scanner.privateKey, payloadType = IN_TOTO): Json {
@@ -64,13 +70,15 @@ describe('trivy-2: the docs predicate, signed', () => {
     assert.deepEqual(result.verifiedBy, ['scanner']);
     assert.equal(result.source, 'sha256-abc.att#0');
     assert.deepEqual(result.record, {
-      digest: SUBJECT.digest, scanner: 'pkg:github/aquasecurity/trivy@v0.30.1-8-gf9cb8a28',
-      finishedAt: Date.parse('2022-07-24T08:14:04.864Z'), source: 'attestation',
+      digest: SUBJECT.digest,
+      scanner: 'pkg:github/aquasecurity/trivy@v0.30.1-8-gf9cb8a28',
+      finishedAt: Date.parse('2022-07-24T08:14:04.864Z'),
+      source: 'attestation',
       findings: [{ id: 'CVE-2021-36159', severity: 'CRITICAL', pkg: 'apk-tools', installed: '2.10.6-r0', fixedIn: '2.10.7-r0' }],
       counts: { UNKNOWN: 0, LOW: 0, MEDIUM: 0, HIGH: 0, CRITICAL: 1 },
     });
   });
-  test('bound by its subject, not by the result\'s RepoDigests or ImageID', () => {
+  test("bound by its subject, not by the result's RepoDigests or ImageID", () => {
     assert.notEqual(PREDICATE.scanner.result.Metadata.RepoDigests[0].split('@')[1], SUBJECT.digest);
     assert.equal(check(envelope()).record?.digest, SUBJECT.digest);
   });
@@ -93,9 +101,14 @@ describe('failures', () => {
   const kind = (r: ReturnType<typeof check>) => r.failure?.kind ?? 'valid';
   test('wrong key › crypto, nothing verified', () => {
     const r = check(envelope(), [trusted('other', stranger)]);
-    assert.deepEqual(r, { source: 'sha256-abc.att#0', verifiedBy: [], failure: { kind: 'crypto', message: 'signature does not verify with the trusted key' } });
+    assert.deepEqual(r, {
+      source: 'sha256-abc.att#0',
+      verifiedBy: [],
+      failure: { kind: 'crypto', message: 'signature does not verify with the trusted key' },
+    });
   });
-  test('no keys › crypto', () => assert.equal(check(envelope(), []).failure?.message, 'signature not checked: no trusted keys are configured'));
+  test('no keys › crypto', () =>
+    assert.equal(check(envelope(), []).failure?.message, 'signature not checked: no trusted keys are configured'));
   test('tampered payload › crypto', () => {
     const env = envelope();
     const changed = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as Json;
@@ -115,12 +128,17 @@ describe('failures', () => {
     assert.equal(r.record, undefined);
   });
   test('several subjects, one of them ours › valid', () => {
-    const subject = [{ name: 'a', digest: { sha256: OTHER.digest.slice(7) } }, { name: 'b', digest: { sha512: 'ff', sha256: HEX } }];
+    const subject = [
+      { name: 'a', digest: { sha256: OTHER.digest.slice(7) } },
+      { name: 'b', digest: { sha512: 'ff', sha256: HEX } },
+    ];
     assert.equal(kind(check(envelope(statement({ subject })))), 'valid');
   });
   test('wrong predicate type (also the legacy spelling without https://) › format', () => {
-    assert.deepEqual(check(envelope(statement({ predicateType: 'https://cosign.sigstore.dev/attestation/v1' }))).failure,
-      { kind: 'format', message: `predicateType is not ${VULN}` });
+    assert.deepEqual(check(envelope(statement({ predicateType: 'https://cosign.sigstore.dev/attestation/v1' }))).failure, {
+      kind: 'format',
+      message: `predicateType is not ${VULN}`,
+    });
     assert.equal(kind(check(envelope(statement({ predicateType: 'cosign.sigstore.dev/attestation/vuln/v1' })))), 'format');
   });
   test('missing scanFinishedOn › format', () => {
@@ -130,23 +148,35 @@ describe('failures', () => {
     assert.deepEqual(r.verifiedBy, ['scanner']);
   });
   test('scanFinishedOn not RFC 3339, or in the future › format', () => {
-    const at = (scanFinishedOn: unknown) => check(envelope(statement({ predicate: { ...PREDICATE, metadata: { scanFinishedOn } } }))).failure?.message;
+    const at = (scanFinishedOn: unknown) =>
+      check(envelope(statement({ predicate: { ...PREDICATE, metadata: { scanFinishedOn } } }))).failure?.message;
     assert.equal(at('24 July 2022'), 'predicate.metadata.scanFinishedOn "24 July 2022" is not an RFC 3339 date-time');
     assert.equal(at('2022-08-01T01:00:00Z'), 'predicate.metadata.scanFinishedOn 2022-08-01T01:00:00Z is 1h in the future');
   });
-  test('scanner.result that is not a Trivy report (e.g. another scanner\'s format) › format, never a clean pass', () => {
+  test("scanner.result that is not a Trivy report (e.g. another scanner's format) › format, never a clean pass", () => {
     const predicate = { ...PREDICATE, scanner: { ...PREDICATE.scanner, result: { matches: [] } } };
-    assert.deepEqual(check(envelope(statement({ predicate }))).failure,
-      { kind: 'format', message: 'predicate.scanner.result.SchemaVersion is missing; only Trivy JSON SchemaVersion 2 is accepted' });
+    assert.deepEqual(check(envelope(statement({ predicate }))).failure, {
+      kind: 'format',
+      message: 'predicate.scanner.result.SchemaVersion is missing; only Trivy JSON SchemaVersion 2 is accepted',
+    });
     const none = { ...PREDICATE, scanner: { uri: 'x' } };
-    assert.equal(check(envelope(statement({ predicate: none }))).failure?.message, 'predicate.scanner.result is missing; it must hold a Trivy JSON report');
+    assert.equal(
+      check(envelope(statement({ predicate: none }))).failure?.message,
+      'predicate.scanner.result is missing; it must hold a Trivy JSON report',
+    );
   });
   test('wrong statement _type, payloadType, or shape › format', () => {
     assert.equal(kind(check(envelope(statement({ _type: 'https://in-toto.io/Statement/v2' })))), 'format');
-    assert.equal(check(envelope(statement(), scanner.privateKey, 'application/json')).failure?.message, `DSSE payloadType is not ${IN_TOTO}`);
+    assert.equal(
+      check(envelope(statement(), scanner.privateKey, 'application/json')).failure?.message,
+      `DSSE payloadType is not ${IN_TOTO}`,
+    );
     assert.equal(kind(check(envelope(Buffer.from('not json')))), 'format');
     assert.equal(kind(check(envelope(statement({ subject: [] })))), 'format');
-    assert.equal(verifyVulnAttestation({ envelope: Buffer.from('{'), source: 's' }, SUBJECT, KEYS, NOW).failure?.message, 'DSSE envelope is not a JSON object');
+    assert.equal(
+      verifyVulnAttestation({ envelope: Buffer.from('{'), source: 's' }, SUBJECT, KEYS, NOW).failure?.message,
+      'DSSE envelope is not a JSON object',
+    );
     assert.equal(kind(check({ ...envelope(), signatures: [] })), 'format');
   });
 });

@@ -6,7 +6,6 @@ import type { NotationPki } from '../../kit/notation-pki.ts';
 import { jws } from './fixtures.ts';
 import { NOW, pki, sign, SUBJECT, trustRoot } from './pki.ts';
 
-
 describe('notation algorithms and integrity', () => {
   let ec256: NotationPki, ec384: NotationPki, rsa2048: NotationPki;
   before(async () => {
@@ -17,7 +16,11 @@ describe('notation algorithms and integrity', () => {
     ]);
   });
 
-  for (const [name, alg, get] of [['EC P-256', 'ES256', () => ec256], ['EC P-384', 'ES384', () => ec384], ['RSA 2048', 'PS256', () => rsa2048]] as const) {
+  for (const [name, alg, get] of [
+    ['EC P-256', 'ES256', () => ec256],
+    ['EC P-384', 'ES384', () => ec384],
+    ['RSA 2048', 'PS256', () => rsa2048],
+  ] as const) {
     it(`a ${name} leaf signing ${alg} verifies, anchored at the root, with the leaf subject`, async () => {
       const p = get();
       const f = await verifyNotationSignature(jws(sign(p, alg)), SUBJECT, trustRoot(p), NOW);
@@ -56,7 +59,12 @@ describe('notation algorithms and integrity', () => {
     const env = JSON.parse(sign(ec256, 'ES256').toString('utf8')) as Record<string, string>;
     const sig = Buffer.from(env.signature!, 'base64url');
     sig[5]! ^= 1;
-    const f = await verifyNotationSignature(jws(Buffer.from(JSON.stringify({ ...env, signature: sig.toString('base64url') }))), SUBJECT, trustRoot(ec256), NOW);
+    const f = await verifyNotationSignature(
+      jws(Buffer.from(JSON.stringify({ ...env, signature: sig.toString('base64url') }))),
+      SUBJECT,
+      trustRoot(ec256),
+      NOW,
+    );
     assert.equal(f.failure?.kind, 'integrity');
     assert.match(f.failure.message, /signature does not verify/);
     assert.deepEqual(f.verifiedBy, []);
@@ -77,7 +85,12 @@ describe('notation algorithms and integrity', () => {
 
   describe('the signed target against the served manifest', () => {
     it('another digest › digest, with the anchoring root still reported', async () => {
-      const f = await verifyNotationSignature(jws(sign(ec256, 'ES256')), { ...SUBJECT, digest: `sha256:${'cd'.repeat(32)}` }, trustRoot(ec256), NOW);
+      const f = await verifyNotationSignature(
+        jws(sign(ec256, 'ES256')),
+        { ...SUBJECT, digest: `sha256:${'cd'.repeat(32)}` },
+        trustRoot(ec256),
+        NOW,
+      );
       assert.equal(f.failure?.kind, 'digest');
       assert.deepEqual(f.verifiedBy, ['ca:test']);
     });
@@ -87,12 +100,22 @@ describe('notation algorithms and integrity', () => {
       assert.match(f.failure.message, /size 1234 differs from the manifest's 99 bytes/);
     });
     it('same digest, another media type › integrity', async () => {
-      const f = await verifyNotationSignature(jws(sign(ec256, 'ES256')), { ...SUBJECT, mediaType: 'application/vnd.oci.image.index.v1+json' }, trustRoot(ec256), NOW);
+      const f = await verifyNotationSignature(
+        jws(sign(ec256, 'ES256')),
+        { ...SUBJECT, mediaType: 'application/vnd.oci.image.index.v1+json' },
+        trustRoot(ec256),
+        NOW,
+      );
       assert.equal(f.failure?.kind, 'integrity');
       assert.match(f.failure.message, /mediaType/);
     });
     it('a signed targetArtifact with empty fields › integrity', async () => {
-      const f = await verifyNotationSignature(jws(sign(ec256, 'ES256', { subject: { digest: '', size: -1, mediaType: '' } })), SUBJECT, trustRoot(ec256), NOW);
+      const f = await verifyNotationSignature(
+        jws(sign(ec256, 'ES256', { subject: { digest: '', size: -1, mediaType: '' } })),
+        SUBJECT,
+        trustRoot(ec256),
+        NOW,
+      );
       assert.equal(f.failure?.kind, 'integrity');
       assert.match(f.failure.message, /targetArtifact/);
     });

@@ -22,8 +22,10 @@ async function rejected(options: NotationPkiOptions, pattern: RegExp): Promise<v
   assert.deepEqual(f.verifiedBy, []);
   assert.ok(f.signerSubject, 'the signature itself verified, so the signer is still reported');
 }
-const replace = (lines: readonly string[], prefix: string, by?: string): string[] =>
-  [...lines.filter((l) => !l.startsWith(prefix)), ...(by ? [by] : [])];
+const replace = (lines: readonly string[], prefix: string, by?: string): string[] => [
+  ...lines.filter((l) => !l.startsWith(prefix)),
+  ...(by ? [by] : []),
+];
 
 describe('notation certificate chains', () => {
   it('leaf → intermediate → root verifies, anchored at the root', async () => {
@@ -37,13 +39,22 @@ describe('notation certificate chains', () => {
     const [p, other] = await Promise.all([pki(), pki()]);
     const f = await check(p, p.chainPem, trustRoot(other));
     assert.equal(f.failure?.kind, 'authenticity');
-    assert.match(f.failure.message, /^no chain to a trusted root: root .*CN=Notation Test Root CA \(sha256 [0-9a-f]{64}\) is not in the trust store$/);
+    assert.match(
+      f.failure.message,
+      /^no chain to a trusted root: root .*CN=Notation Test Root CA \(sha256 [0-9a-f]{64}\) is not in the trust store$/,
+    );
   });
 
   it('every trust-store entry holding the root is reported', async () => {
     const p = await pki();
     const root = new X509Certificate(p.root.certPem);
-    const f = await check(p, p.chainPem, { keys: [], roots: [{ id: 'a', certificate: root }, { id: 'b', certificate: root }] });
+    const f = await check(p, p.chainPem, {
+      keys: [],
+      roots: [
+        { id: 'a', certificate: root },
+        { id: 'b', certificate: root },
+      ],
+    });
     assert.deepEqual(f.verifiedBy, ['a', 'b']);
   });
 
@@ -70,7 +81,9 @@ describe('notation certificate chains', () => {
 
   it('a single self-signed signing certificate in the store follows the leaf rules and verifies', async () => {
     // signature-specification.md "Other requirements" 1.
-    const p = await pki({ root: { extensions: ['basicConstraints = CA:FALSE', 'keyUsage = critical,digitalSignature', 'extendedKeyUsage = codeSigning'] } });
+    const p = await pki({
+      root: { extensions: ['basicConstraints = CA:FALSE', 'keyUsage = critical,digitalSignature', 'extendedKeyUsage = codeSigning'] },
+    });
     const self = { ...p, leaf: p.root, chainPem: [p.root.certPem] };
     const f = await verifyNotationSignature(jws(sign(self, 'ES256')), SUBJECT, trustRoot(p), NOW);
     assert.equal(f.failure, undefined, f.failure?.message);
@@ -79,33 +92,58 @@ describe('notation certificate chains', () => {
 
 describe('notation certificate rules › authenticity', () => {
   it('a leaf with the serverAuth EKU', () =>
-    rejected({ leaf: { extensions: replace(LEAF, 'extendedKeyUsage', 'extendedKeyUsage = codeSigning,serverAuth') } }, /extendedKeyUsage must not include serverAuth/));
+    rejected(
+      { leaf: { extensions: replace(LEAF, 'extendedKeyUsage', 'extendedKeyUsage = codeSigning,serverAuth') } },
+      /extendedKeyUsage must not include serverAuth/,
+    ));
   it('a leaf with anyExtendedKeyUsage', () =>
-    rejected({ leaf: { extensions: replace(LEAF, 'extendedKeyUsage', 'extendedKeyUsage = anyExtendedKeyUsage') } }, /must not include anyExtendedKeyUsage/));
+    rejected(
+      { leaf: { extensions: replace(LEAF, 'extendedKeyUsage', 'extendedKeyUsage = anyExtendedKeyUsage') } },
+      /must not include anyExtendedKeyUsage/,
+    ));
   it('a leaf whose keyUsage is not critical', () =>
-    rejected({ leaf: { extensions: replace(LEAF, 'keyUsage', 'keyUsage = digitalSignature') } }, /signing certificate's keyUsage must be critical/));
-  it('a leaf without keyUsage', () =>
-    rejected({ leaf: { extensions: replace(LEAF, 'keyUsage') } }, /must have a keyUsage extension/));
+    rejected(
+      { leaf: { extensions: replace(LEAF, 'keyUsage', 'keyUsage = digitalSignature') } },
+      /signing certificate's keyUsage must be critical/,
+    ));
+  it('a leaf without keyUsage', () => rejected({ leaf: { extensions: replace(LEAF, 'keyUsage') } }, /must have a keyUsage extension/));
   it('a leaf with keyEncipherment and keyCertSign', () =>
-    rejected({ leaf: { extensions: replace(LEAF, 'keyUsage', 'keyUsage = critical,digitalSignature,keyEncipherment,keyCertSign') } }, /must not include keyEncipherment, keyCertSign/));
+    rejected(
+      { leaf: { extensions: replace(LEAF, 'keyUsage', 'keyUsage = critical,digitalSignature,keyEncipherment,keyCertSign') } },
+      /must not include keyEncipherment, keyCertSign/,
+    ));
   it('a leaf whose keyUsage lacks digitalSignature', () =>
     rejected({ leaf: { extensions: replace(LEAF, 'keyUsage', 'keyUsage = critical,nonRepudiation') } }, /must include digitalSignature/));
   it('a leaf that is a CA', () =>
     rejected({ leaf: { extensions: replace(LEAF, 'basicConstraints', 'basicConstraints = critical,CA:TRUE') } }, /must not be a CA/));
   it('a CA without cA=true', () =>
-    rejected({ root: { extensions: replace(ROOT, 'basicConstraints', 'basicConstraints = critical,CA:FALSE') } }, /x5c\[1\] .*must have basicConstraints cA=true/));
+    rejected(
+      { root: { extensions: replace(ROOT, 'basicConstraints', 'basicConstraints = critical,CA:FALSE') } },
+      /x5c\[1\] .*must have basicConstraints cA=true/,
+    ));
   it('a CA whose basicConstraints is not critical', () =>
-    rejected({ root: { extensions: replace(ROOT, 'basicConstraints', 'basicConstraints = CA:TRUE') } }, /basicConstraints must be critical/));
+    rejected(
+      { root: { extensions: replace(ROOT, 'basicConstraints', 'basicConstraints = CA:TRUE') } },
+      /basicConstraints must be critical/,
+    ));
   it('a CA whose keyUsage lacks keyCertSign', () =>
-    rejected({ intermediate: { extensions: replace(NOTATION_EXTENSIONS.intermediate, 'keyUsage', 'keyUsage = critical,cRLSign,digitalSignature') } }, /issuer's keyUsage \(keyCertSign\) do not match/));
+    rejected(
+      {
+        intermediate: { extensions: replace(NOTATION_EXTENSIONS.intermediate, 'keyUsage', 'keyUsage = critical,cRLSign,digitalSignature') },
+      },
+      /issuer's keyUsage \(keyCertSign\) do not match/,
+    ));
   it('a CA whose keyUsage is not critical', () =>
-    rejected({ root: { extensions: replace(ROOT, 'keyUsage', 'keyUsage = keyCertSign,cRLSign') } }, /x5c\[1\] .*a CA certificate's keyUsage must be critical/));
+    rejected(
+      { root: { extensions: replace(ROOT, 'keyUsage', 'keyUsage = keyCertSign,cRLSign') } },
+      /x5c\[1\] .*a CA certificate's keyUsage must be critical/,
+    ));
   it('a root with pathlen:0 above an intermediate', () =>
-    rejected({ root: { extensions: replace(ROOT, 'basicConstraints', 'basicConstraints = critical,CA:TRUE,pathlen:0') }, intermediate: true }, /pathLenConstraint 0 allows 0 intermediate\(s\) below it, but the chain has 1/));
-  it('a leaf signed with SHA-1', () =>
-    rejected({ leaf: { digest: 'sha1' } }, /signed with ecdsa-with-SHA1/));
-  it('an RSA 1024 root', () =>
-    rejected({ root: { key: 'rsa-1024' } }, /x5c\[1\] .*RSA 1024-bit key; at least 2048 bits/));
-  it('a P-224 intermediate', () =>
-    rejected({ intermediate: { key: 'ec-p224' } }, /x5c\[1\] .*224-bit curve/));
+    rejected(
+      { root: { extensions: replace(ROOT, 'basicConstraints', 'basicConstraints = critical,CA:TRUE,pathlen:0') }, intermediate: true },
+      /pathLenConstraint 0 allows 0 intermediate\(s\) below it, but the chain has 1/,
+    ));
+  it('a leaf signed with SHA-1', () => rejected({ leaf: { digest: 'sha1' } }, /signed with ecdsa-with-SHA1/));
+  it('an RSA 1024 root', () => rejected({ root: { key: 'rsa-1024' } }, /x5c\[1\] .*RSA 1024-bit key; at least 2048 bits/));
+  it('a P-224 intermediate', () => rejected({ intermediate: { key: 'ec-p224' } }, /x5c\[1\] .*224-bit curve/));
 });

@@ -50,10 +50,20 @@ describe('notation-go fixtures', () => {
   });
 
   it('ng-06: ca_invalid decoded leniently still fails: PS384 does not verify over the padded signing input', async () => {
-    const env = JSON.parse(envelopeBytes('ca_invalid').toString('utf8')) as { payload: string; protected: string; signature: string; header: { x5c: string[] } };
+    const env = JSON.parse(envelopeBytes('ca_invalid').toString('utf8')) as {
+      payload: string;
+      protected: string;
+      signature: string;
+      header: { x5c: string[] };
+    };
     assert.ok(env.payload.endsWith('='));
     const leaf = new X509Certificate(Buffer.from(env.header.x5c[0]!, 'base64'));
-    const ok = verify('sha384', Buffer.from(`${env.protected}.${env.payload}`), { key: leaf.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 }, Buffer.from(env.signature, 'base64url'));
+    const ok = verify(
+      'sha384',
+      Buffer.from(`${env.protected}.${env.payload}`),
+      { key: leaf.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 },
+      Buffer.from(env.signature, 'base64url'),
+    );
     assert.equal(ok, false);
     assert.equal((await run('ca_invalid', STORES['ca:valid-trust-store'])).failure?.kind, 'integrity');
   });

@@ -18,8 +18,12 @@ export const FIXTURE_SUBJECT: Subject = {
   bytes: Buffer.alloc(0),
 };
 
-export const jws = (envelope: Buffer, source = 'test', mediaType = 'application/jose+json'): NotationSignature =>
-  ({ scheme: 'notation', source, mediaType, envelope });
+export const jws = (envelope: Buffer, source = 'test', mediaType = 'application/jose+json'): NotationSignature => ({
+  scheme: 'notation',
+  source,
+  mediaType,
+  envelope,
+});
 export const fixture = (name: FixtureEnvelope): NotationSignature => jws(envelopeBytes(name), name);
 
 const root = (id: string, path: string): TrustedRoot => ({ id, certificate: new X509Certificate(read(path)) });
@@ -27,8 +31,15 @@ const trust = (...roots: TrustedRoot[]): TrustMaterial => ({ keys: [], roots });
 
 /** Named trust stores as the cases use them; the ids say where each root came from. */
 export const STORES = {
-  'ca:valid-trust-store': trust(root('ca:valid-trust-store/NotationTestRoot.pem', 'truststore/x509/ca/valid-trust-store/NotationTestRoot.pem')),
-  'signingAuthority:valid-trust-store': trust(root('signingAuthority:valid-trust-store/NotationTestRoot.pem', 'truststore/x509/signingAuthority/valid-trust-store/NotationTestRoot.pem')),
+  'ca:valid-trust-store': trust(
+    root('ca:valid-trust-store/NotationTestRoot.pem', 'truststore/x509/ca/valid-trust-store/NotationTestRoot.pem'),
+  ),
+  'signingAuthority:valid-trust-store': trust(
+    root(
+      'signingAuthority:valid-trust-store/NotationTestRoot.pem',
+      'truststore/x509/signingAuthority/valid-trust-store/NotationTestRoot.pem',
+    ),
+  ),
   // README ng-09: upstream's signingAuthority/valid-trust-store-2 is byte-identical to this one.
   'ca:valid-trust-store-2': trust(
     root('ca:valid-trust-store-2/GlobalSign.der', 'truststore/x509/ca/valid-trust-store-2/GlobalSign.der'),

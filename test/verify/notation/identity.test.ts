@@ -2,7 +2,12 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { matchesTrustedIdentity, parseSubjectName, parseTrustedIdentities, parseTrustedIdentity } from '../../../src/verify/notation/index.ts';
+import {
+  matchesTrustedIdentity,
+  parseSubjectName,
+  parseTrustedIdentities,
+  parseTrustedIdentity,
+} from '../../../src/verify/notation/index.ts';
 import { FIXTURE_IDENTITY, read } from './fixtures.ts';
 import { pki } from './pki.ts';
 
@@ -15,7 +20,11 @@ describe('matchesTrustedIdentity', () => {
   });
   it('matches a subset of the subject, with spaces after the prefix and commas', () => {
     assert.equal(matchesTrustedIdentity(FIXTURE_LEAF, 'x509.subject: C=US, ST=WA, O=Notary'), true);
-    assert.equal(matchesTrustedIdentity(FIXTURE_LEAF, 'x509.subject: C=US, ST=WA, O=Notary, OU=Build'), false, 'an attribute the leaf lacks');
+    assert.equal(
+      matchesTrustedIdentity(FIXTURE_LEAF, 'x509.subject: C=US, ST=WA, O=Notary, OU=Build'),
+      false,
+      'an attribute the leaf lacks',
+    );
   });
   it('values are exact; attribute types are case-insensitive and S means ST', () => {
     assert.equal(matchesTrustedIdentity(FIXTURE_LEAF, 'x509.subject: C=US, S=WA, O=Notary'), true);
@@ -44,7 +53,10 @@ describe('matchesTrustedIdentity', () => {
 describe('parseTrustedIdentity', () => {
   it('parses * and x509.subject entries', () => {
     assert.deepEqual(parseTrustedIdentity(' * '), { kind: 'any' });
-    assert.deepEqual(parseTrustedIdentity('x509.subject: C=US, S=WA, O=acme;OU=x'), { kind: 'x509.subject', attributes: { C: 'US', ST: 'WA', O: 'acme', OU: 'x' } });
+    assert.deepEqual(parseTrustedIdentity('x509.subject: C=US, S=WA, O=acme;OU=x'), {
+      kind: 'x509.subject',
+      attributes: { C: 'US', ST: 'WA', O: 'acme', OU: 'x' },
+    });
   });
   const bad: Array<[string, RegExp]> = [
     ['CN=a, C=US, ST=WA, O=x', /must be "\*" or start with "x509\.subject:"/],
@@ -61,7 +73,10 @@ describe('parseTrustedIdentity', () => {
   ];
   for (const [identity, pattern] of bad) {
     it(`rejects ${JSON.stringify(identity)} with a TypeError`, () => {
-      assert.throws(() => parseTrustedIdentity(identity), (err: unknown) => err instanceof TypeError && pattern.test(err.message));
+      assert.throws(
+        () => parseTrustedIdentity(identity),
+        (err: unknown) => err instanceof TypeError && pattern.test(err.message),
+      );
     });
   }
   it('a list: * must stand alone, and entries must not be subsets of each other', () => {
@@ -77,13 +92,29 @@ describe('parseSubjectName (node X509Certificate.subject)', () => {
     assert.deepEqual(parseSubjectName(new X509Certificate(Buffer.from(x5c0, 'base64')).subject), FIXTURE_LEAF);
   });
   it('escapes, multi-valued RDNs, repeated types and UTF-8 from a real openssl certificate', async () => {
-    const p = await pki({ leaf: { subject: '/C=US/ST=WA/O=Acme\\, Inc.+OU=Build/OU=Ops/CN=a=b \\+ "q" \\\\ back;semi<>/L=Zürich/street=\\#1 ' } });
+    const p = await pki({
+      leaf: { subject: '/C=US/ST=WA/O=Acme\\, Inc.+OU=Build/OU=Ops/CN=a=b \\+ "q" \\\\ back;semi<>/L=Zürich/street=\\#1 ' },
+    });
     const subject = new X509Certificate(p.leaf.certPem).subject;
-    assert.deepEqual(parseSubjectName(subject), {
-      C: 'US', ST: 'WA', O: 'Acme, Inc.', OU: 'Build+Ops', CN: 'a=b + "q" \\ back;semi<>', L: 'Zürich', street: '#1 ',
-    }, subject);
+    assert.deepEqual(
+      parseSubjectName(subject),
+      {
+        C: 'US',
+        ST: 'WA',
+        O: 'Acme, Inc.',
+        OU: 'Build+Ops',
+        CN: 'a=b + "q" \\ back;semi<>',
+        L: 'Zürich',
+        street: '#1 ',
+      },
+      subject,
+    );
     assert.equal(matchesTrustedIdentity(parseSubjectName(subject), 'x509.subject: C=US, ST=WA, O=Acme\\, Inc.'), true);
-    assert.equal(matchesTrustedIdentity(parseSubjectName(subject), 'x509.subject: C=US, ST=WA, O=Acme\\, Inc., OU=Build'), false, 'one of two OUs does not match');
+    assert.equal(
+      matchesTrustedIdentity(parseSubjectName(subject), 'x509.subject: C=US, ST=WA, O=Acme\\, Inc., OU=Build'),
+      false,
+      'one of two OUs does not match',
+    );
   });
   it('control bytes printed as \\XX hex and escaped edge spaces', () => {
     assert.deepEqual(parseSubjectName('C=US\nO=\\ a\\0Ab\\ \nCN=x \\+ y + OU=z'), { C: 'US', O: ' a\nb ', CN: 'x + y', OU: 'z' });

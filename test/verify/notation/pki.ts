@@ -21,7 +21,9 @@ export const SUBJECT: Subject = {
 };
 
 const made: string[] = [];
-after(async () => { await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true }))); });
+after(async () => {
+  await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })));
+});
 
 /** A PKI in a temp dir removed after the file's tests. */
 export async function pki(options: NotationPkiOptions = {}): Promise<NotationPki> {
@@ -30,7 +32,10 @@ export async function pki(options: NotationPkiOptions = {}): Promise<NotationPki
   return p;
 }
 
-export const trustRoot = (p: NotationPki, id = 'ca:test'): TrustMaterial => ({ keys: [], roots: [{ id, certificate: new X509Certificate(p.root.certPem) }] });
+export const trustRoot = (p: NotationPki, id = 'ca:test'): TrustMaterial => ({
+  keys: [],
+  roots: [{ id, certificate: new X509Certificate(p.root.certPem) }],
+});
 
 export function sign(p: NotationPki, alg: NotationAlg, extra: Partial<SignNotationOptions> = {}): Buffer {
   return signNotation({ leafKeyPem: p.leaf.keyPem, chainPem: p.chainPem, alg, subject: SUBJECT, ...extra });

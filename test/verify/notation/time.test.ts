@@ -13,7 +13,9 @@ const validTo = (pem: string): number => Date.parse(new X509Certificate(pem).val
 
 describe('notation time checks', () => {
   let p: NotationPki; // leaf valid 2 days, root 30 days
-  before(async () => { p = await pki({ leaf: { days: 2 } }); });
+  before(async () => {
+    p = await pki({ leaf: { days: 2 } });
+  });
   const run = (envelope: Buffer, now: number) => verifyNotationSignature(jws(envelope), SUBJECT, trustRoot(p), now);
 
   it('notary.x509: valid now; notAfter is the leaf expiry, the earliest in the chain', async () => {
