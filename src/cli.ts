@@ -59,7 +59,7 @@ async function startProxy(args: readonly string[]): Promise<number | 'serving'> 
     return 0;
   }
   noPositionals(positionals);
-  const { serve } = await import('./serve.ts');
+  const { serve } = await import('./runtime/serve.ts');
   void serve(values.config === undefined ? [] : ['--config', values.config]);
   return 'serving';
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 // `admin.bootstrap` is configured. Whichever runs first makes the pair; the other reads it.
 
 /** Where `trustgate token mint` and `admin.bootstrap: {}` look unless told otherwise (relative to the working directory). */
-export const DEFAULT_BOOTSTRAP_DIR = '.data/admin';
+export { DEFAULT_BOOTSTRAP_DIR } from '../config/types.ts';
 export const BOOTSTRAP_KEY_FILE = 'bootstrap-admin.key';
 export const BOOTSTRAP_PUB_FILE = 'bootstrap-admin.pub';
 

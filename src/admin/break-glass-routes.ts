@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
 import type { AuditLog } from '../audit/types.ts';
 import { TrustgateError } from '../errors/errors.ts';
-import { imageProblem, type BreakGlassEntry, type BreakGlassStore } from '../gate/break-glass-entries.ts';
+import { imageProblem, type BreakGlassEntry, type BreakGlassStore } from '../breakglass/entries.ts';
 import { printable } from '../oci/reference.ts';
 import { audited } from './audit-calls.ts';
 import { readJsonBody } from './json-body.ts';

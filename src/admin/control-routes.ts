@@ -1,9 +1,9 @@
 import type { Router } from 'express';
-import type { BreakGlassStore } from '../gate/break-glass-entries.ts';
+import type { BreakGlassStore } from '../breakglass/entries.ts';
 import type { DecisionLog } from '../gate/decision-log.ts';
 import type { Gate } from '../gate/types.ts';
-import type { PolicyHolder } from '../policy/holder.ts';
-import type { ApiPolicy } from '../state/api-policy.ts';
+import type { PolicyHolder } from '../policy-store/holder.ts';
+import type { ApiPolicy } from '../policy-store/api-policy.ts';
 import { registerBreakGlassRoutes } from './break-glass-routes.ts';
 import { registerExplainRoutes, type ExplainRoutesDeps } from './explain-routes.ts';
 import type { Guard } from './keys-routes.ts';

@@ -1,9 +1,9 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { AuditLog } from '../audit/types.ts';
 import { TrustgateError } from '../errors/errors.ts';
-import type { PolicyHolder } from '../policy/holder.ts';
+import type { PolicyHolder } from '../policy-store/holder.ts';
 import { validatePolicy, type PolicyProblem } from '../policy/validate.ts';
-import type { ApiPolicy } from '../state/api-policy.ts';
+import type { ApiPolicy } from '../policy-store/api-policy.ts';
 import { audited } from './audit-calls.ts';
 import { readRawBody } from './json-body.ts';
 import type { Guard } from './keys-routes.ts';

@@ -3,8 +3,8 @@ import { LRUCache } from 'lru-cache';
 import { TrustgateError } from '../errors/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { createMemoryLoginLimiter, createRedisLoginLimiter, type LoginLimiter } from '../pullauth/login-limiter.ts';
-import type { RedisClient } from '../state/index.ts';
-import { createFailureLog } from '../state/throttled-log.ts';
+import type { RedisClient } from '../redis/connection.ts';
+import { createFailureLog } from '../redis/throttled-log.ts';
 
 export interface AdminRateLimitConfig {
   /** Authenticated calls per token subject and per client address, per minute. */

@@ -2,7 +2,7 @@ import type { Request, Response, Router } from 'express';
 import type { AuditLog } from '../audit/types.ts';
 import { TrustgateError } from '../errors/errors.ts';
 import { printable } from '../oci/reference.ts';
-import { compilePattern } from '../policy/pattern.ts';
+import { compilePattern } from '../oci/pattern.ts';
 import { hashSecret, newRobotSecret } from '../pullauth/robot-secret.ts';
 import { ROBOT_NAME, ROBOT_NAME_MAX, type RobotRecord, type RobotStore } from '../pullauth/robots.ts';
 import { audited } from './audit-calls.ts';

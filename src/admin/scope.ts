@@ -1,5 +1,5 @@
 import { TrustgateError } from '../errors/errors.ts';
-import { compilePattern } from '../policy/pattern.ts';
+import { compilePattern } from '../oci/pattern.ts';
 import { scopeOf, type AdminIdentity, type Role } from './tokens.ts';
 
 /** The literal text before a pattern's first wildcard. */

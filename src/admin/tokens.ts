@@ -1,7 +1,7 @@
 import { jwtVerify } from 'jose';
 import type { AdminConfig } from '../config/types.ts';
 import { TrustgateError } from '../errors/errors.ts';
-import { compilePattern } from '../policy/pattern.ts';
+import { compilePattern } from '../oci/pattern.ts';
 import { noopLogger, type Logger } from '../log/logger.ts';
 import { adminTokenKeys } from './token-keys.ts';
 

@@ -1,6 +1,6 @@
 import { TrustgateError } from '../errors/errors.ts';
 import { noopLogger, type Logger } from '../log/logger.ts';
-import type { RedisClient } from '../state/redis-connection.ts';
+import type { RedisClient } from '../redis/connection.ts';
 import { logEntry, makeEntry } from './audit-entry.ts';
 import { collectPage } from './audit-page.ts';
 import type { AuditEntry, AuditLog } from './types.ts';

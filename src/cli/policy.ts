@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parsePolicy } from '../policy/load.ts';
+import { parsePolicy } from '../policy/parse.ts';
 import { validatePolicy, type PolicyProblem } from '../policy/validate.ts';
 import { parseTrustedIdentity } from '../verify/notation/index.ts';
 import { UsageError } from '../tools/usage-error.ts';

@@ -1,7 +1,7 @@
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/index.ts';
 import { noopLogger } from '../log/logger.ts';
-import { connectRedis, createRedis } from '../state/index.ts';
-import { createRedisTrustStore } from '../trust/redis-trust-store.ts';
+import { connectRedis, createRedis } from '../redis/connection.ts';
+import { createRedisTrustStore } from '../trust-store/redis-trust-store.ts';
 import { UsageError } from '../tools/usage-error.ts';
 import { parseFlags, required } from './args.ts';
 import { REVOKE_USAGE } from './usage.ts';

@@ -3,7 +3,7 @@ import { loadConfig } from './load.ts';
 import type { Config } from './types.ts';
 
 export { loadConfig, parseConfig } from './load.ts';
-export { ConfigError } from './config-error.ts';
+export { ConfigError } from '../input/config-error.ts';
 export { Secret } from './secret.ts';
 export type { Config, UpstreamConfig, UpstreamCredentials, ListenConfig } from './types.ts';
 

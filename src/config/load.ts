@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { assertShallowYaml } from './yaml-depth.ts';
-import { ConfigError } from './config-error.ts';
-import { fromZod } from './zod-error.ts';
+import { assertShallowYaml } from '../input/yaml-depth.ts';
+import { ConfigError } from '../input/config-error.ts';
+import { fromZod } from '../input/zod-error.ts';
 import { configSchema, type ConfigFile } from './schema.ts';
 import { checkUnique, compileUpstream } from './upstreams.ts';
 import { compilePullAuth } from './pull-auth.ts';
-import type { AdminConfig, Config } from './types.ts';
-import { DEFAULT_BOOTSTRAP_DIR } from '../admin/bootstrap-key.ts';
+import { DEFAULT_BOOTSTRAP_DIR, type AdminConfig, type Config } from './types.ts';
 
 export interface EnvOverrides {
   readonly listen?: string;

@@ -2,8 +2,8 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { compilePattern, type ImagePattern } from '../policy/pattern.ts';
-import { ConfigError } from './config-error.ts';
+import { compilePattern, type ImagePattern } from '../oci/pattern.ts';
+import { ConfigError } from '../input/config-error.ts';
 import { Secret } from './secret.ts';
 
 // The `pullAuth:` section (config/README.md, "pullAuth"). Absent: pulls are not authenticated.

@@ -1,4 +1,4 @@
-import type { ImagePattern } from '../policy/pattern.ts';
+import type { ImagePattern } from '../oci/pattern.ts';
 import type { Secret } from './secret.ts';
 import type { PullAuthConfig } from './pull-auth.ts';
 
@@ -81,3 +81,6 @@ export interface Config {
     readonly decisionLog: { readonly maxDigests: number };
   };
 }
+
+/** Where `admin.bootstrap` keeps its signing key when the file names no dataDir, relative to the working directory. */
+export const DEFAULT_BOOTSTRAP_DIR = '.data/admin';

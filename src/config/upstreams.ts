@@ -2,8 +2,8 @@
 // that names and registry hosts are unique.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { compilePattern, patternHost } from '../policy/pattern.ts';
-import { ConfigError } from './config-error.ts';
+import { compilePattern, patternHost } from '../oci/pattern.ts';
+import { ConfigError } from '../input/config-error.ts';
 import type { UpstreamFile } from './schema.ts';
 import { Secret } from './secret.ts';
 import type { UpstreamConfig, UpstreamCredentials } from './types.ts';

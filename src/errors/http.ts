@@ -46,14 +46,3 @@ export function toHttpError(error: unknown): HttpError {
     body: JSON.stringify({ errors: [entry] }),
   };
 }
-
-/** Writes an error to a response that has not started; a started one can only be cut off. */
-export function sendError(res: import('node:http').ServerResponse, error: unknown, isHead: boolean): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const http = toHttpError(error);
-  res.writeHead(http.status, { ...http.headers, 'content-length': Buffer.byteLength(http.body) });
-  res.end(isHead ? undefined : http.body);
-}

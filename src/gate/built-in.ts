@@ -1,7 +1,8 @@
 import { SIGNATURE_CONFIG_FORMAT } from '../oci/signature-artifact.ts';
-import type { BlobGrant } from '../state/types.ts';
+import type { BlobGrant } from '../verdicts/types.ts';
 import type { ManifestKind } from './manifest-kind.ts';
-import type { Decision, PullContext } from './types.ts';
+import type { Decision } from '../decision/decision.ts';
+import type { PullContext } from './types.ts';
 
 /** Built-in rule names for manifests no policy rule judges. */
 export const BuiltInRule = {

@@ -1,11 +1,12 @@
 import { evaluateSignatures, identityReference } from '../policy/evaluate.ts';
 import { selectRule } from '../policy/select.ts';
 import type { Policy, Rule } from '../policy/types.ts';
-import type { VerdictKey } from '../state/types.ts';
-import { verdictId } from '../state/verdict-entry.ts';
+import type { VerdictKey } from '../verdicts/types.ts';
+import { verdictId } from '../verdicts/verdict-entry.ts';
 import type { CompiledTrust } from '../trust/compile.ts';
 import type { SignatureFinding } from '../verify/types.ts';
-import type { Decision, PullContext } from './types.ts';
+import type { Decision } from '../decision/decision.ts';
+import type { PullContext } from './types.ts';
 
 /**
  * Everything one decision reads, and the keys built from it (docs/integrity.md "Verdict keys").

@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { Digest } from '../oci/reference.ts';
 import { referenceString } from '../oci/reference.ts';
-import type { Decision, Gate, Reason } from './types.ts';
+import type { Decision, Reason } from '../decision/decision.ts';
+import type { Gate } from './types.ts';
 
 /** One gated pull, as GET /admin/v1/decisions shows it. */
 export interface DecisionRecord {

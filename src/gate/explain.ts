@@ -2,7 +2,8 @@ import { isIndex } from '../oci/media-types.ts';
 import type { Policy, Rule } from '../policy/types.ts';
 import { evaluateScan, type ScanEvaluation } from '../scan/evaluate.ts';
 import type { ScanRecord } from '../scan/types.ts';
-import type { AllowSets, Liveness, ScanStore } from '../state/types.ts';
+import type { AllowSets, Liveness } from '../verdicts/types.ts';
+import type { ScanStore } from '../scan-store/types.ts';
 import type { CompiledTrust } from '../trust/compile.ts';
 import type { SignatureFinding } from '../verify/types.ts';
 import { builtInDecision } from './built-in.ts';
@@ -10,7 +11,8 @@ import { decisionInput, type DecisionInput } from './decision-input.ts';
 import type { ManifestKind } from './manifest-kind.ts';
 import { withScan, type ScanCheckDeps } from './scan-check.ts';
 import { checkSource } from './source-check.ts';
-import type { Decision, Explanation, PullContext, ScanExplanation } from './types.ts';
+import type { Decision } from '../decision/decision.ts';
+import type { Explanation, PullContext, ScanExplanation } from './types.ts';
 
 export interface ExplainDeps extends ScanCheckDeps {
   readonly policy: () => Policy;

@@ -2,9 +2,9 @@ import { LRUCache } from 'lru-cache';
 import { isTrustgateError } from '../errors/errors.ts';
 import { isIndex } from '../oci/media-types.ts';
 import { isReferrersListing, isSignatureConfig, signatureCandidate } from '../oci/signature-artifact.ts';
-import { RequestBudget } from '../registry/budget.ts';
-import type { DiscoveryLimits } from '../registry/discover.ts';
-import { fetchSmallBlob } from '../registry/fetch-blob.ts';
+import { RequestBudget } from '../upstream/budget.ts';
+import type { DiscoveryLimits } from '../discovery/discover.ts';
+import { fetchSmallBlob } from '../upstream/fetch-blob.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
 import type { PullContext } from './types.ts';
 

@@ -1,5 +1,5 @@
-import type { Allowance, Liveness, VerdictCache } from '../state/types.ts';
-import type { BreakGlassStore } from './break-glass-entries.ts';
+import type { Allowance, Liveness, VerdictCache } from '../verdicts/types.ts';
+import type { BreakGlassStore } from '../breakglass/entries.ts';
 
 /**
  * Where an allowance comes from (docs/integrity.md "Allowances"), written into every grant so the

@@ -1,14 +1,15 @@
 import type { Logger } from '../log/logger.ts';
 import type { Rule } from '../policy/types.ts';
-import type { DiscoveryLimits } from '../registry/discover.ts';
-import { discoverVulnAttestations } from '../registry/attestations.ts';
+import type { DiscoveryLimits } from '../discovery/discover.ts';
+import { discoverVulnAttestations } from '../discovery/attestations.ts';
 import { evaluateScan, type ScanEvaluation } from '../scan/evaluate.ts';
 import type { ScanRecord } from '../scan/types.ts';
-import type { ScanStore } from '../state/types.ts';
+import type { ScanStore } from '../scan-store/types.ts';
 import type { CompiledTrust } from '../trust/compile.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
 import { verifyVulnAttestation } from '../verify/cosign/vuln-attestation.ts';
-import type { Decision, PullContext } from './types.ts';
+import type { Decision } from '../decision/decision.ts';
+import type { PullContext } from './types.ts';
 
 export interface ScanCheckDeps {
   readonly scans: ScanStore;

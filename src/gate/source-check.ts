@@ -1,5 +1,5 @@
 import type { UpstreamConfig } from '../config/types.ts';
-import type { Decision } from './types.ts';
+import type { Decision } from '../decision/decision.ts';
 
 export const SOURCE_RULE = 'source-allowlist';
 

@@ -1,5 +1,5 @@
-import { createRedisProbe, type RedisHealth } from '../state/redis-probe.ts';
-import type { RedisClient } from '../state/redis-connection.ts';
+import { createRedisProbe, type RedisHealth } from '../redis/probe.ts';
+import type { RedisClient } from '../redis/connection.ts';
 import type { UpstreamHealth } from '../upstream/outcomes.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Decision } from '../gate/types.ts';
+import type { Decision } from '../decision/decision.ts';
 
 export type UpstreamOp = 'manifest' | 'blob' | 'tags' | 'referrers' | 'token' | 'signature';
 export type UpstreamErrorKind = 'unreachable' | 'timeout' | 'bad_response' | 'rate_limited';

@@ -1,4 +1,4 @@
-import type { Decision, Reason, ReasonCode } from '../gate/types.ts';
+import type { Decision, Reason, ReasonCode } from '../decision/decision.ts';
 import type { Digest, Reference } from '../oci/reference.ts';
 import type { CompiledTrust } from '../trust/compile.ts';
 import { matchesSignedReference } from '../verify/cosign/identity.ts';

@@ -1,4 +1,4 @@
-import type { ImagePattern } from './pattern.ts';
+import type { ImagePattern } from '../oci/pattern.ts';
 import type { Policy, Rule } from './types.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { ScanRequirement } from '../scan/types.ts';
-import type { ImagePattern } from './pattern.ts';
+import type { ImagePattern } from '../oci/pattern.ts';
 
 export type Mode = 'enforce' | 'warn' | 'off';
 

@@ -1,5 +1,5 @@
 import { parseDocument } from 'yaml';
-import { ConfigError } from '../config/config-error.ts';
+import { ConfigError } from '../input/config-error.ts';
 import { policySchema } from './schema.ts';
 import type { Policy } from './types.ts';
 

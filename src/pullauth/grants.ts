@@ -1,6 +1,6 @@
 import type { UpstreamConfig } from '../config/types.ts';
 import { isRepositoryName } from '../oci/reference.ts';
-import { resolveSource } from '../proxy/source.ts';
+import { resolveSource } from '../upstream/source.ts';
 import type { PullIdentity } from './identity.ts';
 import type { PullGrant } from './pull-token.ts';
 import type { ResourceScope } from './scope.ts';

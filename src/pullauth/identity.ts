@@ -1,4 +1,4 @@
-import { compilePattern, type ImagePattern } from '../policy/pattern.ts';
+import { compilePattern, type ImagePattern } from '../oci/pattern.ts';
 import { secretMatches } from './robot-secret.ts';
 import type { RobotStore } from './robots.ts';
 

@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.ts';
-import type { RedisClient } from '../state/index.ts';
-import { createFailureLog } from '../state/throttled-log.ts';
+import type { RedisClient } from '../redis/connection.ts';
+import { createFailureLog } from '../redis/throttled-log.ts';
 
 /**
  * Counts failed logins per key (an identity, a client address) in fixed windows. Past

@@ -1,12 +1,13 @@
 import type { PullAuthConfig } from '../config/pull-auth.ts';
 import type { UpstreamConfig } from '../config/types.ts';
-import { denialError, type Decision } from '../gate/index.ts';
+import { denialError } from '../decision/denial.ts';
+import { type Decision } from '../decision/decision.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { printable } from '../oci/reference.ts';
-import type { Route } from '../proxy/route.ts';
-import { resolveSource } from '../proxy/source.ts';
-import { clientAddressOf, singleQuery, type Exchange } from '../proxy/exchange.ts';
+import type { Route } from '../oci/route.ts';
+import { resolveSource } from '../upstream/source.ts';
+import { clientAddressOf, singleQuery, type Exchange } from '../server/exchange.ts';
 import { challengeError } from './challenge.ts';
 import { grantsPull } from './grants.ts';
 import type { PullTokens } from './pull-token.ts';

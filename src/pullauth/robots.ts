@@ -1,4 +1,4 @@
-import type { RedisClient } from '../state/index.ts';
+import type { RedisClient } from '../redis/connection.ts';
 import type { SecretHash } from './robot-secret.ts';
 
 /** A robot account: a name, the scrypt hash of its secret (never the secret), its pull patterns. */

@@ -1,5 +1,5 @@
 // A rule's scan requirement against the scan on record for one digest (docs/design.md §3). Pure.
-import type { Reason } from '../gate/types.ts';
+import type { Reason } from '../decision/decision.ts';
 import { printable } from '../oci/reference.ts';
 import type { Digest } from '../oci/reference.ts';
 import { formatDuration } from './duration.ts';

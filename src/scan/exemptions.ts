@@ -1,6 +1,6 @@
 // Exemptions (a rule's `scan.allow`): a CVE that may pass, optionally only for some images, until it expires.
-import { compilePattern } from '../policy/pattern.ts';
-import type { ImagePattern } from '../policy/pattern.ts';
+import { compilePattern } from '../oci/pattern.ts';
+import type { ImagePattern } from '../oci/pattern.ts';
 import type { Exemption, Finding } from './types.ts';
 
 // Policies are compiled once and frozen, so each exemption's pattern is compiled once too.

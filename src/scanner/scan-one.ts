@@ -1,6 +1,6 @@
 import type { UpstreamConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
-import type { ScanRequest } from '../state/types.ts';
+import type { ScanRequest } from '../scan-store/types.ts';
 import { postReport, type PostTarget } from './post.ts';
 import { scanTarget } from './target.ts';
 import { runTrivy, type TrivyRun } from './trivy.ts';

@@ -1,6 +1,6 @@
 import type { UpstreamConfig } from '../config/types.ts';
 import { isRepositoryName } from '../oci/reference.ts';
-import type { ScanRequest } from '../state/types.ts';
+import type { ScanRequest } from '../scan-store/types.ts';
 
 /** What to scan for one request, and what to file the report under. */
 export interface ScanTarget {

@@ -2,9 +2,9 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { UpstreamConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
-import { connectRedis, createRedis, redactRedisUrl } from '../state/redis-connection.ts';
-import { ack, claimNext } from '../state/scan-queue.ts';
-import { createFailureLog } from '../state/throttled-log.ts';
+import { connectRedis, createRedis, redactRedisUrl } from '../redis/connection.ts';
+import { ack, claimNext } from '../scan-store/queue.ts';
+import { createFailureLog } from '../redis/throttled-log.ts';
 import { scanOne, type ScanOutcome } from './scan-one.ts';
 import { findTrivy, trivyNotFound } from './trivy.ts';
 

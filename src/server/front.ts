@@ -1,6 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { TrustgateError } from '../errors/errors.ts';
-import { sendError } from '../errors/http.ts';
+import { sendError } from './send-error.ts';
 import type { HealthProvider } from '../health/report.ts';
 import type { Logger } from '../log/logger.ts';
 import { logAccess } from './access-log.ts';

@@ -2,10 +2,10 @@
 // of it with a one-rule policy, and skopeo pulling both through trustgate: one served, one denied.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApp } from '../app.ts';
+import { createApp } from '../runtime/app.ts';
 import { loadConfig } from '../config/index.ts';
 import { createLogger } from '../log/logger.ts';
-import { buildRuntime } from '../runtime.ts';
+import { buildRuntime } from '../runtime/runtime.ts';
 import { listen } from '../server/listen.ts';
 import { readPrivateKey } from './cosign-payload.ts';
 import { displayPath as rel } from './display-path.ts';

@@ -4,7 +4,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { compilePattern } from '../policy/pattern.ts';
+import { compilePattern } from '../oci/pattern.ts';
 import { UsageError } from './usage-error.ts';
 
 /** The trust store's id rule (src/trust/keys-dir.ts). */

@@ -1,5 +1,5 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import { compilePattern, type ImagePattern } from '../policy/pattern.ts';
+import { compilePattern, type ImagePattern } from '../oci/pattern.ts';
 import type { TrustedKey, TrustedRoot, TrustMaterial } from '../verify/types.ts';
 import type { Revocation, TrustEntry, TrustSnapshot } from './types.ts';
 

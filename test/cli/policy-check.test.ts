@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { parsePolicy } from '../../src/policy/load.ts';
+import { parsePolicy } from '../../src/policy/parse.ts';
 import { parseTrustedIdentity } from '../../src/verify/notation/index.ts';
 import { runCli } from '../tools/cli-run.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';
-import { loadPolicy } from '../../src/policy/load.ts';
+import { loadPolicy } from '../../src/policy-store/policy-file.ts';
 import { parseTrustedIdentity } from '../../src/verify/notation/index.ts';
 
 // The files users start from must stay valid as the schema grows.

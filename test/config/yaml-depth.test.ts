@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/config-error.ts';
+import { ConfigError } from '../../src/input/config-error.ts';
 import { parseConfig } from '../../src/config/index.ts';
-import { MAX_FLOW_DEPTH } from '../../src/config/yaml-depth.ts';
-import { parsePolicy } from '../../src/policy/load.ts';
+import { MAX_FLOW_DEPTH } from '../../src/input/yaml-depth.ts';
+import { parsePolicy } from '../../src/policy/parse.ts';
 
 const deep = (n: number): string => `${'['.repeat(n)}${']'.repeat(n)}`;
 

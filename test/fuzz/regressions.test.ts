@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/config-error.ts';
+import { ConfigError } from '../../src/input/config-error.ts';
 import { parseConfig } from '../../src/config/load.ts';
-import { parsePolicy } from '../../src/policy/load.ts';
-import { compilePattern } from '../../src/policy/pattern.ts';
+import { parsePolicy } from '../../src/policy/parse.ts';
+import { compilePattern } from '../../src/oci/pattern.ts';
 import { ScanReportError } from '../../src/scan/errors.ts';
 import { parseTrivyReport } from '../../src/scan/trivy-report.ts';
 import { verifyCosignSignature } from '../../src/verify/cosign/simple-signing.ts';

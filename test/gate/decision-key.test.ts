@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { decisionInput, judge } from '../../src/gate/decision-input.ts';
 import type { PullContext } from '../../src/gate/types.ts';
-import { parsePolicy } from '../../src/policy/load.ts';
+import { parsePolicy } from '../../src/policy/parse.ts';
 import type { Reference } from '../../src/oci/reference.ts';
 import { compileTrust } from '../../src/trust/compile.ts';
 import type { SignatureFinding } from '../../src/verify/types.ts';

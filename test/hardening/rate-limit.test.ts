@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { createAdminRateLimit } from '../../src/admin/rate-limit.ts';
 import { parseConfig } from '../../src/config/index.ts';
 import { noopLogger } from '../../src/log/logger.ts';
-import { createRedis } from '../../src/state/redis-connection.ts';
+import { createRedis } from '../../src/redis/connection.ts';
 import { adminTokens, UNLIMITED, type AdminTokens } from '../support/admin-tokens.ts';
 import { configProblem } from '../support/config-problem.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';

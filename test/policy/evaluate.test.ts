@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { evaluateSignatures, type Evaluation } from '../../src/policy/evaluate.ts';
-import { parsePolicy } from '../../src/policy/load.ts';
+import { parsePolicy } from '../../src/policy/parse.ts';
 import { compileTrust } from '../../src/trust/compile.ts';
 import type { TrustEntry } from '../../src/trust/types.ts';
 import type { SignatureFinding } from '../../src/verify/types.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/config-error.ts';
-import { PolicyHolder } from '../../src/policy/holder.ts';
-import { parsePolicy } from '../../src/policy/load.ts';
+import { ConfigError } from '../../src/input/config-error.ts';
+import { PolicyHolder } from '../../src/policy-store/holder.ts';
+import { parsePolicy } from '../../src/policy/parse.ts';
 import { validatePolicy } from '../../src/policy/validate.ts';
 import { recordingLogger } from '../state/support/helpers.ts';
 

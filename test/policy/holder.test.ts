@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Logger } from '../../src/log/logger.ts';
-import { PolicyHolder } from '../../src/policy/holder.ts';
-import { loadPolicy } from '../../src/policy/load.ts';
+import { PolicyHolder } from '../../src/policy-store/holder.ts';
+import { loadPolicy } from '../../src/policy-store/policy-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tg-policy-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compilePattern } from '../../src/policy/pattern.ts';
+import { compilePattern } from '../../src/oci/pattern.ts';
 
 describe('image patterns', () => {
   it('"*" stays within one path segment', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/config-error.ts';
-import { parsePolicy } from '../../src/policy/load.ts';
+import { ConfigError } from '../../src/input/config-error.ts';
+import { parsePolicy } from '../../src/policy/parse.ts';
 import { selectRule } from '../../src/policy/select.ts';
 
 const noIdentityCheck = (): void => {};

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TrustgateError } from '../../src/errors/errors.ts';
-import { parseRoute } from '../../src/proxy/route.ts';
+import { parseRoute } from '../../src/oci/route.ts';
 
 const D = `sha256:${'c'.repeat(64)}`;
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/index.ts';
-import { checkSource } from '../../src/gate/index.ts';
-import { resolveSource } from '../../src/proxy/source.ts';
+import { checkSource } from '../../src/gate/source-check.ts';
+import { resolveSource } from '../../src/upstream/source.ts';
 
 const config = parseConfig(
   `

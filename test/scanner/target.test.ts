@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/index.ts';
 import type { Digest } from '../../src/oci/reference.ts';
-import type { ScanRequest } from '../../src/state/types.ts';
+import type { ScanRequest } from '../../src/scan-store/types.ts';
 import { scanTarget } from '../../src/scanner/target.ts';
 import { trivyArgs } from '../../src/scanner/trivy.ts';
 

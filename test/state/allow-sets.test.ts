@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createMemoryAllowSets, MAX_GRANTS_PER_DIGEST } from '../../src/state/memory-allow-sets.ts';
-import type { Allowance } from '../../src/state/types.ts';
+import { createMemoryAllowSets, MAX_GRANTS_PER_DIGEST } from '../../src/verdicts/memory-allow-sets.ts';
+import type { Allowance } from '../../src/verdicts/types.ts';
 import { D1, D2, HOUR, T0 } from './verdicts.ts';
 
 const B1 = `sha256:${'b'.repeat(64)}` as const;

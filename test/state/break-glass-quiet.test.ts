@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRedisBreakGlassStore } from '../../src/state/redis-break-glass.ts';
+import { createRedisBreakGlassStore } from '../../src/breakglass/redis-break-glass.ts';
 import { startSilentPubSubProxy } from '../trust/silent-pubsub-proxy.ts';
 import { client, eventually, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRedisAllowSets } from '../../src/state/redis-allow-sets.ts';
-import type { Allowance } from '../../src/state/types.ts';
+import { createRedisAllowSets } from '../../src/verdicts/redis-allow-sets.ts';
+import type { Allowance } from '../../src/verdicts/types.ts';
 import { client, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
 import { D1, D2, HOUR } from './verdicts.ts';
 

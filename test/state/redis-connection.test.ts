@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { connectRedis, createRedis, warnOnEvictionPolicy } from '../../src/state/redis-connection.ts';
+import { connectRedis, createRedis, warnOnEvictionPolicy } from '../../src/redis/connection.ts';
 import { makeTls } from '../kit/tls.ts';
 import { client, eventually, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix, within } from './support/helpers.ts';
 import { startOwnRedis } from './support/own-redis.ts';

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/index.ts';
 import { createMemoryDecisionLog, DECISIONS_PER_DIGEST, type DecisionRecord } from '../../src/gate/decision-log.ts';
 import type { Digest } from '../../src/oci/reference.ts';
-import type { RedisClient } from '../../src/state/redis-connection.ts';
-import { createRedisDecisionLog } from '../../src/state/redis-decision-log.ts';
+import type { RedisClient } from '../../src/redis/connection.ts';
+import { createRedisDecisionLog } from '../../src/gate/redis-decision-log.ts';
 import { configProblem } from '../support/config-problem.ts';
 import { client, keysUnder, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
 

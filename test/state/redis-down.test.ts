@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Decision } from '../../src/gate/types.ts';
-import { createRedisAllowSets } from '../../src/state/redis-allow-sets.ts';
-import { createVerdictCache } from '../../src/state/verdict-cache.ts';
-import type { VerdictKey } from '../../src/state/types.ts';
+import type { Decision } from '../../src/decision/decision.ts';
+import { createRedisAllowSets } from '../../src/verdicts/redis-allow-sets.ts';
+import { createVerdictCache } from '../../src/verdicts/verdict-cache.ts';
+import type { VerdictKey } from '../../src/verdicts/types.ts';
 import { entry, T0 } from '../trust/entries.ts';
 import { openStore } from '../trust/redis-store-kit.ts';
 import { client, eventually, recordingLogger, scope, within } from './support/helpers.ts';

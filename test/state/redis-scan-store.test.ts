@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Digest } from '../../src/oci/reference.ts';
-import { claimNext } from '../../src/state/scan-queue.ts';
-import { createScanStore } from '../../src/state/scan-store.ts';
+import { claimNext } from '../../src/scan-store/queue.ts';
+import { createScanStore } from '../../src/scan-store/scan-store.ts';
 import { client, eventually, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
 import { digest, openScanStore, record, request, sleep, T0 } from './scans.ts';
 

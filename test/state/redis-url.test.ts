@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { parseRedisUrl, redactRedisUrl } from '../../src/state/redis-url.ts';
+import { parseRedisUrl, redactRedisUrl } from '../../src/redis/url.ts';
 
 describe('redis URLs', () => {
   it('reads a plain URL with ACL credentials and a database', () => {

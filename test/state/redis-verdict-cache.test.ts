@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createVerdictCache, type VerdictLayerName } from '../../src/state/verdict-cache.ts';
-import { verdictId } from '../../src/state/verdict-entry.ts';
+import { createVerdictCache, type VerdictLayerName } from '../../src/verdicts/verdict-cache.ts';
+import { verdictId } from '../../src/verdicts/verdict-entry.ts';
 import { client, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
 import { allow, D1, deny, HOUR, key, T0 } from './verdicts.ts';
 

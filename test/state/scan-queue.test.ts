@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ack, claimNext } from '../../src/state/scan-queue.ts';
+import { ack, claimNext } from '../../src/scan-store/queue.ts';
 import { client, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
 import { openScanStore, request, sleep } from './scans.ts';
 

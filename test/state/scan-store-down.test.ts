@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Digest } from '../../src/oci/reference.ts';
-import { createRedisScanStore } from '../../src/state/redis-scan-store.ts';
-import { claimNext } from '../../src/state/scan-queue.ts';
+import { createRedisScanStore } from '../../src/scan-store/redis-scan-store.ts';
+import { claimNext } from '../../src/scan-store/queue.ts';
 import { client, eventually, recordingLogger, scope, within } from './support/helpers.ts';
 import { startOwnRedis } from './support/own-redis.ts';
 import { digest, openScanStore, record, request } from './scans.ts';

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { Digest } from '../../src/oci/reference.ts';
-import { createMemoryScanStore } from '../../src/state/memory-scan-store.ts';
-import type { ScanStoreOptions } from '../../src/state/scan-store-options.ts';
-import type { ScanStore } from '../../src/state/types.ts';
+import { createMemoryScanStore } from '../../src/scan-store/memory-scan-store.ts';
+import type { ScanStoreOptions } from '../../src/scan-store/options.ts';
+import type { ScanStore } from '../../src/scan-store/types.ts';
 import { recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
 import { digest, openScanStore, record, request, sleep, T0 } from './scans.ts';
 

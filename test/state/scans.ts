@@ -1,8 +1,8 @@
 // Records, requests and store openers for scan store tests.
 import type { Digest } from '../../src/oci/reference.ts';
-import { createRedisScanStore, type RedisScanStoreOptions } from '../../src/state/redis-scan-store.ts';
-import type { RedisConnectionOptions } from '../../src/state/redis-connection.ts';
-import type { ScanRequest, ScanStore } from '../../src/state/types.ts';
+import { createRedisScanStore, type RedisScanStoreOptions } from '../../src/scan-store/redis-scan-store.ts';
+import type { RedisConnectionOptions } from '../../src/redis/connection.ts';
+import type { ScanRequest, ScanStore } from '../../src/scan-store/types.ts';
 import type { ScanRecord } from '../../src/scan/types.ts';
 import { client } from './support/helpers.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createVerdictCache, type VerdictLayerName } from '../../src/state/verdict-cache.ts';
+import { createVerdictCache, type VerdictLayerName } from '../../src/verdicts/verdict-cache.ts';
 import { allow, D1, D2, deny, HOUR, key, T0 } from './verdicts.ts';
 
 const options = { allowTtlMs: 24 * HOUR, denyTtlMs: 60_000, memoryEntries: 100 };

@@ -1,8 +1,8 @@
 // VerdictCache.forgetDigest against the shared Redis: a posted scan drops a digest's verdicts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createVerdictCache, type VerdictLayerName } from '../../src/state/verdict-cache.ts';
-import { verdictId } from '../../src/state/verdict-entry.ts';
+import { createVerdictCache, type VerdictLayerName } from '../../src/verdicts/verdict-cache.ts';
+import { verdictId } from '../../src/verdicts/verdict-entry.ts';
 import { client, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
 import { allow, D1, D2, HOUR, key, T0 } from './verdicts.ts';
 

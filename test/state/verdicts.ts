@@ -1,7 +1,7 @@
 // Keys and decisions for verdict cache tests.
-import type { Decision } from '../../src/gate/types.ts';
+import type { Decision } from '../../src/decision/decision.ts';
 import type { Digest } from '../../src/oci/reference.ts';
-import type { VerdictKey } from '../../src/state/types.ts';
+import type { VerdictKey } from '../../src/verdicts/types.ts';
 
 export const T0 = Date.parse('2030-01-01T00:00:00Z');
 export const HOUR = 3_600_000;

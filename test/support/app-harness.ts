@@ -1,8 +1,8 @@
 import type { RequestListener } from 'node:http';
-import { createApp } from '../../src/app.ts';
+import { createApp } from '../../src/runtime/app.ts';
 import { parseConfig, type Config } from '../../src/config/index.ts';
 import { noopLogger } from '../../src/log/logger.ts';
-import { buildRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.ts';
+import { buildRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime/runtime.ts';
 import { OPEN_POLICY, runtimeFiles, type KeyFile, type RuntimeFiles } from './runtime-files.ts';
 
 export interface Harness {

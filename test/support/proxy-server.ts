@@ -1,7 +1,7 @@
-import { createApp } from '../../src/app.ts';
+import { createApp } from '../../src/runtime/app.ts';
 import { parseConfig } from '../../src/config/index.ts';
 import { noopLogger, type Logger } from '../../src/log/logger.ts';
-import { buildRuntime, type Runtime } from '../../src/runtime.ts';
+import { buildRuntime, type Runtime } from '../../src/runtime/runtime.ts';
 import { createFront } from '../../src/server/front.ts';
 import { listen } from '../../src/server/listen.ts';
 import type { HarnessOptions } from './app-harness.ts';

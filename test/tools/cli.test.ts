@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadKeysDir } from '../../src/trust/keys-dir.ts';
+import { loadKeysDir } from '../../src/trust-store/keys-dir.ts';
 import { runCli } from './cli-run.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'tg-cli-'));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createMemoryTrustStore } from '../../src/trust/memory-trust-store.ts';
+import { createMemoryTrustStore } from '../../src/trust-store/memory-trust-store.ts';
 import { activeEntries } from '../../src/trust/trust-snapshot.ts';
 import type { TrustSnapshot } from '../../src/trust/types.ts';
 import { entry, T0 } from './entries.ts';

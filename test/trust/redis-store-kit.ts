@@ -1,8 +1,8 @@
 // Opens Redis trust stores for tests: each store gets its own command connection and its own
 // subscriber, as separate replicas would.
 import type { Logger } from '../../src/log/logger.ts';
-import type { RedisConnectionOptions } from '../../src/state/redis-connection.ts';
-import { createRedisTrustStore, type RedisTrustStoreOptions } from '../../src/trust/redis-trust-store.ts';
+import type { RedisConnectionOptions } from '../../src/redis/connection.ts';
+import { createRedisTrustStore, type RedisTrustStoreOptions } from '../../src/trust-store/redis-trust-store.ts';
 import type { TrustStore } from '../../src/trust/types.ts';
 import { client } from '../state/support/helpers.ts';
 

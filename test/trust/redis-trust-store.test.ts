@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRedisTrustStore } from '../../src/trust/redis-trust-store.ts';
+import { createRedisTrustStore } from '../../src/trust-store/redis-trust-store.ts';
 import { client, eventually, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix, within } from '../state/support/helpers.ts';
 import { entry, T0 } from './entries.ts';
 import { openStore } from './redis-store-kit.ts';
@@ -136,7 +136,7 @@ describe('redis trust store', () => {
 
   it('refuses to start, promptly, when Redis cannot be reached', async (t) => {
     const defer = scope(t);
-    const { createRedis } = await import('../../src/state/redis-connection.ts');
+    const { createRedis } = await import('../../src/redis/connection.ts');
     const redis = createRedis('redis://127.0.0.1:1', { maxRetryDelayMs: 100 });
     defer(() => redis.disconnect());
     const subscriber = createRedis('redis://127.0.0.1:1', { maxRetryDelayMs: 100 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRedisTrustStore, TRUST_POLL_MS } from '../../src/trust/redis-trust-store.ts';
+import { createRedisTrustStore, TRUST_POLL_MS } from '../../src/trust-store/redis-trust-store.ts';
 import type { TrustStore } from '../../src/trust/types.ts';
 import { client, eventually, scope, SHARED_REDIS_URL, sharedPrefix } from '../state/support/helpers.ts';
 import { entry, T0 } from './entries.ts';

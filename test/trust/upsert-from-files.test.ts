@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createMemoryTrustStore } from '../../src/trust/memory-trust-store.ts';
+import { createMemoryTrustStore } from '../../src/trust-store/memory-trust-store.ts';
 import type { TrustStore } from '../../src/trust/types.ts';
 import { client, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from '../state/support/helpers.ts';
 import { entry, T0 } from './entries.ts';

@@ -10,7 +10,7 @@ import type { TrustedKey } from '../types.ts';
 import { decodeAnyBase64 } from './base64.ts';
 import { IN_TOTO_PAYLOAD_TYPE, pae } from './dsse.ts';
 import { isRecord, parseJson, shortDigest, tryKeys } from './finding.ts';
-import { vulnPredicateRecord } from './vuln-predicate.ts';
+import { vulnPredicateRecord } from '../../scan/vuln-predicate.ts';
 
 export const VULN_PREDICATE_TYPE = 'https://cosign.sigstore.dev/attestation/vuln/v1';
 /** cosign's legacy `attest` writes v0.1 (docs/wire-formats.md "Vulnerability attestations"); bundles write v1. */

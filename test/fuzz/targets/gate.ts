@@ -13,7 +13,7 @@ import type { Subject } from '../../../src/verify/types.ts';
 import { appFor, singleUpstream, type Harness } from '../../support/app-harness.ts';
 import { startFakeUpstream, type FakeUpstream } from '../../support/fake-upstream.ts';
 import { TrustgateError } from '../../../src/errors/errors.ts';
-import { discoverVulnAttestations } from '../../../src/registry/attestations.ts';
+import { discoverVulnAttestations } from '../../../src/discovery/attestations.ts';
 import { verifyVulnAttestation } from '../../../src/verify/cosign/vuln-attestation.ts';
 import { COSIGN_SIGNATURE_ANNOTATION, dssePae } from '../../kit/cosign-sign.ts';
 import {

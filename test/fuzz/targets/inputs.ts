@@ -7,7 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { parseAdd, parsePatch, parseRevoke, parseRotate } from '../../../src/admin/key-input.ts';
 import { TrustgateError } from '../../../src/errors/errors.ts';
-import { imageProblem } from '../../../src/gate/break-glass-entries.ts';
+import { imageProblem } from '../../../src/breakglass/entries.ts';
 import { checkTrustPem } from '../../../src/trust/trust-pem.ts';
 import { parseNormalizedNamed, referenceString } from '../../../src/verify/cosign/docker-reference.ts';
 import { matchesSignedReference } from '../../../src/verify/cosign/identity.ts';

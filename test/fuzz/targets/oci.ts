@@ -17,7 +17,7 @@ import {
   referenceString,
 } from '../../../src/oci/reference.ts';
 import { signatureCandidate } from '../../../src/oci/signature-artifact.ts';
-import { parseRoute } from '../../../src/proxy/route.ts';
+import { parseRoute } from '../../../src/oci/route.ts';
 import { anyBytes, anyDigest, anyText, applyEdits, assertTyped, jsonEdit, jsonish, jsonText, settle } from '../arbitraries.ts';
 import type { FuzzTarget } from '../harness.ts';
 

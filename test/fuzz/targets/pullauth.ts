@@ -6,7 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { parseConfig } from '../../../src/config/load.ts';
-import { compilePattern } from '../../../src/policy/pattern.ts';
+import { compilePattern } from '../../../src/oci/pattern.ts';
 import { grantPulls } from '../../../src/pullauth/grants.ts';
 import { createPullTokens } from '../../../src/pullauth/pull-token.ts';
 import { parseScopes, ScopeError } from '../../../src/pullauth/scope.ts';

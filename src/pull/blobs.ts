@@ -1,0 +1,168 @@
+import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { pipeline } from 'node:stream/promises';
+import { createProxyMiddleware, proxyEventsPlugin, type RequestHandler } from 'http-proxy-middleware';
+import { Agent } from 'undici';
+import type { UpstreamConfig } from '../config/types.ts';
+import { TrustgateError } from '../errors/errors.ts';
+import { sendError } from '../server/send-error.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { Digest } from '../oci/reference.ts';
+import type { UpstreamClient } from '../upstream/types.ts';
+import { copyBlobHeaders } from '../upstream/blob-headers.ts';
+import { pullScope } from './manifest-fetch.ts';
+import { followRedirect, planRedirect } from '../upstream/redirect.ts';
+import type { Source } from '../upstream/source.ts';
+import { upstreamFailure } from '../upstream/upstream-answer.ts';
+
+/**
+ * Client headers that may reach the upstream on a blob request; credentials, cookies and framing
+ * never do (no Content-Length or Transfer-Encoding: a GET or HEAD trustgate sends has no body).
+ */
+const FORWARDED = new Set(['range', 'if-range', 'accept', 'user-agent']);
+
+interface Forward {
+  readonly path: string;
+  readonly scope: string;
+  readonly authorization: string | undefined;
+}
+
+export interface BlobProxy {
+  serve(req: IncomingMessage, res: ServerResponse, source: Source, digest: Digest): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Blobs stream through http-proxy-middleware and are never buffered (docs/design.md §1 "Blobs"). One proxy
+ * and one keep-alive agent per upstream, capped at the upstream's concurrency limit.
+ */
+export function createBlobProxy(client: UpstreamClient, logger: Logger, metrics?: Metrics): BlobProxy {
+  const upstream = client.config;
+  const forwards = new WeakMap<IncomingMessage, Forward>();
+  const timedOut = new WeakSet<IncomingMessage>();
+  const started = new WeakMap<IncomingMessage, number>();
+  const agentOptions = { keepAlive: true, maxSockets: upstream.maxConcurrentRequests, ...upstream.tls };
+  const agent = upstream.url.startsWith('https:') ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  const storage = new Agent({
+    connect: { ...upstream.tls, timeout: upstream.timeouts.connectMs },
+    headersTimeout: upstream.timeouts.headersMs,
+    bodyTimeout: upstream.timeouts.bodyIdleMs,
+  });
+
+  const proxy: RequestHandler<IncomingMessage, ServerResponse> = createProxyMiddleware<IncomingMessage, ServerResponse>({
+    target: upstream.url,
+    changeOrigin: true,
+    agent,
+    selfHandleResponse: true,
+    // Only the plugin that wires `on`: errors are answered as OCI errors below, and logging is ours.
+    ejectPlugins: true,
+    plugins: [proxyEventsPlugin],
+    proxyTimeout: Math.max(upstream.timeouts.headersMs, upstream.timeouts.bodyIdleMs),
+    pathRewrite: (_path, req) => forwards.get(req)?.path ?? '/v2/',
+    on: {
+      proxyReq(proxyReq, req) {
+        // Headers are filtered in serve(), not here: http-proxy emits this once a socket is free, and
+        // with every pooled socket busy the request's headers are already flushed by then.
+        // http-proxy aborts on proxyTimeout and reports a plain ECONNRESET; remember why.
+        proxyReq.once('timeout', () => timedOut.add(req));
+      },
+      proxyRes(proxyRes, req, res) {
+        void answer(proxyRes, req, res).catch((error: unknown) => sendError(res, error, req.method === 'HEAD'));
+      },
+      error(error, req, res) {
+        const failure = timedOut.has(req)
+          ? new TrustgateError(
+              'UPSTREAM_TIMEOUT',
+              `upstream "${upstream.name}" did not answer within ${Math.max(upstream.timeouts.headersMs, upstream.timeouts.bodyIdleMs)} ms`,
+            )
+          : new TrustgateError(
+              'UPSTREAM_UNREACHABLE',
+              `upstream "${upstream.name}" is unreachable (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+            );
+        logger.warn({ event: 'upstream_error', upstream: upstream.name, code: (error as NodeJS.ErrnoException).code }, 'blob proxy error');
+        metrics?.upstreamError(upstream.name, timedOut.has(req) ? 'timeout' : 'unreachable');
+        if ('writeHead' in res) sendError(res, failure, req.method === 'HEAD');
+      },
+    },
+  });
+
+  async function answer(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const status = proxyRes.statusCode ?? 502;
+    if (status === 200 || status === 206 || status === 304 || status === 416) {
+      res.writeHead(status, copyBlobHeaders(proxyRes.headers));
+      let bytes = 0;
+      proxyRes.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      try {
+        await pipeline(proxyRes, res);
+      } finally {
+        metrics?.blobBytes(upstream.name, bytes);
+        metrics?.upstreamRequest(upstream.name, 'blob', (performance.now() - (started.get(req) ?? performance.now())) / 1000);
+      }
+      return;
+    }
+    proxyRes.resume();
+    const location = proxyRes.headers.location;
+    if (status >= 300 && status < 400 && location !== undefined) {
+      const plan = planRedirect(upstream, location);
+      if (plan.action === 'pass') {
+        res.writeHead(307, { location: plan.location, 'content-length': '0' });
+        res.end();
+        return;
+      }
+      if (plan.action === 'refuse') {
+        throw new TrustgateError(
+          'UPSTREAM_BAD_RESPONSE',
+          `upstream "${upstream.name}" redirected a blob to ${plan.host}, which the config does not allow`,
+        );
+      }
+      const forward = forwards.get(req);
+      await followRedirect(storage, plan.url, plan.sameOrigin ? forward?.authorization : undefined, req, res, upstream);
+      return;
+    }
+    if (status === 401) {
+      const forward = forwards.get(req);
+      if (forward !== undefined) client.invalidate(forward.scope);
+    }
+    throw upstreamFailure(upstream.name, status, undefined, 'BLOB_UNKNOWN', headersOf(proxyRes));
+  }
+
+  return {
+    async serve(req, res, source, digest) {
+      // http-proxy pipes the client's request stream upstream. The registry handler refused every
+      // request with body framing, so node's parser gives that stream no bytes; checked here again,
+      // where the pipe happens, so no route can ever relay a client body (docs/integrity.md).
+      if (
+        req.headers['transfer-encoding'] !== undefined ||
+        (req.headers['content-length'] ?? '0') !== '0' ||
+        (req.method !== 'GET' && req.method !== 'HEAD')
+      ) {
+        throw new TypeError('blob proxy: a request with a body (or not GET/HEAD) reached the upstream pipe');
+      }
+      const scope = pullScope(source);
+      const authorization = await client.authorization(scope);
+      forwards.set(req, { path: `/v2/${source.repository}/blobs/${digest}`, scope, authorization });
+      started.set(req, performance.now());
+      req.headers = upstreamHeaders(req.headers, authorization); // http-proxy copies these into the upstream request
+      await proxy(req, res);
+    },
+    close() {
+      agent.destroy();
+      void storage.close();
+    },
+  };
+}
+
+/** The client's headers that may reach the upstream, plus trustgate's own credentials for it. */
+function upstreamHeaders(headers: IncomingMessage['headers'], authorization: string | undefined): IncomingMessage['headers'] {
+  const kept: IncomingMessage['headers'] = {};
+  for (const [name, value] of Object.entries(headers)) if (FORWARDED.has(name)) kept[name] = value;
+  if (authorization !== undefined) kept.authorization = authorization;
+  return kept;
+}
+
+function headersOf(message: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(message.headers)) if (typeof value === 'string') out[key] = value;
+  return out;
+}

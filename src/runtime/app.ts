@@ -1,0 +1,95 @@
+import type { RequestListener } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Config } from '../config/types.ts';
+import { isTrustgateError, TrustgateError } from '../errors/errors.ts';
+import { sendError } from '../server/send-error.ts';
+import type { Gate } from '../gate/types.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { Exchange } from '../server/exchange.ts';
+import type { ManifestCache } from '../pull/manifest-cache.ts';
+import { createRegistryHandler, isRegistryPath } from '../pull/registry-handler.ts';
+import { parseRoute, type Route } from '../oci/route.ts';
+import type { Upstreams } from '../pull/upstreams.ts';
+import { requestIds } from '../server/request-id.ts';
+import { pathOf } from '../server/route-template.ts';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly upstreams: Upstreams;
+  readonly gate: Gate;
+  readonly manifestCache: ManifestCache;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The admin API, mounted at /admin/v1 when configured. */
+  readonly admin?: express.Router;
+  /** Pull-side access control, when `pullAuth` is configured: GET /token, and bearer tokens on /v2. */
+  readonly pullAuth?: {
+    readonly router: express.Router;
+    readonly enforce: (exchange: Exchange, route: Route | undefined) => Promise<void>;
+  };
+}
+
+/**
+ * Builds the HTTP application; it never listens: main.ts (or a test) does. Pulls (`/v2/...`) go
+ * straight to the registry handler; express serves the rest (admin API, /token, /metrics).
+ */
+export function createApp(deps: AppDeps): RequestListener {
+  const registry = createRegistryHandler({ ...deps, pullAuth: deps.pullAuth?.enforce });
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+  app.use(requestIds); // the listener's front has usually assigned it already; tests call the app directly
+
+  app.use(timing(deps.metrics));
+  app.get('/metrics', async (_req, res) => {
+    res.locals['route'] = '/metrics';
+    res.setHeader('content-type', deps.metrics.registry.contentType);
+    res.end(await deps.metrics.registry.metrics());
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.status(200).json({ status: 'ok' });
+  });
+
+  if (deps.admin !== undefined) app.use('/admin/v1', deps.admin);
+  app.use('/admin', () => {
+    throw new TrustgateError('NAME_UNKNOWN', 'no such admin endpoint (is the admin API configured?)');
+  });
+  if (deps.pullAuth !== undefined) app.use(deps.pullAuth.router);
+  app.use((req: Request) => {
+    parseRoute(req.method, req.path); // throws the registry's "no such endpoint" error
+    throw new TrustgateError('NAME_UNKNOWN', 'no such endpoint');
+  });
+
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (!isTrustgateError(error)) deps.logger.error({ event: 'internal_error', err: error, path: req.path }, 'unexpected error');
+    sendError(res, error, req.method === 'HEAD');
+  });
+  return (req, res) => {
+    if (isRegistryPath(pathOf(req.url))) registry(req, res);
+    else app(req, res);
+  };
+}
+
+const FIXED_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** Times every request express serves; a handler may name its route template in res.locals.route. */
+function timing(metrics: Metrics) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const started = performance.now();
+    res.on('finish', () => {
+      const route =
+        typeof res.locals['route'] === 'string'
+          ? res.locals['route']
+          : FIXED_ROUTES.has(req.path)
+            ? req.path
+            : req.path.startsWith('/admin/')
+              ? '/admin/v1'
+              : 'other';
+      metrics.requestDuration(route, req.method, (performance.now() - started) / 1000);
+    });
+    next();
+  };
+}
