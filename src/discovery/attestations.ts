@@ -1,12 +1,11 @@
-import { isTrustgateError } from '../errors/errors.ts';
 import { referrersTag } from '../oci/digest.ts';
-import { MediaType } from '../oci/media-types.ts';
+import type { BlobDescriptor } from '../oci/manifest.ts';
 import type { Digest } from '../oci/reference.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
 import { RequestBudget } from '../upstream/budget.ts';
-import type { DiscoveryLimits } from './discover.ts';
-import { fetchSmallBlob } from '../upstream/fetch-blob.ts';
-import { fetchJson, type Descriptor } from '../upstream/fetch-json.ts';
+import { SIGNATURE_MANIFEST_ACCEPT, type DiscoveryLimits } from './discover.ts';
+import { describedManifest, fetchSmallBlob, findManifest } from '../upstream/reader.ts';
+import { isUnusableAnswer } from '../upstream/upstream-answer.ts';
 
 const DSSE_LAYER = 'application/vnd.dsse.envelope.v1+json';
 const VULN_PREDICATE = 'https://cosign.sigstore.dev/attestation/vuln/v1';
@@ -19,7 +18,7 @@ export interface AttestationEnvelope {
 /**
  * The vulnerability attestations next to an image: the DSSE layers of cosign's `sha256-<hex>.att`
  * manifest (cosign ATTESTATION_SPEC.md) whose `predicateType` annotation, when present, is the
- * vuln predicate. Unreachable upstreams throw; unreadable layers are skipped (they prove nothing).
+ * vuln predicate. Unreachable upstreams throw; an unusable `.att` manifest or layer is skipped (it proves nothing).
  */
 export async function discoverVulnAttestations(
   client: UpstreamClient,
@@ -29,15 +28,16 @@ export async function discoverVulnAttestations(
 ): Promise<AttestationEnvelope[]> {
   const budget = new RequestBudget(limits.maxRequests);
   const tag = `${referrersTag(digest)}.att`;
-  let manifest;
+  let described: readonly BlobDescriptor[];
   try {
-    manifest = await fetchJson(client, repository, `manifests/${tag}`, `${MediaType.ociManifest}, ${MediaType.dockerManifest}`, budget);
+    const manifest = await findManifest(client, { repository, reference: { kind: 'tag', tag }, accept: SIGNATURE_MANIFEST_ACCEPT, budget });
+    if (manifest === undefined) return [];
+    described = describedManifest(client.config.name, manifest).layers ?? [];
   } catch (error) {
-    if (isTrustgateError(error) && error.code === 'UPSTREAM_BAD_RESPONSE') return [];
+    if (isUnusableAnswer(error)) return [];
     throw error;
   }
-  if (manifest === undefined) return [];
-  const layers = ((manifest.json['layers'] as Descriptor[] | undefined) ?? []).filter(
+  const layers = described.filter(
     (layer) => layer.mediaType === DSSE_LAYER && (layer.annotations?.['predicateType'] ?? VULN_PREDICATE) === VULN_PREDICATE,
   );
   const found: AttestationEnvelope[] = [];
@@ -48,7 +48,7 @@ export async function discoverVulnAttestations(
         envelope: await fetchSmallBlob(client, repository, layer.digest, layer.size, limits.maxBlobBytes, budget),
       });
     } catch (error) {
-      if (!isTrustgateError(error) || error.code !== 'UPSTREAM_BAD_RESPONSE') throw error;
+      if (!isUnusableAnswer(error)) throw error;
     }
   }
   return found;

@@ -1,17 +1,19 @@
-import { isTrustgateError } from '../errors/errors.ts';
 import { referrersTag } from '../oci/digest.ts';
-import { isIndex, MediaType } from '../oci/media-types.ts';
+import type { BlobDescriptor } from '../oci/manifest.ts';
+import { MediaType } from '../oci/media-types.ts';
 import type { Digest } from '../oci/reference.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
 import type { SignedArtifact, SignatureFinding } from '../verify/types.ts';
 import { RequestBudget } from '../upstream/budget.ts';
-import { fetchSmallBlob } from '../upstream/fetch-blob.ts';
-import { fetchJson, type Descriptor } from '../upstream/fetch-json.ts';
+import { describedManifest, fetchSmallBlob, findManifest, listReferrers } from '../upstream/reader.ts';
+import { isUnusableAnswer } from '../upstream/upstream-answer.ts';
 
 export const COSIGN_LAYER = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const NOTATION_ARTIFACT = 'application/vnd.cncf.notary.signature';
 export const BUNDLE_ARTIFACT = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const BUNDLE_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
+/** cosign SIGNATURE_SPEC.md: the `.sig` manifest is an OCI or a Docker v2 image manifest. */
+export const SIGNATURE_MANIFEST_ACCEPT = `${MediaType.ociManifest}, ${MediaType.dockerManifest}`;
 
 export interface DiscoveryLimits {
   /** Signatures (layers or referrers) looked at per image; notation-go's examples use 50. */
@@ -29,8 +31,8 @@ export interface Discovered {
 /**
  * Fetches every signature of one manifest from its upstream: the cosign `.sig` tag (in the image's
  * repository or the rule's signature repository) and the referrers (API, else the fallback tag)
- * for notation signatures and sigstore bundles. Unreachable upstreams throw; bad artifacts become
- * findings.
+ * for notation signatures and sigstore bundles. Unreachable upstreams throw; bad artifacts (an
+ * unusable answer: malformed, or not what its digest says) become findings.
  */
 export async function discoverSignatures(
   client: UpstreamClient,
@@ -46,7 +48,7 @@ export async function discoverSignatures(
     try {
       await work();
     } catch (error) {
-      if (!isTrustgateError(error) || error.code !== 'UPSTREAM_BAD_RESPONSE') throw error;
+      if (!isUnusableAnswer(error)) throw error;
       unreadable.push({ scheme, source, verifiedBy: [], failure: { kind: 'format', message: error.message } });
     }
   };
@@ -55,15 +57,14 @@ export async function discoverSignatures(
   const cosign: SignedArtifact[] = [];
   const referred: SignedArtifact[] = [];
   const cosignLookup = guard('cosign', sigTag, async () => {
-    const sig = await fetchJson(
-      client,
-      signatureRepository,
-      `manifests/${sigTag}`,
-      `${MediaType.ociManifest}, ${MediaType.dockerManifest}`,
+    const sig = await findManifest(client, {
+      repository: signatureRepository,
+      reference: { kind: 'tag', tag: sigTag },
+      accept: SIGNATURE_MANIFEST_ACCEPT,
       budget,
-    );
+    });
     if (sig === undefined) return;
-    const layers = (sig.json['layers'] as Descriptor[] | undefined) ?? [];
+    const layers = describedManifest(client.config.name, sig).layers ?? [];
     for (const [i, layer] of layers.slice(0, limits.maxSignatures).entries()) {
       const source = `cosign signature ${i + 1}`;
       await guard('cosign', source, async () => {
@@ -77,17 +78,16 @@ export async function discoverSignatures(
       const scheme = descriptor.artifactType === NOTATION_ARTIFACT ? 'notation' : 'sigstore-bundle';
       const source = `${scheme === 'notation' ? 'notation signature' : 'sigstore bundle'} ${descriptor.digest.slice(7, 19)}`;
       await guard(scheme, source, async () => {
-        const manifest = await fetchJson(
-          client,
+        // By digest: the reader hashes the bytes and refuses any that are not what the referrers listing named.
+        const found = await findManifest(client, {
           repository,
-          `manifests/${descriptor.digest}`,
-          MediaType.ociManifest,
+          reference: { kind: 'digest', digest: descriptor.digest },
+          accept: MediaType.ociManifest,
           budget,
-          descriptor.digest,
-        );
-        const subject = (manifest?.json['subject'] as Descriptor | undefined)?.digest;
-        const layer = (manifest?.json['layers'] as Descriptor[] | undefined)?.[0];
-        if (manifest === undefined || subject !== digest || layer === undefined) {
+        });
+        const manifest = found === undefined ? undefined : describedManifest(client.config.name, found);
+        const layer = manifest?.layers?.[0];
+        if (manifest === undefined || manifest.subject !== digest || layer === undefined) {
           unreadable.push({
             scheme,
             source,
@@ -110,12 +110,9 @@ export async function discoverSignatures(
 }
 
 /** Referrers that are signatures: from the API, or from the fallback tag when the upstream has none (spec "Listing Referrers"). */
-async function referrers(client: UpstreamClient, repository: string, digest: Digest, budget: RequestBudget): Promise<Descriptor[]> {
-  let index = await fetchJson(client, repository, `referrers/${digest}`, MediaType.ociIndex, budget);
-  if (index === undefined) index = await fetchJson(client, repository, `manifests/${referrersTag(digest)}`, MediaType.ociIndex, budget);
-  if (index === undefined || !isIndex(index.mediaType)) return [];
-  const manifests = (index.json['manifests'] as Descriptor[] | undefined) ?? [];
-  return manifests.filter(
+async function referrers(client: UpstreamClient, repository: string, digest: Digest, budget: RequestBudget): Promise<BlobDescriptor[]> {
+  const listing = await listReferrers(client, repository, digest, { budget });
+  return listing.manifests.filter(
     (d) =>
       d.artifactType === NOTATION_ARTIFACT ||
       (d.artifactType === BUNDLE_ARTIFACT &&

@@ -7,6 +7,10 @@ export interface BlobDescriptor {
   readonly digest: Digest;
   readonly mediaType: string;
   readonly size: number;
+  /** image-spec descriptor.md "artifactType": the artifact a manifest descriptor points at (referrers list it). */
+  readonly artifactType?: string;
+  /** image-spec annotations.md: string keys to string values. */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 export interface ParsedManifest {
@@ -24,8 +28,10 @@ export interface ParsedManifest {
   readonly childArtifactTypes: readonly (string | undefined)[];
   /** For an image manifest: the config descriptor, when it is well formed. */
   readonly config: BlobDescriptor | undefined;
-  /** For an image manifest: the layer descriptors, in order; undefined when one is malformed (no media type or size). */
+  /** For an image manifest: the layer descriptors, in order; undefined when one is malformed (see `descriptorOf`). */
   readonly layers: readonly BlobDescriptor[] | undefined;
+  /** For an index: the child descriptors, in order; undefined when one is malformed. */
+  readonly manifests: readonly BlobDescriptor[] | undefined;
 }
 
 export type ManifestParse =
@@ -82,6 +88,7 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): M
   };
   const list = (key: string): unknown[] => (Array.isArray(doc[key]) ? (doc[key] as unknown[]) : []);
   const layerDescriptors = isIndex(mediaType) ? [] : list('layers').map(descriptorOf);
+  const childDescriptors = isIndex(mediaType) ? list('manifests').map(descriptorOf) : [];
   return {
     ok: true,
     manifest: {
@@ -99,16 +106,38 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): M
           })
         : [],
       config: isIndex(mediaType) ? undefined : descriptorOf(doc['config']),
-      layers: layerDescriptors.every((d) => d !== undefined) ? (layerDescriptors as BlobDescriptor[]) : undefined,
+      layers: allWellFormed(layerDescriptors),
+      manifests: allWellFormed(childDescriptors),
     },
   };
 }
 
+/**
+ * A well-formed descriptor (image-spec descriptor.md): mediaType, digest and size are required; an
+ * artifactType, when present, is a string; annotations, when present, map strings to strings
+ * (annotations.md "Rules"). Anything else is malformed: undefined.
+ */
 function descriptorOf(entry: unknown): BlobDescriptor | undefined {
-  const d = entry as { digest?: unknown; mediaType?: unknown; size?: unknown } | null;
-  if (typeof d !== 'object' || d === null) return undefined;
-  const { digest, mediaType, size } = d;
+  const d = entry as { digest?: unknown; mediaType?: unknown; size?: unknown; artifactType?: unknown; annotations?: unknown } | null;
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) return undefined;
+  const { digest, mediaType, size, artifactType, annotations } = d;
   if (typeof digest !== 'string' || !isDigest(digest) || typeof mediaType !== 'string') return undefined;
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return undefined;
-  return { digest, mediaType, size };
+  if (artifactType !== undefined && typeof artifactType !== 'string') return undefined;
+  if (annotations !== undefined && !isStringMap(annotations)) return undefined;
+  return {
+    digest,
+    mediaType,
+    size,
+    ...(artifactType === undefined ? {} : { artifactType }),
+    ...(annotations === undefined ? {} : { annotations }),
+  };
+}
+
+function isStringMap(value: unknown): value is Readonly<Record<string, string>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
+}
+
+function allWellFormed(descriptors: readonly (BlobDescriptor | undefined)[]): readonly BlobDescriptor[] | undefined {
+  return descriptors.every((d) => d !== undefined) ? (descriptors as BlobDescriptor[]) : undefined;
 }

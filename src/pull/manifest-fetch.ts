@@ -1,12 +1,10 @@
-import { TrustgateError } from '../errors/errors.ts';
-import { algorithmOf, digestOf } from '../oci/digest.ts';
-import { parseManifest, type ParsedManifest } from '../oci/manifest.ts';
-import { bareMediaType, upstreamAccept } from '../oci/media-types.ts';
-import { isDigest, referenceString, type Digest, type Reference } from '../oci/reference.ts';
+import type { ParsedManifest } from '../oci/manifest.ts';
+import { upstreamAccept } from '../oci/media-types.ts';
+import type { Digest, Reference } from '../oci/reference.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
 import type { ManifestCache, VerifiedManifest } from './manifest-cache.ts';
 import type { Source } from '../upstream/source.ts';
-import { upstreamFailure } from '../upstream/upstream-answer.ts';
+import { headManifest, readManifest, repositoryPath, repositoryScope } from '../upstream/reader.ts';
 
 export interface ManifestFetchOptions {
   readonly client: UpstreamClient;
@@ -16,7 +14,7 @@ export interface ManifestFetchOptions {
 
 /**
  * Gets the manifest a reference names, as bytes trustgate hashed itself (docs/wire-formats.md "Digests": verify the
- * digest of the bytes returned, never the one expected). By digest: from the cache, else upstream.
+ * digest of the bytes returned, never the one expected; the upstream reader hashes and checks them). By digest: from the cache, else upstream.
  * By tag: asked upstream (a HEAD is enough when it names a digest already cached), unless
  * `manifests.tagTtlMs` is on and the tag resolved within it.
  */
@@ -61,53 +59,21 @@ export async function fetchManifest(
   return manifest;
 }
 
-async function headDigest(source: Source, tag: string, accept: string, options: ManifestFetchOptions): Promise<Digest | undefined> {
-  const response = await options.client.request({
-    method: 'HEAD',
-    path: manifestPath(source, tag),
-    headers: { accept },
-    scope: pullScope(source),
-    maxBytes: 0,
-  });
-  if (response.status !== 200) return undefined;
-  const digest = response.headers['docker-content-digest'];
-  return digest !== undefined && isDigest(digest) ? digest : undefined;
+function headDigest(source: Source, tag: string, accept: string, options: ManifestFetchOptions): Promise<Digest | undefined> {
+  return headManifest(options.client, { repository: source.repository, tag, accept });
 }
 
 async function getManifest(source: Source, reference: Reference, accept: string, options: ManifestFetchOptions): Promise<VerifiedManifest> {
-  const upstream = source.upstream.name;
-  const response = await options.client.request({
-    method: 'GET',
-    path: manifestPath(source, referenceString(reference)),
-    headers: { accept },
-    scope: pullScope(source),
-    maxBytes: options.maxBytes,
-  });
-  if (response.status !== 200) throw upstreamFailure(upstream, response.status, response.body, 'MANIFEST_UNKNOWN', response.headers);
-  const bytes = response.body;
-  const parsed = parseManifest(bytes, response.headers['content-type']);
-  const algorithm = reference.kind === 'digest' ? algorithmOf(reference.digest) : 'sha256';
-  const digest = digestOf(bytes, algorithm);
-  if (!parsed.ok) {
-    // It exists and is refused: a decision (denied, unsupported_manifest) like any other, never served.
-    if (parsed.kind === 'schema1' || parsed.kind === 'unsupported')
-      return { bytes, digest, parsed: unparsed(response.headers['content-type']), unsupported: parsed.problem };
-    throw new TrustgateError('UPSTREAM_BAD_RESPONSE', `upstream "${upstream}" sent an invalid manifest: ${parsed.problem}`);
-  }
-  if (reference.kind === 'digest' && digest !== reference.digest) {
-    throw mismatch(upstream, `the manifest bytes hash to ${digest}, not the requested ${reference.digest}`);
-  }
-  const claimed = response.headers['docker-content-digest'];
-  if (claimed !== undefined && claimed !== '' && (!isDigest(claimed) || (algorithmOf(claimed) === algorithm && claimed !== digest))) {
-    throw mismatch(upstream, `the manifest bytes hash to ${digest}, but Docker-Content-Digest says ${claimed.slice(0, 80)}`);
-  }
-  return { bytes, digest, parsed: parsed.manifest };
+  const read = await readManifest(options.client, { repository: source.repository, reference, accept, maxBytes: options.maxBytes });
+  if (read.unsupported === undefined) return { bytes: read.bytes, digest: read.digest, parsed: read.manifest };
+  // It exists and is refused: a decision (denied, unsupported_manifest) like any other, never served.
+  return { bytes: read.bytes, digest: read.digest, parsed: unparsed(read.contentType), unsupported: read.unsupported };
 }
 
 /** What stands for the parse of a manifest whose format is refused: nothing in it is read. */
-function unparsed(contentType: string | undefined): ParsedManifest {
+function unparsed(mediaType: string): ParsedManifest {
   return {
-    mediaType: bareMediaType(contentType),
+    mediaType,
     children: [],
     blobs: [],
     subject: undefined,
@@ -117,17 +83,14 @@ function unparsed(contentType: string | undefined): ParsedManifest {
     childArtifactTypes: [],
     config: undefined,
     layers: [],
+    manifests: [],
   };
 }
 
-function mismatch(upstream: string, what: string): TrustgateError {
-  return new TrustgateError('UPSTREAM_DIGEST_MISMATCH', `upstream "${upstream}" sent a manifest that fails its digest check: ${what}`);
-}
-
 export function manifestPath(source: Source, reference: string): string {
-  return `/v2/${source.repository}/manifests/${reference}`;
+  return repositoryPath(source.repository, `manifests/${reference}`);
 }
 
 export function pullScope(source: Source): string {
-  return `repository:${source.repository}:pull`;
+  return repositoryScope(source.repository);
 }

@@ -4,7 +4,7 @@ import { denialError } from '../decision/denial.ts';
 import type { Digest } from '../oci/reference.ts';
 import { parsesAsSignatureBlob } from '../oci/signature-artifact.ts';
 import { RequestBudget } from '../upstream/budget.ts';
-import { fetchSmallBlob } from '../upstream/fetch-blob.ts';
+import { fetchSmallBlob } from '../upstream/reader.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
 import { answer, type Exchange } from '../server/exchange.ts';
 import type { Source } from '../upstream/source.ts';

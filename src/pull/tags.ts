@@ -5,7 +5,7 @@ import { answer, singleQuery, type Exchange } from '../server/exchange.ts';
 import { rewriteNextLink } from './link.ts';
 import { pullScope } from './manifest-fetch.ts';
 import type { Source } from '../upstream/source.ts';
-import { upstreamFailure } from '../upstream/upstream-answer.ts';
+import { upstreamError } from '../upstream/upstream-answer.ts';
 
 const MAX_TAG_LIST_BYTES = 8 * 1_048_576;
 
@@ -32,7 +32,12 @@ export async function serveTags(exchange: Exchange, source: Source, client: Upst
     maxBytes: MAX_TAG_LIST_BYTES,
   });
   if (response.status !== 200)
-    throw upstreamFailure(source.upstream.name, response.status, response.body, 'NAME_UNKNOWN', response.headers);
+    throw upstreamError(source.upstream.name, {
+      status: response.status,
+      body: response.body,
+      headers: response.headers,
+      missing: 'NAME_UNKNOWN',
+    });
   let tags: unknown;
   try {
     tags = (JSON.parse(response.body.toString('utf8')) as { tags?: unknown }).tags;

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { UpstreamConfig } from '../config/types.ts';
 import type { UpstreamResponse } from './types.ts';
-import { errorCode, failureKind, toUpstreamError } from './transport-errors.ts';
+import { errorCode, failureKind } from './transport-errors.ts';
+import { upstreamError } from './upstream-answer.ts';
 
 export interface Logger {
   warn(obj: object, msg?: string): void;
@@ -35,7 +36,7 @@ export async function withRetries(exchange: () => Promise<UpstreamResponse>, opt
     } catch (error) {
       const kind = failureKind(error);
       const retry = mayRetry && (kind === 'connection' || (kind === 'timeout' && !timeoutRetried));
-      if (!retry) throw toUpstreamError(config, error);
+      if (!retry) throw upstreamError(config.name, { thrown: error, timeouts: config.timeouts });
       if (kind === 'timeout') timeoutRetried = true;
       reason = errorCode(error) ?? 'error';
     }

@@ -1,5 +1,6 @@
 import { TrustgateError } from '../errors/errors.ts';
-import type { UpstreamConfig } from '../config/types.ts';
+
+// Classifies transport failures for retries; upstream-answer.ts turns them into trustgate's errors.
 
 /** How a failed attempt may be retried: `connection` freely (up to `retries`), `timeout` at most once, `never`. */
 export type FailureKind = 'connection' | 'timeout' | 'never';
@@ -29,7 +30,8 @@ export function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-function isTlsCode(code: string): boolean {
+/** TLS and certificate failures, named as such in the message (upstream-answer.ts). */
+export function isTlsCode(code: string): boolean {
   return (
     code.startsWith('ERR_TLS_') ||
     code.startsWith('ERR_SSL_') ||
@@ -48,32 +50,4 @@ export function failureKind(error: unknown): FailureKind {
     return 'timeout';
   }
   return CONNECTION_CODES.has(code) ? 'connection' : 'never';
-}
-
-/**
- * A transport failure as a TrustgateError naming the upstream. Only the error code is used, never
- * the error's message (which could echo a URL or header).
- */
-export function toUpstreamError(config: UpstreamConfig, error: unknown): TrustgateError {
-  if (error instanceof TrustgateError) return error;
-  const name = JSON.stringify(config.name);
-  const code = errorCode(error);
-  const { connectMs, headersMs, bodyIdleMs } = config.timeouts;
-  switch (code) {
-    case 'UND_ERR_HEADERS_TIMEOUT':
-      return new TrustgateError('UPSTREAM_TIMEOUT', `upstream ${name} did not answer within ${headersMs} ms`, { cause: error });
-    case 'UND_ERR_BODY_TIMEOUT':
-      return new TrustgateError('UPSTREAM_TIMEOUT', `upstream ${name} sent no data for ${bodyIdleMs} ms`, { cause: error });
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return new TrustgateError('UPSTREAM_TIMEOUT', `upstream ${name} did not accept a connection within ${connectMs} ms`, {
-        cause: error,
-      });
-  }
-  // Everything else, DNS failures (ENOTFOUND) included, means we could not get an answer.
-  if (code !== undefined && isTlsCode(code)) {
-    return new TrustgateError('UPSTREAM_UNREACHABLE', `upstream ${name} is unreachable (TLS: ${code})`, { cause: error });
-  }
-  return new TrustgateError('UPSTREAM_UNREACHABLE', `upstream ${name} is unreachable (${code ?? 'unknown error'})`, {
-    cause: error,
-  });
 }
