@@ -60,7 +60,7 @@ async function startProxy(args: readonly string[]): Promise<number | 'serving'> 
   }
   noPositionals(positionals);
   const { serve } = await import('./runtime/serve.ts');
-  void serve(values.config === undefined ? [] : ['--config', values.config]);
+  void serve({ config: values.config }, process.env);
   return 'serving';
 }
 

@@ -1,6 +1,6 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { TrustgateError } from '../errors/errors.ts';
-import { KEY_ID } from '../trust-store/keys-dir.ts';
+import { KEY_ID } from '../trust/key-id.ts';
 import { holdsPrivateKey } from '../trust/trust-pem.ts';
 
 const MAX_BYTES = 65_536;

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { AuditLog } from '../audit/types.ts';
 import { TrustgateError } from '../errors/errors.ts';
-import { KEY_ID } from '../trust-store/keys-dir.ts';
+import { KEY_ID } from '../trust/key-id.ts';
 import { checkTrustPem } from '../trust/trust-pem.ts';
 import { normalizeEntry } from '../trust/trust-snapshot.ts';
 import type { TrustEntry, TrustKind, TrustSnapshot, TrustStore } from '../trust/types.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TrustgateError } from '../errors/errors.ts';
 import { compilePattern } from '../oci/pattern.ts';
-import { KEY_ID } from '../trust-store/keys-dir.ts';
+import { KEY_ID } from '../trust/key-id.ts';
 import type { Purpose, TrustKind } from '../trust/types.ts';
 
 // Bodies of the key routes (config/README.md, "admin"). Times are RFC 3339, as in keys/*.yaml.

@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/index.ts';
+import { resolveConfig } from '../config/resolve.ts';
 import { noopLogger } from '../log/logger.ts';
 import { connectRedis, createRedis } from '../redis/connection.ts';
 import { createRedisTrustStore } from '../trust-store/redis-trust-store.ts';
@@ -23,10 +23,7 @@ export async function revokeCommand(args: readonly string[], print: (line: strin
   if (positionals.length !== 1) throw new UsageError('give exactly one key id');
   const id = positionals[0]!;
   const reason = required(values.reason, '--reason');
-  const config = loadConfig(values.config ?? env['TRUSTGATE_CONFIG'] ?? DEFAULT_CONFIG_PATH, {
-    env,
-    overrides: env['TRUSTGATE_REDIS_URL'] ? { redisUrl: env['TRUSTGATE_REDIS_URL'] } : {},
-  });
+  const config = resolveConfig({ config: values.config }, env);
   if (config.redis.url === undefined) {
     print(
       'trustgate revoke: this config has no redis.url; without Redis each proxy keeps its trust store in its own memory, so there is no shared store to revoke in',

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/index.ts';
+import { resolveConfig } from '../config/resolve.ts';
 import { createLogger } from '../log/logger.ts';
 import { runScanWorker } from '../scanner/worker.ts';
 import { UsageError } from '../tools/usage-error.ts';
@@ -10,7 +10,8 @@ const TOKEN_ENV = 'TRUSTGATE_SCANNER_TOKEN';
 
 /**
  * `trustgate scan-worker`: the reference scanner (src/scanner/). The environment is read here
- * only: the config's, the token's, and trivy's own (passed on to it without any TRUSTGATE_*).
+ * only: the config's (through the resolver), the token's, and trivy's own (passed on to it without
+ * any TRUSTGATE_*).
  */
 export async function scanWorkerCommand(args: readonly string[], print: (line: string) => void, env: NodeJS.ProcessEnv): Promise<number> {
   const { values, positionals } = parseFlags(args, {
@@ -34,11 +35,7 @@ export async function scanWorkerCommand(args: readonly string[], print: (line: s
     throw new UsageError(`--api "${api}": trustgate's http:// or https:// base URL`);
   const timeoutMs = milliseconds(values.timeout, '--timeout') ?? 600_000;
   const token = tokenSource(values['token-file'], env);
-  const overrides = {
-    ...(env['TRUSTGATE_REDIS_URL'] ? { redisUrl: env['TRUSTGATE_REDIS_URL'] } : {}),
-    ...(env['TRUSTGATE_LOG_LEVEL'] ? { logLevel: env['TRUSTGATE_LOG_LEVEL'] } : {}),
-  };
-  const config = loadConfig(values.config ?? env['TRUSTGATE_CONFIG'] ?? DEFAULT_CONFIG_PATH, { env, overrides });
+  const config = resolveConfig({ config: values.config }, env);
   if (config.redis.url === undefined) {
     throw new Error(
       `${config.source} has no redis.url: the scan queue is shared through Redis, so without it there is nothing to take requests from`,

@@ -1,9 +1,10 @@
 import { parseRoleClaims } from '../admin/tokens.ts';
 import { randomUUID } from 'node:crypto';
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { SignJWT } from 'jose';
 import { bootstrapKey, DEFAULT_BOOTSTRAP_DIR } from '../admin/bootstrap-key.ts';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/index.ts';
+import { resolveConfig } from '../config/resolve.ts';
+import { isWithin } from '../config/paths.ts';
 import { displayPath } from '../tools/display-path.ts';
 import { UsageError } from '../tools/usage-error.ts';
 import { noPositionals, parseFlags, required } from './args.ts';
@@ -58,15 +59,15 @@ async function mint(args: readonly string[], print: Print, env: NodeJS.ProcessEn
       `--roles: a comma-separated list of ${[...ROLES].join(', ')}, each but admin optionally "@<image pattern>"${unknown === undefined ? '' : ` (not "${unknown}")`}`,
     );
   const ttlMs = ttlOf(values.ttl ?? '1h');
-  const configPath = values.config ?? env['TRUSTGATE_CONFIG'] ?? DEFAULT_CONFIG_PATH;
-  const config = loadConfig(configPath, { env });
+  const config = resolveConfig({ config: values.config }, env);
   const admin = config.admin;
   if (admin === undefined)
-    throw new Error(`${configPath} has no admin section, so there is no admin API to use a token with (config/README.md, "admin")`);
+    throw new Error(
+      `${displayPath(config.source)} has no admin section, so there is no admin API to use a token with (config/README.md, "admin")`,
+    );
   const dataDir =
     values['data-dir'] !== undefined ? resolve(values['data-dir']) : (admin.bootstrap?.dataDir ?? resolve(DEFAULT_BOOTSTRAP_DIR));
-  const inKeys = relative(config.keysDir, dataDir);
-  if (inKeys === '' || !inKeys.startsWith('..'))
+  if (isWithin(config.keysDir, dataDir))
     throw new UsageError(`the bootstrap key never goes into the trust store (${displayPath(config.keysDir)}); choose another --data-dir`);
   const key = bootstrapKey(dataDir, 'private');
   const note = (line: string): boolean => process.stderr.write(`${line}\n`);
@@ -75,7 +76,9 @@ async function mint(args: readonly string[], print: Print, env: NodeJS.ProcessEn
       `made the bootstrap admin key in ${displayPath(dataDir)}/ (private key mode 0600: keep it secret, never commit it), fingerprint ${key.fingerprint}`,
     );
   if (admin.bootstrap === undefined)
-    note(`note: ${configPath} has no admin.bootstrap, so trustgate refuses this token until you add "bootstrap: {}" to its admin section`);
+    note(
+      `note: ${displayPath(config.source)} has no admin.bootstrap, so trustgate refuses this token until you add "bootstrap: {}" to its admin section`,
+    );
   else if (admin.bootstrap.dataDir !== dataDir)
     note(`note: trustgate verifies with the key in ${displayPath(admin.bootstrap.dataDir)}/ (admin.bootstrap.dataDir), not this one`);
   const now = Math.floor(Date.now() / 1000);

@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { pullAuthSchema } from './pull-auth.ts';
 
 // The file format. Every field is documented in config/README.md; keep the two in step.
+// Each default is written once, on its field: `.prefault({})` runs an absent section through its
+// fields' own defaults (a `.default({...})` there would repeat them).
 const durationMs = z.number().int().positive();
+/** A secret named, never written: `{ env: NAME }` or `{ file: path }` (relative to the config file). */
 const secretRef = z
   .strictObject({ env: z.string().min(1).optional(), file: z.string().min(1).optional() })
   .refine((ref) => (ref.env === undefined) !== (ref.file === undefined), 'give exactly one of "env" or "file"');
@@ -37,15 +39,15 @@ const upstream = z.strictObject({
   tls: z
     .strictObject({ caFile: z.string().optional(), certFile: z.string().optional(), keyFile: z.string().optional() })
     .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), 'certFile and keyFile go together')
-    .default({}),
+    .prefault({}),
   timeouts: z
     .strictObject({ connectMs: durationMs.default(5_000), headersMs: durationMs.default(30_000), bodyIdleMs: durationMs.default(30_000) })
-    .default({ connectMs: 5_000, headersMs: 30_000, bodyIdleMs: 30_000 }),
+    .prefault({}),
   retries: z.number().int().min(0).max(5).default(2),
   maxConcurrentRequests: z.number().int().min(1).max(10_000).default(64),
   blobRedirects: z
     .strictObject({ mode: z.enum(['pass', 'follow']).default('pass'), allowedHosts: z.array(z.string().min(1)).default([]) })
-    .default({ mode: 'pass', allowedHosts: [] }),
+    .prefault({}),
 });
 
 const listen = z.strictObject({
@@ -70,7 +72,7 @@ const gate = z.strictObject({
       denyTtlMs: durationMs.default(30_000),
       memoryEntries: z.number().int().min(1).max(1_000_000).default(10_000),
     })
-    .default({ allowTtlMs: 3_600_000, denyTtlMs: 30_000, memoryEntries: 10_000 }),
+    .prefault({}),
   discovery: z
     .strictObject({
       maxSignatures: z.number().int().min(1).max(200).default(50),
@@ -82,9 +84,9 @@ const gate = z.strictObject({
         .default(1_048_576),
       maxRequests: z.number().int().min(2).max(1_000).default(64),
     })
-    .default({ maxSignatures: 50, maxBlobBytes: 1_048_576, maxRequests: 64 }),
+    .prefault({}),
   /** Decision records in Redis (`<prefix>decisions:<digest>`): at most this many digests have a list. */
-  decisionLog: z.strictObject({ maxDigests: z.number().int().min(100).max(10_000_000).default(100_000) }).default({ maxDigests: 100_000 }),
+  decisionLog: z.strictObject({ maxDigests: z.number().int().min(100).max(10_000_000).default(100_000) }).prefault({}),
 });
 
 const admin = z
@@ -114,7 +116,7 @@ const admin = z
         requestsPerMinute: z.number().int().min(1).max(1_000_000).default(600),
         failedAuthPerMinute: z.number().int().min(1).max(100_000).default(20),
       })
-      .default({ requestsPerMinute: 600, failedAuthPerMinute: 20 }),
+      .prefault({}),
   })
   .refine((a) => a.jwks !== undefined || a.bootstrap !== undefined, { path: ['jwks'], message: 'required unless admin.bootstrap is set' })
   .optional();
@@ -124,13 +126,45 @@ const scanQueue = z
     /** A queued digest nobody scanned is queued again after this long. */
     requeueAfterMs: durationMs.default(900_000),
   })
-  .default({ requeueAfterMs: 900_000 });
+  .prefault({});
+
+// The `pullAuth:` section (config/README.md, "pullAuth"). Absent: pulls are not authenticated.
+// Both go into a quoted WWW-Authenticate auth-param (RFC 9110 §11.2): no quotes, backslashes or controls.
+const quotable = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+const pullAuth = z
+  .strictObject({
+    signingKey: secretRef,
+    issuer: z.string().min(1).max(256).default('trustgate'),
+    service: z.string().max(256).regex(quotable, 'printable characters without spaces, quotes or backslashes').optional(),
+    tokenTtlSeconds: z.number().int().min(60).max(86_400).default(300),
+    realm: z
+      .url({ protocol: /^https?$/ })
+      .regex(quotable, 'no quotes, spaces or backslashes')
+      .optional(),
+    oidc: z
+      .strictObject({
+        issuer: z.string().min(1),
+        jwksUrl: z.url({ protocol: /^https?$/ }).optional(),
+        jwksFile: z.string().min(1).optional(),
+        audience: z.string().min(1),
+        usernameClaim: z.string().min(1).default('sub'),
+        grants: z.array(z.strictObject({ subject: z.string().min(1), repositories: z.array(z.string().min(1)).min(1) })).default([]),
+      })
+      .refine((o) => (o.jwksUrl === undefined) !== (o.jwksFile === undefined), 'give exactly one of "jwksUrl" or "jwksFile"')
+      .optional(),
+    rateLimit: z
+      .strictObject({
+        maxFailures: z.number().int().min(1).max(100_000).default(10),
+        windowMs: z.number().int().min(1_000).default(60_000),
+      })
+      .prefault({}),
+  })
+  .optional();
 
 export const configSchema = z.strictObject({
-  listen: listen.default(listen.parse({})),
-  log: z
-    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
-    .default({ level: 'info' }),
+  listen: listen.prefault({}),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   redis: z
     .strictObject({
       url: z.string().min(1).optional(),
@@ -140,7 +174,7 @@ export const configSchema = z.strictObject({
         .regex(/^\{[A-Za-z0-9_.-]+\}:$/, 'a hash tag and a colon, like "{trustgate}:"')
         .default('{trustgate}:'),
     })
-    .default({ prefix: '{trustgate}:' }),
+    .prefault({}),
   manifests: z
     .strictObject({
       maxBytes: z
@@ -157,21 +191,22 @@ export const configSchema = z.strictObject({
       /** Off (0) by default: every by-tag pull asks the upstream which digest the tag names. */
       tagTtlMs: z.number().int().min(0).max(300_000).default(0),
     })
-    .default({ maxBytes: 4 * 1_048_576, cacheMaxBytes: 64 * 1_048_576, tagTtlMs: 0 }),
+    .prefault({}),
   upstreams: z.array(upstream).min(1),
   /** The policy file, relative to this config file. */
-  policy: z.strictObject({ file: z.string().min(1).default('policy.yaml') }).default({ file: 'policy.yaml' }),
+  policy: z.strictObject({ file: z.string().min(1).default('policy.yaml') }).prefault({}),
   /** The trust store's declarations (keys/README.md), relative to this config file. */
-  keys: z.strictObject({ dir: z.string().min(1).default('../keys') }).default({ dir: '../keys' }),
-  gate: gate.default(gate.parse({})),
+  keys: z.strictObject({ dir: z.string().min(1).default('../keys') }).prefault({}),
+  gate: gate.prefault({}),
   /** The admin API under /admin/v1; absent: no admin API. */
   admin,
   scans: scanQueue,
   /** The audit log (Redis stream `<prefix>audit`, or memory): how many entries it keeps. */
-  audit: z.strictObject({ maxEntries: z.number().int().min(100).max(10_000_000).default(100_000) }).default({ maxEntries: 100_000 }),
+  audit: z.strictObject({ maxEntries: z.number().int().min(100).max(10_000_000).default(100_000) }).prefault({}),
   /** Pull-side access control (Docker token auth); absent: pulls are not authenticated. */
-  pullAuth: pullAuthSchema,
+  pullAuth,
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;
 export type UpstreamFile = z.infer<typeof upstream>;
+export type PullAuthFile = z.infer<typeof pullAuth>;

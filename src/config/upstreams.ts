@@ -1,21 +1,25 @@
-// Compiles the `upstreams` section: each upstream's URL, allowlist, credentials and TLS material, and checks
-// that names and registry hosts are unique.
-import { readFileSync } from 'node:fs';
+// Compiles the `upstreams` section: each upstream's URL, allowlist, and the references to its
+// credentials and TLS material (read later, by references.ts), and checks that names and registry
+// hosts are unique. No I/O here.
 import { resolve } from 'node:path';
 import { compilePattern, patternHost } from '../oci/pattern.ts';
 import { ConfigError } from '../input/config-error.ts';
+import { secretRef, type FileRef, type SecretRef } from './refs.ts';
 import type { UpstreamFile } from './schema.ts';
-import { Secret } from './secret.ts';
-import type { UpstreamConfig, UpstreamCredentials } from './types.ts';
+import type { UpstreamConfig } from './types.ts';
 
-export function compileUpstream(
-  u: UpstreamFile,
-  field: string,
-  source: string,
-  baseDir: string,
-  env: Readonly<Record<string, string | undefined>>,
-  pullAuth = false,
-): UpstreamConfig {
+export type CredentialRefs =
+  | { readonly type: 'anonymous' }
+  | { readonly type: 'basic'; readonly username: string; readonly password: SecretRef }
+  | { readonly type: 'bearer'; readonly token: SecretRef };
+
+/** An UpstreamConfig whose credentials and TLS files are still references. */
+export interface ParsedUpstream extends Omit<UpstreamConfig, 'credentials' | 'tls'> {
+  readonly credentials: CredentialRefs;
+  readonly tls: { readonly ca?: FileRef; readonly cert?: FileRef; readonly key?: FileRef };
+}
+
+export function compileUpstream(u: UpstreamFile, field: string, source: string, baseDir: string, pullAuth = false): ParsedUpstream {
   const url = new URL(u.url);
   const registryHost = u.registryHost ?? url.host;
   const allow = u.repositories.map((pattern, j) => {
@@ -37,14 +41,8 @@ export function compileUpstream(
       "this upstream has credentials, so anonymous clients would pull private repositories on trustgate's identity; set allowAnonymousPulls: true to accept that",
     );
   }
-  const readFile = (path: string | undefined, key: string): Buffer | undefined => {
-    if (path === undefined) return undefined;
-    try {
-      return readFileSync(resolve(baseDir, path));
-    } catch {
-      throw new ConfigError(source, `${field}.tls.${key}`, `cannot read "${path}"`);
-    }
-  };
+  const file = (written: string | undefined, key: string): FileRef | undefined =>
+    written === undefined ? undefined : { field: `${field}.tls.${key}`, file: resolve(baseDir, written), written };
   return {
     name: u.name,
     url: url.href.replace(/\/+$/, ''),
@@ -52,13 +50,9 @@ export function compileUpstream(
     namespaces: [registryHost, ...u.aliases],
     isDefault: u.default,
     allow,
-    credentials: compileCredentials(u.auth, `${field}.auth`, source, baseDir, env),
+    credentials: credentialRefs(u.auth, `${field}.auth`, baseDir),
     tokenRealms: u.tokenRealms,
-    tls: dropUndefined({
-      ca: readFile(u.tls.caFile, 'caFile'),
-      cert: readFile(u.tls.certFile, 'certFile'),
-      key: readFile(u.tls.keyFile, 'keyFile'),
-    }),
+    tls: dropUndefined({ ca: file(u.tls.caFile, 'caFile'), cert: file(u.tls.certFile, 'certFile'), key: file(u.tls.keyFile, 'keyFile') }),
     timeouts: u.timeouts,
     retries: u.retries,
     maxConcurrentRequests: u.maxConcurrentRequests,
@@ -66,37 +60,18 @@ export function compileUpstream(
   };
 }
 
-function compileCredentials(
-  auth: UpstreamFile['auth'],
-  field: string,
-  source: string,
-  baseDir: string,
-  env: Readonly<Record<string, string | undefined>>,
-): UpstreamCredentials {
-  const secret = (ref: { env?: string | undefined; file?: string | undefined }, key: string): Secret => {
-    if (ref.env !== undefined) {
-      const value = env[ref.env];
-      if (value === undefined || value === '')
-        throw new ConfigError(source, `${field}.${key}.env`, `environment variable ${ref.env} is not set`);
-      return new Secret(value);
-    }
-    try {
-      return new Secret(readFileSync(resolve(baseDir, ref.file!), 'utf8').trim());
-    } catch {
-      throw new ConfigError(source, `${field}.${key}.file`, `cannot read "${ref.file}"`);
-    }
-  };
+function credentialRefs(auth: UpstreamFile['auth'], field: string, baseDir: string): CredentialRefs {
   switch (auth.type) {
     case 'anonymous':
       return { type: 'anonymous' };
     case 'basic':
-      return { type: 'basic', username: auth.username, password: secret(auth.password, 'password') };
+      return { type: 'basic', username: auth.username, password: secretRef(auth.password, `${field}.password`, baseDir) };
     case 'bearer':
-      return { type: 'bearer', token: secret(auth.token, 'token') };
+      return { type: 'bearer', token: secretRef(auth.token, `${field}.token`, baseDir) };
   }
 }
 
-export function checkUnique(upstreams: readonly UpstreamConfig[], source: string): void {
+export function checkUnique(upstreams: readonly Pick<UpstreamConfig, 'name' | 'namespaces' | 'isDefault'>[], source: string): void {
   const names = new Set<string>();
   const namespaces = new Map<string, string>();
   upstreams.forEach((u, i) => {

@@ -1,7 +1,7 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.ts';
-import { ConfigError, configFromProcess, type Config } from '../config/index.ts';
+import { ConfigError, resolveConfig, type Config, type ConfigFlags } from '../config/index.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { buildRuntime, type Runtime } from './runtime.ts';
 import { drain } from '../server/drain.ts';
@@ -12,22 +12,23 @@ import { listen, type Listening } from '../server/listen.ts';
 const CLOSE_LIMIT_MS = 5_000;
 
 /**
- * The proxy: the composition root, the one place real adapters are wired together. `argv` takes
- * `--config <file>`; never rejects (a bad config exits 2, any other start failure exits 1).
+ * The proxy: the composition root, the one place real adapters are wired together. The config comes
+ * from the resolver (config/resolve.ts) given the flags and `env`; never rejects (a bad config exits 2,
+ * any other start failure exits 1).
  * The listener starts first and answers /healthz and /readyz (503 `starting`) while the runtime
  * (policy, trust store, Redis) is built; then the app is swapped in and /readyz turns 200.
  */
-export function serve(argv: readonly string[]): Promise<void> {
-  return start(argv).catch((error: unknown) => {
+export function serve(flags: ConfigFlags, env: NodeJS.ProcessEnv): Promise<void> {
+  return start(flags, env).catch((error: unknown) => {
     process.stderr.write(`trustgate: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   });
 }
 
-async function start(argv: readonly string[]): Promise<void> {
+async function start(flags: ConfigFlags, env: NodeJS.ProcessEnv): Promise<void> {
   let config: Config;
   try {
-    config = configFromProcess(argv);
+    config = resolveConfig(flags, env);
   } catch (error) {
     bailOnConfigError(error);
   }

@@ -5,10 +5,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compilePattern } from '../oci/pattern.ts';
+import { KEY_ID } from '../trust/key-id.ts';
 import { UsageError } from './usage-error.ts';
-
-/** The trust store's id rule (src/trust/keys-dir.ts). */
-const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export interface KeygenOptions {
   /** Directory for `<id>.key`. */
@@ -28,7 +26,7 @@ export interface GeneratedKey {
 
 /** Throws UsageError for a bad invocation; refuses (Error) to overwrite an existing file. */
 export function generateKey(options: KeygenOptions): GeneratedKey {
-  if (!ID.test(options.id)) throw new UsageError(`--id "${options.id}": lowercase letters, digits, ".", "_" or "-", at most 63`);
+  if (!KEY_ID.test(options.id)) throw new UsageError(`--id "${options.id}": lowercase letters, digits, ".", "_" or "-", at most 63`);
   if (options.scopes.length === 0)
     throw new UsageError('at least one --scope <pattern> is required: the images this key may sign for (keys/README.md)');
   for (const scope of options.scopes) {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ConfigError } from '../input/config-error.ts';
 import { fromZod } from '../input/zod-error.ts';
 import { compilePattern } from '../oci/pattern.ts';
+import { KEY_ID } from '../trust/key-id.ts';
 import type { TrustEntry } from '../trust/types.ts';
 
 // keys/<id>.pub (PEM public key, cosign) or keys/<id>.crt (PEM certificate, a notation root), each
@@ -19,9 +20,6 @@ const metadata = z.strictObject({
   notBefore: z.iso.datetime({ offset: true }).optional(),
   notAfter: z.iso.datetime({ offset: true }).optional(),
 });
-
-/** A trust entry id, in keys/ and through the admin API. */
-export const KEY_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /** Reads the trust store's declarations. Refuses private keys, unknown files and entries without scopes. */
 export function loadKeysDir(dir: string): TrustEntry[] {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config/index.ts';
+import { ConfigError, loadConfig, loadConfigText, parseConfig } from '../../src/config/index.ts';
 import { configProblem } from '../support/config-problem.ts';
 
 const BASE = `
@@ -75,7 +75,7 @@ describe('configuration', () => {
     const text = BASE.replace('default: true', 'default: true\n    auth: { type: basic, username: u, password: { env: PW } }');
     const error = problem(text, { PW: 'hunter2' });
     assert.equal(error.field, 'upstreams[0].allowAnonymousPulls');
-    const ok = parseConfig(text.replace('default: true', 'default: true\n    allowAnonymousPulls: true'), 'test.yaml', {
+    const ok = loadConfigText(text.replace('default: true', 'default: true\n    allowAnonymousPulls: true'), 'test.yaml', {
       env: { PW: 'hunter2' },
     });
     const creds = ok.upstreams[0]!.credentials;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { after, describe, it } from 'node:test';
-import { ConfigError, parseConfig } from '../../src/config/index.ts';
+import { ConfigError, loadConfigText, parseConfig } from '../../src/config/index.ts';
 import { writeSigningKey } from '../support/pull-auth.ts';
 import { configProblem } from '../support/config-problem.ts';
 
@@ -42,7 +42,7 @@ describe('pullAuth configuration', () => {
 
   it('the key from an environment variable › read, and never printed', () => {
     const pem = readFileSync(keyFile, 'utf8');
-    const config = parseConfig(`${BASE}pullAuth: { signingKey: { env: PULL_KEY } }\n`, 'test.yaml', { env: { PULL_KEY: pem } });
+    const config = loadConfigText(`${BASE}pullAuth: { signingKey: { env: PULL_KEY } }\n`, 'test.yaml', { env: { PULL_KEY: pem } });
     assert.equal(config.pullAuth?.signingKey.reveal(), pem);
     assert.doesNotMatch(inspect(config, { depth: 10 }) + JSON.stringify(config), /PRIVATE KEY/);
   });
@@ -101,7 +101,7 @@ describe('pullAuth configuration', () => {
   it('with pullAuth on, a credentialed upstream no longer needs allowAnonymousPulls', () => {
     const credentialed = BASE.replace('default: true', 'default: true\n    auth: { type: basic, username: bot, password: { env: PW } }');
     assert.equal(problem(credentialed, { PW: 'x' }).field, 'upstreams[0].allowAnonymousPulls');
-    const config = parseConfig(`${credentialed}pullAuth: { signingKey: { file: "${keyFile}" } }\n`, 'test.yaml', { env: { PW: 'x' } });
+    const config = loadConfigText(`${credentialed}pullAuth: { signingKey: { file: "${keyFile}" } }\n`, 'test.yaml', { env: { PW: 'x' } });
     assert.equal(config.upstreams[0]?.credentials.type, 'basic');
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/input/config-error.ts';
-import { parseConfig } from '../../src/config/load.ts';
+import { parseConfig } from '../../src/config/parse.ts';
 import { parsePolicy } from '../../src/policy/parse.ts';
 import { compilePattern } from '../../src/oci/pattern.ts';
 import { ScanReportError } from '../../src/scan/errors.ts';

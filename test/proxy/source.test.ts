@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfig } from '../../src/config/index.ts';
+import { loadConfigText } from '../../src/config/index.ts';
 import { checkSource } from '../../src/gate/source-check.ts';
 import { resolveSource } from '../../src/upstream/source.ts';
 
-const config = parseConfig(
+const config = loadConfigText(
   `
 listen: { plainHttp: true }
 upstreams:

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfig } from '../../src/config/index.ts';
+import { loadConfigText } from '../../src/config/index.ts';
 import { compilePattern } from '../../src/oci/pattern.ts';
 import { canonicalNames, grantPulls, grantsPull } from '../../src/pullauth/grants.ts';
 import { MAX_SCOPES, parseScopes, ScopeError } from '../../src/pullauth/scope.ts';
 
-const config = parseConfig(
+const config = loadConfigText(
   `
 listen: { plainHttp: true }
 upstreams:

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfig } from '../../src/config/index.ts';
+import { loadConfigText } from '../../src/config/index.ts';
 import type { Digest } from '../../src/oci/reference.ts';
 import type { ScanRequest } from '../../src/scan-store/types.ts';
 import { scanTarget } from '../../src/scanner/target.ts';
 import { trivyArgs } from '../../src/scanner/trivy.ts';
 
 const DIGEST: Digest = `sha256:${'a'.repeat(64)}`;
-const { upstreams } = parseConfig(
+const { upstreams } = loadConfigText(
   `listen: { plainHttp: true }
 upstreams:
   - { name: hub, url: "https://registry-1.docker.io", registryHost: docker.io, repositories: ["docker.io/**"] }

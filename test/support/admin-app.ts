@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../src/runtime/app.ts';
-import { parseConfig } from '../../src/config/index.ts';
+import { loadConfigText } from '../../src/config/index.ts';
 import { buildRuntime, type Runtime } from '../../src/runtime/runtime.ts';
 import { recordingLogger } from '../state/support/helpers.ts';
 import { adminTokens, type AdminTokens } from './admin-tokens.ts';
@@ -33,7 +33,7 @@ export async function adminApp(yaml: string, options: AdminAppOptions = {}): Pro
   const dir = mkdtempSync(join(tmpdir(), 'tg-admin-'));
   const tokens = options.tokens ?? (await adminTokens(dir));
   const files = runtimeFiles(options.policy ?? OPEN_POLICY, options.keys ?? []);
-  const config = parseConfig(`${yaml}\n${tokens.configYaml}${files.configLines}`, 'test.yaml', { env: options.env ?? {} });
+  const config = loadConfigText(`${yaml}\n${tokens.configYaml}${files.configLines}`, 'test.yaml', { env: options.env ?? {} });
   const logs = recordingLogger();
   const runtime = await buildRuntime(config, logs, options);
   return {

@@ -1,6 +1,6 @@
 import type { RequestListener } from 'node:http';
 import { createApp } from '../../src/runtime/app.ts';
-import { parseConfig, type Config } from '../../src/config/index.ts';
+import { loadConfigText, type Config } from '../../src/config/index.ts';
 import { noopLogger } from '../../src/log/logger.ts';
 import { buildRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime/runtime.ts';
 import { OPEN_POLICY, runtimeFiles, type KeyFile, type RuntimeFiles } from './runtime-files.ts';
@@ -22,7 +22,7 @@ export interface HarnessOptions extends RuntimeOptions {
 /** The real app over the real runtime (upstream clients, gate, stores), configured from YAML text like a user would. */
 export async function appFor(yaml: string, options: HarnessOptions = {}): Promise<Harness> {
   const files = runtimeFiles(options.policy ?? OPEN_POLICY, options.keys ?? []);
-  const config = parseConfig(`${yaml}\n${files.configLines}`, 'test.yaml', { env: options.env ?? {} });
+  const config = loadConfigText(`${yaml}\n${files.configLines}`, 'test.yaml', { env: options.env ?? {} });
   const runtime = await buildRuntime(config, noopLogger, options);
   return {
     app: createApp(runtime.deps),

@@ -1,5 +1,5 @@
 import { createApp } from '../../src/runtime/app.ts';
-import { parseConfig } from '../../src/config/index.ts';
+import { loadConfigText } from '../../src/config/index.ts';
 import { noopLogger, type Logger } from '../../src/log/logger.ts';
 import { buildRuntime, type Runtime } from '../../src/runtime/runtime.ts';
 import { createFront } from '../../src/server/front.ts';
@@ -19,7 +19,7 @@ export interface RunningProxy {
 /** trustgate wired exactly as main.ts wires it, listening on a free loopback port. */
 export async function startProxy(yaml: string, options: HarnessOptions = {}, logger: Logger = noopLogger): Promise<RunningProxy> {
   const files = runtimeFiles(options.policy ?? OPEN_POLICY, options.keys ?? []);
-  const config = parseConfig(`${yaml}\n${files.configLines}`, 'test.yaml', {
+  const config = loadConfigText(`${yaml}\n${files.configLines}`, 'test.yaml', {
     env: options.env ?? {},
     overrides: { listen: '127.0.0.1:0' },
   });

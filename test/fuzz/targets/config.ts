@@ -10,7 +10,7 @@ import { isAbsolute, join } from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { ConfigError } from '../../../src/input/config-error.ts';
-import { parseConfig } from '../../../src/config/load.ts';
+import { loadConfigText } from '../../../src/config/load.ts';
 import type { Config } from '../../../src/config/types.ts';
 import { evaluateSignatures } from '../../../src/policy/evaluate.ts';
 import { parsePolicy } from '../../../src/policy/parse.ts';
@@ -97,7 +97,7 @@ function assertConfig(config: Config): void {
 }
 
 function checkConfig(text: string, source: string): void {
-  const result = settle(() => parseConfig(text, source, { env: { FUZZ_PASSWORD: 'secret' } }));
+  const result = settle(() => loadConfigText(text, source, { env: { FUZZ_PASSWORD: 'secret' } }));
   if (!result.ok) {
     assertTyped(result.error, ConfigError);
     return assert.match((result.error as ConfigError).field, PRINTABLE_FIELD);
@@ -262,7 +262,7 @@ export const configTarget: FuzzTarget = {
             ),
             fc.array(shallowJsonish, { maxLength: 2 }),
             (doc, edits, values) => {
-              const result = settle(() => parseConfig(stringify(doc), source, { env: { FUZZ_PASSWORD: 'secret' } }));
+              const result = settle(() => loadConfigText(stringify(doc), source, { env: { FUZZ_PASSWORD: 'secret' } }));
               assert.ok(result.ok, `refused: ${String(!result.ok && result.error)}`);
               assertConfig(result.value);
               const upstreams = doc['upstreams'] as { name: string; url: string }[];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { SignJWT, UnsecuredJWT } from 'jose';
-import { parseConfig } from '../../../src/config/load.ts';
+import { loadConfigText } from '../../../src/config/load.ts';
 import { compilePattern } from '../../../src/oci/pattern.ts';
 import { grantPulls } from '../../../src/pullauth/grants.ts';
 import { createPullTokens } from '../../../src/pullauth/pull-token.ts';
@@ -51,7 +51,7 @@ export const pullAuthTarget: FuzzTarget = {
   async open() {
     const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const config = parseConfig(
+    const config = loadConfigText(
       'listen: { plainHttp: true }\nupstreams:\n  - { name: hub, url: "https://registry.test", default: true, repositories: ["registry.test/**"] }\n' +
         '  - { name: ghcr, url: "https://ghcr.test", repositories: ["ghcr.test/team/**"] }\npullAuth: { signingKey: { env: FUZZ_PULL_KEY }, service: fuzz }\n',
       'fuzz.yaml',

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { parseConfig } from '../../../src/config/load.ts';
+import { loadConfigText } from '../../../src/config/load.ts';
 import type { UpstreamConfig } from '../../../src/config/types.ts';
 import { TrustgateError } from '../../../src/errors/errors.ts';
 import { createUpstreamClient } from '../../../src/upstream/client.ts';
@@ -102,7 +102,7 @@ export const upstreamTarget: FuzzTarget = {
       else res.writeHead(script.status, { 'www-authenticate': script.challenge, 'content-type': 'application/json' }).end('{"errors":[]}');
     });
     const listed = `${sentinel.url}/listed`;
-    const config = parseConfig(
+    const config = loadConfigText(
       `listen: { plainHttp: true }\nupstreams:\n  - name: up\n    url: ${upstream.url}\n    repositories: ["${new URL(upstream.url).host}/**"]\n    tokenRealms: ["${listed}"]\n    retries: 0\n    timeouts: { connectMs: 500, headersMs: 1000, bodyIdleMs: 1000 }\n`,
       'fuzz.yaml',
     ).upstreams[0]!;

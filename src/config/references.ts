@@ -1,0 +1,100 @@
+// The reading half of loading a config: the secrets and files a parsed config names (refs.ts) are
+// read here, from the environment map given and the filesystem, and checked; the result is the
+// Config the rest of trustgate runs on. Errors name the field, as parseConfig's do.
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../input/config-error.ts';
+import { deepFreeze, type ParsedConfig } from './parse.ts';
+import type { ParsedPullAuth, PullAuthConfig } from './pull-auth.ts';
+import type { FileRef, SecretRef } from './refs.ts';
+import { Secret } from './secret.ts';
+import type { Config, UpstreamConfig, UpstreamCredentials } from './types.ts';
+import type { ParsedUpstream } from './upstreams.ts';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads every secret and file `parsed` names. Throws ConfigError naming the field of the first one missing or wrong. */
+export function readReferences(parsed: ParsedConfig, env: Env): Config {
+  const { source } = parsed;
+  return deepFreeze({
+    ...parsed,
+    upstreams: parsed.upstreams.map((u) => readUpstream(u, source, env)),
+    pullAuth: parsed.pullAuth === undefined ? undefined : readPullAuth(parsed.pullAuth, source, env),
+  });
+}
+
+function readUpstream(u: ParsedUpstream, source: string, env: Env): UpstreamConfig {
+  const secret = (ref: SecretRef): Secret => {
+    const text = readText(ref, source, env);
+    // A secret file is trimmed: a trailing newline is never part of a password or token.
+    return new Secret('env' in ref ? text : text.trim());
+  };
+  const credentials: UpstreamCredentials =
+    u.credentials.type === 'basic'
+      ? { type: 'basic', username: u.credentials.username, password: secret(u.credentials.password) }
+      : u.credentials.type === 'bearer'
+        ? { type: 'bearer', token: secret(u.credentials.token) }
+        : { type: 'anonymous' };
+  const file = (ref: FileRef | undefined): Buffer | undefined => (ref === undefined ? undefined : readBytes(ref, source));
+  const [ca, cert, key] = [file(u.tls.ca), file(u.tls.cert), file(u.tls.key)];
+  return {
+    ...u,
+    credentials,
+    tls: { ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) },
+  };
+}
+
+/** The signing key is read and checked at start, so a replica with a missing or wrong key never serves. */
+function readPullAuth(pullAuth: ParsedPullAuth, source: string, env: Env): PullAuthConfig {
+  const ref = pullAuth.signingKey;
+  const pem = readText(ref, source, env);
+  let key;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    throw new ConfigError(source, ref.field, 'not an unencrypted PEM private key');
+  }
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  if (key.asymmetricKeyType !== 'ec' || curve !== 'prime256v1') {
+    throw new ConfigError(
+      source,
+      ref.field,
+      `must be an EC P-256 private key (this one is ${key.asymmetricKeyType ?? 'unknown'}${curve === undefined ? '' : ` ${curve}`})`,
+    );
+  }
+  const jwksFile = pullAuth.oidc?.jwks.file;
+  if (jwksFile !== undefined) checkJwksFile(jwksFile, source);
+  return { ...pullAuth, signingKey: new Secret(pem) };
+}
+
+/** A secret's text. An unset or blank variable is an error naming the variable, never a value. */
+function readText(ref: SecretRef, source: string, env: Env): string {
+  if ('env' in ref) {
+    const value = env[ref.env];
+    if (value === undefined || value.trim() === '') throw new ConfigError(source, ref.field, `environment variable ${ref.env} is not set`);
+    return value;
+  }
+  try {
+    return readFileSync(ref.file, 'utf8');
+  } catch {
+    throw new ConfigError(source, ref.field, `cannot read "${ref.written}"`);
+  }
+}
+
+function readBytes(ref: FileRef, source: string): Buffer {
+  try {
+    return readFileSync(ref.file);
+  } catch {
+    throw new ConfigError(source, ref.field, `cannot read "${ref.written}"`);
+  }
+}
+
+/** The JWKS file stays a path (the verifier reads it); here it must hold a `keys` array. */
+function checkJwksFile(path: string, source: string): void {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as { keys?: unknown };
+    if (!Array.isArray(parsed.keys)) throw new Error('no "keys" array');
+  } catch (error) {
+    throw new ConfigError(source, 'pullAuth.oidc.jwksFile', `cannot read a JWKS from "${path}" (${(error as Error).message})`);
+  }
+}
