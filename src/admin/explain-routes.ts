@@ -2,14 +2,11 @@ import type { Request, Response, Router } from 'express';
 import type { Config } from '../config/types.ts';
 import { TrustgateError } from '../errors/errors.ts';
 import { DECISIONS_PER_DIGEST, type DecisionLog } from '../gate/decision-log.ts';
-import { checkSource, denySource } from '../gate/source-check.ts';
 import type { Decision } from '../decision/decision.ts';
 import type { Explanation, Gate } from '../gate/types.ts';
 import { isDigest, isRepositoryName, isTag, type Reference } from '../oci/reference.ts';
 import type { ManifestCache } from '../pull/manifest-cache.ts';
-import { fetchManifest } from '../pull/manifest-fetch.ts';
-import { pullContext } from '../pull/manifests.ts';
-import { resolveSource } from '../upstream/source.ts';
+import { preparePull } from '../pull/prepare.ts';
 import type { Upstreams } from '../pull/upstreams.ts';
 import type { Guard } from './keys-routes.ts';
 import type { Role } from './tokens.ts';
@@ -65,21 +62,19 @@ async function explain(req: Request, res: Response, deps: ExplainRoutesDeps): Pr
   const image = req.query['image'];
   if (typeof image !== 'string' || image.length > 600) throw new TrustgateError('BAD_REQUEST', IMAGE_HELP);
   const { host, repository, reference } = parseImage(image);
-  const resolved = resolveSource(deps.config.upstreams, repository, host);
-  const refused = resolved.ok ? checkSource(resolved.source) : denySource(resolved.message);
-  if (!resolved.ok || refused !== undefined) {
-    res.json(answer(image, undefined, undefined, { decision: refused!, findings: [], scan: undefined }));
-    return;
-  }
-  const { source } = resolved;
-  const manifest = await fetchManifest(source, reference, undefined, {
-    client: deps.upstreams.get(source.upstream.name).client,
+  // The pull pipeline's own preparation, as a pull with `ns` = the image's registry host and no client.
+  const request = { name: repository, ns: host, reference, accept: undefined, client: undefined };
+  const pull = await preparePull(request, deps.config.upstreams, undefined, (upstream) => ({
+    client: deps.upstreams.get(upstream).client,
     cache: deps.manifestCache,
     maxBytes: deps.config.manifests.maxBytes,
-  });
-  if (deps.gate.explain === undefined) throw new TrustgateError('INTERNAL', 'this gate cannot explain its decisions');
-  const explained = await deps.gate.explain(pullContext(source, reference, manifest, undefined));
-  res.json(answer(image, manifest.digest, manifest.parsed.mediaType, explained));
+  }));
+  if (!pull.ok) {
+    res.json(answer(image, undefined, undefined, { decision: pull.decision, findings: [], scan: undefined }));
+    return;
+  }
+  const explained = await deps.gate.explain(pull.context);
+  res.json(answer(image, pull.manifest.digest, pull.manifest.parsed.mediaType, explained));
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());

@@ -2,6 +2,7 @@ import { imageProblem, type BreakGlassEntry, type BreakGlassStore } from './entr
 import { noopLogger, type Logger } from '../log/logger.ts';
 import type { RedisClient } from '../redis/connection.ts';
 import { followRedis } from '../redis/follow.ts';
+import type { FollowVia } from '../redis/follower.ts';
 
 /**
  * How often each replica re-reads the entries without a change notice (one HGETALL of a small
@@ -10,10 +11,8 @@ import { followRedis } from '../redis/follow.ts';
  */
 export const BREAK_GLASS_POLL_MS = 500;
 
-export interface RedisBreakGlassOptions {
+export interface RedisBreakGlassOptions extends FollowVia {
   readonly redis: RedisClient;
-  /** A subscriber connection (may be shared with other followers). */
-  readonly subscriber: RedisClient;
   readonly prefix: string;
   readonly logger?: Logger;
   readonly now: () => number;
@@ -24,7 +23,7 @@ export interface RedisBreakGlassOptions {
  * Break-glass entries shared by every replica: the hash `<prefix>breakglass` (id → entry JSON) and
  * a change notice on `<prefix>breakglass:changed`. Pulls match against this replica's copy (no
  * Redis call per pull); the copy follows every change within a second (a notice, else the
- * BREAK_GLASS_POLL_MS re-read), and is re-read on every reconnect. Expired entries are removed from Redis by whichever replica loads next.
+ * BREAK_GLASS_POLL_MS re-read), and is re-read after every reconnect. Expired entries are removed from Redis by whichever replica loads next.
  */
 export async function createRedisBreakGlassStore(o: RedisBreakGlassOptions): Promise<BreakGlassStore> {
   const { redis } = o;
@@ -50,6 +49,7 @@ export async function createRedisBreakGlassStore(o: RedisBreakGlassOptions): Pro
 
   const follower = await followRedis({
     redis,
+    follower: o.follower,
     subscriber: o.subscriber,
     channel,
     load,

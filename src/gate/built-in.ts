@@ -1,36 +1,23 @@
 import { SIGNATURE_CONFIG_FORMAT } from '../oci/signature-artifact.ts';
 import type { BlobGrant } from '../verdicts/types.ts';
 import type { ManifestKind } from './manifest-kind.ts';
-import type { Decision } from '../decision/decision.ts';
+import { allowDecision, denyDecision, type Decision } from '../decision/decision.ts';
 import type { PullContext } from './types.ts';
-
-/** Built-in rule names for manifests no policy rule judges. */
-export const BuiltInRule = {
-  signatureArtifact: 'signature-artifact',
-  referrersListing: 'referrers-listing',
-  manifestFormat: 'manifest-format',
-} as const;
 
 /** Pure: the decision for a manifest no rule judges (refused formats, referrers listings, signature artifacts), else undefined. */
 export function builtInDecision(context: PullContext, kind: ManifestKind): Decision | undefined {
   const { digest, unsupported } = context.manifest;
-  const decision = (outcome: Decision['outcome'], rule: string, reasons: Decision['reasons'] = []): Decision => ({
-    outcome,
-    rule,
-    reasons,
-    signers: [],
-    digest,
-    notAfter: undefined,
-  });
   switch (kind) {
     case 'unsupported':
-      return decision('deny', BuiltInRule.manifestFormat, [
-        { code: 'unsupported_manifest', message: unsupported ?? 'unsupported manifest format' },
-      ]);
+      return denyDecision(
+        'manifest-format',
+        [{ code: 'unsupported_manifest', message: unsupported ?? 'unsupported manifest format' }],
+        digest,
+      );
     case 'listing':
-      return decision('allow', BuiltInRule.referrersListing);
+      return allowDecision('referrers-listing', digest);
     case 'signature-artifact':
-      return decision('allow', BuiltInRule.signatureArtifact);
+      return allowDecision('signature-artifact', digest);
     default:
       return undefined;
   }

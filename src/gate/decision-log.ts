@@ -1,8 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Digest } from '../oci/reference.ts';
-import { referenceString } from '../oci/reference.ts';
 import type { Decision, Reason } from '../decision/decision.ts';
-import type { Gate } from './types.ts';
 
 /** One gated pull, as GET /admin/v1/decisions shows it. */
 export interface DecisionRecord {
@@ -43,28 +41,5 @@ export function createMemoryDecisionLog(perDigest = DECISIONS_PER_DIGEST, digest
       rings.set(record.digest, ring);
     },
     recent: async (digest, limit) => ({ records: (rings.peek(digest) ?? []).slice(0, limit), from: 'memory' }),
-  };
-}
-
-/** Keeps a record of every decision the gate makes for a pull (explain is not a pull: not recorded). */
-export function recordingDecisions(gate: Gate, log: DecisionLog, now: () => number): Gate {
-  return {
-    ...gate,
-    async decide(context) {
-      const decision = await gate.decide(context);
-      log.record({
-        time: now(),
-        name: context.canonicalName,
-        reference: referenceString(context.requested),
-        digest: context.manifest.digest,
-        outcome: decision.outcome,
-        rule: decision.rule,
-        reasons: decision.reasons,
-        signers: decision.signers,
-        ...(decision.notAfter === undefined ? {} : { notAfter: decision.notAfter }),
-        ...(context.client === undefined ? {} : { subject: context.client.subject }),
-      });
-      return decision;
-    },
   };
 }

@@ -1,25 +1,14 @@
-import type { Logger } from '../log/logger.ts';
-import type { Rule } from '../policy/types.ts';
-import type { DiscoveryLimits } from '../discovery/discover.ts';
+import { ruleDecision, type Decision } from '../decision/decision.ts';
 import { discoverVulnAttestations } from '../discovery/attestations.ts';
-import { evaluateScan, type ScanEvaluation } from '../scan/evaluate.ts';
+import type { Rule } from '../policy/types.ts';
+import { evaluateScan } from '../scan/evaluate.ts';
 import type { ScanRecord } from '../scan/types.ts';
-import type { ScanStore } from '../scan-store/types.ts';
 import type { CompiledTrust } from '../trust/compile.ts';
-import type { UpstreamClient } from '../upstream/types.ts';
 import { verifyVulnAttestation } from '../verify/cosign/vuln-attestation.ts';
-import type { Decision } from '../decision/decision.ts';
+import type { DecisionEffects, DecisionReads, DecisionTrace } from './ports.ts';
 import type { PullContext } from './types.ts';
 
-export interface ScanCheckDeps {
-  readonly scans: ScanStore;
-  readonly clientFor: (upstream: string) => UpstreamClient;
-  readonly limits: DiscoveryLimits;
-  readonly now: () => number;
-  readonly logger: Logger;
-  /** Told how the scan was judged, with the evidence used (explain). */
-  readonly onScan?: (scan: ScanEvaluation, record: ScanRecord | undefined) => void;
-}
+type ScanReads = Pick<DecisionReads, 'scans' | 'clientFor' | 'limits' | 'now' | 'logger'>;
 
 /**
  * The scan half of a decision (docs/design.md §3), applied to an image the signature half did not deny.
@@ -32,7 +21,9 @@ export async function withScan(
   rule: Rule | undefined,
   decision: Decision,
   trust: CompiledTrust,
-  deps: ScanCheckDeps,
+  deps: ScanReads,
+  effects: Pick<DecisionEffects, 'requestScan'>,
+  trace: DecisionTrace,
 ): Promise<Decision> {
   const requirement = rule?.scan;
   if (
@@ -52,24 +43,20 @@ export async function withScan(
   }
   const pending = record === undefined && (await deps.scans.isPending(digest));
   const scan = evaluateScan(requirement, record, pending, context.canonicalName, now, digest);
-  deps.onScan?.(scan, record);
+  trace.scan = { evaluation: scan, record };
   if (scan.state === 'unscanned' || scan.state === 'stale') {
-    void deps.scans.request({ digest, canonicalName: context.canonicalName, upstream: context.upstream.name, requestedAt: now });
+    effects.requestScan({ digest, canonicalName: context.canonicalName, upstream: context.upstream.name, requestedAt: now });
   }
   if (scan.reasons.length === 0) return { ...decision, notAfter: earliest(decision.notAfter, scan.notAfter) };
-  return {
-    ...decision,
-    outcome: rule?.mode === 'warn' ? 'warn' : 'deny',
-    reasons: [...decision.reasons, ...scan.reasons],
-    notAfter: undefined,
-  };
+  const outcome = rule?.mode === 'warn' ? 'warn' : 'deny';
+  return ruleDecision(outcome, decision.rule, decision.digest, [...decision.reasons, ...scan.reasons], decision.signers, undefined);
 }
 
 async function attestedScan(
   context: PullContext,
   decision: Decision,
   trust: CompiledTrust,
-  deps: ScanCheckDeps,
+  deps: ScanReads,
 ): Promise<ScanRecord | undefined> {
   const vouchers = trust.material.keys.filter((key) => {
     const entry = trust.byId.get(key.id);

@@ -1,7 +1,5 @@
 import type { UpstreamConfig } from '../config/types.ts';
-import type { Decision } from '../decision/decision.ts';
-
-export const SOURCE_RULE = 'source-allowlist';
+import { denyDecision, type Decision } from '../decision/decision.ts';
 
 interface Named {
   readonly upstream: UpstreamConfig;
@@ -15,29 +13,11 @@ export function checkSource(source: Named): Decision | undefined {
 }
 
 export function denySource(message: string): Decision {
-  return {
-    outcome: 'deny',
-    rule: SOURCE_RULE,
-    reasons: [{ code: 'source_not_allowed', message }],
-    signers: [],
-    digest: undefined,
-    notAfter: undefined,
-  };
+  return denyDecision('source-allowlist', [{ code: 'source_not_allowed', message }]);
 }
 
 /** The blob gate's refusal (docs/design.md §1 "Blobs"): layers of a blocked image cannot be pulled by digest. */
 export function blobDenied(digest: Decision['digest']): Decision {
-  return {
-    outcome: 'deny',
-    rule: 'blob-gate',
-    reasons: [
-      {
-        code: 'blob_not_referenced',
-        message: 'no manifest trustgate allowed from this repository references this blob; pull the image by its manifest first',
-      },
-    ],
-    signers: [],
-    digest,
-    notAfter: undefined,
-  };
+  const message = 'no manifest trustgate allowed from this repository references this blob; pull the image by its manifest first';
+  return denyDecision('blob-gate', [{ code: 'blob_not_referenced', message }], digest);
 }

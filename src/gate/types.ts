@@ -69,10 +69,5 @@ export interface Gate {
    * The decision `decide` would make now, with its findings, computed afresh and without side
    * effects: no verdict read or cached, no scan queued, no blob or child recorded as allowed.
    */
-  explain?(context: PullContext): Promise<Explanation>;
-  /**
-   * Records an allow decided outside the gate (break glass): the image's own blobs become servable
-   * for as long as `grant`'s source holds. An index's children are not: an entry covers what it names.
-   */
-  vouch?(context: PullContext, grant: { readonly source: string; readonly expiresAt: number }): Promise<void>;
+  explain(context: PullContext): Promise<Explanation>;
 }

@@ -2,6 +2,7 @@ import type { Logger } from '../log/logger.ts';
 import type { PolicyHolder } from './holder.ts';
 import type { RedisClient } from '../redis/connection.ts';
 import { followRedis } from '../redis/follow.ts';
+import type { FollowVia } from '../redis/follower.ts';
 import type { PolicyVersion, PolicyVersions } from './redis-policy-versions.ts';
 
 export interface ApiPolicy {
@@ -13,11 +14,10 @@ export interface ApiPolicy {
   close(): Promise<void>;
 }
 
-export interface ApiPolicyOptions {
+export interface ApiPolicyOptions extends FollowVia {
   readonly holder: PolicyHolder;
   readonly versions: PolicyVersions;
   readonly redis: RedisClient;
-  readonly subscriber: RedisClient;
   readonly logger: Logger;
   readonly now: () => number;
   readonly pollIntervalMs?: number;
@@ -72,6 +72,7 @@ export async function followApiPolicy(o: ApiPolicyOptions): Promise<ApiPolicy> {
 
   const follower = await followRedis({
     redis: o.redis,
+    follower: o.follower,
     subscriber: o.subscriber,
     channel: versions.channel,
     load,

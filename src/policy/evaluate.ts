@@ -1,4 +1,4 @@
-import type { Decision, Reason, ReasonCode } from '../decision/decision.ts';
+import { ruleDecision, type Decision, type Reason, type ReasonCode } from '../decision/decision.ts';
 import type { Digest, Reference } from '../oci/reference.ts';
 import type { CompiledTrust } from '../trust/compile.ts';
 import { matchesSignedReference } from '../verify/cosign/identity.ts';
@@ -43,7 +43,7 @@ export function identityReference(rule: Rule | undefined, canonicalName: string,
 export function evaluateSignatures(input: Evaluation): Decision {
   const { rule, digest } = input;
   if (rule === undefined) {
-    return decision(
+    return ruleDecision(
       'deny',
       DEFAULT_RULE_NAME,
       digest,
@@ -52,7 +52,7 @@ export function evaluateSignatures(input: Evaluation): Decision {
       undefined,
     );
   }
-  if (rule.mode === 'off') return decision('allow', rule.name, digest, [], [], undefined);
+  if (rule.mode === 'off') return ruleDecision('allow', rule.name, digest, [], [], undefined);
   const signers = new Map<string, number | undefined>();
   const problems: Reason[] = [];
   for (const finding of input.findings) {
@@ -75,9 +75,9 @@ export function evaluateSignatures(input: Evaluation): Decision {
   const ids = [...signers.keys()].sort();
   if (reasons.length === 0) {
     const notAfter = [...signers.values()].reduce<number | undefined>((a, b) => earliest(a, b), undefined);
-    return decision('allow', rule.name, digest, [], ids, notAfter);
+    return ruleDecision('allow', rule.name, digest, [], ids, notAfter);
   }
-  return decision(rule.mode === 'warn' ? 'warn' : 'deny', rule.name, digest, reasons, ids, undefined);
+  return ruleDecision(rule.mode === 'warn' ? 'warn' : 'deny', rule.name, digest, reasons, ids, undefined);
 }
 
 function refuseSigner(id: string, finding: SignatureFinding, input: Evaluation): Reason | undefined {
@@ -141,17 +141,6 @@ function shortfall(rule: Rule, signers: Map<string, number | undefined>, problem
   for (const code of unique(problems.map((p) => p.code)))
     if (!reasons.some((r) => r.code === code)) reasons.push({ code, message: problems.find((p) => p.code === code)!.message });
   return reasons;
-}
-
-function decision(
-  outcome: Decision['outcome'],
-  rule: string,
-  digest: Digest,
-  reasons: readonly Reason[],
-  signers: readonly string[],
-  notAfter: number | undefined,
-): Decision {
-  return { outcome, rule, reasons, signers, digest, notAfter };
 }
 
 /** undefined means "never expires". */

@@ -6,6 +6,7 @@ import { fromZod } from '../input/zod-error.ts';
 import { compilePattern } from '../oci/pattern.ts';
 import { policySchema, type PolicyFile } from './schema.ts';
 import type { Policy, Rule } from './types.ts';
+import { isBuiltInRule, policyRuleName, type PolicyRuleName } from '../decision/decision.ts';
 import type { ScanRequirement } from '../scan/types.ts';
 import { parseDuration } from '../scan/duration.ts';
 
@@ -81,7 +82,7 @@ function compileRule(rule: PolicyFile['rules'][number], index: number, source: s
   }
   return Object.freeze({
     scan: rule.scan === undefined ? undefined : compileScan(rule.scan, `${field}.scan`, source),
-    name: rule.name,
+    name: ruleName(rule.name, `${field}.name`, source),
     images,
     mode: rule.mode,
     multiArch: rule.multiArch,
@@ -127,4 +128,10 @@ function compileScan(scan: NonNullable<PolicyFile['rules'][number]['scan']>, fie
     ignoreUnfixed: scan.ignoreUnfixed,
     allow: Object.freeze(allow),
   });
+}
+
+/** Built-in check names are reserved: a decision's rule must say which kind of check made it. */
+function ruleName(name: string, field: string, source: string): PolicyRuleName {
+  if (isBuiltInRule(name)) throw new ConfigError(source, field, `"${name}" is the name of a built-in check; choose another name`);
+  return policyRuleName(name);
 }

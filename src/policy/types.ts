@@ -1,3 +1,4 @@
+import type { BuiltInRuleName, PolicyRuleName } from '../decision/decision.ts';
 import type { ScanRequirement } from '../scan/types.ts';
 import type { ImagePattern } from '../oci/pattern.ts';
 
@@ -13,7 +14,7 @@ export interface SignatureRequirement {
 }
 
 export interface Rule {
-  readonly name: string;
+  readonly name: PolicyRuleName;
   readonly images: readonly ImagePattern[];
   readonly mode: Mode;
   readonly signatures: SignatureRequirement;
@@ -34,4 +35,4 @@ export interface Policy {
 }
 
 /** The rule that applies when no pattern matches: deny. */
-export const DEFAULT_RULE_NAME = 'default';
+export const DEFAULT_RULE_NAME: BuiltInRuleName = 'default';

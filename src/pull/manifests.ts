@@ -1,46 +1,37 @@
+import type { Decision } from '../decision/decision.ts';
 import { denialError } from '../decision/denial.ts';
-import type { ClientIdentity, Decision } from '../decision/decision.ts';
-import type { Gate, PullContext } from '../gate/types.ts';
-import type { Logger } from '../log/logger.ts';
-import type { Metrics } from '../metrics/metrics.ts';
+import type { Gate } from '../gate/types.ts';
 import type { Reference } from '../oci/reference.ts';
-import { clientAddressOf, type Exchange } from '../server/exchange.ts';
-import { fetchManifest, type ManifestFetchOptions } from './manifest-fetch.ts';
+import type { Exchange } from '../server/exchange.ts';
 import type { VerifiedManifest } from './manifest-cache.ts';
+import type { DecisionReporter } from './report.ts';
 import type { Source } from '../upstream/source.ts';
+import type { PullContext } from '../gate/types.ts';
 
-export interface ManifestDeps extends ManifestFetchOptions {
+export interface ManifestServeDeps {
   readonly gate: Gate;
-  readonly logger: Logger;
-  readonly metrics?: Pick<Metrics, 'decision'>;
+  readonly reporter: DecisionReporter;
 }
 
-/** GET and HEAD of a manifest: fetch and hash, ask the gate, then serve exactly the bytes hashed. */
-export async function serveManifest(exchange: Exchange, source: Source, reference: Reference, deps: ManifestDeps): Promise<void> {
+/** GET and HEAD of a manifest already fetched and hashed: ask the gate, report, then serve exactly the bytes hashed. */
+export async function serveManifest(
+  exchange: Exchange,
+  pull: { readonly source: Source; readonly reference: Reference; readonly manifest: VerifiedManifest; readonly context: PullContext },
+  started: number,
+  deps: ManifestServeDeps,
+): Promise<void> {
   const { req, res } = exchange;
-  const started = performance.now();
-  const manifest = await fetchManifest(source, reference, req.headers.accept, deps);
-  const client = exchange.client;
-  const decision = await deps.gate.decide(pullContext(source, reference, manifest, client));
-  deps.logger.info(
-    {
-      event: 'decision',
-      name: source.canonicalName,
-      upstream: source.upstream.name,
-      reference: reference.kind === 'tag' ? reference.tag : undefined,
-      digest: manifest.digest,
-      method: exchange.method,
-      outcome: decision.outcome,
-      rule: decision.rule,
-      reasons: decision.reasons.map((r) => r.code),
-      ms: Math.round((performance.now() - started) * 10) / 10,
-      requestId: exchange.requestId,
-      clientAddress: clientAddressOf(exchange),
-      subject: client?.subject,
-    },
-    'manifest pull',
-  );
-  deps.metrics?.decision(decision, source.upstream.name);
+  const { source, reference, manifest } = pull;
+  const decision = await deps.gate.decide(pull.context);
+  deps.reporter.report(exchange, {
+    decision,
+    route: 'manifest',
+    name: source.canonicalName,
+    upstream: source.upstream.name,
+    reference,
+    digest: manifest.digest,
+    started,
+  });
   if (decision.outcome === 'deny') throw denialError(decision, source.canonicalName);
   if (decision.outcome === 'warn') res.setHeader('warning', warning(decision));
   const etag = `"${manifest.digest}"`;
@@ -54,32 +45,6 @@ export async function serveManifest(exchange: Exchange, source: Source, referenc
     return;
   }
   res.end(manifest.bytes);
-}
-
-export function pullContext(
-  source: Source,
-  reference: Reference,
-  manifest: VerifiedManifest,
-  client: ClientIdentity | undefined,
-): PullContext {
-  return {
-    canonicalName: source.canonicalName,
-    repository: source.repository,
-    upstream: source.upstream,
-    requested: reference,
-    ns: source.ns,
-    manifest: {
-      bytes: manifest.bytes,
-      digest: manifest.digest,
-      mediaType: manifest.parsed.mediaType,
-      children: manifest.parsed.children,
-      blobs: manifest.parsed.blobs,
-      parsed: manifest.parsed,
-      unsupported: manifest.unsupported,
-    },
-    parentIndex: undefined,
-    client,
-  };
 }
 
 /** RFC 9111 §5.5 / distribution-spec "Warnings": `299 - "text"`, at most 4096 bytes in all. */

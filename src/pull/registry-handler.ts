@@ -1,19 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/types.ts';
-import { isTrustgateError, TrustgateError } from '../errors/errors.ts';
-import { sendError } from '../server/send-error.ts';
-import { blobDenied, checkSource, denySource } from '../gate/source-check.ts';
 import { denialError } from '../decision/denial.ts';
-import { type Gate } from '../gate/types.ts';
+import { isTrustgateError, TrustgateError } from '../errors/errors.ts';
+import { blobDenied } from '../gate/source-check.ts';
+import type { Gate } from '../gate/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { clientAddressOf, exchangeOf, singleQuery, type Exchange } from '../server/exchange.ts';
-import type { ManifestCache } from './manifest-cache.ts';
-import { serveManifest, type ManifestDeps } from './manifests.ts';
-import { serveReferrers } from './referrers.ts';
-import { serveSignatureBlob } from './signature-blob.ts';
 import { parseRoute, type Route } from '../oci/route.ts';
-import { resolveSource, type Source } from '../upstream/source.ts';
+import type { EnforcePullAuth } from '../pullauth/middleware.ts';
+import { exchangeOf, singleQuery, type Exchange } from '../server/exchange.ts';
+import { sendError } from '../server/send-error.ts';
+import type { Source } from '../upstream/source.ts';
+import type { ManifestCache } from './manifest-cache.ts';
+import type { ManifestFetchOptions } from './manifest-fetch.ts';
+import { serveManifest } from './manifests.ts';
+import { admit, preparePull, type Admission } from './prepare.ts';
+import { serveReferrers } from './referrers.ts';
+import type { DecisionReporter } from './report.ts';
+import { serveSignatureBlob } from './signature-blob.ts';
 import { serveTags } from './tags.ts';
 import type { Upstreams } from './upstreams.ts';
 
@@ -24,8 +28,10 @@ export interface RegistryDeps {
   readonly manifestCache: ManifestCache;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Pull-side access control: refuses (throws) or records the verified client on the exchange. */
-  readonly pullAuth?: ((exchange: Exchange, route: Route | undefined) => Promise<void>) | undefined;
+  /** Logs, meters and records every decision (pull/report.ts). */
+  readonly reporter: DecisionReporter;
+  /** Pull-side access control: authenticates (or throws the 401 challenge) and returns the grant check. */
+  readonly pullAuth?: EnforcePullAuth | undefined;
 }
 
 /** Route templates for metric labels: never an image name, tag or digest. */
@@ -71,36 +77,30 @@ export function isRegistryPath(path: string): boolean {
 
 /**
  * The pull path (`/v2/...`, and any path nothing else claims): plain node request and response,
- * no framework, so the per-pull work is the work that matters (BENCHMARKS.md).
+ * no framework, so the per-pull work is the work that matters (BENCHMARKS.md). Every named route
+ * goes through the pipeline's admission (pull/prepare.ts) before anything goes upstream.
  */
 export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { metrics, logger } = deps;
-  const manifestDeps = new Map<string, ManifestDeps>();
-  const manifestDepsFor = (upstream: string): ManifestDeps => {
-    let found = manifestDeps.get(upstream);
+  const { metrics, logger, reporter } = deps;
+  const fetchOptions = new Map<string, ManifestFetchOptions>();
+  const fetchOptionsFor = (upstream: string): ManifestFetchOptions => {
+    let found = fetchOptions.get(upstream);
     if (found === undefined) {
-      found = {
-        client: deps.upstreams.get(upstream).client,
-        cache: deps.manifestCache,
-        maxBytes: deps.config.manifests.maxBytes,
-        gate: deps.gate,
-        logger,
-        metrics,
-      };
-      manifestDeps.set(upstream, found);
+      found = { client: deps.upstreams.get(upstream).client, cache: deps.manifestCache, maxBytes: deps.config.manifests.maxBytes };
+      fetchOptions.set(upstream, found);
     }
     return found;
   };
 
-  async function handle(exchange: Exchange, timing: { route: string }): Promise<void> {
+  async function handle(exchange: Exchange, timing: { route: string }, started: number): Promise<void> {
     const { res } = exchange;
     // distribution-spec: clients look for this header on every /v2/ answer.
     res.setHeader('docker-distribution-api-version', 'registry/2.0');
     refuseBody(exchange);
     const route = routeOf(exchange);
+    const name = route instanceof Error || route.kind === 'ping' ? undefined : route.name;
     // With pull auth, even a request for no such route is challenged first.
-    if (deps.pullAuth !== undefined && isRegistryPath(exchange.path))
-      await deps.pullAuth(exchange, route instanceof Error ? undefined : route);
+    const authorize = deps.pullAuth !== undefined && isRegistryPath(exchange.path) ? await deps.pullAuth(exchange, name) : undefined;
     if (route instanceof Error) throw route;
     timing.route = ROUTE_TEMPLATES[route.kind];
     if (route.kind === 'ping') {
@@ -110,62 +110,55 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
       res.end(exchange.isHead ? undefined : PING_BODY);
       return;
     }
-    const source = sourceFor(exchange, route.name, route.kind === 'manifest');
-    const upstream = source.upstream.name;
+    const ns = singleQuery(exchange, 'ns');
+    const admitted = (source: Source): void => {
+      exchange.upstream = source.upstream.name;
+      // distribution-spec "Registry Proxying": echo the namespace the client asked for.
+      if (ns !== undefined) exchange.res.setHeader('oci-namespace', ns);
+    };
+    if (route.kind === 'manifest') {
+      const request = { name: route.name, ns, reference: route.reference, accept: exchange.req.headers.accept, client: exchange.client };
+      const pull = await preparePull(request, deps.config.upstreams, authorize, fetchOptionsFor, admitted);
+      if (!pull.ok) return refuse(exchange, route, pull, started);
+      return serveManifest(exchange, { ...pull, reference: route.reference }, started, { gate: deps.gate, reporter });
+    }
+    const admission = await admit(deps.config.upstreams, route.name, ns, authorize);
+    if (!admission.ok) return refuse(exchange, route, admission, started);
+    const { source } = admission;
+    admitted(source);
+    const upstream = deps.upstreams.get(source.upstream.name);
     switch (route.kind) {
-      case 'manifest':
-        return serveManifest(exchange, source, route.reference, manifestDepsFor(upstream));
       case 'blob': {
         const access = await deps.gate.blobAccess(source.canonicalName, route.digest);
-        if (access.kind === 'deny') throw denialError(blobDenied(route.digest), source.canonicalName);
+        if (access.kind === 'deny') {
+          const denied = blobDenied(route.digest);
+          const where = { name: source.canonicalName, upstream: source.upstream.name };
+          reporter.report(exchange, { decision: denied, route: 'blob', ...where, reference: undefined, digest: route.digest, started });
+          throw denialError(denied, source.canonicalName);
+        }
         if (access.kind === 'check')
-          return serveSignatureBlob(
-            exchange,
-            source,
-            route.digest,
-            access,
-            deps.upstreams.get(upstream).client,
-            deps.config.gate.discovery.maxBlobBytes,
-          );
-        return deps.upstreams.get(upstream).blobs.serve(exchange.req, res, source, route.digest);
+          return serveSignatureBlob(exchange, source, route.digest, access, upstream.client, deps.config.gate.discovery.maxBlobBytes);
+        return upstream.blobs.serve(exchange.req, res, source, route.digest);
       }
       case 'tags':
-        return serveTags(exchange, source, deps.upstreams.get(upstream).client);
+        return serveTags(exchange, source, upstream.client);
       case 'referrers':
-        return serveReferrers(exchange, source, route.digest, deps.upstreams.get(upstream).client);
+        return serveReferrers(exchange, source, route.digest, upstream.client);
     }
   }
 
-  /** Resolves and allowlists the source before anything goes upstream (docs/design.md §1 "Sources"). */
-  function sourceFor(exchange: Exchange, clientName: string, isPull: boolean): Source {
-    const ns = singleQuery(exchange, 'ns');
-    const resolved = resolveSource(deps.config.upstreams, clientName, ns);
-    if (!resolved.ok) {
-      const denied = denySource(resolved.message);
-      if (isPull) metrics.decision(denied, 'none');
-      throw denialError(denied, clientName);
-    }
-    exchange.upstream = resolved.source.upstream.name;
-    const denied = checkSource(resolved.source);
-    if (denied !== undefined) {
-      if (isPull) metrics.decision(denied, resolved.source.upstream.name);
-      logger.info(
-        {
-          event: 'decision',
-          name: resolved.source.canonicalName,
-          outcome: 'deny',
-          rule: denied.rule,
-          reasons: ['source_not_allowed'],
-          requestId: exchange.requestId,
-          clientAddress: clientAddressOf(exchange),
-        },
-        'source denied',
-      );
-      throw denialError(denied, resolved.source.canonicalName);
-    }
-    // distribution-spec "Registry Proxying": echo the namespace the client asked for.
-    if (ns !== undefined) exchange.res.setHeader('oci-namespace', ns);
-    return resolved.source;
+  /** A request refused before anything went upstream: reported like every decision, then the OCI error. */
+  function refuse(
+    exchange: Exchange,
+    route: Exclude<Route, { kind: 'ping' }>,
+    refused: Extract<Admission, { ok: false }>,
+    started: number,
+  ) {
+    if (refused.upstream !== undefined) exchange.upstream = refused.upstream;
+    const reference = route.kind === 'manifest' ? route.reference : undefined;
+    const { decision, name, upstream } = refused;
+    reporter.report(exchange, { decision, route: route.kind, name, upstream, reference, digest: undefined, started });
+    throw denialError(decision, name);
   }
 
   return (req, res) => {
@@ -176,7 +169,7 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
       metrics.requestDuration(timing.route, exchange.method, (performance.now() - started) / 1000);
       if (timing.route === ROUTE_TEMPLATES.manifest) metrics.manifestRequest(exchange.method, exchange.upstream ?? 'none', res.statusCode);
     });
-    handle(exchange, timing).catch((error: unknown) => {
+    handle(exchange, timing, started).catch((error: unknown) => {
       if (!isTrustgateError(error)) logger.error({ event: 'internal_error', err: error, path: exchange.path }, 'unexpected error');
       sendError(res, error, exchange.isHead);
     });

@@ -110,3 +110,20 @@ export async function connectRedis(client: RedisClient, timeoutMs = 10_000): Pro
     if (client.status === 'wait') client.connect().catch(() => {}); // failures are retried; 'ready' or the timer decide
   });
 }
+
+/**
+ * Redis may come up after trustgate (a whole deployment starting at once): waits for every client
+ * however long it takes, instead of giving up after one connect timeout. The clients reconnect on
+ * their own; this only logs every `logEveryMs` that it is still waiting. Rejects once a client is closed.
+ */
+export async function untilConnected(clients: readonly RedisClient[], logger: Logger, logEveryMs = 5_000): Promise<void> {
+  for (;;) {
+    try {
+      await Promise.all(clients.map((client) => connectRedis(client, logEveryMs)));
+      return;
+    } catch (error) {
+      if (clients.some((client) => client.status === 'end')) throw error;
+      logger.warn({ event: 'redis_waiting', err: String(error) }, 'redis not reachable yet; still starting');
+    }
+  }
+}

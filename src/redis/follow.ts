@@ -1,11 +1,10 @@
 import type { Logger } from '../log/logger.ts';
 import type { RedisClient } from './connection.ts';
+import { followerFor, type FollowVia } from './follower.ts';
 import { createFailureLog } from './throttled-log.ts';
 
-export interface FollowOptions {
+export interface FollowOptions extends FollowVia {
   readonly redis: RedisClient;
-  /** A subscriber connection; it may carry other channels too (only `channel` is touched here). */
-  readonly subscriber: RedisClient;
   /** With any ioredis keyPrefix already added (channels get none). */
   readonly channel: string;
   /** Reads the state from Redis and takes it. Never runs twice at once. */
@@ -17,7 +16,7 @@ export interface FollowOptions {
   readonly pollIntervalMs?: number;
 }
 
-export interface Follower {
+export interface Followed {
   /** Loads after every load already asked for; resolves when a load that began after the call is done. */
   refresh(): Promise<void>;
   stop(): Promise<void>;
@@ -25,11 +24,11 @@ export interface Follower {
 
 /**
  * Keeps a replica's copy of a small piece of shared state following Redis: a message on
- * `channel`, either connection becoming ready again (a reconnect: messages sent meanwhile were
- * lost) and a slow timer all ask for a load. Loads run one at a time, in order, so the last one
- * always reflects the latest state; failures are logged (throttled) and the copy stays.
+ * `channel`, the follower's reread after any reconnect (messages sent meanwhile were lost) and a
+ * slow timer all ask for a load. Loads run one at a time, in order, so the last one always
+ * reflects the latest state; failures are logged (throttled) and the copy stays.
  */
-export async function followRedis(o: FollowOptions): Promise<Follower> {
+export async function followRedis(o: FollowOptions): Promise<Followed> {
   const failures = createFailureLog(o.logger, `${o.what}: reading redis failed; keeping what this replica holds`);
   let queued: Promise<void> | undefined;
   let tail: Promise<unknown> = Promise.resolve();
@@ -48,20 +47,17 @@ export async function followRedis(o: FollowOptions): Promise<Follower> {
     );
     return next;
   }
-  const background = (): void => void refresh().catch(() => {}); // logged through tail
-  const onMessage = (channel: string): void => {
-    if (channel === o.channel) background();
-  };
-  const onSubscriberReady = (): void => {
-    o.subscriber.subscribe(o.channel).then(background, (error: unknown) => failures.failed(error));
-  };
+  const background = (): Promise<void> => refresh().catch(() => {}); // logged through tail
 
-  await o.subscriber.subscribe(o.channel);
-  o.subscriber.on('message', onMessage);
-  o.subscriber.on('ready', onSubscriberReady);
-  o.redis.on('ready', background);
+  const { follower, release } = followerFor(o.redis, o, o.logger);
+  const following = await follower
+    .follow({ channel: o.channel, what: o.what, onMessage: () => void background(), reread: background })
+    .catch(async (error: unknown) => {
+      await release();
+      throw error;
+    });
   const poll = o.pollIntervalMs ?? 30_000;
-  const timer = poll > 0 ? setInterval(background, poll) : undefined;
+  const timer = poll > 0 ? setInterval(() => void background(), poll) : undefined;
   timer?.unref();
 
   return {
@@ -69,11 +65,9 @@ export async function followRedis(o: FollowOptions): Promise<Follower> {
     async stop() {
       stopped = true;
       clearInterval(timer);
-      o.subscriber.off('message', onMessage);
-      o.subscriber.off('ready', onSubscriberReady);
-      o.redis.off('ready', background);
+      await following.stop();
+      await release();
       await tail;
-      if (o.subscriber.status === 'ready') await o.subscriber.unsubscribe(o.channel).catch(() => {});
     },
   };
 }

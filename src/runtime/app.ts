@@ -6,10 +6,11 @@ import { sendError } from '../server/send-error.ts';
 import type { Gate } from '../gate/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { Exchange } from '../server/exchange.ts';
+import type { EnforcePullAuth } from '../pullauth/middleware.ts';
 import type { ManifestCache } from '../pull/manifest-cache.ts';
 import { createRegistryHandler, isRegistryPath } from '../pull/registry-handler.ts';
-import { parseRoute, type Route } from '../oci/route.ts';
+import type { DecisionReporter } from '../pull/report.ts';
+import { parseRoute } from '../oci/route.ts';
 import type { Upstreams } from '../pull/upstreams.ts';
 import { requestIds } from '../server/request-id.ts';
 import { pathOf } from '../server/route-template.ts';
@@ -21,12 +22,14 @@ export interface AppDeps {
   readonly manifestCache: ManifestCache;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Logs, meters and records every pull decision. */
+  readonly reporter: DecisionReporter;
   /** The admin API, mounted at /admin/v1 when configured. */
   readonly admin?: express.Router;
   /** Pull-side access control, when `pullAuth` is configured: GET /token, and bearer tokens on /v2. */
   readonly pullAuth?: {
     readonly router: express.Router;
-    readonly enforce: (exchange: Exchange, route: Route | undefined) => Promise<void>;
+    readonly enforce: EnforcePullAuth;
   };
 }
 

@@ -1,32 +1,26 @@
 import type { AppDeps } from './app.ts';
 import type { Config } from '../config/types.ts';
-import { createSignatureGate } from '../gate/signature-gate.ts';
+import { createGate } from '../gate/create-gate.ts';
+import { createPullEffects } from '../gate/effects.ts';
 import { createHealthProvider, type HealthProvider } from '../health/report.ts';
 import type { Logger } from '../log/logger.ts';
 import { PolicyHolder } from '../policy-store/holder.ts';
 import { loadPolicy } from '../policy-store/policy-file.ts';
 import { ManifestCache } from '../pull/manifest-cache.ts';
 import { openUpstreams } from '../pull/upstreams.ts';
+import { createDecisionReporter } from '../pull/report.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { compiledTrustCounts } from '../metrics/trust-counts.ts';
-import { connectRedis, createRedis, warnOnEvictionPolicy, type RedisClient } from '../redis/connection.ts';
-import { createMemoryAllowSets } from '../verdicts/memory-allow-sets.ts';
-import { createRedisAllowSets } from '../verdicts/redis-allow-sets.ts';
-import { createVerdictCache } from '../verdicts/verdict-cache.ts';
-import { createMemoryScanStore } from '../scan-store/memory-scan-store.ts';
-import { createRedisScanStore } from '../scan-store/redis-scan-store.ts';
 import type { ScanStore } from '../scan-store/types.ts';
 import { createAdminRouter } from '../admin/router.ts';
 import { createAdminRateLimit } from '../admin/rate-limit.ts';
-import { createMemoryAuditLog, createRedisAuditLog } from '../audit/index.ts';
 import { createTokenVerifier } from '../admin/tokens.ts';
 import { createPullAuth } from '../pullauth/index.ts';
 import { loadKeysDir } from '../trust-store/keys-dir.ts';
-import { createMemoryTrustStore } from '../trust-store/memory-trust-store.ts';
-import { createRedisTrustStore } from '../trust-store/redis-trust-store.ts';
 import type { TrustStore } from '../trust/types.ts';
 import { compiledView } from '../trust/view.ts';
-import { openControl, POLICY_TEXT } from './control.ts';
+import { openBackend, openVerdictCache } from './backend.ts';
+import { controlDeps, POLICY_TEXT } from './control.ts';
 import { parseTrustedIdentity } from '../verify/notation/index.ts';
 
 export interface Runtime {
@@ -34,14 +28,14 @@ export interface Runtime {
   readonly policy: PolicyHolder;
   readonly trust: TrustStore;
   readonly scans: ScanStore;
+  /** Where shared state lives, as openBackend chose. */
+  readonly stateKind: 'memory' | 'redis';
   /** Dependency health for /readyz's body and metrics; never makes the replica unready. */
   readonly health: HealthProvider;
   /** Re-reads `keys/` into the trust store (revocations stay). */
   reloadKeys(): Promise<void>;
   close(): Promise<void>;
 }
-
-const REDIS_WAIT_LOG_MS = 5_000;
 
 export interface RuntimeOptions {
   readonly now?: () => number;
@@ -53,61 +47,36 @@ export interface RuntimeOptions {
 /** Wires real adapters from a validated config: Redis-backed when `redis.url` is set, in memory otherwise. */
 export async function buildRuntime(config: Config, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const now = options.now ?? Date.now;
-  const prefix = options.redisPrefix ?? config.redis.prefix;
   const policy = new PolicyHolder(
     () => loadPolicy(config.policyFile, (identity) => void parseTrustedIdentity(identity)),
     logger,
     POLICY_TEXT,
   );
   const fileEntries = loadKeysDir(config.keysDir);
-  const connections: RedisClient[] = [];
-  let trust: TrustStore;
-  let scans: ScanStore;
-  let shared: RedisClient | undefined;
-  let onMissedPosts = (): void => {};
-  if (config.redis.url !== undefined) {
-    shared = createRedis(config.redis.url, { logger });
-    const subscriber = createRedis(config.redis.url, { logger });
-    connections.push(shared, subscriber);
-    await untilConnected([shared, subscriber], logger);
-    void warnOnEvictionPolicy(shared, logger);
-    trust = await createRedisTrustStore({ redis: shared, subscriber, prefix, logger, now });
-    const scanSubscriber = createRedis(config.redis.url, { logger });
-    connections.push(scanSubscriber);
-    scans = await createRedisScanStore({
-      redis: shared,
-      subscriber: scanSubscriber,
-      prefix,
-      logger,
-      requeueAfterMs: config.scans.requeueAfterMs,
-      onMissedPosts: () => onMissedPosts(),
-    });
-  } else {
-    trust = createMemoryTrustStore({}, { logger });
-    scans = createMemoryScanStore({ logger, now, requeueAfterMs: config.scans.requeueAfterMs });
+  // Redis or memory is decided there alone; an API policy is active before it resolves (it wins over the file).
+  const backend = await openBackend(config, {
+    logger,
+    now,
+    policy,
+    ...(options.redisPrefix === undefined ? {} : { redisPrefix: options.redisPrefix }),
+  });
+  const { trust, scans, allowSets, audit } = backend;
+  try {
+    if (fileEntries.length > 0) await trust.upsertFromFiles(fileEntries); // entries changed through the admin API win
+  } catch (error) {
+    await backend.close();
+    throw error;
   }
-  if (fileEntries.length > 0) await trust.upsertFromFiles(fileEntries); // entries changed through the admin API win
-  const control = await openControl({ config, redis: shared, prefix, policy, logger, now }); // an API policy wins over the file
   const { verdicts: verdictOptions } = config.gate;
   const trustView = compiledView(trust);
-  const redisClient = shared;
+  const redisClient = backend.redis?.command;
   const metrics = createMetrics({
     trust: () => compiledTrustCounts(trustView()),
     policyHash: () => policy.current().hash,
     scanQueuePending: async () => (await scans.pending(1000).catch(() => [])).length,
     redisUp: () => (redisClient === undefined ? undefined : redisClient.status === 'ready' ? 1 : 0),
   });
-  const verdicts = createVerdictCache({
-    ...verdictOptions,
-    logger,
-    onLookup: metrics.cacheLookup,
-    ...(shared === undefined ? {} : { redis: { client: shared, prefix } }),
-  });
-  const allowSets =
-    shared === undefined ? createMemoryAllowSets({ now }) : createRedisAllowSets({ redis: shared, prefix, logger, local: { now } });
-  trust.onChange(() => verdicts.clearLocal());
-  onMissedPosts = () => verdicts.clearLocal();
-  policy.onChange(() => verdicts.clearLocal());
+  const verdicts = openVerdictCache(backend, policy, { ...verdictOptions, logger, onLookup: metrics.cacheLookup });
   policy.onReloadFailed(() => metrics.reloadFailure('policy'));
   if (!config.gate.blobGate) {
     logger.warn(
@@ -116,36 +85,46 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     );
   }
   const upstreams = openUpstreams(config, logger, metrics);
-  const health = createHealthProvider({ redis: shared, upstreams, trust, policy });
-  const signatureGate = createSignatureGate({
-    policy: () => policy.current(),
-    trust: trustView,
+  const health = createHealthProvider({ redis: redisClient, upstreams, trust, policy });
+  const sharedStateUp =
+    redisClient === undefined ? undefined : async () => redisClient.status === 'ready' && (await health.redis()) === 'up';
+  // The pull's real effects; explain gets none (gate/ports.ts NO_EFFECTS).
+  const effects = createPullEffects({
     verdicts,
     allowSets,
     scans,
-    clientFor: (name) => upstreams.get(name).client,
-    limits: config.gate.discovery,
-    allowTtlMs: verdictOptions.allowTtlMs,
-    blobGate: config.gate.blobGate,
-    breakGlass: control.breakGlass,
+    audit,
     now,
     logger,
-    ...(options.onVerify === undefined ? {} : { onVerify: options.onVerify }),
+    onVerify: options.onVerify,
     onVerified: metrics.verification,
-    ...(redisClient === undefined ? {} : { sharedStateUp: async () => redisClient.status === 'ready' && (await health.redis()) === 'up' }),
   });
+  const gate = createGate(
+    {
+      policy: () => policy.current(),
+      trust: trustView,
+      verdicts,
+      allowSets,
+      scans,
+      breakGlass: backend.breakGlass,
+      clientFor: (name) => upstreams.get(name).client,
+      limits: config.gate.discovery,
+      allowTtlMs: verdictOptions.allowTtlMs,
+      blobGate: config.gate.blobGate,
+      sharedStateUp,
+      now,
+      logger,
+    },
+    effects,
+  );
+  const reporter = createDecisionReporter({ logger, metrics, decisions: backend.decisions, now });
   const manifestCache = new ManifestCache(config.manifests.cacheMaxBytes, { tagTtlMs: config.manifests.tagTtlMs, now });
   const pullAuth =
-    config.pullAuth === undefined
+    config.pullAuth === undefined || backend.pullAuth === undefined
       ? undefined
-      : await createPullAuth(config.pullAuth, { config, redis: shared, prefix, logger, now, metrics });
-  const audit =
-    shared === undefined
-      ? createMemoryAuditLog({ maxEntries: config.audit.maxEntries, logger, now })
-      : createRedisAuditLog({ redis: shared, prefix, maxEntries: config.audit.maxEntries, logger, now });
-  const gate = control.wrap(signatureGate, audit); // break glass, and a record of each decision
+      : await createPullAuth(config.pullAuth, { config, ...backend.pullAuth, logger, now, metrics });
   const admin =
-    config.admin === undefined
+    config.admin === undefined || backend.adminRateLimit === undefined
       ? undefined
       : createAdminRouter({
           config,
@@ -156,18 +135,15 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
           now,
           verifyToken: createTokenVerifier(config.admin, logger),
           rateLimit: createAdminRateLimit({
-            config: config.admin.rateLimit,
-            redis: shared,
-            prefix,
+            stores: backend.adminRateLimit,
             logger,
-            now,
             onThrottled: (reason) => metrics.adminThrottled(reason),
           }),
           robots: pullAuth?.robots,
           trust,
-          trustDurable: shared !== undefined,
+          trustDurable: backend.kind === 'redis',
           audit,
-          control: { ...control, policy, gate },
+          control: controlDeps(backend, policy, gate),
         });
   return {
     deps: {
@@ -177,12 +153,14 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
       manifestCache,
       logger,
       metrics,
+      reporter,
       ...(admin === undefined ? {} : { admin }),
       ...(pullAuth === undefined ? {} : { pullAuth }),
     },
     policy,
     trust,
     scans,
+    stateKind: backend.kind,
     health,
     async reloadKeys() {
       try {
@@ -195,28 +173,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     async close() {
       await upstreams.close();
       await verdicts.close();
-      await allowSets.close();
-      await trust.close();
-      await control.close();
-      await scans.close();
-      for (const connection of connections) connection.disconnect();
+      await backend.close();
     },
   };
-}
-
-/**
- * Redis may come up after trustgate (a whole deployment starting at once): wait for it however long
- * it takes, while the listener answers 503 `starting`, instead of exiting after one connect timeout.
- * The clients reconnect on their own; this only logs every REDIS_WAIT_LOG_MS that it is still waiting.
- */
-async function untilConnected(clients: readonly RedisClient[], logger: Logger): Promise<void> {
-  for (;;) {
-    try {
-      await Promise.all(clients.map((client) => connectRedis(client, REDIS_WAIT_LOG_MS)));
-      return;
-    } catch (error) {
-      if (clients.some((client) => client.status === 'end')) throw error;
-      logger.warn({ event: 'redis_waiting', err: String(error) }, 'redis not reachable yet; still starting');
-    }
-  }
 }

@@ -59,7 +59,7 @@ function started(config: Config, runtime: Runtime, listening: Listening, log: Lo
       config: config.source,
       policy: { file: config.policyFile, hash: runtime.policy.current().hash, rules: runtime.policy.current().rules.length },
       trust: { version: runtime.trust.snapshot().version, entries: runtime.trust.snapshot().entries.length },
-      state: config.redis.url === undefined ? 'memory' : 'redis',
+      state: runtime.stateKind,
       upstreams: config.upstreams.map((u) => `${u.name}=${u.url}`),
     },
     `trustgate listening on ${listening.url}`,

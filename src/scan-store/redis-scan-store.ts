@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { noopLogger, type Logger } from '../log/logger.ts';
 import { isDigest, type Digest } from '../oci/reference.ts';
 import { connectRedis, type RedisClient } from '../redis/connection.ts';
+import { followerFor, type Following, type FollowVia } from '../redis/follower.ts';
 import { checkRecord, checkRequest, decodeRecord, encodeRecord, requestFields } from './codec.ts';
 import { ensureGroup, SCANNERS_GROUP, scanKeys } from './keys.ts';
 import { createPostedListeners } from './listeners.ts';
@@ -11,14 +12,12 @@ import { scanStoreClosed, scanStoreUnavailable, validateScanStoreOptions, type S
 import { createFailureLog } from '../redis/throttled-log.ts';
 import type { ScanStore } from './types.ts';
 
-export interface RedisScanStoreOptions extends ScanStoreOptions {
+export interface RedisScanStoreOptions extends ScanStoreOptions, FollowVia {
   readonly redis: RedisClient;
-  /** A connection for SUBSCRIBE only (a subscribed connection cannot send other commands). */
-  readonly subscriber: RedisClient;
   readonly prefix: string;
   /**
-   * Called when the subscriber is back after losing its connection: posts made meanwhile were not
-   * heard, so verdicts cached in this process may predate a scan (drop them all).
+   * Called by the follower's reread after a reconnect: posts made meanwhile were not heard, so
+   * verdicts cached in this process may predate a scan (drop them all).
    */
   readonly onMissedPosts?: () => void;
   /** How long to wait for both connections at start. Default 10 s. */
@@ -32,7 +31,7 @@ export interface RedisScanStoreOptions extends ScanStoreOptions {
  * detaches). Rejects when Redis is unreachable at start.
  */
 export async function createRedisScanStore(options: RedisScanStoreOptions): Promise<ScanStore> {
-  const { redis, subscriber, prefix } = options;
+  const { redis, prefix } = options;
   const { requeueAfterMs, maxQueueLength } = validateScanStoreOptions(options);
   const logger: Logger = options.logger ?? noopLogger;
   const keys = scanKeys(redis, prefix);
@@ -43,37 +42,33 @@ export async function createRedisScanStore(options: RedisScanStoreOptions): Prom
   const syncFailures = createFailureLog(logger, 'scan store: following redis failed');
   let closed = false;
 
-  const onMessage = (channel: string, message: string): void => {
-    if (channel !== keys.channel) return;
+  const onMessage = (message: string): void => {
     const [digest, from] = message.split(' ');
     if (from === origin) return; // our own post: its listeners were called when it was stored
     if (digest !== undefined && isDigest(digest)) listeners.emit(digest);
-    else logger.warn({ channel }, 'malformed scan posted message; ignored');
+    else logger.warn({ channel: keys.channel }, 'malformed scan posted message; ignored');
   };
-  const onSubscriberReady = (): void => {
-    subscriber.subscribe(keys.channel).then(
-      () => options.onMissedPosts?.(),
-      (error: unknown) => syncFailures.failed(error),
-    );
-  };
-  const onRedisReady = (): void => {
-    ensureGroup(redis, keys.stream).then(
+  // After a reconnect: posts may have been missed, and Redis may be back empty (the next request needs the group).
+  const reread = async (): Promise<void> => {
+    options.onMissedPosts?.();
+    await ensureGroup(redis, keys.stream).then(
       () => syncFailures.reset(),
       (error: unknown) => syncFailures.failed(error),
     );
   };
 
+  const { follower, release } = followerFor(redis, options, logger);
+  let following: Following | undefined;
   try {
     const timeout = options.connectTimeoutMs ?? 10_000;
-    await Promise.all([connectRedis(redis, timeout), connectRedis(subscriber, timeout)]);
-    await subscriber.subscribe(keys.channel);
+    await Promise.all([connectRedis(redis, timeout), connectRedis(follower.subscriber, timeout)]);
+    following = await follower.follow({ channel: keys.channel, what: 'scan posted', onMessage, reread });
     await ensureGroup(redis, keys.stream);
   } catch (error) {
+    await following?.stop();
+    await release();
     throw scanStoreUnavailable('start', error);
   }
-  subscriber.on('message', onMessage);
-  subscriber.on('ready', onSubscriberReady);
-  redis.on('ready', onRedisReady); // Redis may be back empty: the next request needs the group
 
   return {
     async get(digest) {
@@ -136,10 +131,8 @@ export async function createRedisScanStore(options: RedisScanStoreOptions): Prom
     async close() {
       closed = true;
       listeners.clear();
-      subscriber.off('message', onMessage);
-      subscriber.off('ready', onSubscriberReady);
-      redis.off('ready', onRedisReady);
-      if (subscriber.status === 'ready') await subscriber.unsubscribe(keys.channel).catch(() => {});
+      await following?.stop();
+      await release();
     },
   };
 }

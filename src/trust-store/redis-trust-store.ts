@@ -1,5 +1,6 @@
 import { noopLogger, type Logger } from '../log/logger.ts';
 import { connectRedis, type RedisClient } from '../redis/connection.ts';
+import { followerFor, type FollowVia } from '../redis/follower.ts';
 import { createFailureLog } from '../redis/throttled-log.ts';
 import { createListeners } from './listeners.ts';
 import {
@@ -20,10 +21,8 @@ import { apiKeptMessage, checkFileEntries, checkRevoke, makeSnapshot, normalizeE
 import { createTrustSync } from './redis-trust-sync.ts';
 import type { TrustSnapshot, TrustStore } from '../trust/types.ts';
 
-export interface RedisTrustStoreOptions {
+export interface RedisTrustStoreOptions extends FollowVia {
   readonly redis: RedisClient;
-  /** A connection for SUBSCRIBE only (a subscribed connection cannot send other commands). */
-  readonly subscriber: RedisClient;
   readonly prefix: string;
   readonly logger?: Logger;
   /** Wall clock in ms: the floor for a version re-created after Redis lost data. */
@@ -42,14 +41,15 @@ export interface RedisTrustStoreOptions {
 export const TRUST_POLL_MS = 250;
 
 /**
- * Loads the shared trust store (layout in redis-trust-keys.ts) and follows it. Reads never touch
- * Redis (fail static); writes need Redis and reject with a clear error without it. A snapshot is
- * only replaced by a newer one that forgets nothing this replica held: revocations are sticky
- * even when Redis loses data. The connections stay the caller's (close() detaches; one
- * subscriber per store). Rejects when Redis is unreachable at start: no snapshot to keep yet.
+ * Loads the shared trust store (layout in redis-trust-keys.ts) and follows it through the
+ * follower (or a subscriber of its own). Reads never touch Redis (fail static); writes need Redis
+ * and reject with a clear error without it. A snapshot is only replaced by a newer one that
+ * forgets nothing this replica held: revocations are sticky even when Redis loses data. The
+ * connections stay the caller's (close() detaches). Rejects when Redis is unreachable at start:
+ * no snapshot to keep yet.
  */
 export async function createRedisTrustStore(options: RedisTrustStoreOptions): Promise<TrustStore> {
-  const { redis, subscriber, prefix } = options;
+  const { redis, prefix } = options;
   const logger = options.logger ?? noopLogger;
   const now = options.now ?? Date.now;
   const { keys, channel } = trustKeys(redis, prefix);
@@ -86,9 +86,9 @@ export async function createRedisTrustStore(options: RedisTrustStoreOptions): Pr
     const text = await redis.get(keys[2]);
     return text === null ? undefined : Number(text);
   };
+  const { follower, release } = followerFor(redis, options, logger);
   const sync = createTrustSync({
-    redis,
-    subscriber,
+    follower,
     channel,
     merge,
     load,
@@ -110,11 +110,12 @@ export async function createRedisTrustStore(options: RedisTrustStoreOptions): Pr
 
   try {
     const timeout = options.connectTimeoutMs ?? 10_000;
-    await Promise.all([connectRedis(redis, timeout), connectRedis(subscriber, timeout)]);
+    await Promise.all([connectRedis(redis, timeout), connectRedis(follower.subscriber, timeout)]);
     await sync.start();
     await merge();
   } catch (error) {
     await sync.stop();
+    await release();
     throw trustStoreUnavailable('the initial load', error);
   }
 
@@ -149,6 +150,7 @@ export async function createRedisTrustStore(options: RedisTrustStoreOptions): Pr
       closed = true;
       listeners.clear();
       await sync.stop();
+      await release();
     },
   };
 }

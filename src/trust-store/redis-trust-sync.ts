@@ -1,19 +1,19 @@
-import type { RedisClient } from '../redis/connection.ts';
+import type { Follower, Following } from '../redis/follower.ts';
 import type { FailureLog } from '../redis/throttled-log.ts';
 
 /**
  * Keeps a replica's snapshot following Redis. Pub/sub drops messages while a connection is
  * down, and Redis itself may come back empty or behind, so:
  * - a message with a version other than ours → load;
- * - either connection becoming ready (after SUBSCRIBE is confirmed, for the subscriber) → merge,
- *   which also writes back what Redis lost, then loads;
+ * - the follower's reread after any reconnect (the subscriber subscribed again) → merge, which
+ *   also writes back what Redis lost, then loads;
  * - a timer re-reads the version (one GET, a few times a second) for a lost message while both
  *   stayed connected, e.g. a subscription that silently stopped delivering; one read at a time.
  * Work is coalesced: one task runs at a time, and a merge covers any load asked for meanwhile.
  */
 export interface TrustSyncOptions {
-  readonly redis: RedisClient;
-  readonly subscriber: RedisClient;
+  /** Where the store registers its topic: the follower rereads it (a merge) after every reconnect. */
+  readonly follower: Follower;
   readonly channel: string;
   readonly merge: () => Promise<void>;
   readonly load: () => Promise<void>;
@@ -37,12 +37,14 @@ export function createTrustSync(o: TrustSyncOptions): TrustSync {
   let running: Promise<void> | undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let following: Following | undefined;
 
-  function request(kind: number): void {
+  function request(kind: number): Promise<void> {
     wanted = Math.max(wanted, kind);
     running ??= drain().finally(() => {
       running = undefined;
     });
+    return running;
   }
 
   async function drain(): Promise<void> {
@@ -58,17 +60,6 @@ export function createTrustSync(o: TrustSyncOptions): TrustSync {
     }
   }
 
-  const onMessage = (channel: string, message: string): void => {
-    if (channel === o.channel && Number(message) !== o.mine()) request(LOAD);
-  };
-  const onSubscriberReady = (): void => {
-    o.subscriber.subscribe(o.channel).then(
-      () => request(MERGE),
-      (error: unknown) => o.failures.failed(error),
-    );
-  };
-  const onRedisReady = (): void => request(MERGE);
-
   let polling = false;
   async function poll(): Promise<void> {
     if (polling || stopped) return; // a slow or hung Redis: never more than one read waiting
@@ -76,8 +67,8 @@ export function createTrustSync(o: TrustSyncOptions): TrustSync {
     try {
       const version = await o.versionInRedis();
       if (stopped) return;
-      if (version === undefined || version < o.mine()) request(MERGE);
-      else if (version > o.mine()) request(LOAD);
+      if (version === undefined || version < o.mine()) void request(MERGE);
+      else if (version > o.mine()) void request(LOAD);
     } catch (error) {
       o.failures.failed(error);
     } finally {
@@ -87,10 +78,12 @@ export function createTrustSync(o: TrustSyncOptions): TrustSync {
 
   return {
     async start() {
-      await o.subscriber.subscribe(o.channel);
-      o.subscriber.on('message', onMessage);
-      o.subscriber.on('ready', onSubscriberReady);
-      o.redis.on('ready', onRedisReady);
+      following = await o.follower.follow({
+        channel: o.channel,
+        what: 'trust store',
+        onMessage: (message) => void (Number(message) !== o.mine() && request(LOAD)),
+        reread: () => request(MERGE),
+      });
       if (o.pollIntervalMs > 0) {
         timer = setInterval(() => void poll(), o.pollIntervalMs);
         timer.unref();
@@ -99,11 +92,8 @@ export function createTrustSync(o: TrustSyncOptions): TrustSync {
     async stop() {
       stopped = true;
       clearInterval(timer);
-      o.subscriber.off('message', onMessage);
-      o.subscriber.off('ready', onSubscriberReady);
-      o.redis.off('ready', onRedisReady);
+      await following?.stop();
       await running;
-      if (o.subscriber.status === 'ready') await o.subscriber.unsubscribe(o.channel).catch(() => {});
     },
   };
 }

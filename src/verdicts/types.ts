@@ -27,10 +27,11 @@ export interface VerdictCacheOptions {
 
 /** Verdicts by key. Memory first, then Redis when configured; `now` comes from the caller's clock. */
 export interface VerdictCache {
-  get(key: VerdictKey, now: number): Promise<Decision | undefined>;
+  /** `id` is `verdictId(key)` when the caller built it already (gate/decision-input.ts), so a warm pull hashes the key once. */
+  get(key: VerdictKey, now: number, id?: string): Promise<Decision | undefined>;
   /** Whether the verdict with this id (`verdictId`) is still held and lets a pull through at `now`: an allowance's source. */
   allows(id: string, now: number): Promise<boolean>;
-  put(key: VerdictKey, decision: Decision, now: number): Promise<void>;
+  put(key: VerdictKey, decision: Decision, now: number, id?: string): Promise<void>;
   /** Drops every verdict (on a trust or policy change), in this process. */
   clearLocal(): void;
   /**

@@ -1,15 +1,17 @@
 import { noopLogger, type Logger } from '../log/logger.ts';
-import type { RedisClient } from '../redis/connection.ts';
 import { createMemoryVerdictLayer } from './memory-verdict-cache.ts';
-import { createRedisVerdictLayer } from './redis-verdict-cache.ts';
+import type { RedisVerdictLayer } from './redis-verdict-cache.ts';
 import type { VerdictCache, VerdictCacheOptions } from './types.ts';
 import { expiryOf, isUsable, stillAllows, validateOptions, verdictId } from './verdict-entry.ts';
 
 export type VerdictLayerName = 'memory' | 'redis';
 
 export interface VerdictCacheSetup extends VerdictCacheOptions {
-  /** The shared layer; without it the cache is this process's memory only. */
-  readonly redis?: { readonly client: RedisClient; readonly prefix: string };
+  /**
+   * The shared layer (redis-verdict-cache.ts, its index kept at least max(allowTtlMs, denyTtlMs));
+   * without it the cache is this process's memory only.
+   */
+  readonly shared?: RedisVerdictLayer | undefined;
   readonly logger?: Logger;
   /** Called on every lookup of each layer consulted (for hit/miss metrics by layer). */
   readonly onLookup?: (layer: VerdictLayerName, hit: boolean) => void;
@@ -25,11 +27,7 @@ export function createVerdictCache(setup: VerdictCacheSetup): VerdictCache {
   validateOptions(setup);
   const logger = setup.logger ?? noopLogger;
   const memory = createMemoryVerdictLayer(setup.memoryEntries);
-  const indexTtlMs = Math.max(setup.allowTtlMs, setup.denyTtlMs);
-  const shared =
-    setup.redis === undefined
-      ? undefined
-      : createRedisVerdictLayer({ redis: setup.redis.client, prefix: setup.redis.prefix, indexTtlMs, logger });
+  const { shared } = setup;
   const looked = (layer: VerdictLayerName, hit: boolean): void => {
     try {
       setup.onLookup?.(layer, hit);
@@ -39,8 +37,7 @@ export function createVerdictCache(setup: VerdictCacheSetup): VerdictCache {
   };
 
   return {
-    async get(key, now) {
-      const id = verdictId(key);
+    async get(key, now, id = verdictId(key)) {
       const local = memory.get(id);
       if (local !== undefined && isUsable(local, key, now)) {
         looked('memory', true);
@@ -65,10 +62,9 @@ export function createVerdictCache(setup: VerdictCacheSetup): VerdictCache {
       memory.set(id, remote, remote.decision.digest); // the next blob of this image asks memory only
       return true;
     },
-    async put(key, decision, now) {
+    async put(key, decision, now, id = verdictId(key)) {
       const expiresAt = expiryOf(decision, now, setup);
       if (expiresAt === undefined) return;
-      const id = verdictId(key);
       const entry = { decision, expiresAt };
       memory.set(id, entry, key.digest);
       await shared?.set(id, entry, expiresAt - now, key.digest);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Decision, Reason } from '../decision/decision.ts';
+import { storedRuleName, type Decision, type Reason } from '../decision/decision.ts';
 import type { VerdictCacheOptions, VerdictKey } from './types.ts';
 
 /** A verdict as both layers hold it: `expiresAt` is on the caller's clock, so tests can drive it. */
@@ -74,7 +74,7 @@ export function decodeVerdict(json: string): CachedVerdict | undefined {
   if (!Array.isArray(reasons) || !reasons.every((r: Partial<Reason>) => isString(r?.code) && isString(r?.message))) return undefined;
   const decision: Decision = {
     outcome,
-    rule,
+    rule: storedRuleName(rule),
     reasons: reasons as Reason[],
     signers: signers as string[],
     digest: (digest ?? undefined) as Decision['digest'],

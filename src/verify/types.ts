@@ -2,7 +2,7 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { Digest } from '../oci/reference.ts';
 
 /**
- * Every signature format, normalized at the edge into one union (docs/style.md "Normalize at the edge"). Discovery (registry/)
+ * Every signature format, normalized at the edge into one union (docs/style.md "Normalize at the edge"). Discovery (discovery/)
  * fills these from bytes it fetched and digest-checked; verification never does I/O.
  */
 export type SignedArtifact = CosignSignature | SigstoreBundle | NotationSignature;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createAdminRateLimit } from '../../src/admin/rate-limit.ts';
+import { createRedisAdminRateLimitStores } from '../../src/admin/rate-limit-store.ts';
 import { parseConfig } from '../../src/config/index.ts';
 import { noopLogger } from '../../src/log/logger.ts';
 import { createRedis } from '../../src/redis/connection.ts';
@@ -190,11 +191,14 @@ describe('admin API: shared through Redis', () => {
     const dead = createRedis('redis://127.0.0.1:1', { maxRetryDelayMs: 100, commandTimeoutMs: 200 });
     try {
       const limit = createAdminRateLimit({
-        config: { requestsPerMinute: 2, failedAuthPerMinute: 1 },
-        redis: dead,
-        prefix: '{dead}:',
+        stores: createRedisAdminRateLimitStores({
+          config: { requestsPerMinute: 2, failedAuthPerMinute: 1 },
+          redis: dead,
+          prefix: '{dead}:',
+          logger: noopLogger,
+          now: Date.now,
+        }),
         logger: noopLogger,
-        now: Date.now,
       });
       await limit.authenticated('frank', '10.0.0.1');
       await limit.authenticated('frank', '10.0.0.2');

@@ -47,6 +47,13 @@ describe('policy loading', () => {
   it('names the field of a bad mode', () => {
     assert.equal(problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], mode: maybe }').field, 'rules[0].mode');
   });
+  it("refuses a rule named like a built-in check, so a decision's rule says which kind of check made it", () => {
+    for (const name of ['break-glass', 'source-allowlist', 'pull-access', 'manifest-format', 'default']) {
+      const error = problem(`version: 1\nrules:\n  - { name: ${name}, images: ["x/**"] }`);
+      assert.equal(error.field, 'rules[0].name');
+      assert.match(error.message, new RegExp(`"${name}" is the name of a built-in check`));
+    }
+  });
   it('names an unknown field', () => {
     assert.equal(problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], colour: red }').field, 'rules[0]');
   });

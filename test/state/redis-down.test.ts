@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Decision } from '../../src/decision/decision.ts';
+import { policyRuleName, type Decision } from '../../src/decision/decision.ts';
 import { createRedisAllowSets } from '../../src/verdicts/redis-allow-sets.ts';
 import { createVerdictCache } from '../../src/verdicts/verdict-cache.ts';
 import type { VerdictKey } from '../../src/verdicts/types.ts';
@@ -8,6 +8,7 @@ import { entry, T0 } from '../trust/entries.ts';
 import { openStore } from '../trust/redis-store-kit.ts';
 import { client, eventually, recordingLogger, scope, within } from './support/helpers.ts';
 import { startOwnRedis } from './support/own-redis.ts';
+import { sharedLayer } from './support/verdict-layer.ts';
 
 const D1 = `sha256:${'1'.repeat(64)}` as const;
 const D2 = `sha256:${'2'.repeat(64)}` as const;
@@ -21,7 +22,7 @@ const KEY: VerdictKey = {
   trustVersion: 7,
   identity: undefined,
 };
-const ALLOW: Decision = { outcome: 'allow', rule: 'r', reasons: [], signers: ['k'], digest: D1, notAfter: undefined };
+const ALLOW: Decision = { outcome: 'allow', rule: policyRuleName('r'), reasons: [], signers: ['k'], digest: D1, notAfter: undefined };
 const LONG = 3_600_000;
 const FAST = 2000; // every call must come back within this while Redis is down
 
@@ -39,8 +40,8 @@ describe('when Redis goes down', () => {
     const mine = { client: await client(defer, url), prefix: 'tg:' };
     const theirs = { client: await client(defer, url), prefix: 'tg:' };
     const options = { allowTtlMs: LONG, denyTtlMs: LONG, memoryEntries: 100, logger };
-    const verdicts = createVerdictCache({ ...options, redis: mine });
-    const other = createVerdictCache({ ...options, redis: theirs });
+    const verdicts = createVerdictCache({ ...options, shared: sharedLayer(mine.client, mine.prefix, options, logger) });
+    const other = createVerdictCache({ ...options, shared: sharedLayer(theirs.client, theirs.prefix, options, logger) });
     await other.put(KEY, ALLOW, T0); // in Redis, not in this replica's memory
     await verdicts.put({ ...KEY, digest: D2 }, { ...ALLOW, digest: D2 }, T0);
     const allowSets = createRedisAllowSets({ redis: mine.client, prefix: 'tg:', logger });
@@ -101,7 +102,12 @@ describe('when Redis goes down', () => {
     const store = await openStore(defer, url, 'tg:', { connection });
     await store.upsert([entry('k')]);
     const redis = await client(defer, url, connection);
-    const verdicts = createVerdictCache({ allowTtlMs: LONG, denyTtlMs: LONG, memoryEntries: 10, redis: { client: redis, prefix: 'tg:' } });
+    const verdicts = createVerdictCache({
+      allowTtlMs: LONG,
+      denyTtlMs: LONG,
+      memoryEntries: 10,
+      shared: sharedLayer(redis, 'tg:', { allowTtlMs: LONG, denyTtlMs: LONG }),
+    });
     const allowSets = createRedisAllowSets({ redis, prefix: 'tg:' });
     server.pause();
     defer(() => server.resume());

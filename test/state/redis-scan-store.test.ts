@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Digest } from '../../src/oci/reference.ts';
 import { claimNext } from '../../src/scan-store/queue.ts';
-import { createScanStore } from '../../src/scan-store/scan-store.ts';
 import { client, eventually, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
 import { digest, openScanStore, record, request, sleep, T0 } from './scans.ts';
 
@@ -92,17 +91,5 @@ describe('scan store (Redis)', () => {
     const raw = await client(defer, SHARED_REDIS_URL);
     assert.deepEqual(await raw.exists(`${inner}scan-requests`, `${inner}scan:records`), 0, 'nothing written outside the keyPrefix');
     assert.equal(await raw.exists(`${prefix}one:${inner}scan-requests`, `${prefix}two:${inner}scan-requests`), 2);
-  });
-
-  it('createScanStore chooses Redis when given a connection, memory otherwise', async (t) => {
-    const defer = scope(t);
-    const prefix = await sharedPrefix(defer, 'scan');
-    const redis = { redis: await client(defer, SHARED_REDIS_URL), subscriber: await client(defer, SHARED_REDIS_URL), prefix };
-    const shared = await createScanStore({ redis });
-    defer(() => shared.close());
-    const local = await createScanStore({});
-    await shared.put(record());
-    assert.deepEqual(await (await openScanStore(defer, SHARED_REDIS_URL, prefix)).get(digest(1)), record());
-    assert.equal(await local.get(digest(1)), undefined);
   });
 });

@@ -11,7 +11,9 @@ import { entry, T0 } from '../trust/entries.ts';
 import { openStore } from '../trust/redis-store-kit.ts';
 import { client, eventually, scope } from './support/helpers.ts';
 import { startOwnRedis } from './support/own-redis.ts';
+import { sharedLayer } from './support/verdict-layer.ts';
 import { openScanStore, record, request } from './scans.ts';
+import { policyRuleName } from '../../src/decision/decision.ts';
 
 describe('redis topologies', () => {
   it('finds the master through Sentinel (redis-sentinel://host:port/<masterName>)', async (t) => {
@@ -76,7 +78,7 @@ describe('redis topologies', () => {
         allowTtlMs: 60_000,
         denyTtlMs: 60_000,
         memoryEntries: 10,
-        redis: { client: scanner, prefix: '{tg}:' },
+        shared: sharedLayer(scanner, '{tg}:', { allowTtlMs: 60_000, denyTtlMs: 60_000 }),
       });
       const key = {
         canonicalName: 'docker.io/library/app',
@@ -86,7 +88,11 @@ describe('redis topologies', () => {
         trustVersion: 1,
         identity: undefined,
       };
-      await verdicts.put(key, { outcome: 'allow', rule: 'r', reasons: [], signers: [], digest: key.digest, notAfter: undefined }, T0);
+      await verdicts.put(
+        key,
+        { outcome: 'allow', rule: policyRuleName('r'), reasons: [], signers: [], digest: key.digest, notAfter: undefined },
+        T0,
+      );
       await verdicts.forgetDigest(key.digest, true);
       assert.deepEqual(await scanner.keys('{tg}:verdict*'), []);
     });

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { createVerdictCache, type VerdictLayerName } from '../../src/verdicts/verdict-cache.ts';
 import { verdictId } from '../../src/verdicts/verdict-entry.ts';
 import { client, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
+import { sharedLayer } from './support/verdict-layer.ts';
 import { allow, D1, deny, HOUR, key, T0 } from './verdicts.ts';
 
 const options = { allowTtlMs: 24 * HOUR, denyTtlMs: HOUR, memoryEntries: 100 };
@@ -12,10 +13,10 @@ describe('verdict cache (memory → Redis)', () => {
     const defer = scope(t);
     const prefix = await sharedPrefix(defer, 'verdict');
     const lookups: [VerdictLayerName, boolean][] = [];
-    const a = createVerdictCache({ ...options, redis: { client: await client(defer, SHARED_REDIS_URL), prefix } });
+    const a = createVerdictCache({ ...options, shared: sharedLayer(await client(defer, SHARED_REDIS_URL), prefix, options) });
     const b = createVerdictCache({
       ...options,
-      redis: { client: await client(defer, SHARED_REDIS_URL), prefix },
+      shared: sharedLayer(await client(defer, SHARED_REDIS_URL), prefix, options),
       onLookup: (layer, hit) => lookups.push([layer, hit]),
     });
     await a.put(key(), allow({ notAfter: T0 + HOUR }), T0);
@@ -31,8 +32,8 @@ describe('verdict cache (memory → Redis)', () => {
   it('misses for the same digest under another repository, policy or trust version', async (t) => {
     const defer = scope(t);
     const prefix = await sharedPrefix(defer, 'verdict');
-    const a = createVerdictCache({ ...options, redis: { client: await client(defer, SHARED_REDIS_URL), prefix } });
-    const b = createVerdictCache({ ...options, redis: { client: await client(defer, SHARED_REDIS_URL), prefix } });
+    const a = createVerdictCache({ ...options, shared: sharedLayer(await client(defer, SHARED_REDIS_URL), prefix, options) });
+    const b = createVerdictCache({ ...options, shared: sharedLayer(await client(defer, SHARED_REDIS_URL), prefix, options) });
     await a.put(key(), allow(), T0);
     assert.equal(await b.get(key({ canonicalName: 'docker.io/other/app' }), T0), undefined);
     assert.equal(await b.get(key({ policyHash: 'policy-2' }), T0), undefined);
@@ -43,8 +44,8 @@ describe('verdict cache (memory → Redis)', () => {
     const defer = scope(t);
     const prefix = await sharedPrefix(defer, 'verdict');
     const raw = await client(defer, SHARED_REDIS_URL);
-    const a = createVerdictCache({ ...options, redis: { client: raw, prefix } });
-    const b = createVerdictCache({ ...options, redis: { client: await client(defer, SHARED_REDIS_URL), prefix } });
+    const a = createVerdictCache({ ...options, shared: sharedLayer(raw, prefix, options) });
+    const b = createVerdictCache({ ...options, shared: sharedLayer(await client(defer, SHARED_REDIS_URL), prefix, options) });
     await a.put(key(), allow({ notAfter: T0 + 10_000 }), T0);
     const pttl = await raw.pttl(`${prefix}verdict:${verdictId(key())}`);
     assert.ok(pttl > 9_000 && pttl <= 10_000, `Redis TTL is min(allowTtl, notAfter − now): ${pttl}`);
@@ -59,7 +60,7 @@ describe('verdict cache (memory → Redis)', () => {
     const defer = scope(t);
     const prefix = await sharedPrefix(defer, 'verdict');
     const raw = await client(defer, SHARED_REDIS_URL);
-    await createVerdictCache({ ...options, redis: { client: raw, prefix } }).put(key(), allow({ notAfter: T0 + 60_000 }), T0);
+    await createVerdictCache({ ...options, shared: sharedLayer(raw, prefix, options) }).put(key(), allow({ notAfter: T0 + 60_000 }), T0);
     const verdictKey = `${prefix}verdict:${verdictId(key())}`;
     const index = `${prefix}verdicts-by-digest:${D1}`;
     assert.deepEqual((await raw.keys(`${prefix}*`)).sort(), [verdictKey, index].sort());
@@ -74,7 +75,7 @@ describe('verdict cache (memory → Redis)', () => {
     const prefix = await sharedPrefix(defer, 'verdict');
     const raw = await client(defer, SHARED_REDIS_URL);
     const logger = recordingLogger();
-    const cache = createVerdictCache({ ...options, logger, redis: { client: raw, prefix } });
+    const cache = createVerdictCache({ ...options, logger, shared: sharedLayer(raw, prefix, options, logger) });
     for (const bad of [
       'not json',
       '{"expiresAt":1e20,"decision":{"outcome":"maybe"}}',

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { createVerdictCache, type VerdictLayerName } from '../../src/verdicts/verdict-cache.ts';
 import { verdictId } from '../../src/verdicts/verdict-entry.ts';
 import { client, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
+import { sharedLayer } from './support/verdict-layer.ts';
 import { allow, D1, D2, HOUR, key, T0 } from './verdicts.ts';
 
 const options = { allowTtlMs: 24 * HOUR, denyTtlMs: HOUR, memoryEntries: 100 };
@@ -13,8 +14,8 @@ describe('verdict cache forgetDigest (memory → Redis)', () => {
     const defer = scope(t);
     const prefix = await sharedPrefix(defer, 'verdict');
     const raw = await client(defer, SHARED_REDIS_URL);
-    const a = createVerdictCache({ ...options, redis: { client: raw, prefix } });
-    const b = createVerdictCache({ ...options, redis: { client: await client(defer, SHARED_REDIS_URL), prefix } });
+    const a = createVerdictCache({ ...options, shared: sharedLayer(raw, prefix, options) });
+    const b = createVerdictCache({ ...options, shared: sharedLayer(await client(defer, SHARED_REDIS_URL), prefix, options) });
     const mine = [key(), key({ canonicalName: 'ghcr.io/team/app' }), key({ policyHash: 'policy-2' })];
     const other = key({ digest: D2 });
     for (const k of mine) await a.put(k, allow(), T0);
@@ -35,15 +36,15 @@ describe('verdict cache forgetDigest (memory → Redis)', () => {
   it('forgetDigest without shared leaves Redis alone', async (t) => {
     const defer = scope(t);
     const prefix = await sharedPrefix(defer, 'verdict');
-    const a = createVerdictCache({ ...options, redis: { client: await client(defer, SHARED_REDIS_URL), prefix } });
-    const b = createVerdictCache({ ...options, redis: { client: await client(defer, SHARED_REDIS_URL), prefix } });
+    const a = createVerdictCache({ ...options, shared: sharedLayer(await client(defer, SHARED_REDIS_URL), prefix, options) });
+    const b = createVerdictCache({ ...options, shared: sharedLayer(await client(defer, SHARED_REDIS_URL), prefix, options) });
     await a.put(key(), allow(), T0);
     assert.ok(await b.get(key(), T0 + 1)); // now in b's memory too
     await b.forgetDigest(D1, false);
     const lookups: [VerdictLayerName, boolean][] = [];
     const c = createVerdictCache({
       ...options,
-      redis: { client: await client(defer, SHARED_REDIS_URL), prefix },
+      shared: sharedLayer(await client(defer, SHARED_REDIS_URL), prefix, options),
       onLookup: (l, h) => lookups.push([l, h]),
     });
     assert.ok(await b.get(key(), T0 + 2), 'b reads it back from Redis');

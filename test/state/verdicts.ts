@@ -1,5 +1,5 @@
 // Keys and decisions for verdict cache tests.
-import type { Decision } from '../../src/decision/decision.ts';
+import { policyRuleName, type Decision } from '../../src/decision/decision.ts';
 import type { Digest } from '../../src/oci/reference.ts';
 import type { VerdictKey } from '../../src/verdicts/types.ts';
 
@@ -20,7 +20,7 @@ export const key = (overrides: Partial<VerdictKey> = {}): VerdictKey => ({
 
 export const allow = (overrides: Partial<Decision> = {}): Decision => ({
   outcome: 'allow',
-  rule: 'prod',
+  rule: policyRuleName('prod'),
   reasons: [],
   signers: ['release-key'],
   digest: D1,
@@ -30,7 +30,7 @@ export const allow = (overrides: Partial<Decision> = {}): Decision => ({
 
 export const deny = (overrides: Partial<Decision> = {}): Decision => ({
   outcome: 'deny',
-  rule: 'prod',
+  rule: policyRuleName('prod'),
   reasons: [{ code: 'unsigned', message: 'no signature' }],
   signers: [],
   digest: D1,
