@@ -2,7 +2,7 @@ import type { Request, Response, Router } from 'express';
 import type { AuditLog } from '../audit/types.ts';
 import { STREAM_ID } from '../audit/audit-entry.ts';
 import { TrustgateError } from '../errors/errors.ts';
-import type { Guard } from './keys-routes.ts';
+import { mountRoutes, type Guard } from './route-table.ts';
 
 export interface AuditRoutesDeps {
   readonly audit: AuditLog;
@@ -10,10 +10,7 @@ export interface AuditRoutesDeps {
 
 /** GET /admin/v1/audit?limit=&after=&actor=&action= (auditor or admin): the audit log, newest first. */
 export function registerAuditRoutes(router: Router, guarded: Guard, deps: AuditRoutesDeps): void {
-  router.get(
-    '/audit',
-    guarded(['auditor'], async (req, res) => getAudit(req, res, deps)),
-  );
+  mountRoutes(router, guarded, [['get', '/audit', ['auditor'], async (req, res) => getAudit(req, res, deps)]]);
 }
 
 const one = (req: Request, name: string): string | undefined => {

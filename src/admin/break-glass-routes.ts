@@ -6,7 +6,7 @@ import { imageProblem, type BreakGlassEntry, type BreakGlassStore } from '../bre
 import { printable } from '../oci/reference.ts';
 import { audited } from './audit-calls.ts';
 import { readJsonBody } from './json-body.ts';
-import type { Guard } from './keys-routes.ts';
+import { mountRoutes, type Guard } from './route-table.ts';
 import { requireWithin } from './scope.ts';
 import { scopeOf, type AdminIdentity, type Role } from './tokens.ts';
 
@@ -28,18 +28,11 @@ const ID = /^bg-[0-9a-f]{12}$/;
  * Changes are audited: breakglass.add, breakglass.end.
  */
 export function registerBreakGlassRoutes(router: Router, guarded: Guard, deps: BreakGlassRoutesDeps): void {
-  router.post(
-    '/breakglass',
-    guarded(CHANGE, (req, res, who) => add(req, res, who, deps)),
-  );
-  router.get(
-    '/breakglass',
-    guarded(READ, async (_req, res) => list(res, deps)),
-  );
-  router.delete(
-    '/breakglass/:id',
-    guarded(CHANGE, (req, res, who) => end(req, res, who, deps)),
-  );
+  mountRoutes(router, guarded, [
+    ['post', '/breakglass', CHANGE, (req, res, who) => add(req, res, who, deps)],
+    ['get', '/breakglass', READ, async (_req, res) => list(res, deps)],
+    ['delete', '/breakglass/:id', CHANGE, (req, res, who) => end(req, res, who, deps)],
+  ]);
 }
 
 export function breakGlassView(entry: BreakGlassEntry): Record<string, unknown> {

@@ -6,7 +6,7 @@ import type { PolicyHolder } from '../policy-store/holder.ts';
 import type { ApiPolicy } from '../policy-store/api-policy.ts';
 import { registerBreakGlassRoutes } from './break-glass-routes.ts';
 import { registerExplainRoutes, type ExplainRoutesDeps } from './explain-routes.ts';
-import type { Guard } from './keys-routes.ts';
+import type { Guard } from './route-table.ts';
 import { registerPolicyRoutes } from './policy-routes.ts';
 import type { AuditLog } from '../audit/types.ts';
 

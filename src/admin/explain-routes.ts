@@ -8,7 +8,7 @@ import { isDigest, isRepositoryName, isTag, type Reference } from '../oci/refere
 import type { ManifestCache } from '../pull/manifest-cache.ts';
 import { preparePull } from '../pull/prepare.ts';
 import type { Upstreams } from '../pull/upstreams.ts';
-import type { Guard } from './keys-routes.ts';
+import { mountRoutes, type Guard } from './route-table.ts';
 import type { Role } from './tokens.ts';
 
 export interface ExplainRoutesDeps {
@@ -29,14 +29,10 @@ const IMAGE_HELP = 'query "image" must be <registry host>/<repository>:<tag> or 
  * without side effects. GET /admin/v1/decisions?digest=…: the latest pulls of a digest.
  */
 export function registerExplainRoutes(router: Router, guarded: Guard, deps: ExplainRoutesDeps): void {
-  router.get(
-    '/explain',
-    guarded(READ, async (req, res) => explain(req, res, deps)),
-  );
-  router.get(
-    '/decisions',
-    guarded(READ, async (req, res) => decisions(req, res, deps)),
-  );
+  mountRoutes(router, guarded, [
+    ['get', '/explain', READ, async (req, res) => explain(req, res, deps)],
+    ['get', '/decisions', READ, async (req, res) => decisions(req, res, deps)],
+  ]);
 }
 
 function parseImage(image: string): { host: string; repository: string; reference: Reference } {

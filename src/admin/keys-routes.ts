@@ -1,16 +1,11 @@
-import type { Request, RequestHandler, Response, Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import { TrustgateError } from '../errors/errors.ts';
 import { addKey, patchKey, revokeKey, rotateKey, type KeyRoutesDeps } from './key-changes.ts';
 import { findKey, keyView, validAt } from './key-view.ts';
-import type { AdminIdentity, Role } from './tokens.ts';
+import { mountRoutes, type Guard } from './route-table.ts';
+import type { Role } from './tokens.ts';
 
 export type { KeyRoutesDeps } from './key-changes.ts';
-
-/** The admin router's guard: verifies the token, checks the roles (audits a refusal), then runs the handler. */
-export type Guard = (
-  roles: readonly Role[],
-  handler: (req: Request, res: Response, identity: AdminIdentity) => Promise<void>,
-) => RequestHandler;
 
 const CHANGE: readonly Role[] = ['key-manager']; // admin holds every role
 const READ: readonly Role[] = ['key-manager', 'auditor'];
@@ -20,30 +15,14 @@ const READ: readonly Role[] = ['key-manager', 'auditor'];
  * changing needs key-manager (config/README.md, "admin").
  */
 export function registerKeyRoutes(router: Router, guarded: Guard, deps: KeyRoutesDeps): void {
-  router.get(
-    '/keys',
-    guarded(READ, async (_req, res) => listKeys(res, deps)),
-  );
-  router.get(
-    '/keys/:id',
-    guarded(READ, async (req, res) => getKey(req, res, deps)),
-  );
-  router.post(
-    '/keys',
-    guarded(CHANGE, (req, res, who) => addKey(req, res, who, deps)),
-  );
-  router.patch(
-    '/keys/:id',
-    guarded(CHANGE, (req, res, who) => patchKey(req, res, who, deps)),
-  );
-  router.post(
-    '/keys/:id/revoke',
-    guarded(CHANGE, (req, res, who) => revokeKey(req, res, who, deps)),
-  );
-  router.post(
-    '/keys/:id/rotate',
-    guarded(CHANGE, (req, res, who) => rotateKey(req, res, who, deps)),
-  );
+  mountRoutes(router, guarded, [
+    ['get', '/keys', READ, async (_req, res) => listKeys(res, deps)],
+    ['get', '/keys/:id', READ, async (req, res) => getKey(req, res, deps)],
+    ['post', '/keys', CHANGE, (req, res, who) => addKey(req, res, who, deps)],
+    ['patch', '/keys/:id', CHANGE, (req, res, who) => patchKey(req, res, who, deps)],
+    ['post', '/keys/:id/revoke', CHANGE, (req, res, who) => revokeKey(req, res, who, deps)],
+    ['post', '/keys/:id/rotate', CHANGE, (req, res, who) => rotateKey(req, res, who, deps)],
+  ]);
 }
 
 function listKeys(res: Response, deps: KeyRoutesDeps): void {

@@ -6,7 +6,7 @@ import { validatePolicy, type PolicyProblem } from '../policy/validate.ts';
 import type { ApiPolicy } from '../policy-store/api-policy.ts';
 import { audited } from './audit-calls.ts';
 import { readRawBody } from './json-body.ts';
-import type { Guard } from './keys-routes.ts';
+import { mountRoutes, type Guard } from './route-table.ts';
 import { requireUnscoped } from './scope.ts';
 import type { AdminIdentity, Role } from './tokens.ts';
 
@@ -29,22 +29,12 @@ const textBody = express.raw({ type: () => true, limit: MAX_BYTES });
  * hashes and versions before and after.
  */
 export function registerPolicyRoutes(router: Router, guarded: Guard, deps: PolicyRoutesDeps): void {
-  router.get(
-    '/policy',
-    guarded(READ, async (_req, res) => void res.json(describe(deps.policy, true))),
-  );
-  router.post(
-    '/policy/validate',
-    guarded(READ, async (req, res) => validate(req, res, deps)),
-  );
-  router.put(
-    '/policy',
-    guarded(CHANGE, (req, res, who) => apply(req, res, who, deps)),
-  );
-  router.post(
-    '/policy/rollback',
-    guarded(CHANGE, (req, res, who) => rollback(req, res, who, deps)),
-  );
+  mountRoutes(router, guarded, [
+    ['get', '/policy', READ, async (_req, res) => void res.json(describe(deps.policy, true))],
+    ['post', '/policy/validate', READ, async (req, res) => validate(req, res, deps)],
+    ['put', '/policy', CHANGE, (req, res, who) => apply(req, res, who, deps)],
+    ['post', '/policy/rollback', CHANGE, (req, res, who) => rollback(req, res, who, deps)],
+  ]);
 }
 
 function describe(holder: PolicyHolder, withText = false): Record<string, unknown> {

@@ -7,7 +7,7 @@ import { hashSecret, newRobotSecret } from '../pullauth/robot-secret.ts';
 import { ROBOT_NAME, ROBOT_NAME_MAX, type RobotRecord, type RobotStore } from '../pullauth/robots.ts';
 import { audited } from './audit-calls.ts';
 import { readJsonBody } from './json-body.ts';
-import type { Guard } from './keys-routes.ts';
+import { mountRoutes, type Guard } from './route-table.ts';
 import { requireWithin } from './scope.ts';
 import type { AdminIdentity, Role } from './tokens.ts';
 
@@ -26,18 +26,11 @@ const MAX_PATTERNS = 100;
  * access control. Changes are audited as robot.add and robot.revoke.
  */
 export function registerRobotRoutes(router: Router, guarded: Guard, deps: RobotRoutesDeps): void {
-  router.post(
-    '/robots',
-    guarded(ROLES, (req, res, who) => createRobot(req, res, who, deps)),
-  );
-  router.get(
-    '/robots',
-    guarded(ROLES, (_req, res) => listRobots(res, deps)),
-  );
-  router.delete(
-    '/robots/:name',
-    guarded(ROLES, (req, res, who) => revokeRobot(req, res, who, deps)),
-  );
+  mountRoutes(router, guarded, [
+    ['post', '/robots', ROLES, (req, res, who) => createRobot(req, res, who, deps)],
+    ['get', '/robots', ROLES, (_req, res) => listRobots(res, deps)],
+    ['delete', '/robots/:name', ROLES, (req, res, who) => revokeRobot(req, res, who, deps)],
+  ]);
 }
 
 async function createRobot(req: Request, res: Response, who: AdminIdentity, deps: RobotRoutesDeps): Promise<void> {

@@ -35,30 +35,34 @@ export async function judgePull(context: PullContext, reads: DecisionReads, effe
     return { decision: builtIn, trace, input: undefined };
   }
   const input = decisionInput(reads.policy(), reads.trust(), context);
-  const decided =
-    (await judgedWithParent(context, input, reads, effects, trace)) ?? (await byVerdict(context, input, reads, effects, trace));
+  const judging: Judging = { context, input, reads, effects, trace };
+  const decided = (await judgedWithParent(judging)) ?? (await byVerdict(judging));
   const overridden = breakGlassOverride(context, decided, reads.breakGlass(reads.now()), reads.now());
   if (overridden === undefined) return { decision: decided, trace, input };
   const { entry } = overridden;
   trace.overridden = decided;
   // The image's own blobs, under the entry: they stop with it. An index's children are not covered.
   const expiresAt = Math.min(entry.expires, reads.now() + reads.allowTtlMs);
-  await grantBlobs(context, input.generation, { source: AllowanceSource.breakGlass(entry.id), expiresAt }, reads, effects);
+  await grantBlobs(judging, { source: AllowanceSource.breakGlass(entry.id), expiresAt });
   await effects.breakGlassUsed(context, decided, entry);
   return { decision: overridden.decision, trace, input };
 }
 
+/** One pull being judged: what every step reads, and where it writes. */
+interface Judging {
+  readonly context: PullContext;
+  readonly input: DecisionInput;
+  readonly reads: DecisionReads;
+  readonly effects: DecisionEffects;
+  readonly trace: DecisionTrace;
+}
+
 /** The verdict cache, else one verification shared by concurrent pulls of the same key. */
-async function byVerdict(
-  context: PullContext,
-  input: DecisionInput,
-  reads: DecisionReads,
-  effects: DecisionEffects,
-  trace: DecisionTrace,
-): Promise<Decision> {
+async function byVerdict(judging: Judging): Promise<Decision> {
+  const { context, input, reads, effects, trace } = judging;
   const cached = await effects.memo.get(input);
   if (cached !== undefined) {
-    if (cached.outcome !== 'deny' && !(await stillGranted(context, input, effects))) await grant(context, input, cached, reads, effects);
+    if (cached.outcome !== 'deny' && !(await stillGranted(judging))) await grant(judging, cached);
     return cached;
   }
   // While Redis is down the trust snapshot may miss revocations made elsewhere, so a digest never
@@ -73,47 +77,30 @@ async function byVerdict(
     input,
     async () => {
       const started = performance.now();
-      const verified = await verify(context, input, reads, effects, trace);
+      const verified = await verify(judging);
       const decision = await withScan(context, input.rule, verified, input.trust, reads, effects, trace);
       effects.verified(decision.outcome, (performance.now() - started) / 1000);
       return decision;
     },
-    (decision) => grant(context, input, decision, reads, effects),
+    (decision) => grant(judging, decision),
   );
 }
 
 /** Mode `index`: a child listed by an index whose allowance still holds is allowed with it, for no longer than it. */
-async function judgedWithParent(
-  context: PullContext,
-  input: DecisionInput,
-  reads: DecisionReads,
-  effects: DecisionEffects,
-  trace: DecisionTrace,
-): Promise<Decision | undefined> {
+async function judgedWithParent(judging: Judging): Promise<Decision | undefined> {
+  const { context, input, reads, effects, trace } = judging;
   const { rule } = input;
   if (rule === undefined || rule.mode === 'off' || rule.multiArch !== 'index' || isIndex(context.manifest.mediaType)) return undefined;
   const parent = await reads.childAllowance(input.generation, context.canonicalName, context.manifest.digest);
   if (parent === undefined) return undefined;
   const byParent = allowDecision(rule.name, context.manifest.digest, [`index ${parent.index}`], parent.expiresAt);
   const decision = await withScan(context, rule, byParent, input.trust, reads, effects, trace);
-  if (decision.outcome !== 'deny')
-    await grantBlobs(
-      context,
-      input.generation,
-      { source: parent.source, expiresAt: decision.notAfter ?? parent.expiresAt },
-      reads,
-      effects,
-    );
+  if (decision.outcome !== 'deny') await grantBlobs(judging, { source: parent.source, expiresAt: decision.notAfter ?? parent.expiresAt });
   return decision;
 }
 
-async function verify(
-  context: PullContext,
-  input: DecisionInput,
-  reads: DecisionReads,
-  effects: DecisionEffects,
-  trace: DecisionTrace,
-): Promise<Decision> {
+async function verify(judging: Judging): Promise<Decision> {
+  const { context, input, reads, effects, trace } = judging;
   const { rule, trust, key } = input;
   const now = reads.now();
   let findings: SignatureFinding[] = [];
@@ -138,35 +125,30 @@ async function verify(
 }
 
 /** An allowed (or warned) manifest grants its blobs, and an index its children, under its verdict. */
-async function grant(context: PullContext, input: DecisionInput, decision: Decision, reads: DecisionReads, effects: DecisionEffects) {
+async function grant(judging: Judging, decision: Decision): Promise<void> {
   if (decision.outcome === 'deny') return;
+  const { context, input, reads, effects } = judging;
   const expiresAt = Math.min(reads.now() + reads.allowTtlMs, decision.notAfter ?? Infinity);
   const source: Grant = { source: AllowanceSource.verdict(input.id), expiresAt };
-  await grantBlobs(context, input.generation, source, reads, effects);
+  await grantBlobs(judging, source);
   const { children, digest } = context.manifest;
   if (children.length > 0) await effects.grantChildren(input.generation, context.canonicalName, digest, children, source);
 }
 
-async function grantBlobs(context: PullContext, generation: string, source: Grant, reads: DecisionReads, effects: DecisionEffects) {
+async function grantBlobs(judging: Judging, source: Grant): Promise<void> {
+  const { context, input, reads, effects } = judging;
   const { blobs } = context.manifest;
-  if (blobs.length > 0 && source.expiresAt > reads.now())
-    await effects.grantBlobs(
-      generation,
-      context.canonicalName,
-      blobs.map((digest) => ({ digest })),
-      source,
-    );
+  if (blobs.length === 0 || source.expiresAt <= reads.now()) return;
+  const grants = blobs.map((digest) => ({ digest }));
+  await effects.grantBlobs(input.generation, context.canonicalName, grants, source);
 }
 
 /** Whether this verdict's grants are still held (they may have been evicted): the first blob or child stands for all. */
-function stillGranted(context: PullContext, input: DecisionInput, effects: DecisionEffects): Promise<boolean> {
-  const { blobs, children } = context.manifest;
-  return effects.stillGranted(
-    input.generation,
-    context.canonicalName,
-    { ...(blobs[0] === undefined ? {} : { blob: blobs[0] }), ...(children[0] === undefined ? {} : { child: children[0] }) },
-    AllowanceSource.verdict(input.id),
-  );
+function stillGranted({ context, input, effects }: Judging): Promise<boolean> {
+  const [blob] = context.manifest.blobs;
+  const [child] = context.manifest.children;
+  const first = { ...(blob === undefined ? {} : { blob }), ...(child === undefined ? {} : { child }) };
+  return effects.stillGranted(input.generation, context.canonicalName, first, AllowanceSource.verdict(input.id));
 }
 
 /** cosign's COSIGN_REPOSITORY, per rule; it must live on the same upstream (undefined when it does not). */

@@ -1,5 +1,5 @@
 import type { UpstreamConfig } from '../config/types.ts';
-import type { ClientIdentity, Decision, Reason } from '../decision/decision.ts';
+import type { ClientIdentity, Decision } from '../decision/decision.ts';
 import type { ParsedManifest } from '../oci/manifest.ts';
 import type { Digest, Reference } from '../oci/reference.ts';
 import type { ScanState } from '../scan/types.ts';

@@ -3,7 +3,6 @@ import { Agent as HttpsAgent } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { createProxyMiddleware, proxyEventsPlugin, type RequestHandler } from 'http-proxy-middleware';
 import { Agent } from 'undici';
-import type { UpstreamConfig } from '../config/types.ts';
 import { TrustgateError } from '../errors/errors.ts';
 import { sendError } from '../server/send-error.ts';
 import type { Logger } from '../log/logger.ts';

@@ -4,7 +4,7 @@ import type { ClientIdentity, Decision } from '../decision/decision.ts';
 import { checkSource, denySource } from '../gate/source-check.ts';
 import type { PullContext } from '../gate/types.ts';
 import type { Reference } from '../oci/reference.ts';
-import { resolveSource, type Source, type SourceResolution } from '../upstream/source.ts';
+import { resolveSource, type Source } from '../upstream/source.ts';
 import { fetchManifest, type ManifestFetchOptions } from './manifest-fetch.ts';
 import type { VerifiedManifest } from './manifest-cache.ts';
 

@@ -1,29 +1,16 @@
 import type { RequestListener } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Config } from '../config/types.ts';
 import { isTrustgateError, TrustgateError } from '../errors/errors.ts';
 import { sendError } from '../server/send-error.ts';
-import type { Gate } from '../gate/types.ts';
-import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { EnforcePullAuth } from '../pullauth/middleware.ts';
-import type { ManifestCache } from '../pull/manifest-cache.ts';
-import { createRegistryHandler, isRegistryPath } from '../pull/registry-handler.ts';
-import type { DecisionReporter } from '../pull/report.ts';
+import { createRegistryHandler, isRegistryPath, type RegistryDeps } from '../pull/registry-handler.ts';
 import { parseRoute } from '../oci/route.ts';
-import type { Upstreams } from '../pull/upstreams.ts';
 import { requestIds } from '../server/request-id.ts';
 import { pathOf } from '../server/route-template.ts';
 
-export interface AppDeps {
-  readonly config: Config;
-  readonly upstreams: Upstreams;
-  readonly gate: Gate;
-  readonly manifestCache: ManifestCache;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  /** Logs, meters and records every pull decision. */
-  readonly reporter: DecisionReporter;
+/** What the registry handler takes, plus the express side: the admin API and pull auth's /token. */
+export interface AppDeps extends Omit<RegistryDeps, 'pullAuth'> {
   /** The admin API, mounted at /admin/v1 when configured. */
   readonly admin?: express.Router;
   /** Pull-side access control, when `pullAuth` is configured: GET /token, and bearer tokens on /v2. */

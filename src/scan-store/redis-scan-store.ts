@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { noopLogger, type Logger } from '../log/logger.ts';
-import { isDigest, type Digest } from '../oci/reference.ts';
+import { isDigest } from '../oci/reference.ts';
 import { connectRedis, type RedisClient } from '../redis/connection.ts';
 import { followerFor, type Following, type FollowVia } from '../redis/follower.ts';
 import { checkRecord, checkRequest, decodeRecord, encodeRecord, requestFields } from './codec.ts';

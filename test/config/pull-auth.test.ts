@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { after, describe, it } from 'node:test';
-import { ConfigError, loadConfigText, parseConfig } from '../../src/config/index.ts';
+import { loadConfigText, parseConfig } from '../../src/config/index.ts';
 import { writeSigningKey } from '../support/pull-auth.ts';
 import { configProblem } from '../support/config-problem.ts';
 

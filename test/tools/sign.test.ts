@@ -28,7 +28,6 @@ import { runCli } from './cli-run.ts';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const work = mkdtempSync(join(tmpdir(), 'tg-sign-'));
 const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-const pemOf = (key: KeyObject): string => key.export({ type: 'spki', format: 'pem' }).toString();
 
 let registry: RunningRegistry;
 let image: BuiltImage;

@@ -3,7 +3,6 @@ import { describe, it, type TestContext } from 'node:test';
 import { inspect } from 'node:util';
 import { Secret } from '../../src/config/secret.ts';
 import type { UpstreamConfig } from '../../src/config/types.ts';
-import { TrustgateError } from '../../src/errors/errors.ts';
 import { createUpstreamClient, type UpstreamClient } from '../../src/upstream/index.ts';
 import { MANIFEST, upstreamConfig } from './helpers/config.ts';
 import { sendJson, startServer, type FakeServer } from './helpers/fake-server.ts';

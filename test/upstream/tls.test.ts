@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { before, describe, it, type TestContext } from 'node:test';
 import type { ServerOptions } from 'node:https';
 import type { UpstreamConfig } from '../../src/config/types.ts';
-import { TrustgateError } from '../../src/errors/errors.ts';
 import { createUpstreamClient } from '../../src/upstream/index.ts';
 import { makeTestPki, type TestPki } from './helpers/certs.ts';
 import { MANIFEST, upstreamConfig } from './helpers/config.ts';
