@@ -1,5 +1,6 @@
 import { createMemoryAdminRateLimitStores, type AdminRateLimitStores } from '../admin/rate-limit-store.ts';
-import { createMemoryAuditLog, type AuditLog } from '../audit/index.ts';
+import { createMemoryAuditLog } from '../audit/memory-audit-log.ts';
+import { type AuditLog } from '../audit/types.ts';
 import { createMemoryBreakGlassStore, type BreakGlassStore } from '../breakglass/entries.ts';
 import type { Config } from '../config/types.ts';
 import { createMemoryDecisionLog, type DecisionLog } from '../gate/decision-log.ts';

@@ -1,5 +1,5 @@
 import { createRedisAdminRateLimitStores } from '../admin/rate-limit-store.ts';
-import { createRedisAuditLog } from '../audit/index.ts';
+import { createRedisAuditLog } from '../audit/redis-audit-log.ts';
 import { createRedisBreakGlassStore } from '../breakglass/redis-break-glass.ts';
 import { createMemoryDecisionLog } from '../gate/decision-log.ts';
 import { createRedisDecisionLog } from '../gate/redis-decision-log.ts';
