@@ -3,7 +3,7 @@ import { noopLogger } from '../log/logger.ts';
 import type { Digest } from '../oci/reference.ts';
 import type { ScanRecord } from '../scan/types.ts';
 import { checkRecord, checkRequest } from './codec.ts';
-import { createPostedListeners } from './listeners.ts';
+import { createListeners } from '../log/listeners.ts';
 import { checkLimit, scanStoreClosed, validateScanStoreOptions, type ScanStoreOptions } from './options.ts';
 import type { ScanRequest, ScanStore } from './types.ts';
 
@@ -30,7 +30,7 @@ export function createMemoryScanStore(options: MemoryScanStoreOptions = {}): Sca
   const now = options.now ?? Date.now;
   const records = new LRUCache<Digest, ScanRecord>({ max: options.maxRecords ?? 100_000 });
   const markers = new Map<Digest, { readonly seq: number; readonly expiresAt: number }>();
-  const listeners = createPostedListeners(options.logger ?? noopLogger);
+  const listeners = createListeners<Digest>(options.logger ?? noopLogger, 'scan posted', (digest) => ({ digest }));
   let queue: Queued[] = [];
   let seq = 0;
   let closed = false;

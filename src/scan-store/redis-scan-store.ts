@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { noopLogger, type Logger } from '../log/logger.ts';
-import { isDigest } from '../oci/reference.ts';
+import { isDigest, type Digest } from '../oci/reference.ts';
 import { connectRedis, type RedisClient } from '../redis/connection.ts';
 import { followerFor, type Following, type FollowVia } from '../redis/follower.ts';
 import { checkRecord, checkRequest, decodeRecord, encodeRecord, requestFields } from './codec.ts';
 import { ensureGroup, SCANNERS_GROUP, scanKeys } from './keys.ts';
-import { createPostedListeners } from './listeners.ts';
+import { createListeners } from '../log/listeners.ts';
 import { livePending } from './pending.ts';
 import { PUT_RECORD, REQUEST_SCAN } from './scripts.ts';
 import { scanStoreClosed, scanStoreUnavailable, validateScanStoreOptions, type ScanStoreOptions } from './options.ts';
@@ -36,7 +36,7 @@ export async function createRedisScanStore(options: RedisScanStoreOptions): Prom
   const logger: Logger = options.logger ?? noopLogger;
   const keys = scanKeys(redis, prefix);
   const origin = randomBytes(8).toString('hex');
-  const listeners = createPostedListeners(logger);
+  const listeners = createListeners<Digest>(logger, 'scan posted', (digest) => ({ digest }));
   const readFailures = createFailureLog(logger, 'scan store read from redis failed; treating the digest as unscanned');
   const queueFailures = createFailureLog(logger, 'scan store: queueing a scan request in redis failed');
   const syncFailures = createFailureLog(logger, 'scan store: following redis failed');

@@ -1,5 +1,5 @@
 import { noopLogger, type Logger } from '../log/logger.ts';
-import { createListeners } from './listeners.ts';
+import { createListeners } from '../log/listeners.ts';
 import { trustStoreClosed } from '../trust/trust-errors.ts';
 import { apiKeptMessage, checkFileEntries, checkRevoke, makeSnapshot, normalizeEntry } from '../trust/trust-snapshot.ts';
 import type { Revocation, TrustEntry, TrustSnapshot, TrustStore } from '../trust/types.ts';
@@ -20,7 +20,7 @@ export function createMemoryTrustStore(initial: TrustStoreSeed = {}, options: { 
   const revocations = new Map<string, Revocation>();
   for (const e of initial.entries ?? []) entries.set(e.id, normalizeEntry(e));
   for (const r of initial.revocations ?? []) revocations.set(r.id, Object.freeze({ ...r }));
-  const listeners = createListeners(logger);
+  const listeners = createListeners<TrustSnapshot>(logger, 'trust store', (s) => ({ version: s.version }));
   let current = makeSnapshot(0, entries.values(), revocations.values());
   let closed = false;
 

@@ -2,7 +2,7 @@ import { noopLogger, type Logger } from '../log/logger.ts';
 import { connectRedis, type RedisClient } from '../redis/connection.ts';
 import { followerFor, type FollowVia } from '../redis/follower.ts';
 import { createFailureLog } from '../redis/throttled-log.ts';
-import { createListeners } from './listeners.ts';
+import { createListeners } from '../log/listeners.ts';
 import {
   decodeState,
   LOAD,
@@ -53,7 +53,7 @@ export async function createRedisTrustStore(options: RedisTrustStoreOptions): Pr
   const logger = options.logger ?? noopLogger;
   const now = options.now ?? Date.now;
   const { keys, channel } = trustKeys(redis, prefix);
-  const listeners = createListeners(logger);
+  const listeners = createListeners<TrustSnapshot>(logger, 'trust store', (s) => ({ version: s.version }));
   const failures = createFailureLog(logger, 'trust store refresh from redis failed; serving the last snapshot');
   let current = makeSnapshot(0, [], []);
   let closed = false;
