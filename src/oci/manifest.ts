@@ -1,6 +1,6 @@
 // Manifest shapes from image-spec manifest.md / image-index.md and distribution manifest-v2-2.md.
 import { bareMediaType, isIndex, isSchema1, SUPPORTED_MANIFEST_TYPES } from './media-types.ts';
-import { isDigest, type Digest } from './reference.ts';
+import { isDigest, printable, type Digest } from './reference.ts';
 
 /** A descriptor as the manifest declares it (image-spec descriptor.md): what it says, not what the blob is. */
 export interface BlobDescriptor {
@@ -58,11 +58,15 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): M
   const declared = typeof doc['mediaType'] === 'string' ? doc['mediaType'] : undefined;
   const mediaType = SUPPORTED_MANIFEST_TYPES.includes(header) ? header : declared;
   if (mediaType === undefined || !SUPPORTED_MANIFEST_TYPES.includes(mediaType)) {
-    return { ok: false, kind: 'unsupported', problem: `unsupported manifest media type "${header || declared || 'none'}"` };
+    return { ok: false, kind: 'unsupported', problem: `unsupported manifest media type "${printable(header || declared || 'none', 100)}"` };
   }
   // image-spec manifest.md: when mediaType is present it must match the descriptor/Content-Type.
   if (declared !== undefined && declared !== mediaType) {
-    return { ok: false, kind: 'invalid', problem: `Content-Type "${mediaType}" disagrees with the manifest's mediaType "${declared}"` };
+    return {
+      ok: false,
+      kind: 'invalid',
+      problem: `Content-Type "${mediaType}" disagrees with the manifest's mediaType "${printable(declared, 100)}"`,
+    };
   }
   const digests = (list: unknown): Digest[] | undefined => {
     if (list === undefined) return [];

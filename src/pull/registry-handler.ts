@@ -130,15 +130,16 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
     switch (route.kind) {
       case 'blob': {
         const access = await deps.gate.blobAccess(source.canonicalName, route.digest);
-        if (access.kind === 'deny') {
-          const denied = blobDenied(route.digest);
-          const where = { name: source.canonicalName, upstream: source.upstream.name };
-          reporter.report(exchange, { decision: denied, route: 'blob', ...where, reference: undefined, digest: route.digest, started });
-          throw denialError(denied, source.canonicalName);
-        }
-        if (access.kind === 'check')
-          return serveSignatureBlob(exchange, source, route.digest, access, upstream.client, deps.config.gate.discovery.maxBlobBytes);
-        return upstream.blobs.serve(exchange.req, res, source, route.digest);
+        if (access.kind === 'stream') return upstream.blobs.serve(exchange.req, res, source, route.digest);
+        const maxBytes = deps.config.gate.discovery.maxBlobBytes;
+        const denied =
+          access.kind === 'deny'
+            ? blobDenied(route.digest)
+            : await serveSignatureBlob(exchange, source, route.digest, access, upstream.client, maxBytes);
+        if (denied === undefined) return;
+        const where = { name: source.canonicalName, upstream: source.upstream.name };
+        reporter.report(exchange, { decision: denied, route: 'blob', ...where, reference: undefined, digest: route.digest, started });
+        throw denialError(denied, source.canonicalName);
       }
       case 'tags':
         return serveTags(exchange, source, upstream.client);

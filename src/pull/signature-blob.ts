@@ -1,6 +1,5 @@
 import { isTrustgateError } from '../errors/errors.ts';
-import { blobDenied } from '../gate/source-check.ts';
-import { denialError } from '../decision/denial.ts';
+import { denyDecision, type Decision } from '../decision/decision.ts';
 import type { Digest } from '../oci/reference.ts';
 import { parsesAsSignatureBlob } from '../oci/signature-artifact.ts';
 import { RequestBudget } from '../upstream/budget.ts';
@@ -22,24 +21,27 @@ export async function serveSignatureBlob(
   check: { format: string; size: number },
   client: UpstreamClient,
   maxBytes: number,
-): Promise<void> {
+): Promise<Decision | undefined> {
   let bytes: Buffer;
   try {
     bytes = await fetchSmallBlob(client, source.repository, digest, check.size, maxBytes, new RequestBudget(2));
   } catch (error) {
     if (!isTrustgateError(error) || error.code !== 'UPSTREAM_BAD_RESPONSE') throw error;
-    throw refused(source, digest, `it could not be read whole within ${maxBytes} bytes as its descriptor declares`);
+    return refused(digest, `it could not be read whole within ${maxBytes} bytes as its descriptor declares`);
   }
-  if (!parsesAsSignatureBlob(bytes, check.format)) throw refused(source, digest, `it does not parse as ${check.format.slice(0, 100)}`);
+  if (!parsesAsSignatureBlob(bytes, check.format)) return refused(digest, `it does not parse as ${check.format.slice(0, 100)}`);
   const { res } = exchange;
   res.setHeader('content-type', 'application/octet-stream');
   res.setHeader('content-length', bytes.length);
   res.setHeader('docker-content-digest', digest);
   answer(exchange, 200, bytes);
+  return undefined;
 }
 
-function refused(source: Source, digest: Digest, why: string): Error {
-  const decision = blobDenied(digest);
-  const message = `only a signature artifact names this blob, and ${why}`;
-  return denialError({ ...decision, reasons: [{ code: 'blob_not_referenced', message }] }, source.canonicalName);
+function refused(digest: Digest, why: string): Decision {
+  return denyDecision(
+    'blob-gate',
+    [{ code: 'blob_not_referenced', message: `only a signature artifact names this blob, and ${why}` }],
+    digest,
+  );
 }

@@ -5,7 +5,7 @@ import { TrustgateError } from '../errors/errors.ts';
 import { algorithmOf, digestOf } from '../oci/digest.ts';
 import { parseManifest, type ParsedManifest } from '../oci/manifest.ts';
 import { bareMediaType, isIndex } from '../oci/media-types.ts';
-import { isDigest, referenceString, type Digest, type Reference } from '../oci/reference.ts';
+import { isDigest, printable, referenceString, type Digest, type Reference } from '../oci/reference.ts';
 import type { RequestBudget } from './budget.ts';
 import { MAX_MANIFEST_BYTES, repositoryPath, repositoryScope } from './registry-paths.ts';
 import type { UpstreamClient } from './types.ts';
@@ -120,8 +120,9 @@ async function read(client: UpstreamClient, request: ManifestRequest, absentOk: 
   return { bytes, digest, manifest: parsed.manifest };
 }
 
+/** `what` may quote the upstream's own text: bounded and made printable, since it can end up in a deny reason, a cache and a log. */
 function bad(upstream: string, what: string): TrustgateError {
-  return new TrustgateError('UPSTREAM_BAD_RESPONSE', `upstream ${JSON.stringify(upstream)} ${what}`);
+  return new TrustgateError('UPSTREAM_BAD_RESPONSE', `upstream ${JSON.stringify(upstream)} ${printable(what, 300)}`);
 }
 
 function mismatch(upstream: string, what: string): TrustgateError {

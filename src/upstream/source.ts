@@ -23,6 +23,8 @@ export type SourceResolution = { readonly ok: true; readonly source: Source } | 
  */
 export function resolveSource(upstreams: readonly UpstreamConfig[], clientName: string, ns: string | undefined): SourceResolution {
   if (ns !== undefined) {
+    // Registry hosts are ASCII: a non-ASCII ns could lowercase onto one (the Kelvin sign to "k") and then not fit in a header.
+    if (!/^[\x21-\x7e]+$/.test(ns)) return { ok: false, message: `registry "${printable(ns)}" (from ns) is not served by this proxy` };
     const host = ns.toLowerCase();
     const upstream = upstreams.find((u) => u.namespaces.includes(host));
     if (upstream === undefined) {

@@ -50,6 +50,13 @@ describe('source resolution', () => {
     assert.equal(r.ok, false);
     assert.match(!r.ok ? r.message : '', /"evil\.example" \(from ns\) is not served by this proxy/);
   });
+  it('a non-ASCII ns is refused, even one that lowercases onto a served host (the Kelvin sign K to k)', () => {
+    assert.equal('DOC\u212AER.IO'.toLowerCase(), 'docker.io');
+    const r = resolveSource(config.upstreams, 'library/nginx', 'doc\u212Aer.io');
+    assert.equal(r.ok, false);
+    assert.match(!r.ok ? r.message : '', /"doc\?er\.io" \(from ns\) is not served by this proxy/);
+    assert.equal(resolved('library/nginx', 'DOCKER.IO').canonicalName, 'docker.io/library/nginx', 'ASCII case still folds');
+  });
   it('the same repository on two upstreams gets two canonical names and separate allowlists', () => {
     assert.equal(checkSource(resolved('library/nginx', 'docker.io')), undefined);
     const local = checkSource(resolved('library/nginx'));
