@@ -7,7 +7,7 @@ import { SignJWT, type CryptoKey, type KeyObject } from 'jose';
 import { BOOTSTRAP_KEY_FILE, BOOTSTRAP_PUB_FILE, bootstrapKey } from '../../src/admin/bootstrap-key.ts';
 import { createTokenVerifier } from '../../src/admin/tokens.ts';
 import { ConfigError, parseConfig } from '../../src/config/index.ts';
-import { recordingLogger } from '../state/support/helpers.ts';
+import { recordingLogger } from '../support/helpers.ts';
 import { adminTokens } from '../support/admin-tokens.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'tg-bootstrap-'));

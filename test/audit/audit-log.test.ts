@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createMemoryAuditLog } from '../../src/audit/memory-audit-log.ts';
 import { createRedisAuditLog } from '../../src/audit/redis-audit-log.ts';
 import type { AuditEvent, AuditLog } from '../../src/audit/types.ts';
-import { client, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from '../state/support/helpers.ts';
+import { client, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from '../support/helpers.ts';
 
 const event = (i: number, overrides: Partial<AuditEvent> = {}): AuditEvent => ({
   actor: i % 2 === 0 ? 'alice' : 'bob',

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { startRegistry, type BuiltImage, type RunningRegistry } from '../kit/index.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { runtimeFiles, type RuntimeFiles } from '../support/runtime-files.ts';
-import { startOwnRedis, type OwnRedis } from '../state/support/own-redis.ts';
+import { startOwnRedis, type OwnRedis } from '../support/own-redis.ts';
 import { spawnProxy, type ChildProxy } from '../support/child-proxy.ts';
 import { metricValue } from './support/child.ts';
 import { enforcingPolicy, pushImage, sign, signingKey, trustedKey } from './support/images.ts';

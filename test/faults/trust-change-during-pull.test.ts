@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startRegistry, type BuiltImage, type RunningRegistry } from '../kit/index.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
-import { eventually } from '../state/support/helpers.ts';
+import { eventually } from '../support/helpers.ts';
 import { startFaultyFront, type FaultyFront } from './support/faulty-front.ts';
 import { enforcingPolicy, pushImage, sign, signingKey, trustedKey, type SigningKey } from './support/images.ts';
 import { assertDenied, assertServed, pullBlob, pullManifest, type Answer } from './support/pull.ts';

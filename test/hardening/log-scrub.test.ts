@@ -14,7 +14,7 @@ import { configProblem } from '../support/config-problem.ts';
 import { digestOf, manifestAnswer, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { basic, call, tokenFor, writeSigningKey, type CallResult } from '../support/pull-auth.ts';
-import { startOwnRedis, type OwnRedis } from '../state/support/own-redis.ts';
+import { startOwnRedis, type OwnRedis } from '../support/own-redis.ts';
 import { imageManifest } from './fixtures.ts';
 import { rawRequest } from './raw-http.ts';
 

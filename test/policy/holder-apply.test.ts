@@ -4,7 +4,7 @@ import { ConfigError } from '../../src/input/config-error.ts';
 import { PolicyHolder } from '../../src/policy-store/holder.ts';
 import { parsePolicy } from '../../src/policy/parse.ts';
 import { validatePolicy } from '../../src/policy/validate.ts';
-import { recordingLogger } from '../state/support/helpers.ts';
+import { recordingLogger } from '../support/helpers.ts';
 
 const FILE = 'version: 1\nrules:\n  - { name: file, images: ["reg/**"] }\n';
 const API = 'version: 1\nrules:\n  - { name: api, images: ["reg/**"], mode: warn }\n';

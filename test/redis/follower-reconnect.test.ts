@@ -8,9 +8,9 @@ import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { openVerdictCache } from '../../src/runtime/backend.ts';
 import type { VerdictLayerName } from '../../src/verdicts/verdict-cache.ts';
-import { record } from '../state/scans.ts';
-import { client, eventually, scope, SHARED_REDIS_URL, sharedPrefix } from '../state/support/helpers.ts';
-import { allow, key, T0 } from '../state/verdicts.ts';
+import { record } from '../scan-store/scans.ts';
+import { client, eventually, scope, SHARED_REDIS_URL, sharedPrefix } from '../support/helpers.ts';
+import { allow, key, T0 } from '../verdicts/verdicts.ts';
 import { backendConfig, OPEN_API_POLICY, openReplica, type Replica } from '../support/backend-kit.ts';
 import { entry } from '../trust/entries.ts';
 

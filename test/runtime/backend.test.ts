@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import type { BackendConfig } from '../../src/runtime/backend.ts';
-import { digest, record } from '../state/scans.ts';
-import { client, eventually, keysUnder, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from '../state/support/helpers.ts';
+import { digest, record } from '../scan-store/scans.ts';
+import { client, eventually, keysUnder, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from '../support/helpers.ts';
 import { backendConfig, openReplica } from '../support/backend-kit.ts';
 import { entry } from '../trust/entries.ts';
 

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { freePort } from '../kit/free-port.ts';
 import { spawnProxy, type ChildProxy } from '../support/child-proxy.ts';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
-import { startOwnRedis, type OwnRedis } from '../state/support/own-redis.ts';
+import { startOwnRedis, type OwnRedis } from '../support/own-redis.ts';
 
 // One trustgate process over a Redis this test owns (never the shared one on 6379), taken through
 // its life in order: starting while Redis hangs, ready, Redis gone and back, an upstream down.

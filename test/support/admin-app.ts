@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createApp } from '../../src/runtime/app.ts';
 import { loadConfigText } from '../../src/config/index.ts';
 import { buildRuntime, type Runtime } from '../../src/runtime/runtime.ts';
-import { recordingLogger } from '../state/support/helpers.ts';
+import { recordingLogger } from './helpers.ts';
 import { adminTokens, type AdminTokens } from './admin-tokens.ts';
 import type { HarnessOptions } from './app-harness.ts';
 import { OPEN_POLICY, runtimeFiles, type RuntimeFiles } from './runtime-files.ts';

@@ -3,8 +3,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { connectRedis, createRedis, warnOnEvictionPolicy } from '../../src/redis/connection.ts';
 import { makeTls } from '../kit/tls.ts';
-import { client, eventually, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix, within } from './support/helpers.ts';
-import { startOwnRedis } from './support/own-redis.ts';
+import { client, eventually, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix, within } from '../support/helpers.ts';
+import { startOwnRedis } from '../support/own-redis.ts';
 
 const PASSWORD = 's3:cr@t/pw';
 const ACL = ['--user', 'default', 'off', '--user', 'alice', 'on', `>${PASSWORD}`, '~*', '&*', '+@all'];

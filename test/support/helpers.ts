@@ -2,8 +2,8 @@
 // LIFO cleanup, a recording logger, deadlines.
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
-import type { Logger } from '../../../src/log/logger.ts';
-import { connectRedis, createRedis, type RedisClient, type RedisConnectionOptions } from '../../../src/redis/connection.ts';
+import type { Logger } from '../../src/log/logger.ts';
+import { connectRedis, createRedis, type RedisClient, type RedisConnectionOptions } from '../../src/redis/connection.ts';
 
 export const SHARED_REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 

@@ -4,7 +4,7 @@ import type { Logger } from '../../src/log/logger.ts';
 import type { RedisConnectionOptions } from '../../src/redis/connection.ts';
 import { createRedisTrustStore, type RedisTrustStoreOptions } from '../../src/trust-store/redis-trust-store.ts';
 import type { TrustStore } from '../../src/trust/types.ts';
-import { client } from '../state/support/helpers.ts';
+import { client } from '../support/helpers.ts';
 
 export interface StoreOptions extends Partial<Pick<RedisTrustStoreOptions, 'now' | 'pollIntervalMs'>> {
   readonly logger?: Logger;

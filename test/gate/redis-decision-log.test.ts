@@ -6,7 +6,7 @@ import type { Digest } from '../../src/oci/reference.ts';
 import type { RedisClient } from '../../src/redis/connection.ts';
 import { createRedisDecisionLog } from '../../src/gate/redis-decision-log.ts';
 import { configProblem } from '../support/config-problem.ts';
-import { client, keysUnder, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
+import { client, keysUnder, scope, SHARED_REDIS_URL, sharedPrefix } from '../support/helpers.ts';
 
 // Real Redis (the shared one, a fresh prefix per test). Writes are fire and forget; a PING on the
 // same connection afterwards returns once Redis has run every command sent before it.

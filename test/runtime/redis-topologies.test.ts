@@ -8,11 +8,11 @@ import { ack, claimNext } from '../../src/scan-store/queue.ts';
 import { createVerdictCache } from '../../src/verdicts/verdict-cache.ts';
 import { createRedisTrustStore } from '../../src/trust-store/redis-trust-store.ts';
 import { entry, T0 } from '../trust/entries.ts';
-import { openStore } from '../trust/redis-store-kit.ts';
-import { client, eventually, scope } from './support/helpers.ts';
-import { startOwnRedis } from './support/own-redis.ts';
-import { sharedLayer } from './support/verdict-layer.ts';
-import { openScanStore, record, request } from './scans.ts';
+import { openStore } from '../trust-store/redis-store-kit.ts';
+import { client, eventually, scope } from '../support/helpers.ts';
+import { startOwnRedis } from '../support/own-redis.ts';
+import { sharedLayer } from '../verdicts/verdict-layer.ts';
+import { openScanStore, record, request } from '../scan-store/scans.ts';
 import { policyRuleName } from '../../src/decision/decision.ts';
 
 describe('redis topologies', () => {

@@ -4,7 +4,7 @@ import { createRedisScanStore, type RedisScanStoreOptions } from '../../src/scan
 import type { RedisConnectionOptions } from '../../src/redis/connection.ts';
 import type { ScanRequest, ScanStore } from '../../src/scan-store/types.ts';
 import type { ScanRecord } from '../../src/scan/types.ts';
-import { client } from './support/helpers.ts';
+import { client } from '../support/helpers.ts';
 
 export const T0 = Date.parse('2030-01-01T00:00:00Z');
 export const digest = (n: number): Digest => `sha256:${n.toString(16).padStart(64, '0')}`;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createMemoryTrustStore } from '../../src/trust-store/memory-trust-store.ts';
 import { activeEntries } from '../../src/trust/trust-snapshot.ts';
 import type { TrustSnapshot } from '../../src/trust/types.ts';
-import { entry, T0 } from './entries.ts';
+import { entry, T0 } from '../trust/entries.ts';
 
 describe('memory trust store', () => {
   it('bumps the version on every change and on nothing else', async () => {

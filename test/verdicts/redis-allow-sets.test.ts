@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRedisAllowSets } from '../../src/verdicts/redis-allow-sets.ts';
 import type { Allowance } from '../../src/verdicts/types.ts';
-import { client, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
+import { client, scope, SHARED_REDIS_URL, sharedPrefix } from '../support/helpers.ts';
 import { D1, D2, HOUR } from './verdicts.ts';
 
 const B1 = `sha256:${'b'.repeat(64)}` as const;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { client, eventually, scope } from '../state/support/helpers.ts';
-import { startOwnRedis } from '../state/support/own-redis.ts';
-import { entry, T0 } from './entries.ts';
+import { client, eventually, scope } from '../support/helpers.ts';
+import { startOwnRedis } from '../support/own-redis.ts';
+import { entry, T0 } from '../trust/entries.ts';
 import { openStore } from './redis-store-kit.ts';
 
 describe('trust store across a restart of Redis that loses everything', () => {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRedisTrustStore, TRUST_POLL_MS } from '../../src/trust-store/redis-trust-store.ts';
 import type { TrustStore } from '../../src/trust/types.ts';
-import { client, eventually, scope, SHARED_REDIS_URL, sharedPrefix } from '../state/support/helpers.ts';
-import { entry, T0 } from './entries.ts';
+import { client, eventually, scope, SHARED_REDIS_URL, sharedPrefix } from '../support/helpers.ts';
+import { entry, T0 } from '../trust/entries.ts';
 import { openStore } from './redis-store-kit.ts';
 import { startSilentPubSubProxy, type SilentPubSubProxy } from './silent-pubsub-proxy.ts';
 

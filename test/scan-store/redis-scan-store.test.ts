@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Digest } from '../../src/oci/reference.ts';
 import { claimNext } from '../../src/scan-store/queue.ts';
-import { client, eventually, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
+import { client, eventually, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from '../support/helpers.ts';
 import { digest, openScanStore, record, request, sleep, T0 } from './scans.ts';
 
 describe('scan store (Redis)', () => {

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import type { Digest } from '../../src/oci/reference.ts';
 import { createRedisScanStore } from '../../src/scan-store/redis-scan-store.ts';
 import { claimNext } from '../../src/scan-store/queue.ts';
-import { client, eventually, recordingLogger, scope, within } from './support/helpers.ts';
-import { startOwnRedis } from './support/own-redis.ts';
+import { client, eventually, recordingLogger, scope, within } from '../support/helpers.ts';
+import { startOwnRedis } from '../support/own-redis.ts';
 import { digest, openScanStore, record, request } from './scans.ts';
 
 const FAST = 3000; // every call must come back within this while Redis is down

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ack, claimNext } from '../../src/scan-store/queue.ts';
-import { client, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
+import { client, scope, SHARED_REDIS_URL, sharedPrefix } from '../support/helpers.ts';
 import { openScanStore, request, sleep } from './scans.ts';
 
 const NOW = { blockMs: 0, reclaimIdleMs: 60_000 };

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../kit/free-port.ts';
+import { freePort } from '../kit/free-port.ts';
 
 export interface OwnRedisOptions {
   /** Extra arguments; `dir` is a private temp dir (for cluster or sentinel files). */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRedisTrustStore } from '../../src/trust-store/redis-trust-store.ts';
-import { client, eventually, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix, within } from '../state/support/helpers.ts';
-import { entry, T0 } from './entries.ts';
+import { client, eventually, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix, within } from '../support/helpers.ts';
+import { entry, T0 } from '../trust/entries.ts';
 import { openStore } from './redis-store-kit.ts';
 
 const URL = SHARED_REDIS_URL;

@@ -5,7 +5,7 @@ import type { Digest } from '../../src/oci/reference.ts';
 import { createMemoryScanStore } from '../../src/scan-store/memory-scan-store.ts';
 import type { ScanStoreOptions } from '../../src/scan-store/options.ts';
 import type { ScanStore } from '../../src/scan-store/types.ts';
-import { recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
+import { recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from '../support/helpers.ts';
 import { digest, openScanStore, record, request, sleep, T0 } from './scans.ts';
 
 interface Opened {

@@ -1,8 +1,8 @@
 // The verdict cache's shared layer, built as the runtime's backend builds it.
-import type { Logger } from '../../../src/log/logger.ts';
-import type { RedisClient } from '../../../src/redis/connection.ts';
-import { createRedisVerdictLayer, type RedisVerdictLayer } from '../../../src/verdicts/redis-verdict-cache.ts';
-import type { VerdictCacheOptions } from '../../../src/verdicts/types.ts';
+import type { Logger } from '../../src/log/logger.ts';
+import type { RedisClient } from '../../src/redis/connection.ts';
+import { createRedisVerdictLayer, type RedisVerdictLayer } from '../../src/verdicts/redis-verdict-cache.ts';
+import type { VerdictCacheOptions } from '../../src/verdicts/types.ts';
 
 /** The Redis layer for a cache with these TTLs: the digest index outlives its longest verdict. */
 export function sharedLayer(

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRedisBreakGlassStore } from '../../src/breakglass/redis-break-glass.ts';
-import { startSilentPubSubProxy } from '../trust/silent-pubsub-proxy.ts';
-import { client, eventually, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
+import { startSilentPubSubProxy } from '../trust-store/silent-pubsub-proxy.ts';
+import { client, eventually, scope, SHARED_REDIS_URL, sharedPrefix } from '../support/helpers.ts';
 
 // A break-glass entry ended on one replica must stop letting pulls (and the blobs they granted)
 // through on every other within a second, even when that replica's pub/sub silently stops

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMemoryTrustStore } from '../../src/trust-store/memory-trust-store.ts';
 import type { TrustStore } from '../../src/trust/types.ts';
-import { client, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from '../state/support/helpers.ts';
-import { entry, T0 } from './entries.ts';
+import { client, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from '../support/helpers.ts';
+import { entry, T0 } from '../trust/entries.ts';
 import { openStore } from './redis-store-kit.ts';
 
 type Open = (t: import('node:test').TestContext, logger: ReturnType<typeof recordingLogger>) => Promise<TrustStore>;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectRedis, createRedis, type RedisClient } from '../../src/redis/connection.ts';
 import { createRedisProbe } from '../../src/redis/probe.ts';
-import { startOwnRedis, type OwnRedis } from './support/own-redis.ts';
+import { startOwnRedis, type OwnRedis } from '../support/own-redis.ts';
 
 let server: OwnRedis;
 let redis: RedisClient;

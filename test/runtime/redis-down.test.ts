@@ -5,10 +5,10 @@ import { createRedisAllowSets } from '../../src/verdicts/redis-allow-sets.ts';
 import { createVerdictCache } from '../../src/verdicts/verdict-cache.ts';
 import type { VerdictKey } from '../../src/verdicts/types.ts';
 import { entry, T0 } from '../trust/entries.ts';
-import { openStore } from '../trust/redis-store-kit.ts';
-import { client, eventually, recordingLogger, scope, within } from './support/helpers.ts';
-import { startOwnRedis } from './support/own-redis.ts';
-import { sharedLayer } from './support/verdict-layer.ts';
+import { openStore } from '../trust-store/redis-store-kit.ts';
+import { client, eventually, recordingLogger, scope, within } from '../support/helpers.ts';
+import { startOwnRedis } from '../support/own-redis.ts';
+import { sharedLayer } from '../verdicts/verdict-layer.ts';
 
 const D1 = `sha256:${'1'.repeat(64)}` as const;
 const D2 = `sha256:${'2'.repeat(64)}` as const;

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createVerdictCache, type VerdictLayerName } from '../../src/verdicts/verdict-cache.ts';
 import { verdictId } from '../../src/verdicts/verdict-entry.ts';
-import { client, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from './support/helpers.ts';
-import { sharedLayer } from './support/verdict-layer.ts';
+import { client, recordingLogger, scope, SHARED_REDIS_URL, sharedPrefix } from '../support/helpers.ts';
+import { sharedLayer } from './verdict-layer.ts';
 import { allow, D1, deny, HOUR, key, T0 } from './verdicts.ts';
 
 const options = { allowTtlMs: 24 * HOUR, denyTtlMs: HOUR, memoryEntries: 100 };
