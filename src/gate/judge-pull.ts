@@ -37,12 +37,14 @@ export async function judgePull(context: PullContext, reads: DecisionReads, effe
   const input = decisionInput(reads.policy(), reads.trust(), context);
   const judging: Judging = { context, input, reads, effects, trace };
   const decided = (await judgedWithParent(judging)) ?? (await byVerdict(judging));
-  const overridden = breakGlassOverride(context, decided, reads.breakGlass(reads.now()), reads.now());
+  if (decided.outcome !== 'deny') return { decision: decided, trace, input };
+  const now = reads.now();
+  const overridden = breakGlassOverride(context, decided, reads.breakGlass(now), now);
   if (overridden === undefined) return { decision: decided, trace, input };
   const { entry } = overridden;
   trace.overridden = decided;
   // The image's own blobs, under the entry: they stop with it. An index's children are not covered.
-  const expiresAt = Math.min(entry.expires, reads.now() + reads.allowTtlMs);
+  const expiresAt = Math.min(entry.expires, now + reads.allowTtlMs);
   await grantBlobs(judging, { source: AllowanceSource.breakGlass(entry.id), expiresAt });
   await effects.breakGlassUsed(context, decided, entry);
   return { decision: overridden.decision, trace, input };
