@@ -1,27 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { MediaType } from '../../src/oci/media-types.ts';
 import { adminApp, type AdminApp } from '../support/admin-app.ts';
 import { singleUpstream } from '../support/app-harness.ts';
-import { digestOf, manifestAnswer, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
+import { minimalImage, serveImage, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
 import { deleteRedisKeys, REDIS_URL, testPrefix } from '../support/redis-keys.ts';
 
 // Break glass on two replicas sharing Redis, on a controlled clock, in front of a fake upstream
 // serving one unsigned image that the policy denies.
 const prefix = testPrefix('breakglass');
 const HOUR = 3_600_000;
-const config = Buffer.from('{}');
-const CONFIG_DIGEST = digestOf(config);
-const manifest = Buffer.from(
-  JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: CONFIG_DIGEST, size: 2 },
-    layers: [],
-  }),
-);
-const DIGEST = digestOf(manifest);
+const image = minimalImage();
+const CONFIG_DIGEST = image.configDigest;
+const DIGEST = image.digest;
 let clock = Date.now();
 let upstream: FakeUpstream;
 let a: AdminApp;
@@ -46,11 +37,7 @@ async function until(app: AdminApp, status: number, limitMs = 1000): Promise<voi
 
 before(async () => {
   upstream = await startFakeUpstream();
-  upstream.on('/v2/allowed/app/manifests/v1', manifestAnswer(manifest, MediaType.ociManifest));
-  upstream.on(
-    `/v2/allowed/app/blobs/${CONFIG_DIGEST}`,
-    (_req, res) => void res.writeHead(200, { 'content-length': config.length, 'docker-content-digest': CONFIG_DIGEST }).end(config),
-  );
+  serveImage(upstream, 'allowed/app', 'v1', image);
   const yaml = singleUpstream(upstream.url, `redis: { url: "${REDIS_URL}" }\n`);
   a = await adminApp(yaml, { redisPrefix: prefix, policy: policy(upstream.host), now: () => clock });
   b = await adminApp(yaml, { redisPrefix: prefix, policy: policy(upstream.host), now: () => clock, tokens: a.tokens });

@@ -4,22 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { MediaType } from '../../src/oci/media-types.ts';
 import { adminApp, type AdminApp } from '../support/admin-app.ts';
 import { singleUpstream } from '../support/app-harness.ts';
-import { digestOf, manifestAnswer, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
+import { minimalImage, serveImage, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
 
-const config = Buffer.from('{}');
-const CONFIG_DIGEST = digestOf(config);
-const manifest = Buffer.from(
-  JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: CONFIG_DIGEST, size: 2 },
-    layers: [],
-  }),
-);
-const DIGEST = digestOf(manifest);
+const image = minimalImage();
+const CONFIG_DIGEST = image.configDigest;
+const DIGEST = image.digest;
 // warned: unsigned, in warn mode with a scan required (served with a warning; its scan queued).
 // denied: unsigned, enforced (refused until break glass covers it).
 const policy = (host: string) =>
@@ -48,13 +39,7 @@ const effects = async () => ({
 
 before(async () => {
   upstream = await startFakeUpstream();
-  for (const repo of ['warned', 'denied']) {
-    upstream.on(`/v2/allowed/${repo}/app/manifests/v1`, manifestAnswer(manifest, MediaType.ociManifest));
-    upstream.on(
-      `/v2/allowed/${repo}/app/blobs/${CONFIG_DIGEST}`,
-      (_req, res) => void res.writeHead(200, { 'content-length': config.length, 'docker-content-digest': CONFIG_DIGEST }).end(config),
-    );
-  }
+  for (const repo of ['warned', 'denied']) serveImage(upstream, `allowed/${repo}/app`, 'v1', image);
   tg = await adminApp(singleUpstream(upstream.url), { policy: policy(upstream.host), onVerify: () => void verifications++ });
   auditor = await tg.bearer('audrey', ['auditor']);
   km = await tg.bearer('kim', ['key-manager']);

@@ -59,3 +59,33 @@ export function manifestAnswer(bytes: Buffer, mediaType: string, extra: Record<s
     res.end(req.method === 'HEAD' ? undefined : bytes);
   };
 }
+
+/** The smallest OCI image: a `{}` config and no layers. Unsigned unless a test signs it. */
+export function minimalImage(): {
+  readonly config: Buffer;
+  readonly configDigest: string;
+  readonly manifest: Buffer;
+  readonly digest: string;
+} {
+  const config = Buffer.from('{}');
+  const configDigest = digestOf(config);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: 2 },
+      layers: [],
+    }),
+  );
+  return { config, configDigest, manifest, digest: digestOf(manifest) };
+}
+
+/** Serves `image` as `<repository>:<tag>`, its config blob included. */
+export function serveImage(upstream: FakeUpstream, repository: string, tag: string, image: ReturnType<typeof minimalImage>): void {
+  upstream.on(`/v2/${repository}/manifests/${tag}`, manifestAnswer(image.manifest, 'application/vnd.oci.image.manifest.v1+json'));
+  upstream.on(
+    `/v2/${repository}/blobs/${image.configDigest}`,
+    (_req, res) =>
+      void res.writeHead(200, { 'content-length': image.config.length, 'docker-content-digest': image.configDigest }).end(image.config),
+  );
+}
