@@ -3,7 +3,6 @@ import express from 'express';
 import type { Config } from '../config/types.ts';
 import type { PullAuthConfig } from '../config/pull-auth.ts';
 import type { Logger } from '../log/logger.ts';
-import type { Metrics } from '../metrics/metrics.ts';
 import { createAuthenticator } from './identity.ts';
 import type { LoginLimiter } from './login-limiter.ts';
 import { enforcePullAuth, type EnforcePullAuth } from './middleware.ts';
@@ -23,7 +22,6 @@ export interface PullAuthDeps {
   readonly limiter: LoginLimiter;
   readonly logger: Logger;
   readonly now: () => number;
-  readonly metrics?: Pick<Metrics, 'decision'> | undefined;
 }
 
 export interface PullAuth {

@@ -122,7 +122,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
   const pullAuth =
     config.pullAuth === undefined || backend.pullAuth === undefined
       ? undefined
-      : await createPullAuth(config.pullAuth, { config, ...backend.pullAuth, logger, now, metrics });
+      : await createPullAuth(config.pullAuth, { config, ...backend.pullAuth, logger, now });
   const admin =
     config.admin === undefined || backend.adminRateLimit === undefined
       ? undefined
