@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { AuditLog } from '../audit/types.ts';
 import { TrustgateError } from '../errors/errors.ts';
 import { KEY_ID } from '../trust/key-id.ts';
-import { checkTrustPem } from '../trust/trust-pem.ts';
+import { checkSigstoreRoot, checkTrustPem } from '../trust/trust-pem.ts';
 import { normalizeEntry } from '../trust/trust-snapshot.ts';
 import type { TrustEntry, TrustKind, TrustSnapshot, TrustStore } from '../trust/types.ts';
 import { audited } from './audit-calls.ts';
@@ -41,6 +41,14 @@ function checkedPem(kind: TrustKind, pem: string): string {
   return check.pem;
 }
 
+/** The material as stored: re-exported PEM, or the trusted root re-serialized; refused with the reason when unusable. */
+function checkedMaterial(input: { kind: TrustKind; pem: string; trustedRoot?: string }): { pem: string; trustedRoot?: string } {
+  if (input.kind !== 'sigstore-root') return { pem: checkedPem(input.kind, input.pem) };
+  const check = checkSigstoreRoot(input.pem, input.trustedRoot);
+  if (!check.ok) throw new TrustgateError('BAD_REQUEST', check.problem);
+  return check.material;
+}
+
 /** The entry `id` as this replica holds it: 404 when absent, 409 when revoked (revoked entries never change). */
 function changeable(snapshot: TrustSnapshot, id: string): { entry: TrustEntry; view: KeyView } {
   const found = KEY_ID.test(id) ? findKey(snapshot, id) : undefined;
@@ -71,9 +79,10 @@ export async function addKey(req: Request, res: Response, who: AdminIdentity, de
     requireDurable(deps);
     const input = parseAdd(await readJsonBody(req, res, note));
     requireWithin(who, 'key-manager', input.scopes, 'the key scope');
-    const pem = checkedPem(input.kind, input.pem);
+    const material = checkedMaterial(input);
     unused(deps.trust.snapshot(), input.id);
-    const entry: TrustEntry = { ...input, pem, origin: 'api' };
+    const { trustedRoot: _given, ...rest } = input;
+    const entry: TrustEntry = { ...rest, ...material, origin: 'api' };
     return { after: written(await deps.trust.upsert([entry]), entry) };
   });
   res.status(201).json(change.after);
@@ -125,6 +134,9 @@ export async function rotateKey(req: Request, res: Response, who: AdminIdentity,
     const { entry: old, view: before } = changeable(snapshot, String(req.params['id']));
     requireWithin(who, 'key-manager', old.scopes, 'the key scope');
     unused(snapshot, input.newId);
+    if (old.kind === 'sigstore-root') {
+      throw new TrustgateError('BAD_REQUEST', 'a sigstore-root is not rotated: add the new root, then revoke or bound the old one');
+    }
     const pem = checkedPem(old.kind, input.pem);
     if (input.keepOldUntil <= deps.now())
       throw new TrustgateError('BAD_REQUEST', '"keepOldUntil" must be in the future (to stop trusting the old key at once, revoke it)');

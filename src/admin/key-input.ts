@@ -11,10 +11,14 @@ const scopes = z.array(z.string().min(1).max(512)).min(1).max(100);
 const purposes = z.array(z.enum(['sign', 'scan'])).min(1);
 const pem = z.string().min(1).max(32_768);
 
+/** A sigstore trusted_root.json, as a JSON object or its text (docs/keyless.md "Trust roots"). */
+const trustedRoot = z.union([z.string().min(2).max(262_144), z.record(z.string(), z.unknown())]);
+
 const addSchema = z.strictObject({
   id,
-  pem,
-  kind: z.enum(['key', 'notation-root']).default('key'),
+  pem: pem.optional(),
+  trustedRoot: trustedRoot.optional(),
+  kind: z.enum(['key', 'notation-root', 'sigstore-root', 'tsa']).default('key'),
   scopes,
   purposes: purposes.default(['sign']),
   notBefore: time.optional(),
@@ -33,7 +37,10 @@ const rotateSchema = z.strictObject({ newId: id, pem, keepOldUntil: time });
 
 export interface AddKey {
   readonly id: string;
+  /** Empty when a sigstore-root is given as `trustedRoot`. */
   readonly pem: string;
+  /** A sigstore-root's trusted_root.json text. */
+  readonly trustedRoot?: string;
   readonly kind: TrustKind;
   readonly scopes: readonly string[];
   readonly purposes: readonly Purpose[];
@@ -80,9 +87,16 @@ export function checkWindow(notBefore: number | undefined, notAfter: number | un
 export function parseAdd(body: unknown): AddKey {
   const b = parse(addSchema, body);
   checkScopes(b.scopes);
+  if (b.trustedRoot !== undefined && b.kind !== 'sigstore-root')
+    throw new TrustgateError('BAD_REQUEST', '"trustedRoot": only for kind "sigstore-root"');
+  if ((b.pem === undefined) === (b.trustedRoot === undefined)) {
+    throw new TrustgateError('BAD_REQUEST', b.kind === 'sigstore-root' ? 'give exactly one of "pem" and "trustedRoot"' : '"pem": required');
+  }
+  const root = b.trustedRoot;
   const out = {
     id: b.id,
-    pem: b.pem,
+    pem: b.pem ?? '',
+    ...(root === undefined ? {} : { trustedRoot: typeof root === 'string' ? root : JSON.stringify(root) }),
     kind: b.kind,
     scopes: b.scopes,
     purposes: [...new Set(b.purposes)],

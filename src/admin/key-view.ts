@@ -32,7 +32,7 @@ export function keyView(entry: TrustEntry, revocation: Revocation | undefined): 
     origin: entry.origin,
     status: revocation === undefined ? 'active' : 'revoked',
     ...(revocation === undefined ? {} : { revokedAt: new Date(revocation.revokedAt).toISOString(), reason: revocation.reason }),
-    fingerprint: fingerprintOf(entry.kind, entry.pem) ?? 'unparsable',
+    fingerprint: fingerprintOf(entry.kind, entry.pem, entry.trustedRoot) ?? 'unparsable',
   };
 }
 

@@ -13,7 +13,11 @@ export type ReasonCode =
   | 'identity_mismatch'
   | 'signature_expired'
   | 'unsupported_algorithm'
-  | 'certificate_unsupported'
+  // Keyless and PKI certificates, transparency logs and timestamps (docs/keyless.md "Reason codes").
+  | 'certificate_untrusted'
+  | 'tlog_missing'
+  | 'tlog_invalid'
+  | 'timestamp_invalid'
   | 'threshold_not_met'
   | 'required_signer_missing'
   | 'blob_not_referenced'

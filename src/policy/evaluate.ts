@@ -5,6 +5,7 @@ import { matchesSignedReference } from '../verify/cosign/identity.ts';
 import { matchesTrustedIdentity } from '../verify/notation/identity.ts';
 import type { SignatureFailure, SignatureFinding } from '../verify/types.ts';
 import { DEFAULT_RULE_NAME, type Rule } from './types.ts';
+import { judgeKeyless, type RootFacts } from './keyless.ts';
 
 export interface Evaluation {
   readonly rule: Rule | undefined;
@@ -25,7 +26,10 @@ const FAILURE_REASON: Record<SignatureFailure, ReasonCode> = {
   authenticity: 'untrusted_signer',
   expiry: 'signature_expired',
   unsupported_algorithm: 'unsupported_algorithm',
-  certificate_only: 'certificate_unsupported',
+  certificate_untrusted: 'certificate_untrusted',
+  tlog_invalid: 'tlog_invalid',
+  tlog_missing: 'tlog_missing',
+  timestamp_invalid: 'timestamp_invalid',
 };
 
 /**
@@ -55,9 +59,21 @@ export function evaluateSignatures(input: Evaluation): Decision {
   if (rule.mode === 'off') return ruleDecision('allow', rule.name, digest, [], [], undefined);
   const signers = new Map<string, number | undefined>();
   const problems: Reason[] = [];
+  const roots = rootFacts(input);
   for (const finding of input.findings) {
     if (finding.failure !== undefined) {
       problems.push({ code: FAILURE_REASON[finding.failure.kind], message: `${finding.source}: ${finding.failure.message}` });
+      continue;
+    }
+    if (finding.certificates !== undefined) {
+      const judged = judgeKeyless(finding, rule, roots);
+      problems.push(...judged.problems.map((p) => ({ code: p.code, message: `${finding.source}: ${p.message}` })));
+      // A keyless signer counts until its root's entry ends (or, under a PKI root checked at evaluation time, the certificate).
+      for (const signer of judged.signers) {
+        const root = signer.slice(0, signer.indexOf('/'));
+        const expires = earliest(finding.notAfter, input.trust.byId.get(root)?.entry.notAfter);
+        signers.set(signer, signers.has(signer) ? latest(signers.get(signer), expires) : expires);
+      }
       continue;
     }
     for (const id of finding.verifiedBy) {
@@ -80,9 +96,9 @@ export function evaluateSignatures(input: Evaluation): Decision {
   return ruleDecision(rule.mode === 'warn' ? 'warn' : 'deny', rule.name, digest, reasons, ids, undefined);
 }
 
-function refuseSigner(id: string, finding: SignatureFinding, input: Evaluation): Reason | undefined {
+/** Why trust-store entry `id` may not vouch for this image now, whatever its kind; undefined when it may. */
+function entryRefusal(id: string, input: Evaluation): Reason | undefined {
   const compiled = input.trust.byId.get(id);
-  const rule = input.rule!;
   if (compiled === undefined) return { code: 'untrusted_signer', message: `"${id}" is not in the trust store` };
   const { entry } = compiled;
   const revoked = input.trust.revoked.get(id);
@@ -92,11 +108,35 @@ function refuseSigner(id: string, finding: SignatureFinding, input: Evaluation):
   if (!compiled.scopes.some((scope) => scope.test(input.canonicalName))) {
     return { code: 'untrusted_signer', message: `"${id}" is not trusted for this repository` };
   }
+  if ((entry.notBefore !== undefined && input.now < entry.notBefore) || (entry.notAfter !== undefined && input.now >= entry.notAfter)) {
+    return { code: 'key_not_valid', message: `"${id}" is outside its validity window` };
+  }
+  return undefined;
+}
+
+function rootFacts(input: Evaluation): RootFacts {
+  return {
+    refusal: (id) => entryRefusal(id, input),
+    isPki: (id) => input.trust.material.sigstoreRoots.find((root) => root.id === id)?.pki === true,
+  };
+}
+
+function refuseSigner(id: string, finding: SignatureFinding, input: Evaluation): Reason | undefined {
+  const rule = input.rule!;
+  const refusal = entryRefusal(id, input);
+  if (refusal !== undefined) return refusal;
   if (rule.signatures.trust !== undefined && !rule.signatures.trust.includes(id)) {
     return { code: 'untrusted_signer', message: `"${id}" is not one of the signers rule "${rule.name}" accepts` };
   }
-  if ((entry.notBefore !== undefined && input.now < entry.notBefore) || (entry.notAfter !== undefined && input.now >= entry.notAfter)) {
-    return { code: 'key_not_valid', message: `"${id}" is outside its validity window` };
+  const logRoot = rule.signatures.keyTransparencyLogRoot;
+  if (logRoot !== undefined && finding.scheme !== 'notation') {
+    const rootRefusal = entryRefusal(logRoot, input);
+    if (rootRefusal !== undefined) return { code: 'tlog_invalid', message: `transparency-log root: ${rootRefusal.message}` };
+    if (!(finding.logEntries ?? []).some((entry) => entry.root === logRoot)) {
+      return finding.logProblem !== undefined
+        ? { code: 'tlog_invalid', message: `signed by "${id}", but its log entry does not verify: ${finding.logProblem}` }
+        : { code: 'tlog_missing', message: `signed by "${id}", with no verified entry in the transparency log of "${logRoot}"` };
+    }
   }
   if (finding.scheme === 'notation') {
     const subject = finding.signerSubject ?? {};

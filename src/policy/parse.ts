@@ -5,7 +5,7 @@ import { ConfigError } from '../input/config-error.ts';
 import { fromZod } from '../input/zod-error.ts';
 import { compilePattern } from '../oci/pattern.ts';
 import { policySchema, type PolicyFile } from './schema.ts';
-import type { Policy, Rule } from './types.ts';
+import type { KeylessAuthority, Policy, Rule, ValueMatch } from './types.ts';
 import { isBuiltInRule, policyRuleName, type PolicyRuleName } from '../decision/decision.ts';
 import type { ScanRequirement } from '../scan/types.ts';
 import { parseDuration } from '../scan/duration.ts';
@@ -42,14 +42,13 @@ export function parsePolicy(text: string, source: string, checkIdentity: Identit
 function compileRule(rule: PolicyFile['rules'][number], index: number, source: string, checkIdentity: IdentityCheck): Rule {
   const field = `rules[${index}]`;
   const sig = rule.signatures;
-  if (sig.keyless !== undefined || sig.rekor !== undefined) {
-    const key = sig.keyless !== undefined ? 'keyless' : 'rekor';
-    throw new ConfigError(
-      source,
-      `${field}.signatures.${key}`,
-      'not supported yet: this version verifies key-based cosign signatures and notation signatures only',
-    );
-  }
+  const keyless = sig.keyless.map((authority, j) => compileKeyless(authority, `${field}.signatures.keyless[${j}]`, source));
+  const keylessSigners = keyless.flatMap((authority) => authority.identities.map((identity) => identity.signer));
+  keylessSigners.forEach((signer, j) => {
+    if (keylessSigners.indexOf(signer) !== j) {
+      throw new ConfigError(source, `${field}.signatures.keyless`, `two identities are named "${signer}"; give each a distinct name`);
+    }
+  });
   const images = rule.images.map((pattern, j) => {
     try {
       return compilePattern(pattern);
@@ -64,18 +63,19 @@ function compileRule(rule: PolicyFile['rules'][number], index: number, source: s
       throw new ConfigError(source, `${field}.signatures.notation.trustedIdentities[${j}]`, (error as Error).message);
     }
   });
-  if (sig.trust !== undefined) {
-    sig.required.forEach((id, j) => {
-      if (!sig.trust!.includes(id))
-        throw new ConfigError(source, `${field}.signatures.required[${j}]`, `"${id}" is required but not listed in signatures.trust`);
-    });
-    if (sig.threshold > sig.trust.length) {
-      throw new ConfigError(
-        source,
-        `${field}.signatures.threshold`,
-        `${sig.threshold} signers needed but only ${sig.trust.length} trusted`,
-      );
+  sig.required.forEach((id, j) => {
+    if (id.includes('/') && !keylessSigners.includes(id)) {
+      throw new ConfigError(source, `${field}.signatures.required[${j}]`, `"${id}" is required but is no keyless identity of this rule`);
     }
+    if (!id.includes('/') && sig.trust !== undefined && !sig.trust.includes(id))
+      throw new ConfigError(source, `${field}.signatures.required[${j}]`, `"${id}" is required but not listed in signatures.trust`);
+  });
+  if (sig.trust !== undefined && sig.threshold > sig.trust.length + keylessSigners.length) {
+    throw new ConfigError(
+      source,
+      `${field}.signatures.threshold`,
+      `${sig.threshold} signers needed but only ${sig.trust.length + keylessSigners.length} trusted`,
+    );
   }
   if (sig.required.length > sig.threshold) {
     throw new ConfigError(source, `${field}.signatures.threshold`, `must be at least the ${sig.required.length} required signers`);
@@ -94,8 +94,87 @@ function compileRule(rule: PolicyFile['rules'][number], index: number, source: s
       signedIdentity: sig.signedIdentity,
       trustedIdentities: sig.notation.trustedIdentities,
       signatureRepository: sig.signatureRepository,
+      keyless: Object.freeze(keyless),
+      keyTransparencyLogRoot: sig.rekor?.root,
     }),
   });
+}
+
+type KeylessFile = PolicyFile['rules'][number]['signatures']['keyless'][number];
+
+/** A keyless authority: identities required, one subject form, anchored RegExps (docs/keyless.md "Policy"). */
+function compileKeyless(authority: KeylessFile, field: string, source: string): KeylessAuthority {
+  const identities = authority.identities ?? [];
+  if (identities.length === 0) {
+    throw new ConfigError(
+      source,
+      `${field}.identities`,
+      "required and non-empty: a keyless authority without identities would accept anyone's certificate",
+    );
+  }
+  return Object.freeze({
+    root: authority.root,
+    transparencyLog: authority.transparencyLog,
+    identities: Object.freeze(
+      identities.map((identity, k) => {
+        const at = `${field}.identities[${k}]`;
+        const issuer = valueMatch(identity.issuer, identity.issuerRegExp, `${at}.issuer`, source);
+        const subject = valueMatch(identity.subject, identity.subjectRegExp, `${at}.subject`, source);
+        if (subject === undefined) throw new ConfigError(source, `${at}.subject`, 'required: subject or subjectRegExp');
+        return Object.freeze({
+          signer: `${authority.root}/${identity.name ?? k}`,
+          issuer,
+          subject,
+          githubWorkflow: Object.freeze({ ...identity.githubWorkflow }),
+        });
+      }),
+    ),
+  });
+}
+
+/**
+ * `exact` or `…RegExp`, not both. A RegExp must match the whole value, so it must start with `^`,
+ * end with `$` and have no top-level `|`: stricter than cosign, which matches anywhere.
+ */
+function valueMatch(exact: string | undefined, pattern: string | undefined, field: string, source: string): ValueMatch | undefined {
+  if (exact !== undefined && pattern !== undefined) throw new ConfigError(source, field, 'give the exact value or the RegExp, not both');
+  if (exact !== undefined) return Object.freeze({ exact });
+  if (pattern === undefined) return undefined;
+  const problem = anchoringProblem(pattern);
+  if (problem !== undefined) throw new ConfigError(source, `${field}RegExp`, problem);
+  try {
+    return Object.freeze({ regExp: new RegExp(`^(?:${pattern})$`, 'u') });
+  } catch (error) {
+    throw new ConfigError(source, `${field}RegExp`, `not a valid regular expression: ${(error as Error).message}`);
+  }
+}
+
+function anchoringProblem(pattern: string): string | undefined {
+  const unanchored = 'unanchored: the pattern must match the whole value, so start it with "^" and end it with "$"';
+  if (!pattern.startsWith('^') || !pattern.endsWith('$') || endsEscaped(pattern)) return unanchored;
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+    } else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) return `${unanchored}; a top-level "|" unanchors one side (group it: "^(?:a|b)$")`;
+  }
+  return undefined;
+}
+
+/** `…\\$` is a literal dollar, not an anchor (an odd run of backslashes escapes it). */
+function endsEscaped(pattern: string): boolean {
+  let backslashes = 0;
+  for (let i = pattern.length - 2; i >= 0 && pattern[i] === '\\'; i--) backslashes++;
+  return backslashes % 2 === 1;
 }
 
 function compileScan(scan: NonNullable<PolicyFile['rules'][number]['scan']>, field: string, source: string): ScanRequirement {

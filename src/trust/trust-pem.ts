@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { TrustKind } from './types.ts';
+import { parseTrustedRoot, pemTrustedRoot } from './sigstore-root.ts';
 
 /*
  * Checks PEM trust material offered at run time (the admin API) and fingerprints it. The stored
@@ -16,8 +17,15 @@ const CURVES: Readonly<Record<string, string>> = { prime256v1: 'ECDSA P-256', se
 /** Any private key at all, in any PEM flavour (PKCS#8, SEC1, PKCS#1, encrypted, OpenSSH). */
 export const holdsPrivateKey = (text: string): boolean => /PRIVATE KEY/i.test(text);
 
-/** SHA-256 of the SPKI DER (keys) or of the certificate DER (roots), as `sha256:<hex>`; undefined when unparsable. */
-export function fingerprintOf(kind: TrustKind, pem: string): string | undefined {
+/**
+ * SHA-256 of the SPKI DER (keys), of the certificate DER (roots), or of the stored material (a
+ * sigstore-root: its trusted_root.json text, or its PEM), as `sha256:<hex>`; undefined when unparsable.
+ */
+export function fingerprintOf(kind: TrustKind, pem: string, trustedRoot?: string): string | undefined {
+  if (kind === 'sigstore-root')
+    return `sha256:${createHash('sha256')
+      .update(trustedRoot ?? pem)
+      .digest('hex')}`;
   try {
     const der = kind === 'key' ? createPublicKey(pem).export({ type: 'spki', format: 'der' }) : new X509Certificate(pem).raw;
     return `sha256:${createHash('sha256').update(der).digest('hex')}`;
@@ -79,4 +87,33 @@ export function checkTrustPem(kind: TrustKind, text: string): PemCheck {
   const algorithm = keyAlgorithm(key);
   if ('problem' in algorithm) return { ok: false, privateKey: false, problem: algorithm.problem };
   return { ok: true, pem, fingerprint: fingerprintOf(kind, pem) ?? '', algorithm: algorithm.name };
+}
+
+export type SigstoreRootCheck =
+  | { readonly ok: true; readonly material: { readonly pem: string; readonly trustedRoot?: string } }
+  | { readonly ok: false; readonly problem: string };
+
+/**
+ * A sigstore-root offered at run time: a trusted_root.json (stored re-serialized) or PEM certificates
+ * of a bring-your-own PKI (stored re-exported), compiled as the trust store will compile it.
+ */
+export function checkSigstoreRoot(pem: string, trustedRoot: string | undefined): SigstoreRootCheck {
+  if (holdsPrivateKey(pem) || (trustedRoot !== undefined && holdsPrivateKey(trustedRoot))) {
+    return { ok: false, problem: 'this material holds a private key; the trust store takes public material only, and it was not stored' };
+  }
+  try {
+    if (trustedRoot !== undefined) {
+      parseTrustedRoot(trustedRoot);
+      return { ok: true, material: { pem: '', trustedRoot: JSON.stringify(JSON.parse(trustedRoot)) } };
+    }
+    const blocks = [...pem.matchAll(BLOCK)];
+    if (blocks.length === 0 || blocks.some((m) => m[1] !== 'CERTIFICATE')) {
+      return { ok: false, problem: 'a sigstore-root given as PEM holds certificates only (-----BEGIN CERTIFICATE-----)' };
+    }
+    const certificates = blocks.map((m) => new X509Certificate(m[0]).toString());
+    pemTrustedRoot(certificates.join(''));
+    return { ok: true, material: { pem: certificates.join('') } };
+  } catch (error) {
+    return { ok: false, problem: `not a usable sigstore root: ${(error as Error).message}` };
+  }
 }

@@ -1,6 +1,6 @@
 import type { Purpose, Revocation, TrustEntry, TrustKind, TrustSnapshot } from './types.ts';
 
-const KINDS: readonly TrustKind[] = ['key', 'notation-root'];
+const KINDS: readonly TrustKind[] = ['key', 'notation-root', 'sigstore-root', 'tsa'];
 const PURPOSES: readonly Purpose[] = ['sign', 'scan'];
 const ORIGINS: readonly TrustEntry['origin'][] = ['file', 'api'];
 
@@ -11,7 +11,13 @@ const isTime = (v: unknown): v is number | undefined => v === undefined || (type
 export function entryProblem(e: Partial<Record<keyof TrustEntry, unknown>>): string | undefined {
   if (typeof e.id !== 'string' || e.id === '') return 'id must be a non-empty string';
   if (!KINDS.includes(e.kind as TrustKind)) return `kind must be one of ${KINDS.join(', ')}`;
-  if (typeof e.pem !== 'string' || e.pem === '') return 'pem must be a non-empty string';
+  if (typeof e.pem !== 'string') return 'pem must be a string';
+  if (e.trustedRoot !== undefined && (e.kind !== 'sigstore-root' || typeof e.trustedRoot !== 'string' || e.trustedRoot === '')) {
+    return 'trustedRoot must be a non-empty string, and only for a sigstore-root';
+  }
+  if ((e.pem === '') === (e.trustedRoot === undefined)) {
+    return e.kind === 'sigstore-root' ? 'a sigstore-root needs exactly one of pem and trustedRoot' : 'pem must be a non-empty string';
+  }
   if (!isStrings(e.scopes)) return 'scopes must be strings';
   if (!isStrings(e.purposes) || !e.purposes.every((p) => PURPOSES.includes(p as Purpose))) return 'purposes must be sign or scan';
   if (!isTime(e.notBefore) || !isTime(e.notAfter)) return 'notBefore and notAfter must be epoch ms';
@@ -27,6 +33,7 @@ export function normalizeEntry(e: TrustEntry): TrustEntry {
     id: e.id,
     kind: e.kind,
     pem: e.pem,
+    ...(e.trustedRoot === undefined ? {} : { trustedRoot: e.trustedRoot }),
     scopes: Object.freeze([...e.scopes]),
     purposes: Object.freeze([...e.purposes]),
     ...(e.notBefore === undefined ? {} : { notBefore: e.notBefore }),

@@ -1,16 +1,26 @@
 /**
- * The trust store: public keys (cosign) and X.509 roots (notation) with what each may do.
- * Entries are plain data; `compileTrust` turns a snapshot into the verifier's TrustMaterial once per
- * version, never per pull.
+ * The trust store: public keys (cosign), X.509 roots (notation), sigstore trust roots (keyless and
+ * BYO PKI certificates, transparency logs, CT logs) and timestamp-authority roots (notation
+ * countersignatures), with what each may do. Entries are plain data; `compileTrust` turns a snapshot
+ * into the verifier's TrustMaterial once per version, never per pull (docs/keyless.md).
  */
-export type TrustKind = 'key' | 'notation-root';
+export type TrustKind = 'key' | 'notation-root' | 'sigstore-root' | 'tsa';
 export type Purpose = 'sign' | 'scan';
 
 export interface TrustEntry {
   readonly id: string;
   readonly kind: TrustKind;
-  /** PEM: an SPKI public key (`key`) or a certificate (`notation-root`). Never a private key. */
+  /**
+   * PEM, never a private key: an SPKI public key (`key`), a certificate (`notation-root`, `tsa`), or
+   * for a `sigstore-root` given as PEM (bring-your-own PKI) its certificates: self-signed ones are
+   * the anchors, the others only build chains. Empty for a `sigstore-root` given as `trustedRoot`.
+   */
   readonly pem: string;
+  /**
+   * `sigstore-root` only: a sigstore `TrustedRoot` (protobuf-specs trusted_root.json) as JSON text:
+   * Fulcio CAs, Rekor logs, CT logs and timestamp authorities, each with its validity window.
+   */
+  readonly trustedRoot?: string;
   /** Image patterns over canonical names this entry may sign for. */
   readonly scopes: readonly string[];
   readonly purposes: readonly Purpose[];

@@ -1,4 +1,5 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
+import type { TrustMaterial as SigstoreTrustMaterial } from '@sigstore/verify';
 import type { Digest } from '../oci/reference.ts';
 
 /**
@@ -61,9 +62,28 @@ export interface TrustedRoot {
   readonly certificate: X509Certificate;
 }
 
+/**
+ * A `sigstore-root` trust entry, compiled once per trust version into @sigstore/verify's trust
+ * material: its certificate authorities, transparency logs, CT logs and timestamp authorities, each
+ * with its validity window (docs/keyless.md "Trust roots").
+ */
+export interface SigstoreRoot {
+  readonly id: string;
+  readonly material: SigstoreTrustMaterial;
+  /**
+   * Bring-your-own PKI: the root lists no transparency log. Only then may a rule turn the log off,
+   * and only then is a certificate with no trusted signing time checked at verification time.
+   */
+  readonly pki: boolean;
+}
+
 export interface TrustMaterial {
   readonly keys: readonly TrustedKey[];
+  /** Notation `ca` / `signingAuthority` roots. */
   readonly roots: readonly TrustedRoot[];
+  readonly sigstoreRoots: readonly SigstoreRoot[];
+  /** RFC 3161 timestamp-authority roots (notation countersignatures). */
+  readonly tsaRoots: readonly TrustedRoot[];
 }
 
 /**
@@ -75,10 +95,66 @@ export interface TrustMaterial {
  * - `authenticity`: no chain to a trusted root, or a certificate breaks the notation rules
  * - `expiry`: the notation signature or a certificate in its chain has expired
  * - `unsupported_algorithm`: a scheme Node cannot verify (cosign ≥ 2.6 Ed25519ph, COSE…)
- * - `certificate_only`: a keyless/PKI cosign signature, which this version does not accept
+ * - `certificate_untrusted`: a keyless/PKI certificate that chains to no trusted sigstore root at its
+ *   signing time, breaks an SCT requirement, or carries disagreeing Fulcio issuer extensions
+ * - `tlog_invalid`: a transparency-log entry whose promise, proof, checkpoint or body does not verify
+ *   or is not bound to this signature, certificate and artifact
+ * - `tlog_missing`: a certificate with no trusted signing time (no verified log promise, no RFC 3161
+ *   timestamp) under a root that is not bring-your-own PKI
+ * - `timestamp_invalid`: an RFC 3161 timestamp that does not verify against a trusted TSA, or that
+ *   belongs to another signature
  */
 export type SignatureFailure =
-  'format' | 'crypto' | 'digest' | 'integrity' | 'authenticity' | 'expiry' | 'unsupported_algorithm' | 'certificate_only';
+  | 'format'
+  | 'crypto'
+  | 'digest'
+  | 'integrity'
+  | 'authenticity'
+  | 'expiry'
+  | 'unsupported_algorithm'
+  | 'certificate_untrusted'
+  | 'tlog_invalid'
+  | 'tlog_missing'
+  | 'timestamp_invalid';
+
+/** One transparency-log entry that verified (inclusion promise, or proof with a signed checkpoint) and is bound to this signature. */
+export interface LogEntryEvidence {
+  /** The sigstore-root whose log verified it. */
+  readonly root: string;
+  readonly logIndex: string;
+  /** Epoch ms; a trusted time only when `promise` is set (a verified SET). */
+  readonly integratedTime: number;
+  /** `hashedrekord`, `intoto` or `dsse`, with its version. */
+  readonly kind: string;
+  readonly promise: boolean;
+  readonly proof: boolean;
+}
+
+/** The identity a certificate carries: its SANs and Fulcio's OIDC claims (docs/keyless.md "Identities"). */
+export interface CertificateIdentity {
+  readonly emails: readonly string[];
+  readonly uris: readonly string[];
+  /** DNS SANs: an identity only under a bring-your-own PKI root. */
+  readonly dnsNames: readonly string[];
+  /** The OIDC issuer (Fulcio extension 1.3.6.1.4.1.57264.1.8, or the legacy .1.1); absent for a PKI certificate. */
+  readonly issuer?: string;
+  /** GitHub workflow claims (Fulcio legacy extensions .1.2 to .1.6), when present. */
+  readonly githubWorkflow?: Readonly<Partial<Record<'trigger' | 'sha' | 'name' | 'repository' | 'ref', string>>>;
+}
+
+/** Why a keyless or PKI certificate signature verified, under one sigstore root. */
+export interface CertificateEvidence {
+  readonly root: string;
+  readonly identity: CertificateIdentity;
+  /**
+   * The time the certificate was checked at: a verified SET's integrated time (`tlog`), a verified
+   * RFC 3161 timestamp (`tsa`), or, only under a PKI root with no trusted time, the evaluation time
+   * (`verification-time`), which a rule accepts only with `transparencyLog: off`.
+   */
+  readonly signingTime: { readonly source: 'tlog' | 'tsa' | 'verification-time'; readonly at: number };
+  /** The leaf certificate's notAfter, epoch ms. */
+  readonly certificateNotAfter: number;
+}
 
 export interface SignatureFinding {
   readonly scheme: Scheme;
@@ -96,4 +172,12 @@ export interface SignatureFinding {
   readonly signerSubject?: Readonly<Record<string, string>>;
   /** Epoch ms after which this signature stops counting (certificate or envelope expiry). */
   readonly notAfter?: number;
+  /** notation: a verified RFC 3161 countersignature; the certificate chain was checked at its time. */
+  readonly timestamp?: { readonly authority: string; readonly at: number };
+  /** Keyless/PKI: one per sigstore root under which the certificate verified; `verifiedBy` then holds those roots' ids. */
+  readonly certificates?: readonly CertificateEvidence[];
+  /** Transparency-log entries that verified for this signature (keyless or key-based), per root. */
+  readonly logEntries?: readonly LogEntryEvidence[];
+  /** A key-based signature whose log entries did not verify under any root: why (the signature itself may still count). */
+  readonly logProblem?: string;
 }

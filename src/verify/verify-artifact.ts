@@ -11,9 +11,9 @@ export async function verifyArtifact(
 ): Promise<SignatureFinding> {
   switch (artifact.scheme) {
     case 'cosign':
-      return verifyCosignSignature(artifact, subject, trust);
+      return verifyCosignSignature(artifact, subject, trust, now);
     case 'sigstore-bundle':
-      return verifySigstoreBundle(artifact, subject, trust);
+      return verifySigstoreBundle(artifact, subject, trust, now);
     case 'notation':
       return verifyNotationSignature(artifact, subject, trust, now);
     default:

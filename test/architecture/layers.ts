@@ -19,6 +19,11 @@ export const PURE_PACKAGES: ReadonlySet<string> = new Set([
   '@peculiar/asn1-schema',
   '@peculiar/asn1-x509',
   'jose',
+  // sigstore's verifiers: X.509, SCTs, Rekor SETs and proofs, RFC 3161; no I/O (docs/keyless.md).
+  '@sigstore/bundle',
+  '@sigstore/core',
+  '@sigstore/protobuf-specs',
+  '@sigstore/verify',
   'yaml',
   'zod',
 ]);

@@ -65,7 +65,8 @@ describe('fuzz regressions: values nested past the stack', () => {
     const finding = verifyCosignSignature(
       artifact,
       { digest: DIGEST, size: 8, mediaType: '', bytes: Buffer.from('manifest') },
-      { keys, roots: [] },
+      { keys, roots: [], sigstoreRoots: [], tsaRoots: [] },
+      Date.now(),
     );
     assert.equal(finding.failure?.kind, 'format');
     assert.match(finding.failure.message, /no critical section/);

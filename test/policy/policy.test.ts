@@ -57,10 +57,73 @@ describe('policy loading', () => {
   it('names an unknown field', () => {
     assert.equal(problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], colour: red }').field, 'rules[0]');
   });
-  it('refuses keyless and Rekor requirements as unsupported', () => {
-    const error = problem('version: 1\nrules:\n  - { name: r, images: ["x/**"], signatures: { keyless: { issuer: x } } }');
-    assert.equal(error.field, 'rules[0].signatures.keyless');
-    assert.match(error.message, /not supported yet/);
+  describe('keyless authorities', () => {
+    const keyless = (authority: string, extra = ''): string =>
+      `version: 1\nrules:\n  - { name: r, images: ["x/**"], signatures: { keyless: [${authority}]${extra} } }`;
+    const GH = 'issuer: "https://token.actions.githubusercontent.com"';
+    it('compiles identities into named signers, exact and anchored RegExp', () => {
+      const rule = parsePolicy(
+        keyless(
+          `{ root: pg, identities: [{ name: release, ${GH}, subjectRegExp: "^https://github.com/org/repo/.+$" }, { issuer: x, subject: a@b.c }] }`,
+          ', required: [pg/release]',
+        ),
+        'policy.yaml',
+        noIdentityCheck,
+      ).rules[0]!;
+      const [authority] = rule.signatures.keyless;
+      assert.equal(authority!.root, 'pg');
+      assert.equal(authority!.transparencyLog, 'required');
+      assert.deepEqual(
+        authority!.identities.map((i) => i.signer),
+        ['pg/release', 'pg/1'],
+      );
+      assert.deepEqual(authority!.identities[1]!.subject, { exact: 'a@b.c' });
+      const pattern = authority!.identities[0]!.subject;
+      assert.ok('regExp' in pattern && pattern.regExp.test('https://github.com/org/repo/x'));
+      assert.ok('regExp' in pattern && !pattern.regExp.test('https://github.com/org/repox'.replace('repox', 'other/x')));
+    });
+    it('refuses an authority without identities, naming the field', () => {
+      for (const authority of ['{ root: pg }', '{ root: pg, identities: [] }']) {
+        const error = problem(keyless(authority));
+        assert.equal(error.field, 'rules[0].signatures.keyless[0].identities');
+        assert.match(error.message, /would accept anyone's certificate/);
+      }
+    });
+    it('refuses an unanchored RegExp (stricter than cosign), and a top-level alternation', () => {
+      for (const pattern of ['https://github.com/.*', '^https://github.com/.*', '.*@example.com$', '^a$|^b$', '^a|b$', '^a\\$']) {
+        const error = problem(keyless(`{ root: pg, identities: [{ ${GH}, subjectRegExp: '${pattern}' }] }`));
+        assert.equal(error.field, 'rules[0].signatures.keyless[0].identities[0].subjectRegExp', pattern);
+        assert.match(error.message, /: unanchored: the pattern must match the whole value/);
+      }
+      const issuer = problem(keyless('{ root: pg, identities: [{ issuerRegExp: "https://.*", subject: a@b.c }] }'));
+      assert.equal(issuer.field, 'rules[0].signatures.keyless[0].identities[0].issuerRegExp');
+      assert.doesNotThrow(() =>
+        parsePolicy(keyless(`{ root: pg, identities: [{ ${GH}, subjectRegExp: '^(?:a|b)@x\\.y$' }] }`), 'p', noIdentityCheck),
+      );
+    });
+    it('refuses a missing subject, both forms at once, duplicate signer names and an unknown keyless signer in required', () => {
+      assert.equal(problem(keyless(`{ root: pg, identities: [{ ${GH} }] }`)).field, 'rules[0].signatures.keyless[0].identities[0].subject');
+      assert.equal(
+        problem(keyless(`{ root: pg, identities: [{ ${GH}, subject: a, subjectRegExp: "^a$" }] }`)).field,
+        'rules[0].signatures.keyless[0].identities[0].subject',
+      );
+      assert.match(
+        problem(keyless(`{ root: pg, identities: [{ name: n, subject: a }, { name: n, subject: b }] }`)).message,
+        /two identities are named "pg\/n"/,
+      );
+      assert.equal(
+        problem(keyless('{ root: pg, identities: [{ subject: a }] }', ', required: [pg/zz]')).field,
+        'rules[0].signatures.required[0]',
+      );
+    });
+    it('takes rekor: { root } for key-based signatures', () => {
+      const rule = parsePolicy(
+        'version: 1\nrules:\n  - { name: r, images: ["x/**"], signatures: { rekor: { root: pg } } }',
+        'p',
+        noIdentityCheck,
+      ).rules[0]!;
+      assert.equal(rule.signatures.keyTransparencyLogRoot, 'pg');
+    });
   });
   it('refuses a required signer the rule does not trust, and a threshold above the trusted set', () => {
     assert.equal(

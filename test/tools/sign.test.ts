@@ -56,7 +56,7 @@ async function verifyStored(
   const manifest = JSON.parse(await res.text()) as {
     layers: Array<{ mediaType: string; digest: string; annotations: Record<string, string> }>;
   };
-  const trust = { keys: Object.entries(keys).map(([id, key]) => ({ id, publicKey: key })), roots: [] };
+  const trust = { keys: Object.entries(keys).map(([id, key]) => ({ id, publicKey: key })), roots: [], sigstoreRoots: [], tsaRoots: [] };
   const findings = [];
   for (const [i, layer] of manifest.layers.entries()) {
     const payload = Buffer.from(await (await fetch(`${reg.url}/v2/${repo}/blobs/${layer.digest}`, { headers })).arrayBuffer());
@@ -72,6 +72,7 @@ async function verifyStored(
         { scheme: 'cosign', source: `${tag}#${i}`, mediaType: layer.mediaType, payload, annotations: layer.annotations },
         subjectBytes,
         trust,
+        Date.now(),
       ),
     );
   }

@@ -1,7 +1,7 @@
 // The DSSE half of a bundle: signatures over PAE(payloadType, payload), then the in-toto v1
 // statement cosign v3 writes for an image signature (docs/wire-formats.md "DSSE and PAE", "Sigstore bundles").
 import { decodeDsseSignatures, MAX_DSSE_SIGNATURES } from './dsse.ts';
-import type { SignatureFinding, Subject, TrustedKey } from '../types.ts';
+import type { SignatureFailure, SignatureFinding, Subject, TrustedKey } from '../types.ts';
 import { decodeAnyBase64 } from './base64.ts';
 import { IN_TOTO_PAYLOAD_TYPE, pae } from './dsse.ts';
 import { failed, isRecord, noKeyVerified, parseJson, shortDigest, tryKeys } from './finding.ts';
@@ -23,17 +23,22 @@ export function verifyBundleDsse(origin: Origin, envelope: unknown, subject: Sub
 
   const { verifiedBy, ed25519ph } = tryKeys(keys, pae(IN_TOTO_PAYLOAD_TYPE, payload), signatures);
   if (verifiedBy.length === 0) return noKeyVerified(origin, ed25519ph, keys.length);
+  return checkStatement({ scheme: origin.scheme, source: origin.source, verifiedBy }, payload, subject);
+}
 
-  // Only the exact payload bytes that verified are parsed (DSSE: never re-parse the envelope).
+/**
+ * The in-toto statement cosign v3 signs for an image, read from the exact payload bytes that
+ * verified (DSSE: never re-parse the envelope). `found` is the finding so far; a failure keeps it.
+ */
+export function checkStatement(found: SignatureFinding, payload: Buffer, subject: Subject): SignatureFinding {
+  const fail = (kind: SignatureFailure, message: string): SignatureFinding => ({ ...found, failure: { kind, message } });
   const statement = parseJson(payload);
-  if (!statement.ok || !isRecord(statement.value)) return failed(origin, 'format', 'DSSE payload is not a JSON statement', verifiedBy);
+  if (!statement.ok || !isRecord(statement.value)) return fail('format', 'DSSE payload is not a JSON statement');
   const { value } = statement;
-  if (value['_type'] !== STATEMENT_V1) return failed(origin, 'format', `statement _type is not ${STATEMENT_V1}`, verifiedBy);
-  if (value['predicateType'] !== COSIGN_SIGN_PREDICATE) {
-    return failed(origin, 'format', `predicateType is not ${COSIGN_SIGN_PREDICATE}`, verifiedBy);
-  }
+  if (value['_type'] !== STATEMENT_V1) return fail('format', `statement _type is not ${STATEMENT_V1}`);
+  if (value['predicateType'] !== COSIGN_SIGN_PREDICATE) return fail('format', `predicateType is not ${COSIGN_SIGN_PREDICATE}`);
   const subjects: unknown = value['subject'];
-  if (!Array.isArray(subjects) || subjects.length === 0) return failed(origin, 'format', 'statement has no subjects', verifiedBy);
+  if (!Array.isArray(subjects) || subjects.length === 0) return fail('format', 'statement has no subjects');
   const [algorithm = '', hex = ''] = subject.digest.split(':');
   const digests = subjects.map((s: unknown) => (isRecord(s) && isRecord(s['digest']) ? s['digest'][algorithm] : undefined));
   if (!digests.includes(hex)) {
@@ -41,7 +46,13 @@ export function verifyBundleDsse(origin: Origin, envelope: unknown, subject: Sub
     const message = only
       ? `signed for ${shortDigest(only)} not ${shortDigest(subject.digest)}`
       : `none of ${subjects.length} statement subjects is ${shortDigest(subject.digest)}`;
-    return failed(origin, 'digest', message, verifiedBy);
+    return fail('digest', message);
   }
-  return { scheme: origin.scheme, source: origin.source, verifiedBy };
+  return found;
+}
+
+/** The DSSE payload bytes, for a certificate bundle whose signature @sigstore/verify checks. */
+export function dssePayload(envelope: unknown): Buffer | undefined {
+  if (!isRecord(envelope) || envelope['payloadType'] !== IN_TOTO_PAYLOAD_TYPE) return undefined;
+  return typeof envelope['payload'] === 'string' ? decodeAnyBase64(envelope['payload']) : undefined;
 }

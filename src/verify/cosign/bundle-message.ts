@@ -6,6 +6,19 @@ import { failed, isRecord, noKeyVerified, shortDigest, tryKeys } from './finding
 import type { Origin } from './finding.ts';
 
 export function verifyBundleMessage(origin: Origin, message: unknown, subject: Subject, keys: readonly TrustedKey[]): SignatureFinding {
+  const checked = checkMessageDigest(origin, message, subject);
+  if (!('signature' in checked)) return checked;
+  const { verifiedBy, ed25519ph } = tryKeys(keys, subject.bytes, [checked.signature]);
+  if (verifiedBy.length === 0) return noKeyVerified(origin, ed25519ph, keys.length);
+  return { scheme: origin.scheme, source: origin.source, verifiedBy };
+}
+
+/**
+ * The shape of a messageSignature and its claimed digest against the served manifest. For a
+ * certificate bundle this is the whole content check: @sigstore/verify verifies the signature over
+ * the manifest bytes and binds the log entry to the claimed digest, so the two must agree.
+ */
+export function checkMessageDigest(origin: Origin, message: unknown, subject: Subject): { readonly signature: Buffer } | SignatureFinding {
   if (!isRecord(message)) return failed(origin, 'format', 'messageSignature is not an object');
   const messageDigest = message['messageDigest'];
   if (!isRecord(messageDigest)) return failed(origin, 'format', 'messageSignature has no messageDigest');
@@ -19,8 +32,5 @@ export function verifyBundleMessage(origin: Origin, message: unknown, subject: S
   // problem (a signature for another manifest) better than the crypto failure it implies.
   const claimed = `sha256:${digest.toString('hex')}`;
   if (claimed !== subject.digest) return failed(origin, 'digest', `signed for ${shortDigest(claimed)} not ${shortDigest(subject.digest)}`);
-
-  const { verifiedBy, ed25519ph } = tryKeys(keys, subject.bytes, [signature]);
-  if (verifiedBy.length === 0) return noKeyVerified(origin, ed25519ph, keys.length);
-  return { scheme: origin.scheme, source: origin.source, verifiedBy };
+  return { signature };
 }

@@ -234,7 +234,7 @@ export function cosignCase(keys: CosignKeys, signer: Signer, subject: Subject, m
       return { ...base, artifact: artifactOf(payload, sign(payload, attacker)), expect: 'deny' };
     }
     case 'untrusted-signer': {
-      const others = { keys: keys.material.keys.filter((k) => k.id !== signer.id), roots: [] };
+      const others = { keys: keys.material.keys.filter((k) => k.id !== signer.id), roots: [], sigstoreRoots: [], tsaRoots: [] };
       return { ...base, keys: others, artifact: artifactOf(payload, signature), expect: 'deny' };
     }
     case 'ed25519ph': {
@@ -427,7 +427,9 @@ export const cosignTarget: FuzzTarget = {
           name: 'simple signing: the valid signature counts; any mutation of bytes, signature, digest or key never does',
           property: fc.property(signer, subjectArb, cosignMutation, (s, subject, m) => {
             const c = cosignCase(keys, s, subject, m);
-            const result = settle(() => verifyCosignSignature(c.artifact, c.subject, { keys: c.keys.keys, roots: [] }));
+            const result = settle(() =>
+              verifyCosignSignature(c.artifact, c.subject, { keys: c.keys.keys, roots: [], sigstoreRoots: [], tsaRoots: [] }, Date.now()),
+            );
             assert.ok(result.ok, `threw ${String(!result.ok && result.error)}`);
             assertFinding(result.value, 'cosign', ids);
             judge(c.expect, result.value, m.kind);
@@ -461,7 +463,7 @@ export const cosignTarget: FuzzTarget = {
                 payload,
                 annotations: objectOf(annotations) as Record<string, string>,
               };
-              const result = settle(() => verifyCosignSignature(artifact, subject, keys.material));
+              const result = settle(() => verifyCosignSignature(artifact, subject, keys.material, Date.now()));
               assert.ok(result.ok, `threw ${String(!result.ok && result.error)}`);
               assertFinding(result.value, 'cosign', ids);
               assertDenied(result.value, 'an unsigned payload');
@@ -473,7 +475,7 @@ export const cosignTarget: FuzzTarget = {
           property: fc.property(signer, subjectArb, fc.boolean(), bundleMutation, (s, subject, dsse, m) => {
             const c = bundleCase(keys, s, subject, dsse, m);
             const result = settle(() =>
-              verifySigstoreBundle({ scheme: 'sigstore-bundle', source: 'fuzz', bundle: c.bundle }, c.subject, keys.material),
+              verifySigstoreBundle({ scheme: 'sigstore-bundle', source: 'fuzz', bundle: c.bundle }, c.subject, keys.material, Date.now()),
             );
             assert.ok(result.ok, `threw ${String(!result.ok && result.error)}`);
             assertFinding(result.value, 'sigstore-bundle', ids);
@@ -490,7 +492,7 @@ export const cosignTarget: FuzzTarget = {
             subjectArb,
             (bundle, subject) => {
               const result = settle(() =>
-                verifySigstoreBundle({ scheme: 'sigstore-bundle', source: 'fuzz', bundle }, subject, keys.material),
+                verifySigstoreBundle({ scheme: 'sigstore-bundle', source: 'fuzz', bundle }, subject, keys.material, Date.now()),
               );
               assert.ok(result.ok, `threw ${String(!result.ok && result.error)}`);
               assertFinding(result.value, 'sigstore-bundle', ids);

@@ -51,7 +51,11 @@ export function makeCosignKeys(): CosignKeys {
     signer('ed25519', 'ed25519', {}),
   ];
   const attackers = [signer('evil-p256', 'p256', { hash: 'sha256' }), signer('evil-ed25519', 'ed25519', {})];
-  return { trusted, attackers, material: { keys: trusted.map((s): TrustedKey => ({ id: s.id, publicKey: s.publicKey })), roots: [] } };
+  return {
+    trusted,
+    attackers,
+    material: { keys: trusted.map((s): TrustedKey => ({ id: s.id, publicKey: s.publicKey })), roots: [], sigstoreRoots: [], tsaRoots: [] },
+  };
 }
 
 let sharedKeys: CosignKeys | undefined;

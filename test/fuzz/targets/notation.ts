@@ -342,6 +342,8 @@ export const notationTarget: FuzzTarget = {
     const trust: TrustMaterial = {
       keys: [],
       roots: signings.map((s) => ({ id: s.rootId, certificate: new X509Certificate(s.pki.root.certPem) })),
+      sigstoreRoots: [],
+      tsaRoots: [],
     };
     const ids = signings.map((s) => s.rootId);
     const verify = async (envelope: Buffer, mediaType: string, subject: Subject, now: number) => {

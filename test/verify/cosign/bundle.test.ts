@@ -18,7 +18,7 @@ const asBundle = (json: unknown): SigstoreBundle => ({
   bundle: Buffer.from(JSON.stringify(json)),
 });
 const check = (json: unknown, keyList: TrustedKey[] = [trusted('k', keys.p256)], s = subject): SignatureFinding =>
-  verifySigstoreBundle(asBundle(json), s, trust(keyList));
+  verifySigstoreBundle(asBundle(json), s, trust(keyList), Date.now());
 const kindOf = (f: SignatureFinding): SignatureFailure | 'valid' => f.failure?.kind ?? 'valid';
 type Json = Record<string, any>;
 const dsse = (options: Partial<Parameters<typeof makeSigstoreBundle>[0]> = {}): Json =>
@@ -71,37 +71,67 @@ describe('DSSE bundles', () => {
     ]);
     assert.equal(kindOf(f), 'unsupported_algorithm');
   });
-  test('a second, valid signature in the envelope counts', () => {
+  test('a DSSE envelope with two signatures › format (a bundle envelope holds exactly one)', () => {
     const b = dsse();
     b.dsseEnvelope.signatures.unshift({ sig: Buffer.from('junk').toString('base64'), keyid: '' });
-    assert.equal(kindOf(check(b)), 'valid');
+    const f = check(b);
+    assert.equal(kindOf(f), 'format');
+    assert.match(f.failure!.message, /^not a valid sigstore bundle: .*content\.dsseEnvelope\.signatures/);
   });
-  test('tlog entries are ignored (key-only policy)', () => {
+  test('a malformed log entry (no logId, no kindVersion) › format', () => {
     const b = dsse();
     b.verificationMaterial.tlogEntries = [{ logIndex: '1', canonicalizedBody: 'garbage' }];
-    assert.equal(kindOf(check(b)), 'valid');
+    const f = check(b);
+    assert.equal(kindOf(f), 'format');
+    assert.match(f.failure!.message, /tlogEntries\[0\]\.logId/);
+  });
+  test('a well-formed log entry and no sigstore root: the key signature counts, logProblem says why the entry does not', () => {
+    const b = dsse();
+    b.verificationMaterial.tlogEntries = [
+      {
+        logIndex: '1',
+        logId: { keyId: randomBytes(32).toString('base64') },
+        kindVersion: { kind: 'dsse', version: '0.0.1' },
+        integratedTime: '1700000000',
+        inclusionPromise: { signedEntryTimestamp: randomBytes(64).toString('base64') },
+        inclusionProof: {
+          logIndex: '1',
+          rootHash: randomBytes(32).toString('base64'),
+          treeSize: '2',
+          hashes: [],
+          checkpoint: { envelope: 'x' },
+        },
+        canonicalizedBody: Buffer.from('{}').toString('base64'),
+      },
+    ];
+    const f = check(b);
+    assert.equal(kindOf(f), 'valid');
+    assert.deepEqual(f.verifiedBy, ['k']);
+    assert.equal(f.logEntries, undefined);
+    assert.equal(f.logProblem, 'it has log entries, but no sigstore root lists a transparency log');
   });
 });
 
 describe('bundles that never count', () => {
-  test('certificate › certificate_only', () => {
-    assert.equal(kindOf(check(dsse({ certificate: randomBytes(300) }))), 'certificate_only');
+  test('a certificate and no sigstore root › certificate_untrusted', () => {
+    const f = check(dsse({ certificate: randomBytes(300) }));
+    assert.equal(kindOf(f), 'certificate_untrusted');
+    assert.equal(f.failure!.message, 'certificate signature, and no sigstore root is trusted');
   });
-  test('x509CertificateChain (older keyless form) › certificate_only', () => {
-    const b = dsse();
-    b.verificationMaterial = { x509CertificateChain: { certificates: [{ rawBytes: 'AA==' }] } };
-    assert.equal(kindOf(check(b)), 'certificate_only');
+  test('x509CertificateChain (the v0.1/v0.2 keyless form) and no sigstore root › certificate_untrusted', () => {
+    const b = dsse({ mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.2' });
+    b.verificationMaterial = { x509CertificateChain: { certificates: [{ rawBytes: 'AA==' }] }, tlogEntries: [] };
+    assert.equal(kindOf(check(b)), 'certificate_untrusted');
   });
   for (const version of ['0.1', '0.2']) {
-    test(`version ${version} › format, says it is too old`, () => {
-      for (const mediaType of [
-        `application/vnd.dev.sigstore.bundle+json;version=${version}`,
-        `application/vnd.dev.sigstore.bundle.v${version}+json`,
-      ]) {
-        const f = check(dsse({ mediaType }));
-        assert.equal(kindOf(f), 'format');
-        assert.equal(f.failure!.message, `bundle version ${version} is older than the required 0.3`);
-      }
+    test(`version ${version} (key-based, no log entry) › valid; the never-used ".v${version}+json" spelling › format`, () => {
+      assert.equal(kindOf(check(dsse({ mediaType: `application/vnd.dev.sigstore.bundle+json;version=${version}` }))), 'valid');
+      const f = check(dsse({ mediaType: `application/vnd.dev.sigstore.bundle.v${version}+json` }));
+      assert.equal(kindOf(f), 'format');
+      assert.equal(
+        f.failure!.message,
+        `bundle media type "application/vnd.dev.sigstore.bundle.v${version}+json" is not a sigstore bundle v0.1 to v0.3`,
+      );
     });
   }
   const statement = (patch: Json): Json => ({
@@ -209,7 +239,14 @@ describe('bundles that never count', () => {
       Buffer.alloc(4 << 20, 0x5b),
     ]) {
       assert.equal(
-        kindOf(verifySigstoreBundle({ scheme: 'sigstore-bundle', source: 's', bundle: bytes }, subject, trust([trusted('k', keys.p256)]))),
+        kindOf(
+          verifySigstoreBundle(
+            { scheme: 'sigstore-bundle', source: 's', bundle: bytes },
+            subject,
+            trust([trusted('k', keys.p256)]),
+            Date.now(),
+          ),
+        ),
         'format',
       );
     }
@@ -233,13 +270,13 @@ describe('messageSignature bundles', () => {
     b.messageSignature.signature = signPayload(keys.p256.privateKey, other.bytes);
     assert.equal(kindOf(check(b)), 'crypto');
   });
-  test('wrong key › crypto; Ed25519ph › unsupported_algorithm; certificate › certificate_only', () => {
+  test('wrong key › crypto; Ed25519ph › unsupported_algorithm; certificate with no sigstore root › certificate_untrusted', () => {
     assert.equal(kindOf(check(message(), [trusted('o', keys.otherP256)])), 'crypto');
     assert.equal(
       kindOf(check(message(keys.ed25519, subject.bytes, { ed25519ph: true }), [trusted('ed', keys.ed25519)])),
       'unsupported_algorithm',
     );
-    assert.equal(kindOf(check(message(keys.p256, subject.bytes, { certificate: randomBytes(10) }))), 'certificate_only');
+    assert.equal(kindOf(check(message(keys.p256, subject.bytes, { certificate: randomBytes(10) }))), 'certificate_untrusted');
   });
   const formats: Array<[string, (b: Json) => void]> = [
     [

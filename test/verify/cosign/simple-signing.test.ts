@@ -36,19 +36,23 @@ const kindOf = (f: SignatureFinding): SignatureFailure | 'valid' => f.failure?.k
 describe('verifyCosignSignature: keys', () => {
   for (const [name, pair, options] of ACCEPTED) {
     test(`${name} › valid, signedReference set`, () => {
-      const f = verifyCosignSignature(signed(pair, undefined, options), subject, trust([trusted('k', pair)]));
+      const f = verifyCosignSignature(signed(pair, undefined, options), subject, trust([trusted('k', pair)]), Date.now());
       assert.deepEqual(f, { scheme: 'cosign', source: 'sha256-x.sig#0', verifiedBy: ['k'], signedReference: REF });
     });
   }
   for (const [name, pair, options] of REJECTED) {
     test(`${name} › crypto`, () =>
-      assert.equal(kindOf(verifyCosignSignature(signed(pair, undefined, options), subject, trust([trusted('k', pair)]))), 'crypto'));
+      assert.equal(
+        kindOf(verifyCosignSignature(signed(pair, undefined, options), subject, trust([trusted('k', pair)]), Date.now())),
+        'crypto',
+      ));
   }
   test('Ed25519ph (cosign ≥ 2.6 default) › unsupported_algorithm, named in the message', () => {
     const f = verifyCosignSignature(
       signed(keys.ed25519, undefined, { ed25519ph: true }),
       subject,
       trust([trusted('p', keys.p256), trusted('ed', keys.ed25519)]),
+      Date.now(),
     );
     assert.equal(kindOf(f), 'unsupported_algorithm');
     assert.match(f.failure!.message, /Ed25519ph/);
@@ -57,7 +61,12 @@ describe('verifyCosignSignature: keys', () => {
   test('Ed25519ph with only an unrelated Ed25519 key trusted › crypto', () => {
     assert.equal(
       kindOf(
-        verifyCosignSignature(signed(keys.ed25519, undefined, { ed25519ph: true }), subject, trust([trusted('o', keys.otherEd25519)])),
+        verifyCosignSignature(
+          signed(keys.ed25519, undefined, { ed25519ph: true }),
+          subject,
+          trust([trusted('o', keys.otherEd25519)]),
+          Date.now(),
+        ),
       ),
       'crypto',
     );
@@ -67,21 +76,24 @@ describe('verifyCosignSignature: keys', () => {
       signed(keys.p256),
       subject,
       trust([trusted('a', keys.p256), trusted('x', keys.rsa), trusted('b', keys.p256)]),
+      Date.now(),
     );
     assert.deepEqual(f.verifiedBy, ['a', 'b']);
   });
-  test('no trusted keys › crypto', () => assert.equal(kindOf(verifyCosignSignature(signed(keys.p256), subject, trust([]))), 'crypto'));
-  test('a certificate annotation when no key verifies › certificate_only', () => {
+  test('no trusted keys › crypto', () =>
+    assert.equal(kindOf(verifyCosignSignature(signed(keys.p256), subject, trust([]), Date.now())), 'crypto'));
+  test('a certificate annotation that is not one PEM certificate › format; a trusted key never gets that far', () => {
     const sig = signed(keys.p256, undefined, {}, { 'dev.sigstore.cosign/certificate': '-----BEGIN CERTIFICATE-----\n…' });
-    assert.equal(kindOf(verifyCosignSignature(sig, subject, trust([trusted('o', keys.otherP256)]))), 'certificate_only');
-    assert.equal(kindOf(verifyCosignSignature(sig, subject, trust([trusted('k', keys.p256)]))), 'valid');
+    const f = verifyCosignSignature(sig, subject, trust([trusted('o', keys.otherP256)]), Date.now());
+    assert.equal(kindOf(f), 'format');
+    assert.equal(f.failure!.message, 'dev.sigstore.cosign/certificate must hold exactly one PEM certificate');
   });
-  test('a certificate annotation on an Ed25519ph signature › certificate_only wins', () => {
+  test('a certificate annotation on an Ed25519ph signature › format before the algorithm', () => {
     const sig = signed(keys.ed25519, undefined, { ed25519ph: true }, { 'dev.sigstore.cosign/certificate': 'x' });
-    assert.equal(kindOf(verifyCosignSignature(sig, subject, trust([trusted('ed', keys.ed25519)]))), 'certificate_only');
+    assert.equal(kindOf(verifyCosignSignature(sig, subject, trust([trusted('ed', keys.ed25519)]), Date.now())), 'format');
   });
   test('signed for another manifest › digest, verifiedBy kept, short message', () => {
-    const f = verifyCosignSignature(signed(keys.p256), other, trust([trusted('k', keys.p256)]));
+    const f = verifyCosignSignature(signed(keys.p256), other, trust([trusted('k', keys.p256)]), Date.now());
     assert.equal(kindOf(f), 'digest');
     assert.deepEqual(f.verifiedBy, ['k']);
     assert.equal(f.signedReference, REF);
@@ -91,7 +103,7 @@ describe('verifyCosignSignature: keys', () => {
 
 describe('verifyCosignSignature: payload rules (parsed only after the signature verifies)', () => {
   const run = (payload: Buffer | string): SignatureFinding =>
-    verifyCosignSignature(signed(keys.p256, Buffer.from(payload)), subject, trust([trusted('k', keys.p256)]));
+    verifyCosignSignature(signed(keys.p256, Buffer.from(payload)), subject, trust([trusted('k', keys.p256)]), Date.now());
   const payloadOf = (critical: unknown, rest: Record<string, unknown> = {}): string => JSON.stringify({ critical, ...rest });
   const image = { 'docker-manifest-digest': subject.digest };
   const type = 'cosign container image signature';
@@ -160,18 +172,19 @@ describe('verifyCosignSignature: layer shape', () => {
     ['URL-safe base64 (not Go StdEncoding)', { ...base, annotations: { [SIG]: '-_-_' } }],
     ['only padding', { ...base, annotations: { [SIG]: '====' } }],
   ];
-  for (const [name, sig] of cases) test(`${name} › format`, () => assert.equal(kindOf(verifyCosignSignature(sig, subject, t)), 'format'));
+  for (const [name, sig] of cases)
+    test(`${name} › format`, () => assert.equal(kindOf(verifyCosignSignature(sig, subject, t, Date.now())), 'format'));
   test('signature base64 wrapped with CRLF every 76 characters › valid (Go skips \\r\\n)', () => {
     const long = signed(keys.rsa);
     const wrapped = long.annotations[SIG]!.replace(/(.{76})/g, '$1\r\n');
     assert.notEqual(wrapped, long.annotations[SIG]);
     assert.equal(
-      kindOf(verifyCosignSignature({ ...long, annotations: { [SIG]: wrapped } }, subject, trust([trusted('r', keys.rsa)]))),
+      kindOf(verifyCosignSignature({ ...long, annotations: { [SIG]: wrapped } }, subject, trust([trusted('r', keys.rsa)]), Date.now())),
       'valid',
     );
   });
   test('a huge random (valid base64) annotation › crypto, no throw', () => {
     const junk = randomBytes(3 << 20).toString('base64');
-    assert.equal(kindOf(verifyCosignSignature({ ...base, annotations: { [SIG]: junk } }, subject, t)), 'crypto');
+    assert.equal(kindOf(verifyCosignSignature({ ...base, annotations: { [SIG]: junk } }, subject, t, Date.now())), 'crypto');
   });
 });

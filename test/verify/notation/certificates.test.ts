@@ -54,6 +54,8 @@ describe('notation certificate chains', () => {
         { id: 'a', certificate: root },
         { id: 'b', certificate: root },
       ],
+      sigstoreRoots: [],
+      tsaRoots: [],
     });
     assert.deepEqual(f.verifiedBy, ['a', 'b']);
   });

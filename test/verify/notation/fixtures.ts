@@ -27,7 +27,7 @@ export const jws = (envelope: Buffer, source = 'test', mediaType = 'application/
 export const fixture = (name: FixtureEnvelope): NotationSignature => jws(envelopeBytes(name), name);
 
 const root = (id: string, path: string): TrustedRoot => ({ id, certificate: new X509Certificate(read(path)) });
-const trust = (...roots: TrustedRoot[]): TrustMaterial => ({ keys: [], roots });
+const trust = (...roots: TrustedRoot[]): TrustMaterial => ({ keys: [], roots, sigstoreRoots: [], tsaRoots: [] });
 
 /** Named trust stores as the cases use them; the ids say where each root came from. */
 export const STORES = {

@@ -35,6 +35,8 @@ export async function pki(options: NotationPkiOptions = {}): Promise<NotationPki
 export const trustRoot = (p: NotationPki, id = 'ca:test'): TrustMaterial => ({
   keys: [],
   roots: [{ id, certificate: new X509Certificate(p.root.certPem) }],
+  sigstoreRoots: [],
+  tsaRoots: [],
 });
 
 export function sign(p: NotationPki, alg: NotationAlg, extra: Partial<SignNotationOptions> = {}): Buffer {

@@ -1,0 +1,38 @@
+// A verified certificate signature as a finding: the roots that anchored it, the identity, the
+// signing time and the log entries (docs/keyless.md "Findings").
+import type { LogEntryEvidence, SignatureFinding, CertificateEvidence } from '../types.ts';
+
+interface Origin {
+  readonly scheme: SignatureFinding['scheme'];
+  readonly source: string;
+}
+
+export function certificateFinding(
+  origin: Origin,
+  outcome: { readonly certificates: readonly CertificateEvidence[]; readonly logEntries: readonly LogEntryEvidence[] },
+): SignatureFinding {
+  // A certificate checked at its signing time stays good; one checked at evaluation time (a PKI
+  // root with no trusted time) counts only until it expires.
+  const atVerification = outcome.certificates.filter((c) => c.signingTime.source === 'verification-time');
+  const notAfter = atVerification.length === 0 ? undefined : Math.min(...atVerification.map((c) => c.certificateNotAfter));
+  return {
+    scheme: origin.scheme,
+    source: origin.source,
+    verifiedBy: outcome.certificates.map((c) => c.root),
+    certificates: outcome.certificates,
+    logEntries: outcome.logEntries,
+    ...(notAfter === undefined ? {} : { notAfter }),
+  };
+}
+
+/** A key-based finding with its log evidence: the entries that verified, or why none did (absent when it had none). */
+export function withKeyLogs(
+  found: SignatureFinding,
+  logs: { readonly logEntries: readonly LogEntryEvidence[]; readonly problem?: string },
+): SignatureFinding {
+  return {
+    ...found,
+    ...(logs.logEntries.length === 0 ? {} : { logEntries: logs.logEntries }),
+    ...(logs.problem === undefined ? {} : { logProblem: logs.problem }),
+  };
+}

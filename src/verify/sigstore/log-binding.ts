@@ -1,0 +1,104 @@
+// Which key or certificate a Rekor entry names (docs/keyless.md "Log entries"). @sigstore/verify
+// binds an entry to the signature and the digest; this binds it to the signer too, so an entry
+// logged for the same signature bytes under another key or certificate does not count.
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import type { TransparencyLogEntry } from '@sigstore/bundle';
+
+/** The signer an entry must name: the certificate DER, or the public key's SPKI DER. */
+export type ExpectedSigner = { readonly certificate: Buffer } | { readonly spki: Buffer };
+
+/** Undefined when the entry names exactly the expected signer; otherwise why not. */
+export function bindingProblem(entry: TransparencyLogEntry, signer: ExpectedSigner): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(entry.canonicalizedBody.toString('utf8'));
+  } catch {
+    return 'log entry body is not JSON';
+  }
+  const named = namedSigners(body);
+  if (named === undefined) return `cannot tell which signer a ${entry.kindVersion?.kind ?? '?'} log entry names`;
+  const want = 'certificate' in signer ? signer.certificate : signer.spki;
+  const wantSpki = 'certificate' in signer ? spkiOfCertificate(signer.certificate) : signer.spki;
+  const matches = named.some((der) => der.equals(want) || (wantSpki !== undefined && spkiOf(der)?.equals(wantSpki) === true));
+  return matches ? undefined : 'log entry names another signer (key or certificate)';
+}
+
+/** The DER of each key or certificate the body names: rekor hashedrekord 0.0.1, intoto 0.0.2, dsse 0.0.1, and Rekor v2 0.0.2. */
+function namedSigners(body: unknown): Buffer[] | undefined {
+  const spec = field(body, 'spec');
+  const version = field(body, 'apiVersion');
+  switch (`${String(field(body, 'kind'))}/${String(version)}`) {
+    case 'hashedrekord/0.0.1':
+      return pems([field(field(field(spec, 'signature'), 'publicKey'), 'content')]);
+    case 'intoto/0.0.2':
+      return pems(list(field(field(field(spec, 'content'), 'envelope'), 'signatures')).map((s) => field(s, 'publicKey')));
+    case 'dsse/0.0.1':
+      return pems(list(field(spec, 'signatures')).map((s) => field(s, 'verifier')));
+    case 'hashedrekord/0.0.2':
+      return verifiers([field(field(field(spec, 'hashedRekordV002'), 'signature'), 'verifier')]);
+    case 'dsse/0.0.2':
+      return verifiers(list(field(field(spec, 'dsseV002'), 'signatures')).map((s) => field(s, 'verifier')));
+    default:
+      return undefined;
+  }
+}
+
+/** Rekor v1 stores base64 of a PEM public key or certificate. */
+function pems(values: readonly unknown[]): Buffer[] | undefined {
+  const out: Buffer[] = [];
+  for (const value of values) {
+    if (typeof value !== 'string') return undefined;
+    const der = pemToDer(Buffer.from(value, 'base64').toString('utf8'));
+    if (der === undefined) return undefined;
+    out.push(der);
+  }
+  return out.length === 0 ? undefined : out;
+}
+
+/** Rekor v2 stores `{ x509Certificate: { rawBytes } }` or `{ publicKey: { rawBytes } }` (base64 DER). */
+function verifiers(values: readonly unknown[]): Buffer[] | undefined {
+  const out: Buffer[] = [];
+  for (const value of values) {
+    const raw = field(field(value, 'x509Certificate'), 'rawBytes') ?? field(field(value, 'publicKey'), 'rawBytes');
+    if (typeof raw !== 'string') return undefined;
+    out.push(Buffer.from(raw, 'base64'));
+  }
+  return out.length === 0 ? undefined : out;
+}
+
+function pemToDer(pem: string): Buffer | undefined {
+  const match = /-----BEGIN (CERTIFICATE|PUBLIC KEY)-----([\s\S]*?)-----END \1-----/.exec(pem);
+  return match === null ? undefined : Buffer.from(match[2]!.replace(/\s+/g, ''), 'base64');
+}
+
+/** A DER certificate's SPKI, or a DER SPKI itself; undefined when neither. */
+function spkiOf(der: Buffer): Buffer | undefined {
+  return spkiOfCertificate(der) ?? spkiOfKey(der);
+}
+
+function spkiOfCertificate(der: Buffer): Buffer | undefined {
+  try {
+    return new X509Certificate(der).publicKey.export({ type: 'spki', format: 'der' });
+  } catch {
+    return undefined;
+  }
+}
+
+function spkiOfKey(der: Buffer): Buffer | undefined {
+  try {
+    return createPublicKey({ key: der, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' });
+  } catch {
+    return undefined;
+  }
+}
+
+function field(value: unknown, name: string): unknown {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined;
+}
+
+function list(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** sha256 hex of a key's SPKI: how the messages name a logged signer without printing it. */
+export const spkiFingerprint = (spki: Buffer): string => createHash('sha256').update(spki).digest('hex').slice(0, 12);
