@@ -1,7 +1,7 @@
 // Every scenario, in the order they run and are reported. Add new ones here.
 import { blob10Mib } from './scenarios/blob-10mib.ts';
 import { blob1Gib } from './scenarios/blob-1gib.ts';
-import { coldVerification } from './scenarios/cold-verification.ts';
+import { coldVerification, coldVerificationKeyless, coldVerificationKeylessBundle } from './scenarios/cold-verification.ts';
 import { manifestGetByDigest } from './scenarios/manifest-get-by-digest.ts';
 import { manifestGetByTag } from './scenarios/manifest-get-by-tag.ts';
 import { manifestHeadByTag } from './scenarios/manifest-head-by-tag.ts';
@@ -15,6 +15,8 @@ export const SCENARIOS: readonly Scenario[] = [
   blob10Mib,
   blob1Gib,
   coldVerification,
+  coldVerificationKeyless,
+  coldVerificationKeylessBundle,
   thunderingHerd,
 ];
 

@@ -29,12 +29,12 @@ export const USAGE = `usage: npm run bench -- [options]
   --connections <n>       open connections per load measurement (default 16)
   --rounds <n>            rounds; each round measures every scenario direct, via nginx, via trustgate (default 3)
   --warmup <s>            seconds of untimed load on each target before round 1 (default 1, 0 to skip)
-  --cold-images <n>       cold-verification: fresh signed images pulled once each, per round (default 40)
+  --cold-images <n>       cold-verification(-keyless, -keyless-bundle): fresh signed images pulled once each, per round (default 40)
   --big-blob-mib <n>      blob-1gib: size of the big blob in MiB (default 1024)
   --blob-streams <n>      blob-1gib: streams of the big blob per target per round (default 2)
   --herd <n>              thundering-herd: pulls sent at once (default 1000)
   --pinning <layout>      shared: registry and proxy on one CPU (default); split: the registry on a CPU of its own
-  --only <name,...>       run only these scenarios
+  --only <name,...>       run only these scenarios (e.g. cold-verification,cold-verification-keyless,cold-verification-keyless-bundle)
   --json <file>           also write the results as JSON
   --help                  show this`;
 

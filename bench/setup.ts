@@ -1,6 +1,6 @@
 // Everything the scenarios measure against: a throwaway registry (test kit) with
-// one signed and one unsigned image, a key, policy and trust store made for this
-// run, trustgate built from this checkout and running as its own process in
+// one signed and one unsigned image, a key, a local sigstore (keyless), policy and
+// trust store made for this run, trustgate built from this checkout and running as its own process in
 // front of the registry with signature enforcement on, and nginx as a plain
 // reverse proxy in front of the same registry. Every piece registers its own
 // teardown.
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildImage, freePort, push, REGISTRY_BIN, startRegistry } from '../test/kit/index.ts';
 import { onCleanup } from './cleanup.ts';
+import { KEYLESS_PREFIX } from './keyless.ts';
 import { startNginx } from './nginx.ts';
 import { findPid, pinned, pinRunning } from './pinning.ts';
 import { collectOutput, stopProcess, waitForOk } from './processes.ts';
@@ -85,7 +86,7 @@ function configYaml(port: number, registryUrl: string, signer: BenchSigner, extr
     '  - name: local',
     `    url: ${registryUrl}`,
     '    default: true',
-    `    repositories: ["${host}/bench/**"]`,
+    `    repositories: ["${host}/bench/**", "${host}/${KEYLESS_PREFIX}/**"]`,
     'policy:',
     `  file: ${JSON.stringify(signer.policyFile)}`,
     'keys:',
@@ -158,7 +159,7 @@ export async function setUp(pins: PinPlan, load: LoadSettings, settings: Scenari
   const registryPid = await findPid(join(registry.dir, 'config.yml'));
   if (pins.registry !== undefined) await pinRunning(registryPid, pins.registry);
 
-  say('generating an ECDSA P-256 key, the policy (rule "bench") and the trust store');
+  say('generating an ECDSA P-256 key and a local sigstore, the policy (rules "bench" and "keyless") and the trust store');
   const signer = await makeSigner(workDir, registry.host);
 
   say(`pushing and signing ${REPOSITORY}:${TAG}; pushing ${UNSIGNED_REPOSITORY}:${TAG} unsigned`);

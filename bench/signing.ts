@@ -1,8 +1,9 @@
 // Signature enforcement for the bench: one ECDSA P-256 key made at run time
-// (its private half never leaves this process), the policy and trust-store
-// files trustgate reads, cosign signatures for pushed images, and a fast push
-// of small images straight through the registry API (for the many images of
-// cold-verification; skopeo would spend most of the time starting up).
+// (its private half never leaves this process) and a local sigstore for
+// keyless signatures (keyless.ts), the policy and trust-store files trustgate
+// reads, cosign signatures for pushed images, and a fast push of small images
+// straight through the registry API (for the many images of cold-verification;
+// skopeo would spend most of the time starting up).
 import { generateKeyPairSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -16,6 +17,8 @@ import {
   pushCosignSignature,
   signPayload,
 } from '../test/kit/index.ts';
+import type { LocalSigstore } from '../test/kit/sigstore-services.ts';
+import { keylessRuleYaml, makeLocalSigstore, writeKeylessRoot } from './keyless.ts';
 import type { BenchImage } from './types.ts';
 
 /** The one policy rule and the one trust-store id, both named `bench`. */
@@ -28,11 +31,15 @@ export interface BenchSigner {
   /** Absolute paths trustgate's config points at. */
   policyFile: string;
   keysDir: string;
+  /** The local sigstore (CA, CT log, Rekor log; keys in memory only) whose trusted root is `keys/local-sigstore.json`. */
+  sigstore: LocalSigstore;
 }
 
 /**
- * Generates the key and writes `<dir>/policy.yaml` (rule `bench`: `<host>/bench/**`, enforce,
- * threshold 1) and `<dir>/keys/bench.{pub,yaml}` (scope `<host>/bench/**`), see keys/README.md.
+ * Generates the key and the local sigstore and writes `<dir>/policy.yaml` (rule `bench`:
+ * `<host>/bench/**`, enforce, threshold 1; rule `keyless`: `<host>/keyless/**`, one keyless identity
+ * under the root `local-sigstore`), `<dir>/keys/bench.{pub,yaml}` (scope `<host>/bench/**`) and
+ * `<dir>/keys/local-sigstore.{json,yaml}` (scope `**`), see keys/README.md and docs/keyless.md.
  */
 export async function makeSigner(dir: string, registryHost: string): Promise<BenchSigner> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -48,6 +55,7 @@ export async function makeSigner(dir: string, registryHost: string): Promise<Ben
       '    mode: enforce',
       '    signatures:',
       '      threshold: 1',
+      ...keylessRuleYaml(registryHost),
       '',
     ].join('\n'),
   );
@@ -55,7 +63,9 @@ export async function makeSigner(dir: string, registryHost: string): Promise<Ben
   await mkdir(keysDir);
   await writeFile(join(keysDir, `${KEY_ID}.pub`), publicKey.export({ type: 'spki', format: 'pem' }).toString());
   await writeFile(join(keysDir, `${KEY_ID}.yaml`), `scopes: [${scope}]\npurposes: [sign]\n`);
-  return { privateKey, policyFile, keysDir };
+  const sigstore = makeLocalSigstore();
+  await writeKeylessRoot(keysDir, sigstore);
+  return { privateKey, policyFile, keysDir, sigstore };
 }
 
 /** Signs `repository@digest` as cosign does (simple-signing payload, `sha256-<hex>.sig` tag), with the bench key. */
@@ -70,11 +80,20 @@ export async function signImage(
   await pushCosignSignature(registryUrl, repository, { digest }, [{ payload, signature: signPayload(signer.privateKey, payload) }]);
 }
 
+/** A pushed image and its manifest's exact bytes (what a sigstore bundle's message signature signs). */
+export type PushedImage = BenchImage & { manifestBytes: Buffer };
+
 /**
  * Builds a one-layer image from `seed` with the kit's buildImage and pushes it through the
  * registry API (blobs, then the manifest under `tag`). Different seeds give different digests.
  */
-export async function pushSmallImage(dir: string, registryUrl: string, repository: string, tag: string, seed: string): Promise<BenchImage> {
+export async function pushSmallImage(
+  dir: string,
+  registryUrl: string,
+  repository: string,
+  tag: string,
+  seed: string,
+): Promise<PushedImage> {
   const built = await buildImage(dir, { seed, tag, layers: 1, layerBytes: 1024 });
   const child = built.children[0]!;
   for (const digest of [...child.layers, child.configDigest]) {
@@ -83,5 +102,5 @@ export async function pushSmallImage(dir: string, registryUrl: string, repositor
   const pushed = await putManifest(registryUrl, repository, tag, built.manifestBytes, built.mediaType);
   if (pushed.digest !== built.manifestDigest)
     throw new Error(`pushed ${repository}:${tag} as ${pushed.digest}, built ${built.manifestDigest}`);
-  return { repository, tag, digest: built.manifestDigest, mediaType: built.mediaType };
+  return { repository, tag, digest: built.manifestDigest, mediaType: built.mediaType, manifestBytes: built.manifestBytes };
 }

@@ -33,11 +33,14 @@ export interface ColdSummary {
   direct: LoadResult;
   trustgate: LoadResult;
   p50OverheadMs: number;
+  p95OverheadMs: number;
   p99OverheadMs: number;
   /** Medians over rounds. */
   upstream: UpstreamShare;
   /** trustgate p50 − upstream ms per pull: what trustgate adds beyond waiting on the registry. */
   beyondUpstreamMs: number;
+  /** trustgate p95 − upstream ms per pull (the mean): a rough tail figure, the upstream share of the slow pulls is not known. */
+  beyondUpstreamP95Ms: number;
   rounds: ColdRound[];
 }
 
@@ -66,6 +69,7 @@ export function combine(results: readonly LoadResult[]): LoadResult {
     requestsPerSec: medianOrNull(results.map((r) => r.requestsPerSec)),
     bytesPerSec: medianOrNull(results.map((r) => r.bytesPerSec)),
     p50Ms: median(results.map((r) => r.p50Ms)),
+    ...(results.every((r) => r.p95Ms !== undefined) ? { p95Ms: median(results.map((r) => r.p95Ms!)) } : {}),
     p99Ms: median(results.map((r) => r.p99Ms)),
     non2xx: sum((r) => r.non2xx),
     requests: sum((r) => r.requests),
@@ -132,9 +136,11 @@ function summarizeCold(scenario: string, measures: string, rounds: ColdRound[]):
     direct,
     trustgate,
     p50OverheadMs: round3(trustgate.p50Ms - direct.p50Ms),
+    p95OverheadMs: round3((trustgate.p95Ms ?? NaN) - (direct.p95Ms ?? NaN)),
     p99OverheadMs: round3(trustgate.p99Ms - direct.p99Ms),
     upstream,
     beyondUpstreamMs: round3(trustgate.p50Ms - upstream.msPerPull),
+    beyondUpstreamP95Ms: round3((trustgate.p95Ms ?? NaN) - upstream.msPerPull),
     rounds,
   };
 }

@@ -15,6 +15,8 @@ export interface LoadResult {
   /** Response body bytes per second (blob scenarios); null where it is not measured. */
   bytesPerSec: number | null;
   p50Ms: number;
+  /** Measured where the tool gives it (cold-verification); absent elsewhere. */
+  p95Ms?: number;
   p99Ms: number;
   /** Responses wrk counted as errors by status ("Non-2xx or 3xx responses": in practice status >= 400). */
   non2xx: number;

@@ -66,7 +66,7 @@ async function explain(req: Request, res: Response, deps: ExplainRoutesDeps): Pr
     maxBytes: deps.config.manifests.maxBytes,
   }));
   if (!pull.ok) {
-    res.json(answer(image, undefined, undefined, { decision: pull.decision, findings: [], scan: undefined }));
+    res.json(answer(image, undefined, undefined, { decision: pull.decision, findings: [], judgements: [], scan: undefined }));
     return;
   }
   const explained = await deps.gate.explain(pull.context);
@@ -85,14 +85,31 @@ function answer(image: string, digest: string | undefined, mediaType: string | u
     digest: digest ?? null,
     mediaType: mediaType ?? null,
     ...decisionView(e.decision),
-    findings: e.findings.map((f) => ({
+    findings: e.findings.map((f, i) => ({
       source: f.source,
+      // What the rule counts this signature for, and why not more (its own reasons, whatever the decision).
+      countsFor: e.judgements[i]?.signers.map((s) => s.signer) ?? [],
+      ...(e.judgements[i]?.problems.length ? { refusals: e.judgements[i]!.problems } : {}),
       scheme: f.scheme,
       verifiedBy: f.verifiedBy,
       ...(f.failure === undefined ? {} : { failure: f.failure }),
       ...(f.signedReference === undefined ? {} : { signedReference: f.signedReference }),
       ...(f.signerSubject === undefined ? {} : { signerSubject: f.signerSubject }),
       ...(f.notAfter === undefined ? {} : { notAfter: iso(f.notAfter) }),
+      // Keyless/PKI: the identity, the signing time and where it came from (docs/keyless.md "Explain").
+      ...(f.certificates === undefined
+        ? {}
+        : {
+            certificates: f.certificates.map((c) => ({
+              root: c.root,
+              identity: c.identity,
+              signingTime: { source: c.signingTime.source, at: iso(c.signingTime.at) },
+              certificateNotAfter: iso(c.certificateNotAfter),
+            })),
+          }),
+      ...(f.logEntries === undefined ? {} : { logEntries: f.logEntries.map((l) => ({ ...l, integratedTime: iso(l.integratedTime) })) }),
+      ...(f.logProblems === undefined ? {} : { logProblems: f.logProblems }),
+      ...(f.timestamp === undefined ? {} : { timestamp: { authority: f.timestamp.authority, at: iso(f.timestamp.at) } }),
     })),
     scan:
       e.scan === undefined

@@ -12,11 +12,28 @@ interface DecisionView {
   notAfter?: string | null;
 }
 
+interface FindingView {
+  source: string;
+  countsFor?: string[];
+  refusals?: { code: string; message: string }[];
+  scheme: string;
+  verifiedBy: string[];
+  failure?: { kind: string; message: string };
+  certificates?: {
+    root: string;
+    identity: { emails: string[]; uris: string[]; dnsNames: string[]; issuer?: string };
+    signingTime: { source: string; at: string | null };
+  }[];
+  logEntries?: { root: string; logIndex: string; integratedTime: string | null; kind: string; promise: boolean; proof: boolean }[];
+  logProblems?: { root?: string; message: string }[];
+  timestamp?: { authority: string; at: string | null };
+}
+
 interface Explained extends DecisionView {
   image: string;
   digest: string | null;
   mediaType: string | null;
-  findings?: { source: string; scheme: string; verifiedBy: string[]; failure?: { kind: string; message: string } }[];
+  findings?: FindingView[];
   scan?: {
     required: boolean;
     state: string;
@@ -44,6 +61,38 @@ function decision(d: DecisionView): string[] {
   ];
 }
 
+/**
+ * One signature: whether it verified, and for a keyless one the identity, the log entry (index and
+ * integrated time) and the signing time; the rule's refusal of it, when there is one, is its reason.
+ */
+function finding(f: FindingView): string[] {
+  const head = `  ${t(f.scheme)} ${t(f.source, 200)}`;
+  if (f.failure !== undefined) return [`${head}: does not count: ${t(f.failure.kind)}: ${t(f.failure.message, 500)}`];
+  const refused = f.refusals ?? [];
+  const counts = f.countsFor ?? [];
+  const verdict =
+    counts.length === 0
+      ? 'verified, but the rule does not count it:'
+      : `counts (${counts.map((v) => t(v)).join(', ')})${refused.length === 0 ? '' : '; not for:'}`;
+  return [
+    `${head}: ${verdict}`,
+    ...refused.map(
+      (r) => `      ${t(r.code)}: ${t(r.message.startsWith(`${f.source}: `) ? r.message.slice(f.source.length + 2) : r.message, 500)}`,
+    ),
+    ...(f.certificates ?? []).map((c) => {
+      const subject = [...c.identity.emails, ...c.identity.uris, ...c.identity.dnsNames].map((s) => t(s, 200)).join(', ');
+      const issuer = c.identity.issuer === undefined ? '' : ` issuer ${t(c.identity.issuer, 200)}`;
+      return `      certificate from "${t(c.root)}": ${subject}${issuer}; checked at ${c.signingTime.at ?? '?'} (${t(c.signingTime.source)})`;
+    }),
+    ...(f.logEntries ?? []).map(
+      (l) =>
+        `      log entry ${t(l.logIndex)} in "${t(l.root)}" at ${l.integratedTime ?? '?'} (${t(l.kind)}${l.promise ? ', promise' : ''}${l.proof ? ', proof' : ''})`,
+    ),
+    ...(f.logProblems ?? []).map((p) => `      log entry does not verify: ${t(p.message, 500)}`),
+    ...(f.timestamp === undefined ? [] : [`      timestamped by "${t(f.timestamp.authority)}" at ${f.timestamp.at ?? '?'}`]),
+  ];
+}
+
 function describe(e: Explained): string[] {
   const scan = e.scan;
   const counts =
@@ -56,15 +105,7 @@ function describe(e: Explained): string[] {
     `${t(e.image)}${e.digest === null ? '' : `  ${e.digest}`}${e.mediaType === null ? '' : `  (${t(e.mediaType)})`}`,
     ...decision(e),
     ...(e.overrides === undefined ? [] : ['the gate alone would have decided:', ...decision(e.overrides).map((l) => `  ${l}`)]),
-    ...(e.findings === undefined || e.findings.length === 0
-      ? []
-      : [
-          'signatures:',
-          ...e.findings.map(
-            (f) =>
-              `  ${t(f.scheme)} ${t(f.source, 200)}: ${f.failure === undefined ? `counts (${f.verifiedBy.join(', ')})` : `does not count: ${t(f.failure.kind)}: ${t(f.failure.message, 500)}`}`,
-          ),
-        ]),
+    ...(e.findings === undefined || e.findings.length === 0 ? [] : ['signatures:', ...e.findings.flatMap((f) => finding(f))]),
     ...(scan === undefined || scan === null
       ? []
       : [

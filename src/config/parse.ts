@@ -6,10 +6,11 @@ import { parseDocument } from 'yaml';
 import { assertShallowYaml } from '../input/yaml-depth.ts';
 import { ConfigError } from '../input/config-error.ts';
 import { fromZod } from '../input/zod-error.ts';
+import { compilePattern } from '../oci/pattern.ts';
 import { isWithin } from './paths.ts';
 import { compilePullAuth, type ParsedPullAuth } from './pull-auth.ts';
 import { configSchema, type ConfigFile } from './schema.ts';
-import { DEFAULT_BOOTSTRAP_DIR, type AdminConfig, type Config } from './types.ts';
+import { DEFAULT_BOOTSTRAP_DIR, type AdminConfig, type Config, type SigstoreTufConfig } from './types.ts';
 import { checkUnique, compileUpstream, type ParsedUpstream } from './upstreams.ts';
 
 /** Values that replace fields of the file (the resolver takes them from TRUSTGATE_* variables). */
@@ -106,6 +107,38 @@ function compile(file: ConfigFile, source: string): ParsedConfig {
     scans: file.scans,
     audit: file.audit,
     pullAuth: compilePullAuth(file.pullAuth, source, baseDir, host),
+    trust: { sigstoreTuf: compileSigstoreTuf(file.trust.sigstoreTuf, baseDir, keysDir, source) },
+  };
+}
+
+function compileSigstoreTuf(
+  tuf: ConfigFile['trust']['sigstoreTuf'],
+  baseDir: string,
+  keysDir: string,
+  source: string,
+): SigstoreTufConfig | undefined {
+  if (tuf === undefined) return undefined;
+  const field = 'trust.sigstoreTuf';
+  tuf.scopes?.forEach((scope, i) => {
+    try {
+      compilePattern(scope);
+    } catch (error) {
+      throw new ConfigError(source, `${field}.scopes[${i}]`, (error as Error).message);
+    }
+  });
+  const cacheDir = resolve(baseDir, tuf.cacheDir);
+  // keys/ holds declarations only (anything else there stops a reload); this directory is written to.
+  if (isWithin(keysDir, cacheDir)) {
+    throw new ConfigError(source, `${field}.cacheDir`, `must be outside the trust store's keys.dir (${keysDir}): trustgate writes to it`);
+  }
+  return {
+    root: tuf.root,
+    mirror: tuf.mirror.replace(/\/+$/, ''),
+    initialRoot: resolve(baseDir, tuf.initialRoot),
+    cacheDir,
+    intervalMs: tuf.intervalMs,
+    scopes: tuf.scopes,
+    purposes: tuf.purposes,
   };
 }
 

@@ -16,6 +16,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 /** Reads every secret and file `parsed` names. Throws ConfigError naming the field of the first one missing or wrong. */
 export function readReferences(parsed: ParsedConfig, env: Env): Config {
   const { source } = parsed;
+  const tuf = parsed.trust.sigstoreTuf;
+  if (tuf !== undefined) checkTufRoot(tuf.initialRoot, source);
   return deepFreeze({
     ...parsed,
     upstreams: parsed.upstreams.map((u) => readUpstream(u, source, env)),
@@ -96,5 +98,33 @@ function checkJwksFile(path: string, source: string): void {
     if (!Array.isArray(parsed.keys)) throw new Error('no "keys" array');
   } catch (error) {
     throw new ConfigError(source, 'pullAuth.oidc.jwksFile', `cannot read a JWKS from "${path}" (${(error as Error).message})`);
+  }
+}
+
+/** The pinned TUF root stays a path (the TUF client copies it into an empty cache); here it must read as a TUF root.json. */
+function checkTufRoot(path: string, source: string): void {
+  const field = 'trust.sigstoreTuf.initialRoot';
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConfigError(source, field, `cannot read "${path}"`);
+  }
+  let doc: { signed?: { _type?: unknown; version?: unknown }; signatures?: unknown };
+  try {
+    doc = JSON.parse(text) as typeof doc;
+  } catch {
+    throw new ConfigError(source, field, `"${path}" is not JSON`);
+  }
+  const signed = typeof doc === 'object' && doc !== null ? doc.signed : undefined;
+  const version = signed?.version;
+  if (
+    signed?._type !== 'root' ||
+    !Array.isArray(doc.signatures) ||
+    typeof version !== 'number' ||
+    !Number.isInteger(version) ||
+    version < 1
+  ) {
+    throw new ConfigError(source, field, `"${path}" is not a TUF root.json (signed._type "root", a version, signatures)`);
   }
 }

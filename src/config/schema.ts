@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KEY_ID } from '../trust/key-id.ts';
 
 // The file format. Every field is documented in config/README.md; keep the two in step.
 // Each default is written once, on its field: `.prefault({})` runs an absent section through its
@@ -162,6 +163,42 @@ const pullAuth = z
   })
   .optional();
 
+// The `trust:` section (config/README.md, "trust"). Absent: nothing is refreshed from the network.
+/** Plain http only to this host (a local mirror or a test): TUF signs the metadata, but https is the rule elsewhere. */
+const LOOPBACK = /^(127(?:\.\d{1,3}){3}|\[::1\]|localhost)$/;
+const httpsOrLoopback = (u: string): boolean => {
+  try {
+    const url = new URL(u);
+    return url.protocol === 'https:' || LOOPBACK.test(url.hostname);
+  } catch {
+    return false;
+  }
+};
+
+const sigstoreTuf = z.strictObject({
+  /** The `sigstore-root` trust entry this refresh keeps up to date. */
+  root: z.string().regex(KEY_ID, 'a trust entry id: lowercase letters, digits, ".", "_" and "-", at most 63'),
+  /** The TUF repository (metadata at `<mirror>/N.root.json`, `timestamp.json`…; targets under `<mirror>/targets/`). */
+  mirror: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => !/[?#]/.test(u), 'no query or fragment')
+    .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), 'no credentials in the URL')
+    .refine(httpsOrLoopback, 'must be https:// (plain http only on a loopback address)'),
+  /** The first trusted TUF root.json, relative to this config file: read once, into an empty cacheDir. */
+  initialRoot: z.string().min(1),
+  /** Where the TUF client keeps the metadata it trusts (rollback protection) and the target; relative to this config file. */
+  cacheDir: z.string().min(1),
+  intervalMs: z.number().int().min(60_000).max(604_800_000).default(21_600_000),
+  /** Only used to create the entry when the store has none with this id. */
+  scopes: z.array(z.string().min(1)).min(1).optional(),
+  purposes: z
+    .array(z.enum(['sign', 'scan']))
+    .min(1)
+    .default(['sign']),
+});
+
+const trust = z.strictObject({ sigstoreTuf: sigstoreTuf.optional() });
+
 export const configSchema = z.strictObject({
   listen: listen.prefault({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
@@ -205,6 +242,8 @@ export const configSchema = z.strictObject({
   audit: z.strictObject({ maxEntries: z.number().int().min(100).max(10_000_000).default(100_000) }).prefault({}),
   /** Pull-side access control (Docker token auth); absent: pulls are not authenticated. */
   pullAuth,
+  /** Trust-store sources beyond keys/ and the admin API; `trust.sigstoreTuf` absent: no refresh. */
+  trust: trust.prefault({}),
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;

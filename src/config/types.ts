@@ -1,6 +1,7 @@
 import type { ImagePattern } from '../oci/pattern.ts';
 import type { Secret } from './secret.ts';
 import type { PullAuthConfig } from './pull-auth.ts';
+import type { Purpose } from '../trust/types.ts';
 
 export type UpstreamCredentials =
   | { readonly type: 'anonymous' }
@@ -57,6 +58,24 @@ export interface AdminConfig {
   readonly rateLimit: { readonly requestsPerMinute: number; readonly failedAuthPerMinute: number };
 }
 
+/**
+ * `trust.sigstoreTuf`: keep one `sigstore-root` trust entry up to date from a TUF repository's
+ * `trusted_root.json` target (docs/tuf-refresh.md). Paths are absolute.
+ */
+export interface SigstoreTufConfig {
+  /** The trust entry id. */
+  readonly root: string;
+  /** The TUF repository's base URL, without a trailing slash. */
+  readonly mirror: string;
+  /** The pinned first TUF root.json; copied into the cache only when the cache holds none. */
+  readonly initialRoot: string;
+  readonly cacheDir: string;
+  readonly intervalMs: number;
+  /** For creating the entry when the store has none with this id; an existing entry keeps its own. */
+  readonly scopes: readonly string[] | undefined;
+  readonly purposes: readonly Purpose[];
+}
+
 export interface Config {
   readonly source: string;
   readonly listen: ListenConfig;
@@ -73,6 +92,8 @@ export interface Config {
   readonly audit: { readonly maxEntries: number };
   /** Pull-side access control; undefined: pulls are not authenticated. */
   readonly pullAuth: PullAuthConfig | undefined;
+  /** Trust-store sources beyond keys/ and the admin API. */
+  readonly trust: { readonly sigstoreTuf: SigstoreTufConfig | undefined };
   readonly gate: {
     readonly blobGate: boolean;
     readonly verdicts: { readonly allowTtlMs: number; readonly denyTtlMs: number; readonly memoryEntries: number };

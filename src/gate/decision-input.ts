@@ -1,4 +1,4 @@
-import { evaluateSignatures, identityReference } from '../policy/evaluate.ts';
+import { evaluateSignatures, identityReference, judgeFinding, type Evaluation, type FindingJudgement } from '../policy/evaluate.ts';
 import { selectRule } from '../policy/select.ts';
 import type { Policy, Rule } from '../policy/types.ts';
 import type { VerdictKey } from '../verdicts/types.ts';
@@ -50,8 +50,18 @@ export function generationOf(policy: Policy, trust: CompiledTrust): string {
  * checks that two pulls with one key are always judged alike.
  */
 export function judge(_context: PullContext, input: DecisionInput, findings: readonly SignatureFinding[], now: number): Decision {
+  return evaluateSignatures(evaluation(input, findings, now));
+}
+
+/** Each finding judged alone by the same rule and trust, for explain: what it counts for and why not more. */
+export function judgeEach(input: DecisionInput, findings: readonly SignatureFinding[], now: number): FindingJudgement[] {
+  const shared = evaluation(input, findings, now);
+  return findings.map((finding) => judgeFinding(finding, shared));
+}
+
+function evaluation(input: DecisionInput, findings: readonly SignatureFinding[], now: number): Evaluation {
   const { key } = input;
-  return evaluateSignatures({
+  return {
     rule: input.rule,
     canonicalName: key.canonicalName,
     identity: key.identity,
@@ -59,5 +69,5 @@ export function judge(_context: PullContext, input: DecisionInput, findings: rea
     findings,
     trust: input.trust,
     now,
-  });
+  };
 }

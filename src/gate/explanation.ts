@@ -2,6 +2,7 @@ import type { Rule } from '../policy/types.ts';
 import { evaluateScan, type ScanEvaluation } from '../scan/evaluate.ts';
 import type { ScanRecord } from '../scan/types.ts';
 import type { DecisionReads, Judged } from './ports.ts';
+import { judgeEach } from './decision-input.ts';
 import type { Explanation, PullContext, ScanExplanation } from './types.ts';
 
 /**
@@ -11,12 +12,12 @@ import type { Explanation, PullContext, ScanExplanation } from './types.ts';
 export async function explanationOf(judged: Judged, context: PullContext, reads: DecisionReads): Promise<Explanation> {
   const { decision, trace, input } = judged;
   const overridden = trace.overridden === undefined ? {} : { overridden: trace.overridden };
-  if (input === undefined) return { decision, findings: [], scan: undefined, ...overridden };
+  if (input === undefined) return { decision, findings: [], judgements: [], scan: undefined, ...overridden };
   const scan =
     trace.scan === undefined
       ? await storedScan(context, input.rule, reads)
       : scanView(input.rule, trace.scan.evaluation, trace.scan.record);
-  return { decision, findings: trace.findings, scan, ...overridden };
+  return { decision, findings: trace.findings, judgements: judgeEach(input, trace.findings, reads.now()), scan, ...overridden };
 }
 
 async function storedScan(context: PullContext, rule: Rule | undefined, reads: DecisionReads): Promise<ScanExplanation | undefined> {

@@ -4,6 +4,7 @@ import type { ParsedManifest } from '../oci/manifest.ts';
 import type { Digest, Reference } from '../oci/reference.ts';
 import type { ScanState } from '../scan/types.ts';
 import type { SignatureFinding } from '../verify/types.ts';
+import type { FindingJudgement } from '../policy/evaluate.ts';
 
 /** Everything the gate may look at for one manifest pull. Later checks read it; the proxy fills it. */
 export interface PullContext {
@@ -48,6 +49,8 @@ export interface Explanation {
   readonly decision: Decision;
   /** Every signature looked at, and why each did or did not count. Empty when none was checked. */
   readonly findings: readonly SignatureFinding[];
+  /** Per finding (same order): the signers the rule counts it for, and the rule's reasons it counts for no more. */
+  readonly judgements: readonly FindingJudgement[];
   /** Undefined when no scan applies (an index, a signature artifact, a source denial). */
   readonly scan: ScanExplanation | undefined;
   /** The gate's own denial, when a break-glass entry overrode it. */

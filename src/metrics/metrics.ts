@@ -6,6 +6,9 @@ export type UpstreamErrorKind = 'unreachable' | 'timeout' | 'bad_response' | 'ra
 /** What a reload refused: the policy file, `keys/`, or the listener's certificate. */
 export type ReloadKind = 'policy' | 'keys' | 'tls';
 
+/** How one refresh of a sigstore-root from TUF ended (docs/tuf-refresh.md). */
+export type SigstoreRootRefreshResult = 'ok' | 'failed' | 'unchanged';
+
 /** Live values read at scrape time. */
 export interface MetricSources {
   trust(): { readonly version: number; readonly active: number; readonly revoked: number };
@@ -13,6 +16,11 @@ export interface MetricSources {
   scanQueuePending(): Promise<number>;
   /** 1 up, 0 down, undefined when Redis is not configured (the gauge is then absent). */
   redisUp(): number | undefined;
+  /**
+   * The sigstore-root refreshed from TUF, when `trust.sigstoreTuf` is configured (the gauges are
+   * absent otherwise): seconds since its last good refresh (or since it was loaded), and the interval.
+   */
+  sigstoreRoot?(): { readonly root: string; readonly ageSeconds: number; readonly intervalSeconds: number } | undefined;
 }
 
 /**
@@ -32,6 +40,7 @@ export interface Metrics {
   upstreamError(upstream: string, kind: UpstreamErrorKind): void;
   reloadFailure(kind: ReloadKind): void;
   adminThrottled(reason: 'failed_auth' | 'requests'): void;
+  sigstoreRootRefresh(result: SigstoreRootRefreshResult): void;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -104,6 +113,37 @@ export function createMetrics(sources: MetricSources): Metrics {
     registers: [registry],
   });
   for (const reason of ['failed_auth', 'requests'] as const) adminThrottled.inc({ reason }, 0);
+  const sigstoreRefreshes = new Counter({
+    name: 'trustgate_sigstore_root_refresh_total',
+    help: 'Refreshes of the sigstore-root from its TUF repository, by result (failed: the last good root stays)',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  if (sources.sigstoreRoot !== undefined) {
+    for (const result of ['ok', 'failed', 'unchanged'] as const) sigstoreRefreshes.inc({ result }, 0);
+  }
+  new Gauge({
+    name: 'trustgate_sigstore_root_age_seconds',
+    help: 'Seconds since the sigstore-root was last refreshed from TUF, or since it was loaded (absent without trust.sigstoreTuf)',
+    labelNames: ['root'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const root = sources.sigstoreRoot?.();
+      if (root !== undefined) this.set({ root: root.root }, root.ageSeconds);
+    },
+  });
+  new Gauge({
+    name: 'trustgate_sigstore_root_refresh_interval_seconds',
+    help: 'The configured interval between refreshes of the sigstore-root from TUF (absent without trust.sigstoreTuf)',
+    labelNames: ['root'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const root = sources.sigstoreRoot?.();
+      if (root !== undefined) this.set({ root: root.root }, root.intervalSeconds);
+    },
+  });
   new Gauge({
     name: 'trustgate_trust_store_keys',
     help: 'Trust-store entries by status',
@@ -163,5 +203,6 @@ export function createMetrics(sources: MetricSources): Metrics {
     upstreamError: (upstream, kind) => upstreamErrors.inc({ upstream, kind }),
     reloadFailure: (kind) => reloadFailures.inc({ kind }),
     adminThrottled: (reason) => adminThrottled.inc({ reason }),
+    sigstoreRootRefresh: (result) => sigstoreRefreshes.inc({ result }),
   };
 }

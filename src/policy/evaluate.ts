@@ -59,33 +59,11 @@ export function evaluateSignatures(input: Evaluation): Decision {
   if (rule.mode === 'off') return ruleDecision('allow', rule.name, digest, [], [], undefined);
   const signers = new Map<string, number | undefined>();
   const problems: Reason[] = [];
-  const roots = rootFacts(input);
   for (const finding of input.findings) {
-    if (finding.failure !== undefined) {
-      problems.push({ code: FAILURE_REASON[finding.failure.kind], message: `${finding.source}: ${finding.failure.message}` });
-      continue;
-    }
-    if (finding.certificates !== undefined) {
-      const judged = judgeKeyless(finding, rule, roots);
-      problems.push(...judged.problems.map((p) => ({ code: p.code, message: `${finding.source}: ${p.message}` })));
-      // A keyless signer counts until its root's entry ends (or, under a PKI root checked at evaluation time, the certificate).
-      for (const signer of judged.signers) {
-        const root = signer.slice(0, signer.indexOf('/'));
-        const expires = earliest(finding.notAfter, input.trust.byId.get(root)?.entry.notAfter);
-        signers.set(signer, signers.has(signer) ? latest(signers.get(signer), expires) : expires);
-      }
-      continue;
-    }
-    for (const id of finding.verifiedBy) {
-      const refusal = refuseSigner(id, finding, input);
-      if (refusal !== undefined) {
-        problems.push({ code: refusal.code, message: `${finding.source}: ${refusal.message}` });
-        continue;
-      }
-      // A signer counts until its key or this signature stops holding; its best signature decides.
-      const expires = earliest(finding.notAfter, input.trust.byId.get(id)?.entry.notAfter);
-      signers.set(id, signers.has(id) ? latest(signers.get(id), expires) : expires);
-    }
+    const judged = judgeFinding(finding, input);
+    problems.push(...judged.problems);
+    for (const { signer, expires } of judged.signers)
+      signers.set(signer, signers.has(signer) ? latest(signers.get(signer), expires) : expires);
   }
   const reasons = shortfall(rule, signers, problems, input.findings.length);
   const ids = [...signers.keys()].sort();
@@ -94,6 +72,40 @@ export function evaluateSignatures(input: Evaluation): Decision {
     return ruleDecision('allow', rule.name, digest, [], ids, notAfter);
   }
   return ruleDecision(rule.mode === 'warn' ? 'warn' : 'deny', rule.name, digest, reasons, ids, undefined);
+}
+
+/** What one signature counts for under the rule: the signers it vouches for (each until when), and why it counts for no more. */
+export interface FindingJudgement {
+  readonly signers: readonly { readonly signer: string; readonly expires: number | undefined }[];
+  /** Each message starts with the finding's source. */
+  readonly problems: readonly Reason[];
+}
+
+/** One finding judged alone: the unit `evaluateSignatures` sums, and what explain shows per signature. */
+export function judgeFinding(finding: SignatureFinding, input: Evaluation): FindingJudgement {
+  const rule = input.rule;
+  if (rule === undefined || rule.mode === 'off') return { signers: [], problems: [] };
+  const at = (reason: Reason): Reason => ({ code: reason.code, message: `${finding.source}: ${reason.message}` });
+  if (finding.failure !== undefined)
+    return { signers: [], problems: [at({ code: FAILURE_REASON[finding.failure.kind], message: finding.failure.message })] };
+  if (finding.certificates !== undefined) {
+    const judged = judgeKeyless(finding, rule, rootFacts(input));
+    // A keyless signer counts until its root's entry ends (or, under a PKI root checked at evaluation time, the certificate).
+    const signers = judged.signers.map((signer) => ({
+      signer,
+      expires: earliest(finding.notAfter, input.trust.byId.get(signer.slice(0, signer.indexOf('/')))?.entry.notAfter),
+    }));
+    return { signers, problems: judged.problems.map(at) };
+  }
+  const signers: { signer: string; expires: number | undefined }[] = [];
+  const problems: Reason[] = [];
+  for (const id of finding.verifiedBy) {
+    const refusal = refuseSigner(id, finding, input);
+    if (refusal !== undefined) problems.push(at(refusal));
+    // A signer counts until its key or this signature stops holding; its best signature decides.
+    else signers.push({ signer: id, expires: earliest(finding.notAfter, input.trust.byId.get(id)?.entry.notAfter) });
+  }
+  return { signers, problems };
 }
 
 /** Why trust-store entry `id` may not vouch for this image now, whatever its kind; undefined when it may. */
@@ -133,10 +145,16 @@ function refuseSigner(id: string, finding: SignatureFinding, input: Evaluation):
     const rootRefusal = entryRefusal(logRoot, input);
     if (rootRefusal !== undefined) return { code: 'tlog_invalid', message: `transparency-log root: ${rootRefusal.message}` };
     if (!(finding.logEntries ?? []).some((entry) => entry.root === logRoot)) {
-      return finding.logProblem !== undefined
-        ? { code: 'tlog_invalid', message: `signed by "${id}", but its log entry does not verify: ${finding.logProblem}` }
+      const problem = (finding.logProblems ?? []).find((p) => p.root === logRoot || p.root === undefined);
+      return problem !== undefined
+        ? { code: 'tlog_invalid', message: `signed by "${id}", but its log entry does not verify: ${problem.message}` }
         : { code: 'tlog_missing', message: `signed by "${id}", with no verified entry in the transparency log of "${logRoot}"` };
     }
+  }
+  if (finding.timestamp !== undefined) {
+    // The countersignature moved the chain check to its time: its TSA must still be trusted.
+    const tsaRefusal = entryRefusal(finding.timestamp.authority, input);
+    if (tsaRefusal !== undefined) return { code: 'timestamp_invalid', message: `timestamp authority: ${tsaRefusal.message}` };
   }
   if (finding.scheme === 'notation') {
     const subject = finding.signerSubject ?? {};

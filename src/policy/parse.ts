@@ -13,8 +13,15 @@ import { parseDuration } from '../scan/duration.ts';
 /** Checks a trusted-identity entry; throws TypeError naming the problem. Injected to keep policy/ free of verify/ internals. */
 export type IdentityCheck = (identity: string) => void;
 
-/** Validates and compiles a policy once; the result is frozen and hashed. */
-export function parsePolicy(text: string, source: string, checkIdentity: IdentityCheck): Policy {
+/** Whether trust entry `id` is a sigstore root with transparency logs (`logged`), without (`pki`), or not one (undefined). */
+export type SigstoreRootKind = (id: string) => 'logged' | 'pki' | undefined;
+
+/**
+ * Validates and compiles a policy once; the result is frozen and hashed. With `rootKind` (the trust
+ * store as it stands), a keyless authority asking for `transparencyLog: off` under a root that
+ * lists logs is refused (docs/keyless.md "Policy"); evaluation reads such a rule as `required` anyway.
+ */
+export function parsePolicy(text: string, source: string, checkIdentity: IdentityCheck, rootKind?: SigstoreRootKind): Policy {
   assertShallowYaml(text, source);
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -36,7 +43,24 @@ export function parsePolicy(text: string, source: string, checkIdentity: Identit
     names.add(rule.name);
   });
   const hash = createHash('sha256').update(JSON.stringify(parsed.data)).digest('hex').slice(0, 16);
-  return Object.freeze({ rules: Object.freeze(rules), hash, source, text });
+  const policy: Policy = Object.freeze({ rules: Object.freeze(rules), hash, source, text });
+  if (rootKind !== undefined) checkKeylessRoots(policy, rootKind);
+  return policy;
+}
+
+/** Throws a ConfigError naming the first keyless authority that turns the log off under a root with logs. */
+export function checkKeylessRoots(policy: Policy, rootKind: SigstoreRootKind): void {
+  for (const rule of policy.rules) {
+    rule.signatures.keyless.forEach((authority, j) => {
+      if (authority.transparencyLog === 'off' && rootKind(authority.root) === 'logged') {
+        throw new ConfigError(
+          policy.source,
+          `rules[${rule.order}].signatures.keyless[${j}].transparencyLog`,
+          `"off" is only for a bring-your-own PKI root; sigstore root "${authority.root}" lists transparency logs`,
+        );
+      }
+    });
+  }
 }
 
 function compileRule(rule: PolicyFile['rules'][number], index: number, source: string, checkIdentity: IdentityCheck): Rule {

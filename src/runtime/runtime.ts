@@ -17,10 +17,13 @@ import { createAdminRateLimit } from '../admin/rate-limit.ts';
 import { createTokenVerifier } from '../admin/tokens.ts';
 import { createPullAuth } from '../pullauth/index.ts';
 import { loadKeysDir } from '../trust-store/keys-dir.ts';
+import { createSigstoreTufRefresher } from '../trust-store/sigstore-tuf.ts';
 import type { TrustStore } from '../trust/types.ts';
 import { compiledView } from '../trust/view.ts';
 import { openBackend, openVerdictCache } from './backend.ts';
-import { controlDeps, POLICY_TEXT } from './control.ts';
+import { controlDeps, policyText, sigstoreRootKind } from './control.ts';
+import { checkKeylessRoots } from '../policy/parse.ts';
+import type { CompiledTrust } from '../trust/compile.ts';
 import { parseTrustedIdentity } from '../verify/notation/index.ts';
 
 export interface Runtime {
@@ -47,10 +50,13 @@ export interface RuntimeOptions {
 /** Wires real adapters from a validated config: Redis-backed when `redis.url` is set, in memory otherwise. */
 export async function buildRuntime(config: Config, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const now = options.now ?? Date.now;
+  // The trust store opens after the policy (the backend needs the holder): until then no root is known.
+  let trustNow: (() => CompiledTrust) | undefined;
+  const rootKind = sigstoreRootKind(() => trustNow?.());
   const policy = new PolicyHolder(
-    () => loadPolicy(config.policyFile, (identity) => void parseTrustedIdentity(identity)),
+    () => loadPolicy(config.policyFile, (identity) => void parseTrustedIdentity(identity), rootKind),
     logger,
-    POLICY_TEXT,
+    policyText(rootKind),
   );
   const fileEntries = loadKeysDir(config.keysDir);
   // Redis or memory is decided there alone; an API policy is active before it resolves (it wins over the file).
@@ -69,12 +75,34 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
   }
   const { verdicts: verdictOptions } = config.gate;
   const trustView = compiledView(trust);
+  trustNow = trustView;
+  try {
+    checkKeylessRoots(policy.current(), rootKind); // the check the first load could not make
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
   const redisClient = backend.redis?.command;
+  // Off by default; on, a background loop keeps one sigstore-root up to date from TUF (docs/tuf-refresh.md).
+  const tuf =
+    config.trust.sigstoreTuf === undefined
+      ? undefined
+      : createSigstoreTufRefresher({
+          ...config.trust.sigstoreTuf,
+          trust,
+          audit,
+          logger,
+          now,
+          onResult: (result) => metrics.sigstoreRootRefresh(result), // first called after start(), below
+        });
   const metrics = createMetrics({
     trust: () => compiledTrustCounts(trustView()),
     policyHash: () => policy.current().hash,
     scanQueuePending: async () => (await scans.pending(1000).catch(() => [])).length,
     redisUp: () => (redisClient === undefined ? undefined : redisClient.status === 'ready' ? 1 : 0),
+    ...(tuf === undefined
+      ? {}
+      : { sigstoreRoot: () => ({ root: tuf.root, ageSeconds: tuf.ageSeconds(), intervalSeconds: tuf.intervalMs / 1000 }) }),
   });
   const verdicts = openVerdictCache(backend, policy, { ...verdictOptions, logger, onLookup: metrics.cacheLookup });
   policy.onReloadFailed(() => metrics.reloadFailure('policy'));
@@ -145,6 +173,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
           audit,
           control: controlDeps(backend, policy, gate),
         });
+  tuf?.start(); // the first refresh runs in the background: start-up never waits on the network
   return {
     deps: {
       config,
@@ -171,6 +200,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
       }
     },
     async close() {
+      await tuf?.stop();
       await upstreams.close();
       await verdicts.close();
       await backend.close();

@@ -6,6 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial } from '@sigstore/verify';
 import type { SigstoreRoot } from '../verify/types.ts';
+import { asTrustAnchorMaterial } from '../verify/sigstore/der-memo.ts';
 import type { TrustEntry } from './types.ts';
 
 /** protobuf-specs trustroot mediaType: `application/vnd.dev.sigstore.trustedroot+json;version=0.1` (and v0.2). */
@@ -17,7 +18,9 @@ const ALWAYS = { start: '1970-01-01T00:00:00Z' };
 /** Throws a TypeError naming the problem: the caller reports the entry as broken (it then verifies nothing). */
 export function compileSigstoreRoot(entry: TrustEntry): SigstoreRoot {
   const root = entry.trustedRoot !== undefined ? parseTrustedRoot(entry.trustedRoot) : pemTrustedRoot(entry.pem);
-  return { id: entry.id, material: toTrustMaterial(root), pki: root.tlogs.length === 0 };
+  const material = toTrustMaterial(root);
+  for (const ca of [...material.certificateAuthorities, ...material.timestampAuthorities]) ca.certChain.forEach(asTrustAnchorMaterial);
+  return { id: entry.id, material, pki: root.tlogs.length === 0 };
 }
 
 /** Parses and checks a trusted_root.json text; the message names what is wrong. */

@@ -130,6 +130,12 @@ export interface LogEntryEvidence {
   readonly proof: boolean;
 }
 
+/** Why a key-based signature's log entries did not verify under `root` (absent: under no root at all). */
+export interface LogProblem {
+  readonly root?: string;
+  readonly message: string;
+}
+
 /** The identity a certificate carries: its SANs and Fulcio's OIDC claims (docs/keyless.md "Identities"). */
 export interface CertificateIdentity {
   readonly emails: readonly string[];
@@ -178,6 +184,6 @@ export interface SignatureFinding {
   readonly certificates?: readonly CertificateEvidence[];
   /** Transparency-log entries that verified for this signature (keyless or key-based), per root. */
   readonly logEntries?: readonly LogEntryEvidence[];
-  /** A key-based signature whose log entries did not verify under any root: why (the signature itself may still count). */
-  readonly logProblem?: string;
+  /** A key-based signature's log entries that did not verify, per root: why (the signature itself may still count). */
+  readonly logProblems?: readonly LogProblem[];
 }

@@ -6,7 +6,7 @@ import { MediaType } from '../../src/oci/media-types.ts';
 import { noopLogger } from '../../src/log/logger.ts';
 import { PolicyHolder } from '../../src/policy-store/holder.ts';
 import { parsePolicy } from '../../src/policy/parse.ts';
-import { POLICY_TEXT } from '../../src/runtime/control.ts';
+import { policyText } from '../../src/runtime/control.ts';
 import { followApiPolicy } from '../../src/policy-store/api-policy.ts';
 import { connectRedis, createRedis } from '../../src/redis/connection.ts';
 import { redisPolicyVersions } from '../../src/policy-store/redis-policy-versions.ts';
@@ -227,7 +227,7 @@ describe('an API policy this version cannot compile', () => {
       await Promise.all([connectRedis(redis), connectRedis(subscriber)]);
       const versions = redisPolicyVersions(redis, other);
       await versions.put({ text: 'version: 1\nrules:\n  - { name: x, images: ["a//b"] }\n', hash: 'x', actor: 'kim', time: Date.now() });
-      const holder = new PolicyHolder(() => parsePolicy(FILE_POLICY, 'policy.yaml', () => {}), noopLogger, POLICY_TEXT);
+      const holder = new PolicyHolder(() => parsePolicy(FILE_POLICY, 'policy.yaml', () => {}), noopLogger, policyText(() => undefined));
       await assert.rejects(
         followApiPolicy({ holder, versions, redis, subscriber, logger: noopLogger, now: Date.now }),
         /admin API policy v1: rules\[0\]\.images\[0\]: invalid image pattern/,

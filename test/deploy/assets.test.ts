@@ -46,6 +46,9 @@ const APP_METRICS = [
   'trustgate_policy_info',
   'trustgate_scan_queue_pending',
   'trustgate_redis_up',
+  'trustgate_sigstore_root_age_seconds',
+  'trustgate_sigstore_root_refresh_interval_seconds',
+  'trustgate_sigstore_root_refresh_total',
 ];
 const APP_HISTOGRAMS = [
   'trustgate_request_duration_seconds',

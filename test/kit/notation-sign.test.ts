@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { X509Certificate, constants, createHash, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { makeNotationPki } from './notation-pki.ts';
@@ -12,15 +13,20 @@ import type { NotationPki } from './notation-pki.ts';
 import {
   NOTATION_MT,
   NOTATION_THUMBPRINT_ANNOTATION,
+  makeNotationTsa,
+  notationSignatureBytes,
   notationThumbprints,
   pushNotationSignature,
   referrersTag,
   signNotation,
+  TIMESTAMP_HEADER,
+  timestampNotation,
 } from './notation-sign.ts';
 import type { NotationAlg } from './notation-sign.ts';
 import { getManifest, putBlob, putManifest, sha256 } from './registry-api.ts';
 import { startRegistry } from './registry.ts';
 import type { RunningRegistry } from './registry.ts';
+import { openssl } from './tls.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/notation-go/envelopes/', import.meta.url));
 interface Envelope {
@@ -124,6 +130,63 @@ describe('notation signer against the notation-go fixtures', () => {
       assert.equal(jwsVerifies(parse(signNotation({ leafKeyPem: p.leaf.keyPem, chainPem: p.chainPem, alg, subject: TARGET })), alg), true);
     });
   }
+});
+
+describe('dated certificates and RFC 3161 timestamps', () => {
+  const HOUR = 3_600_000;
+  const second = (ms: number): Date => new Date(Math.floor(ms / 1000) * 1000);
+  let dated: NotationPki;
+  const rootFrom = second(Date.now() - 10 * 24 * HOUR);
+  const leafFrom = second(Date.now() - 24 * HOUR);
+  before(async () => {
+    dated = await makeNotationPki({
+      root: { notBefore: rootFrom, days: 365 },
+      intermediate: true,
+      leaf: { notBefore: leafFrom, notAfter: new Date(leafFrom.getTime() + HOUR) },
+    });
+  });
+  after(async () => {
+    await rm(dated.dir, { recursive: true, force: true });
+  });
+
+  it('openssl ca issues certificates with the given validity, subject and extensions', () => {
+    const [leaf, intermediate, root] = dated.chainPem.map((pem) => new X509Certificate(pem));
+    assert.equal(Date.parse(leaf!.validFrom), leafFrom.getTime());
+    assert.equal(Date.parse(leaf!.validTo), leafFrom.getTime() + HOUR);
+    assert.equal(Date.parse(root!.validFrom), rootFrom.getTime());
+    assert.equal(Date.parse(root!.validTo), rootFrom.getTime() + 365 * 24 * HOUR);
+    assert.equal(leaf!.subject, 'C=US\nST=WA\nL=Seattle\nO=trustgate-test\nCN=Notation Test Signer', 'the DN order as given');
+    assert.deepEqual(leaf!.keyUsage, ['1.3.6.1.5.5.7.3.3'], 'codeSigning EKU from ext_leaf');
+    assert.equal(leaf!.verify(intermediate!.publicKey), true);
+    assert.equal(intermediate!.verify(root!.publicKey), true);
+    assert.equal(root!.verify(root!.publicKey), true);
+    assert.equal(root!.ca, true);
+  });
+
+  it('timestampNotation attaches a token over the signature that openssl ts -verify accepts', async () => {
+    const at = second(leafFrom.getTime() + 30 * 60_000);
+    const tsa = await makeNotationTsa(at);
+    const envelope = signNotation({
+      leafKeyPem: dated.leaf.keyPem,
+      chainPem: dated.chainPem,
+      alg: 'ES256',
+      subject: TARGET,
+      signingTime: at,
+    });
+    const stamped = parse(await timestampNotation(envelope, tsa));
+    const value = stamped.header[TIMESTAMP_HEADER];
+    assert.equal(typeof value, 'string');
+    assert.match(value as string, /^[A-Za-z0-9+/]+={0,2}$/);
+    assert.equal(stamped.signature, parse(envelope).signature, 'the signature is untouched');
+    await writeFile(join(dated.dir, 'token.der'), Buffer.from(value as string, 'base64'));
+    await writeFile(join(dated.dir, 'tsa-root.pem'), tsa.rootPem);
+    const digest = createHash('sha256').update(notationSignatureBytes(envelope)).digest('hex');
+    const out = await openssl(['ts', '-verify', '-digest', digest, '-in', 'token.der', '-token_in', '-CAfile', 'tsa-root.pem'], dated.dir);
+    assert.match(out, /Verification: OK/);
+    const text = await openssl(['ts', '-reply', '-in', 'token.der', '-token_in', '-token_out', '-text'], dated.dir);
+    assert.match(text, /Hash Algorithm: sha256/);
+    assert.equal(Date.parse(/Time stamp: (.*)/.exec(text)![1]!), at.getTime());
+  });
 });
 
 describe('pushNotationSignature against a real registry (distribution 2.8)', () => {

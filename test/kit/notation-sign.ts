@@ -1,8 +1,9 @@
 // An independent Notary Project signer for tests: node:crypto only, never src/verify, so a verifier
 // bug cannot hide behind a signer that shares its code. Formats: notaryproject
 // signature-envelope-jws.md (envelope), signature-specification.md "Storage" (manifest), and
-// distribution-spec "Referrers tag schema" (the fallback index).
-import { X509Certificate, constants, createHash, sign } from 'node:crypto';
+// distribution-spec "Referrers tag schema" (the fallback index). RFC 3161 countersignatures come from
+// @sigstore/mock's TSA (real tokens, pkijs-made).
+import { X509Certificate, constants, createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { getManifest, putBlob, putManifest } from './registry-api.ts';
 import type { Pushed } from './registry-api.ts';
 
@@ -111,6 +112,89 @@ function sortKeys(h: Record<string, unknown>): Record<string, unknown> {
       .sort()
       .map((k) => [k, h[k]]),
   );
+}
+
+export const TIMESTAMP_HEADER = 'io.cncf.notary.timestampSignature';
+const HASH_OIDS = { sha256: '2.16.840.1.101.3.4.2.1', sha384: '2.16.840.1.101.3.4.2.2', sha512: '2.16.840.1.101.3.4.2.3' } as const;
+/** RFC 3628 §5.2 baseline time-stamp policy. */
+export const BASELINE_TSA_POLICY = '0.4.0.2023.1.1';
+
+export interface TimestampTokenOptions {
+  /** The messageImprint hash (default sha256). */
+  hash?: keyof typeof HASH_OIDS;
+  /** Include the TSA certificate in the token (default true; notation's TSAs do). */
+  certReq?: boolean;
+  policy?: string;
+}
+
+/**
+ * An RFC 3161 timestamp authority (@sigstore/mock): an ECDSA P-256 root and a timeStamping leaf that
+ * share one key. Every token's genTime is `at`. The mock dates both certificates from the moment it is
+ * created, for 365 days, whatever `at` is: a genTime before that falls outside the TSA chain.
+ */
+export interface NotationTsa {
+  readonly at: Date;
+  /** The self-signed TSA root: the trust-store `tsa` entry. */
+  readonly rootPem: string;
+  /** The TSA signing certificate (the mock's "intermediate"), as tokens carry it. */
+  readonly leafPem: string;
+  /** A TimeStampToken (RFC 3161 §2.4.2: the ContentInfo, not the response) over the hash of `data`. */
+  token(data: Buffer, options?: TimestampTokenOptions): Promise<Buffer>;
+}
+
+export async function makeNotationTsa(at: Date): Promise<NotationTsa> {
+  // Loaded on first use: @sigstore/mock installs a global Reflect metadata polyfill, which only TSA users should get.
+  const { initializeTSA } = await import('@sigstore/mock');
+  const tsa = await initializeTSA(generateKeyPairSync('ec', { namedCurve: 'P-256' }), at);
+  const pem = (der: ArrayBufferView): string => new X509Certificate(Buffer.from(der.buffer, der.byteOffset, der.byteLength)).toString();
+  return {
+    at,
+    rootPem: pem(tsa.rootCertificate),
+    leafPem: pem(tsa.intCertificate),
+    async token(data, options = {}) {
+      const hash = options.hash ?? 'sha256';
+      const response = await tsa.timestamp({
+        artifactHash: createHash(hash).update(data).digest(),
+        hashAlgorithmOID: HASH_OIDS[hash],
+        nonce: Math.floor(Math.random() * 2 ** 31),
+        policyOID: options.policy ?? BASELINE_TSA_POLICY,
+        certReq: options.certReq ?? true,
+      });
+      return timeStampToken(Buffer.from(response.buffer, response.byteOffset, response.byteLength));
+    },
+  };
+}
+
+/** TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken ContentInfo }: the token's exact bytes. */
+function timeStampToken(response: Buffer): Buffer {
+  const tlv = (at: number): { content: number; end: number } => {
+    const first = response[at + 1]!;
+    const lengthBytes = first < 0x80 ? 0 : first & 0x7f;
+    const length = lengthBytes === 0 ? first : response.readUIntBE(at + 2, lengthBytes);
+    return { content: at + 2 + lengthBytes, end: at + 2 + lengthBytes + length };
+  };
+  const status = tlv(tlv(0).content);
+  return response.subarray(status.end, tlv(status.end).end);
+}
+
+/** The JWS signature bytes of an envelope: what a countersignature's messageImprint hashes. */
+export const notationSignatureBytes = (envelope: Buffer): Buffer =>
+  Buffer.from((JSON.parse(envelope.toString('utf8')) as { signature: string }).signature, 'base64url');
+
+/** The envelope with `token` (any bytes) as its io.cncf.notary.timestampSignature, standard base64. */
+export function attachTimestamp(envelope: Buffer, token: Buffer): Buffer {
+  const e = JSON.parse(envelope.toString('utf8')) as { header: Record<string, unknown> };
+  e.header = { ...e.header, [TIMESTAMP_HEADER]: token.toString('base64') };
+  return Buffer.from(JSON.stringify(e));
+}
+
+/** Countersigns the envelope's own signature (or `over`, to timestamp something else) and attaches the token. */
+export async function timestampNotation(
+  envelope: Buffer,
+  tsa: NotationTsa,
+  options: TimestampTokenOptions & { over?: Buffer } = {},
+): Promise<Buffer> {
+  return attachTimestamp(envelope, await tsa.token(options.over ?? notationSignatureBytes(envelope), options));
 }
 
 /** Lowercase-hex SHA-256 of each x5c certificate, leaf first (notation-go's annotation value). */

@@ -24,6 +24,9 @@ export const METRIC_NAMES = [
   'trustgate_process_resident_memory_bytes',
   'trustgate_reload_failures_total',
   'trustgate_admin_throttled_total',
+  'trustgate_sigstore_root_age_seconds',
+  'trustgate_sigstore_root_refresh_interval_seconds',
+  'trustgate_sigstore_root_refresh_total',
 ];
 
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -116,6 +116,22 @@ describe('policy loading', () => {
         'rules[0].signatures.required[0]',
       );
     });
+    it('refuses transparencyLog: off under a root that lists logs, when the trust store is known; PKI and unknown roots load', () => {
+      const text = keyless('{ root: pg, transparencyLog: off, identities: [{ subject: a@b.c }] }');
+      const kinds = { pg: 'logged', corp: 'pki' } as const;
+      const rootKind = (id: string) => kinds[id as keyof typeof kinds];
+      try {
+        parsePolicy(text, 'policy.yaml', noIdentityCheck, rootKind);
+        assert.fail('expected a ConfigError');
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.field, 'rules[0].signatures.keyless[0].transparencyLog');
+        assert.match(error.message, /"off" is only for a bring-your-own PKI root; sigstore root "pg" lists transparency logs/);
+      }
+      assert.doesNotThrow(() => parsePolicy(text.replace('root: pg', 'root: corp'), 'p', noIdentityCheck, rootKind));
+      assert.doesNotThrow(() => parsePolicy(text.replace('root: pg', 'root: later'), 'p', noIdentityCheck, rootKind));
+      assert.doesNotThrow(() => parsePolicy(text, 'p', noIdentityCheck));
+    });
     it('takes rekor: { root } for key-based signatures', () => {
       const rule = parsePolicy(
         'version: 1\nrules:\n  - { name: r, images: ["x/**"], signatures: { rekor: { root: pg } } }',

@@ -50,9 +50,3 @@ export function checkStatement(found: SignatureFinding, payload: Buffer, subject
   }
   return found;
 }
-
-/** The DSSE payload bytes, for a certificate bundle whose signature @sigstore/verify checks. */
-export function dssePayload(envelope: unknown): Buffer | undefined {
-  if (!isRecord(envelope) || envelope['payloadType'] !== IN_TOTO_PAYLOAD_TYPE) return undefined;
-  return typeof envelope['payload'] === 'string' ? decodeAnyBase64(envelope['payload']) : undefined;
-}

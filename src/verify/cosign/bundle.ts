@@ -8,7 +8,8 @@ import type { Bundle } from '@sigstore/bundle';
 import type { SignatureFinding, SigstoreBundle, Subject, TrustedKey, TrustMaterial } from '../types.ts';
 import { certificateFinding, withKeyLogs } from '../sigstore/certificate-finding.ts';
 import { verifyCertificateBundle, verifyKeyLogEntries } from '../sigstore/verify-sigstore.ts';
-import { checkStatement, dssePayload, verifyBundleDsse } from './bundle-dsse.ts';
+import { checkStatement, verifyBundleDsse } from './bundle-dsse.ts';
+import { IN_TOTO_PAYLOAD_TYPE } from './dsse.ts';
 import { checkMessageDigest, verifyBundleMessage } from './bundle-message.ts';
 import { failed, isRecord, parseJson } from './finding.ts';
 
@@ -61,13 +62,20 @@ function certificateBundle(
   now: number,
 ): SignatureFinding {
   // The content first: a signature for another manifest is named as such before any trust question.
-  let payload: Buffer | undefined;
-  if (isDsse) {
-    payload = dssePayload(content);
-    if (payload === undefined) return failed(b, 'format', 'DSSE envelope is not an in-toto statement with a base64 payload');
-  } else {
+  if (!isDsse) {
     const checked = checkMessageDigest(b, content, subject);
     if (!('signature' in checked)) return checked;
+  }
+  // Everything judged below is read from the parsed bundle, the bytes @sigstore/verify verifies, so
+  // no second decoding of the JSON can disagree with it.
+  const parsed = bundle.content;
+  let payload: Buffer | undefined;
+  if (parsed.$case === 'dsseEnvelope') {
+    if (parsed.dsseEnvelope.payloadType !== IN_TOTO_PAYLOAD_TYPE)
+      return failed(b, 'format', `DSSE payloadType is not ${IN_TOTO_PAYLOAD_TYPE}`);
+    payload = Buffer.from(parsed.dsseEnvelope.payload);
+  } else if (`sha256:${Buffer.from(parsed.messageSignature.messageDigest?.digest ?? []).toString('hex')}` !== subject.digest) {
+    return failed(b, 'digest', 'the parsed messageDigest is not the served manifest');
   }
   const outcome = verifyCertificateBundle(bundle, isDsse ? undefined : subject.bytes, trust.sigstoreRoots, now);
   if (!outcome.ok) return failed(b, outcome.kind, outcome.message);

@@ -30,12 +30,13 @@ export interface CertificateFacts {
   readonly extKeyUsage?: { readonly critical: boolean; readonly oids: readonly string[] };
 }
 
-export function readCertificateFacts(cert: X509Certificate, index: number): CertificateFacts {
+/** `chain` names the certificate's list in messages: the envelope's `x5c`, or a timestamp's TSA chain. */
+export function readCertificateFacts(cert: X509Certificate, index: number, chain = 'x5c'): CertificateFacts {
   try {
     return read(cert);
   } catch (err) {
     if (err instanceof NotationCheckError) throw err;
-    fail('authenticity', `x5c[${index}]: cannot read certificate fields (${err instanceof Error ? err.message : String(err)})`);
+    fail('authenticity', `${chain}[${index}]: cannot read certificate fields (${err instanceof Error ? err.message : String(err)})`);
   }
 }
 

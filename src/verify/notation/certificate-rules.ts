@@ -1,5 +1,5 @@
-// Certificate requirements for the x5c chain (signature-specification.md "Certificate
-// Requirements"; docs/wire-formats.md "Certificate rules"). Only basicConstraints, keyUsage and EKU are evaluated.
+// Certificate requirements for the x5c chain and for a timestamp's TSA chain (signature-specification.md
+// "Certificate Requirements"; docs/wire-formats.md "Certificate rules"). Only basicConstraints, keyUsage and EKU are evaluated.
 import type { X509Certificate } from 'node:crypto';
 import {
   KeyUsageFlags,
@@ -51,6 +51,32 @@ export function checkCertificateRules(chain: readonly X509Certificate[], facts: 
     if (i === 0) checkLeaf(f, where);
     else checkCa(f, where, i - 1);
   });
+}
+
+/**
+ * The TSA chain of a timestamp (trust-store-trust-policy.md "Validate Trusted Timestamp" 3; RFC 3161 §2.3),
+ * leaf first, ending with its trust-store root. Throws `authenticity`; the caller restates it.
+ */
+export function checkTimestampingRules(chain: readonly X509Certificate[], facts: readonly CertificateFacts[], name: string): void {
+  chain.forEach((cert, i) => {
+    const f = facts[i]!;
+    const where = `${name}[${i}] (${oneLine(cert.subject)})`;
+    checkSignatureAlgorithm(f, where);
+    checkKeyLength(cert, where);
+    if (i === 0) checkTimestampingLeaf(f, where);
+    else checkCa(f, where, i - 1);
+  });
+}
+
+/** RFC 3161 §2.3: extendedKeyUsage critical, timeStamping only; keyUsage with digitalSignature; not a CA. */
+function checkTimestampingLeaf(f: CertificateFacts, where: string): void {
+  const eku = f.extKeyUsage;
+  if (!eku || eku.oids.length !== 1 || eku.oids[0] !== id_kp_timeStamping)
+    fail('authenticity', `${where}: the TSA certificate's extendedKeyUsage must be timeStamping alone`);
+  if (!eku.critical) fail('authenticity', `${where}: the TSA certificate's extendedKeyUsage must be critical`);
+  if (!f.keyUsage || (f.keyUsage.bits & KeyUsageFlags.digitalSignature) === 0)
+    fail('authenticity', `${where}: the TSA certificate's keyUsage must include digitalSignature`);
+  if (f.basicConstraints?.ca) fail('authenticity', `${where}: the TSA certificate must not be a CA (basicConstraints cA=true)`);
 }
 
 function checkSignatureAlgorithm(f: CertificateFacts, where: string): void {

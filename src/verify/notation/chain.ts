@@ -51,6 +51,11 @@ function isSelfSigned(cert: X509Certificate): boolean {
   return cert.subject === cert.issuer && signedBy(cert, cert);
 }
 
+/** `child` names `parent` as issuer (names, key identifiers, keyCertSign) and carries its valid signature. */
+export function issuedBy(child: X509Certificate, parent: X509Certificate): boolean {
+  return signedBy(child, parent) && child.checkIssued(parent);
+}
+
 function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
   try {
     return cert.verify(issuer.publicKey);

@@ -6,6 +6,9 @@ import { fail } from './failure.ts';
 import { parseProtectedHeader } from './protected-header.ts';
 import type { ProtectedHeader } from './protected-header.ts';
 
+/** The unprotected header member carrying an RFC 3161 TimeStampToken (signature-envelope-jws.md "Unprotected Headers"). */
+export const TIMESTAMP_HEADER = 'io.cncf.notary.timestampSignature';
+
 export const JWS_MEDIA_TYPE = 'application/jose+json';
 export const COSE_MEDIA_TYPE = 'application/cose';
 
@@ -28,6 +31,10 @@ export interface JwsEnvelope {
   readonly header: ProtectedHeader;
   /** x5c, leaf first; each entry's DER is exactly what was encoded. */
   readonly chain: readonly X509Certificate[];
+  /** The JWS signature bytes: what an RFC 3161 countersignature's messageImprint hashes. */
+  readonly signature: Buffer;
+  /** header `io.cncf.notary.timestampSignature` as received, when present; timestamp.ts decodes and verifies it. */
+  readonly timestampSignature?: unknown;
 }
 
 export function parseJwsEnvelope(bytes: Buffer): JwsEnvelope {
@@ -39,16 +46,18 @@ export function parseJwsEnvelope(bytes: Buffer): JwsEnvelope {
   }
   const { payload, protected: protectedB64, header, signature } = top;
   decodeBase64Url(payload, 'payload');
-  decodeBase64Url(signature, 'signature');
+  const signatureBytes = decodeBase64Url(signature, 'signature');
   const protectedHeader = parseJsonObject(decodeBase64Url(protectedB64, 'protected header'), 'protected header');
   if (!isPlainObject(header)) fail('integrity', 'header must be a JSON object');
-  // io.cncf.notary.timestampSignature (an RFC 3161 countersignature) is not supported yet and is
-  // ignored: with no authentic timestamp, every certificate must be valid now (docs/wire-formats.md "Notation verification steps"),
-  // which is the strict answer. io.cncf.notary.signingAgent is informational and never checked.
+  // io.cncf.notary.timestampSignature (an RFC 3161 countersignature) is verified by timestamp.ts under
+  // notary.x509 (trust-store-trust-policy.md "Validate Trusted Timestamp"). io.cncf.notary.signingAgent is
+  // informational and never checked.
   return {
     jws: { payload: payload as string, protected: protectedB64 as string, header, signature: signature as string },
     header: parseProtectedHeader(protectedHeader),
     chain: parseX5c(header.x5c),
+    signature: signatureBytes,
+    ...(Object.hasOwn(header, TIMESTAMP_HEADER) ? { timestampSignature: header[TIMESTAMP_HEADER] } : {}),
   };
 }
 

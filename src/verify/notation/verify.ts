@@ -4,14 +4,18 @@ import { flattenedVerify } from 'jose';
 import type { NotationSignature, SignatureFailure, SignatureFinding, Subject, TrustMaterial } from '../types.ts';
 import { keyAlgorithm } from './algorithm.ts';
 import { readCertificateFacts } from './certificate-facts.ts';
+import type { CertificateFacts } from './certificate-facts.ts';
 import { checkCertificateRules } from './certificate-rules.ts';
 import { checkChainOrder, trustedRootIds } from './chain.ts';
 import { COSE_MEDIA_TYPE, JWS_MEDIA_TYPE, parseJwsEnvelope } from './envelope.ts';
 import type { JwsEnvelope } from './envelope.ts';
 import { attempt, fail, NotationCheckError } from './failure.ts';
+import type { Attempt } from './failure.ts';
 import { checkTarget, parseTargetArtifact } from './payload.ts';
 import { UNDERSTOOD_CRITICAL } from './protected-header.ts';
 import { parseSubjectName } from './subject-name.ts';
+import { verifyTimestamp } from './timestamp.ts';
+import type { VerifiedTimestamp } from './timestamp.ts';
 import { checkExpiry, checkValidity, signatureNotAfter } from './validity.ts';
 
 /**
@@ -50,27 +54,48 @@ async function verify(sig: NotationSignature, subject: Subject, trust: TrustMate
   // Order first: the rules are positional (leaf, then CAs with pathLen counted from the leaf).
   const anchored = attempt(() => {
     checkChainOrder(chain);
-    const facts = chain.map(readCertificateFacts);
+    const facts = chain.map((cert, i) => readCertificateFacts(cert, i));
     checkCertificateRules(chain, facts);
     return { roots: trustedRootIds(chain, trust.roots), facts };
   });
-  const timely = anchored.ok
-    ? attempt(() => {
-        checkExpiry(header, now);
-        checkValidity(chain, anchored.value.facts, header, now);
-      })
-    : undefined;
+  const times = anchored.ok ? checkTimes(envelope, anchored.value.facts, trust, now) : undefined;
   // trust-store-trust-policy.md order: integrity (incl. target), authenticity, expiry, timestamp.
-  const failure = [target, anchored, timely].find((a) => a !== undefined && !a.ok);
-  const notAfter = anchored.ok ? signatureNotAfter(anchored.value.facts, header) : header.expiry;
+  const failure = [target, anchored, ...(times?.checks ?? [])].find((a) => a !== undefined && !a.ok);
+  const timestamp = times?.timestamp;
+  const notAfter = anchored.ok ? signatureNotAfter(anchored.value.facts, header, timestamp !== undefined) : header.expiry;
   return {
     scheme: 'notation',
     source: sig.source,
     verifiedBy: anchored.ok ? anchored.value.roots : [],
     signerSubject: parseSubjectName(leaf.subject),
     ...(notAfter === undefined ? {} : { notAfter }),
+    ...(timestamp ? { timestamp: { authority: timestamp.authority, at: timestamp.at } } : {}),
     ...(failure && !failure.ok ? { failure: { kind: failure.kind, message: failure.message } } : {}),
   };
+}
+
+/**
+ * "Validate Expiry" against now, then "Validate Trusted Timestamp": under notary.x509 a countersignature,
+ * when present, must verify against a trust-store TSA root, and the chain is then judged over its time
+ * window instead of now. Under signingAuthority the authentic signing time counts and a timestamp is not read.
+ * The timestamp is returned whenever it verified, even if the chain was not valid at its time.
+ */
+function checkTimes(
+  { header, chain, signature, timestampSignature }: JwsEnvelope,
+  facts: readonly CertificateFacts[],
+  trust: TrustMaterial,
+  now: number,
+): { checks: Attempt<unknown>[]; timestamp?: VerifiedTimestamp } {
+  const expiry = attempt(() => checkExpiry(header, now));
+  // With no `tsa` root in the trust store a timestamp cannot be judged: it is set aside and the
+  // chain is checked now, as before timestamps were supported (a signature never gains from it).
+  const stamped =
+    header.scheme === 'notary.x509' && timestampSignature !== undefined && trust.tsaRoots.length > 0
+      ? attempt(() => verifyTimestamp(timestampSignature, signature, trust.tsaRoots, now))
+      : undefined;
+  const timestamp = stamped?.ok ? stamped.value : undefined;
+  const validity = attempt(() => checkValidity(chain, facts, header, now, timestamp));
+  return { checks: [expiry, ...(stamped ? [stamped] : []), validity], ...(timestamp ? { timestamp } : {}) };
 }
 
 /** trust-store-trust-policy.md "Validate Integrity": alg from the leaf key, then the JWS itself. */

@@ -1,6 +1,6 @@
 // A verified certificate signature as a finding: the roots that anchored it, the identity, the
 // signing time and the log entries (docs/keyless.md "Findings").
-import type { LogEntryEvidence, SignatureFinding, CertificateEvidence } from '../types.ts';
+import type { CertificateEvidence, LogEntryEvidence, LogProblem, SignatureFinding } from '../types.ts';
 
 interface Origin {
   readonly scheme: SignatureFinding['scheme'];
@@ -25,14 +25,14 @@ export function certificateFinding(
   };
 }
 
-/** A key-based finding with its log evidence: the entries that verified, or why none did (absent when it had none). */
+/** A key-based finding with its log evidence: the entries that verified, and why others did not (absent when empty). */
 export function withKeyLogs(
   found: SignatureFinding,
-  logs: { readonly logEntries: readonly LogEntryEvidence[]; readonly problem?: string },
+  logs: { readonly logEntries: readonly LogEntryEvidence[]; readonly problems: readonly LogProblem[] },
 ): SignatureFinding {
   return {
     ...found,
     ...(logs.logEntries.length === 0 ? {} : { logEntries: logs.logEntries }),
-    ...(logs.problem === undefined ? {} : { logProblem: logs.problem }),
+    ...(logs.problems.length === 0 ? {} : { logProblems: logs.problems }),
   };
 }

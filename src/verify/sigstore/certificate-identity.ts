@@ -1,9 +1,8 @@
 // The identity a keyless or PKI signing certificate carries (docs/keyless.md "Identities"):
 // its SANs (RFC 5280 §4.2.1.6) and Fulcio's OIDC extensions (fulcio docs/oid-info.md).
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, id_ce_subjectAltName, SubjectAlternativeName } from '@peculiar/asn1-x509';
-import { AsnParser } from '@peculiar/asn1-schema';
-import { DirectoryString } from '@peculiar/asn1-x509';
+import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
+import { DirectoryString, id_ce_subjectAltName, SubjectAlternativeName } from '@peculiar/asn1-x509';
+import type { X509Certificate as SigstoreCertificate } from '@sigstore/core';
 import type { CertificateIdentity } from '../types.ts';
 
 /** fulcio docs/oid-info.md: 1.1 is the legacy issuer (raw bytes), 1.8 the issuer as a DER UTF8String. */
@@ -21,22 +20,25 @@ const GITHUB_WORKFLOW_OIDS = {
 export type IdentityResult =
   { readonly ok: true; readonly identity: CertificateIdentity } | { readonly ok: false; readonly message: string };
 
-/** Reads the identity from the leaf's DER. Disagreeing issuer extensions refuse the certificate. */
-export function readCertificateIdentity(der: Uint8Array): IdentityResult {
-  let certificate: Certificate;
+/**
+ * Reads the identity from the leaf @sigstore/verify checked, parsing only the extensions it needs
+ * (a whole-certificate parse cost as much as the chain check). Disagreeing issuer extensions refuse it.
+ */
+export function readCertificateIdentity(leaf: SigstoreCertificate): IdentityResult {
+  const extensions = new Map<string, Uint8Array[]>();
   try {
-    certificate = AsnConvert.parse(der, Certificate);
+    for (const extension of leaf.extensions) {
+      // RFC 5280 §4.1: Extension ::= SEQUENCE { extnID, critical DEFAULT FALSE, extnValue OCTET STRING }
+      const oid = extension.subs[0]!.toOID();
+      extensions.set(oid, [...(extensions.get(oid) ?? []), new Uint8Array(extension.subs[extension.subs.length - 1]!.value)]);
+    }
   } catch {
-    return { ok: false, message: 'signing certificate is not DER X.509' };
+    return { ok: false, message: 'signing certificate has malformed extensions' };
   }
-  const extensions = certificate.tbsCertificate.extensions ?? [];
-  const value = (oid: string): Uint8Array | undefined => {
-    const found = extensions.filter((e) => e.extnID === oid);
-    return found.length === 1 ? new Uint8Array(found[0]!.extnValue.buffer) : undefined;
-  };
-  if (new Set(extensions.map((e) => e.extnID)).size !== extensions.length) {
+  if ([...extensions.values()].some((found) => found.length > 1)) {
     return { ok: false, message: 'signing certificate repeats an extension' }; // RFC 5280 §4.2
   }
+  const value = (oid: string): Uint8Array | undefined => extensions.get(oid)?.[0];
   const emails: string[] = [];
   const uris: string[] = [];
   const dnsNames: string[] = [];

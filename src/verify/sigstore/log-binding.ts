@@ -1,14 +1,24 @@
 // Which key or certificate a Rekor entry names (docs/keyless.md "Log entries"). @sigstore/verify
 // binds an entry to the signature and the digest; this binds it to the signer too, so an entry
 // logged for the same signature bytes under another key or certificate does not count.
-import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { createPublicKey, X509Certificate } from 'node:crypto';
 import type { TransparencyLogEntry } from '@sigstore/bundle';
 
-/** The signer an entry must name: the certificate DER, or the public key's SPKI DER. */
-export type ExpectedSigner = { readonly certificate: Buffer } | { readonly spki: Buffer };
+/** The signer an entry must name: the certificate DER (and its SPKI), or the public key's SPKI DER. */
+export type ExpectedSigner = { readonly certificate: Buffer; readonly spki: Buffer } | { readonly spki: Buffer };
 
-/** Undefined when the entry names exactly the expected signer; otherwise why not. */
-export function bindingProblem(entry: TransparencyLogEntry, signer: ExpectedSigner): string | undefined {
+/** What the signature signs: a message (hashedrekord entries) or a DSSE envelope (intoto, dsse entries). */
+export type SignedContent = 'message' | 'dsse';
+
+/** Entry kinds that can bind each content: Rekor checks a hashedrekord signature over the digest, an intoto or dsse one over the PAE. */
+const KINDS_FOR: Readonly<Record<SignedContent, readonly string[]>> = { message: ['hashedrekord'], dsse: ['intoto', 'dsse'] };
+
+/** Undefined when the entry is of a kind that binds this content and names exactly the expected signer; otherwise why not. */
+export function bindingProblem(entry: TransparencyLogEntry, signer: ExpectedSigner, content: SignedContent): string | undefined {
+  const kind = entry.kindVersion?.kind ?? '?';
+  if (!KINDS_FOR[content].includes(kind)) {
+    return `a log entry of kind ${kind} does not bind a ${content === 'message' ? 'message signature' : 'DSSE envelope'} (${KINDS_FOR[content].join(' or ')} does)`;
+  }
   let body: unknown;
   try {
     body = JSON.parse(entry.canonicalizedBody.toString('utf8'));
@@ -18,8 +28,10 @@ export function bindingProblem(entry: TransparencyLogEntry, signer: ExpectedSign
   const named = namedSigners(body);
   if (named === undefined) return `cannot tell which signer a ${entry.kindVersion?.kind ?? '?'} log entry names`;
   const want = 'certificate' in signer ? signer.certificate : signer.spki;
-  const wantSpki = 'certificate' in signer ? spkiOfCertificate(signer.certificate) : signer.spki;
-  const matches = named.some((der) => der.equals(want) || (wantSpki !== undefined && spkiOf(der)?.equals(wantSpki) === true));
+  // The usual case is the very certificate or key; only another encoding needs parsing.
+  if (named.some((der) => der.equals(want))) return undefined;
+  const wantSpki = 'certificate' in signer ? signer.spki : signer.spki;
+  const matches = named.some((der) => spkiOf(der)?.equals(wantSpki) === true);
   return matches ? undefined : 'log entry names another signer (key or certificate)';
 }
 
@@ -99,6 +111,3 @@ function field(value: unknown, name: string): unknown {
 function list(value: unknown): readonly unknown[] {
   return Array.isArray(value) ? value : [];
 }
-
-/** sha256 hex of a key's SPKI: how the messages name a logged signer without printing it. */
-export const spkiFingerprint = (spki: Buffer): string => createHash('sha256').update(spki).digest('hex').slice(0, 12);

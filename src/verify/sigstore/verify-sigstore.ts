@@ -5,9 +5,10 @@ import { X509Certificate as SigstoreCertificate } from '@sigstore/core';
 import type { Bundle, TransparencyLogEntry } from '@sigstore/bundle';
 import { toSignedEntity, Verifier, VerificationError } from '@sigstore/verify';
 import type { SignedEntity, TrustMaterial as SigstoreTrustMaterial } from '@sigstore/verify';
-import type { CertificateEvidence, LogEntryEvidence, SigstoreRoot, SignatureFailure, TrustedKey } from '../types.ts';
+import type { CertificateEvidence, LogEntryEvidence, LogProblem, SigstoreRoot, SignatureFailure, TrustedKey } from '../types.ts';
 import { readCertificateIdentity } from './certificate-identity.ts';
-import { bindingProblem, type ExpectedSigner } from './log-binding.ts';
+import { withCachedDer } from './der-memo.ts';
+import { bindingProblem, type ExpectedSigner, type SignedContent } from './log-binding.ts';
 
 type Timestamp = SignedEntity['timestamps'][number];
 
@@ -39,11 +40,11 @@ export function verifyCertificateBundle(
     return { ok: false, kind: 'format', message: `bundle material does not parse: ${messageOf(error)}` };
   }
   if (entity.key.$case !== 'certificate') return { ok: false, kind: 'format', message: 'bundle has no certificate' };
-  const leaf = entity.key.certificate;
-  const identity = readCertificateIdentity(leaf.root.toDER());
+  const leaf = withCachedDer(entity.key.certificate);
+  const identity = readCertificateIdentity(leaf);
   if (!identity.ok) return { ok: false, kind: 'certificate_untrusted', message: identity.message };
   const intermediates = bundleIntermediates(bundle);
-  const signer: ExpectedSigner = { certificate: leaf.root.toDER() };
+  const signer: ExpectedSigner = { certificate: leaf.root.toDER(), spki: leaf.publicKey };
 
   const certificates: CertificateEvidence[] = [];
   const logEntries: LogEntryEvidence[] = [];
@@ -79,7 +80,7 @@ function underRoot(
   signer: ExpectedSigner,
   now: number,
 ): RootOutcome {
-  const material = withIntermediates(root.material, intermediates);
+  const material = issuingAuthorities(withIntermediates(root.material, intermediates), entity);
   // A PKI root lists no log: an entry or promise could not verify under it, so it is set aside,
   // and with no RFC 3161 timestamp the certificate is checked at evaluation time.
   let checked = root.pki
@@ -99,7 +100,7 @@ function underRoot(
     return { ok: false, ...failureOf(error) };
   }
   for (const entry of checked.tlogEntries) {
-    const problem = bindingProblem(entry, signer);
+    const problem = bindingProblem(entry, signer, contentOf(entity));
     if (problem !== undefined) return { ok: false, kind: 'tlog_invalid', message: `log entry ${entry.logIndex}: ${problem}` };
   }
   return {
@@ -109,7 +110,7 @@ function underRoot(
   };
 }
 
-export type KeyLogOutcome = { readonly logEntries: readonly LogEntryEvidence[]; readonly problem?: string };
+export type KeyLogOutcome = { readonly logEntries: readonly LogEntryEvidence[]; readonly problems: readonly LogProblem[] };
 
 /**
  * A key-based signature's log entries, under each root that lists logs: what verified (promise or
@@ -122,35 +123,36 @@ export function verifyKeyLogEntries(
   key: TrustedKey,
   roots: readonly SigstoreRoot[],
 ): KeyLogOutcome {
-  if (bundle.verificationMaterial.tlogEntries.length === 0) return { logEntries: [] };
+  if (bundle.verificationMaterial.tlogEntries.length === 0) return { logEntries: [], problems: [] };
   const withLogs = roots.filter((root) => !root.pki);
-  if (withLogs.length === 0) return { logEntries: [], problem: 'it has log entries, but no sigstore root lists a transparency log' };
+  if (withLogs.length === 0)
+    return { logEntries: [], problems: [{ message: 'it has log entries, but no sigstore root lists a transparency log' }] };
   let entity: SignedEntity;
   try {
     entity = { ...toSignedEntity(bundle, artifact), key: { $case: 'public-key', hint: key.id } };
   } catch (error) {
-    return { logEntries: [], problem: `bundle material does not parse: ${messageOf(error)}` };
+    return { logEntries: [], problems: [{ message: `bundle material does not parse: ${messageOf(error)}` }] };
   }
   const spki = key.publicKey.export({ type: 'spki', format: 'der' });
   const logEntries: LogEntryEvidence[] = [];
-  const problems: string[] = [];
+  const problems: LogProblem[] = [];
   for (const root of withLogs) {
     const material: SigstoreTrustMaterial = { ...root.material, publicKey: () => ({ publicKey: key.publicKey, validFor: () => true }) };
     try {
       // Only the log is judged here: the key's own validity window is the trust store's business.
       new Verifier(material, { tlogThreshold: 1, ctlogThreshold: 0, timestampThreshold: 0 }).verify({ ...entity, timestamps: [] });
     } catch (error) {
-      problems.push(`under "${root.id}": ${failureOf(error).message}`);
+      problems.push({ root: root.id, message: `under "${root.id}": ${failureOf(error).message}` });
       continue;
     }
-    const unbound = entity.tlogEntries.map((e) => bindingProblem(e, { spki })).find((p) => p !== undefined);
+    const unbound = entity.tlogEntries.map((e) => bindingProblem(e, { spki }, contentOf(entity))).find((p) => p !== undefined);
     if (unbound !== undefined) {
-      problems.push(`under "${root.id}": ${unbound}`);
+      problems.push({ root: root.id, message: `under "${root.id}": ${unbound}` });
       continue;
     }
     logEntries.push(...entity.tlogEntries.map((e) => logEvidence(root.id, e)));
   }
-  return logEntries.length > 0 ? { logEntries } : { logEntries, problem: problems[0] ?? 'no log entry verified' };
+  return { logEntries, problems };
 }
 
 /**
@@ -162,7 +164,7 @@ function bundleIntermediates(bundle: Bundle): SigstoreCertificate[] {
   if (content.$case !== 'x509CertificateChain') return [];
   return content.x509CertificateChain.certificates.slice(1).flatMap((c) => {
     try {
-      return [SigstoreCertificate.parse(Buffer.from(c.rawBytes))];
+      return [withCachedDer(SigstoreCertificate.parse(Buffer.from(c.rawBytes)))];
     } catch {
       return [];
     }
@@ -191,6 +193,20 @@ function withIntermediates(material: SigstoreTrustMaterial, intermediates: reado
     return chain.length === ca.certChain.length ? ca : { ...ca, certChain: chain };
   });
   return { ...material, certificateAuthorities };
+}
+
+/**
+ * Only the CAs whose chain holds a certificate named as the leaf's issuer can anchor it; handing
+ * @sigstore/verify just those spares it building paths through the others. With none, all are kept,
+ * so the failure is the library's own.
+ */
+function issuingAuthorities(material: SigstoreTrustMaterial, entity: SignedEntity): SigstoreTrustMaterial {
+  if (entity.key.$case !== 'certificate') return material;
+  const issuer = entity.key.certificate.issuer;
+  const candidates = material.certificateAuthorities.filter((ca) => ca.certChain.some((c) => c.subject.equals(issuer)));
+  return candidates.length === 0 || candidates.length === material.certificateAuthorities.length
+    ? material
+    : { ...material, certificateAuthorities: candidates };
 }
 
 function safeVerify(certificate: SigstoreCertificate, issuer: SigstoreCertificate): boolean {
@@ -222,6 +238,11 @@ function signingTime(entity: SignedEntity, atVerification: boolean, now: number)
   if (promised !== undefined) return { source: 'tlog', at: Number(promised.integratedTime) * 1000 };
   const stamped = entity.timestamps.find((t) => t.$case === 'timestamp-authority');
   return { source: 'tsa', at: stamped?.$case === 'timestamp-authority' ? stamped.timestamp.signingTime.getTime() : now };
+}
+
+/** A message signature has a digest to compare; a DSSE one compares its envelope. */
+function contentOf(entity: SignedEntity): SignedContent {
+  return 'messageDigest' in entity.signature ? 'message' : 'dsse';
 }
 
 function logEvidence(root: string, entry: TransparencyLogEntry): LogEntryEvidence {

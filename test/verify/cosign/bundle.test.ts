@@ -85,7 +85,7 @@ describe('DSSE bundles', () => {
     assert.equal(kindOf(f), 'format');
     assert.match(f.failure!.message, /tlogEntries\[0\]\.logId/);
   });
-  test('a well-formed log entry and no sigstore root: the key signature counts, logProblem says why the entry does not', () => {
+  test('a well-formed log entry and no sigstore root: the key signature counts, logProblems say why the entry does not', () => {
     const b = dsse();
     b.verificationMaterial.tlogEntries = [
       {
@@ -108,7 +108,7 @@ describe('DSSE bundles', () => {
     assert.equal(kindOf(f), 'valid');
     assert.deepEqual(f.verifiedBy, ['k']);
     assert.equal(f.logEntries, undefined);
-    assert.equal(f.logProblem, 'it has log entries, but no sigstore root lists a transparency log');
+    assert.deepEqual(f.logProblems, [{ message: 'it has log entries, but no sigstore root lists a transparency log' }]);
   });
 });
 

@@ -44,7 +44,7 @@ describe('cosign key signatures with a Rekor SET (ci-16…ci-20)', () => {
     assert.deepEqual(f.logEntries, [
       { root: 'public-good', logIndex: '11608800', integratedTime: 1674251859000, kind: 'hashedrekord/0.0.1', promise: true, proof: false },
     ]);
-    assert.equal(f.logProblem, undefined);
+    assert.equal(f.logProblems, undefined);
   });
   test('ci-17 the manifest re-serialised compactly › digest (the digest covers the raw bytes)', () => {
     const compact = subjectOf(Buffer.from(JSON.stringify(JSON.parse(subject.bytes.toString()))));
@@ -58,14 +58,15 @@ describe('cosign key signatures with a Rekor SET (ci-16…ci-20)', () => {
     const f = verifyCosignSignature(keyRekor, subject, withRoots(trust([cosign2]), [wrongRekor]), NOW);
     assert.equal(failure(f), 'valid');
     assert.equal(f.logEntries, undefined);
-    assert.equal(f.logProblem, 'under "wrong-rekor": inclusion promise could not be verified');
+    assert.deepEqual(f.logProblems, [{ root: 'wrong-rekor', message: 'under "wrong-rekor": inclusion promise could not be verified' }]);
   });
   test('ci-20 the SET of key-rekor-valid on a cosign.pub signature › the entry is not bound to this signature', () => {
     const sig: CosignSignature = { ...valid, annotations: { ...valid.annotations, [BUNDLE]: keyRekor.annotations[BUNDLE]! } };
     const f = verifyCosignSignature(sig, manifest('dir-img-cosign-valid'), withRoots(trust([cosign, cosign2]), [publicGood]), NOW);
     assert.deepEqual(f.verifiedBy, ['cosign']);
     assert.equal(f.logEntries, undefined);
-    assert.match(f.logProblem ?? '', /^under "public-good": signature mismatch/);
+    assert.equal(f.logProblems?.length, 1);
+    assert.match(f.logProblems![0]!.message, /^under "public-good": signature mismatch/);
   });
 });
 
