@@ -57,14 +57,12 @@ export function evaluateSignatures(input: Evaluation): Decision {
     );
   }
   if (rule.mode === 'off') return ruleDecision('allow', rule.name, digest, [], [], undefined);
-  const signers = new Map<string, number | undefined>();
-  const problems: Reason[] = [];
-  for (const finding of input.findings) {
-    const judged = judgeFinding(finding, input);
-    problems.push(...judged.problems);
-    for (const { signer, expires } of judged.signers)
-      signers.set(signer, signers.has(signer) ? latest(signers.get(signer), expires) : expires);
-  }
+  const judged = input.findings.map((finding) => judgeFinding(finding, input));
+  const problems = judged.flatMap((j) => j.problems);
+  const signers = assignSigners(
+    judged.map((j) => j.signers),
+    rule.signatures.required,
+  );
   const reasons = shortfall(rule, signers, problems, input.findings.length);
   const ids = [...signers.keys()].sort();
   if (reasons.length === 0) {
@@ -89,6 +87,8 @@ export function judgeFinding(finding: SignatureFinding, input: Evaluation): Find
   if (finding.failure !== undefined)
     return { signers: [], problems: [at({ code: FAILURE_REASON[finding.failure.kind], message: finding.failure.message })] };
   if (finding.certificates !== undefined) {
+    const wrongReference = signedReferenceProblem(finding, input);
+    if (wrongReference !== undefined) return { signers: [], problems: [at(wrongReference)] };
     const judged = judgeKeyless(finding, rule, rootFacts(input));
     // A keyless signer counts until its root's entry ends (or, under a PKI root checked at evaluation time, the certificate).
     const signers = judged.signers.map((signer) => ({
@@ -161,12 +161,17 @@ function refuseSigner(id: string, finding: SignatureFinding, input: Evaluation):
     if (!rule.signatures.trustedIdentities.some((identity) => matchesTrustedIdentity(subject, identity))) {
       return { code: 'identity_mismatch', message: `signer ${formatSubject(subject)} is not a trusted identity of rule "${rule.name}"` };
     }
-  } else if (finding.scheme === 'cosign' && rule.signatures.signedIdentity !== 'any') {
-    const mode = rule.signatures.signedIdentity;
-    const reference = mode === 'repository' ? input.canonicalName : input.identity;
-    if (reference === undefined || !matchesSignedReference(finding.signedReference, { mode, reference })) {
-      return { code: 'identity_mismatch', message: `signed for "${finding.signedReference ?? 'no reference'}", not ${reference}` };
-    }
+  }
+  return signedReferenceProblem(finding, input);
+}
+
+/** cosign's `docker-reference` against `signedIdentity`, for key and certificate signatures alike (containers/image prmExactReference). */
+function signedReferenceProblem(finding: SignatureFinding, input: Evaluation): Reason | undefined {
+  const mode = input.rule!.signatures.signedIdentity;
+  if (finding.scheme !== 'cosign' || mode === 'any') return undefined;
+  const reference = mode === 'repository' ? input.canonicalName : input.identity;
+  if (reference === undefined || !matchesSignedReference(finding.signedReference, { mode, reference })) {
+    return { code: 'identity_mismatch', message: `signed for "${finding.signedReference ?? 'no reference'}", not ${reference}` };
   }
   return undefined;
 }
@@ -199,6 +204,43 @@ function shortfall(rule: Rule, signers: Map<string, number | undefined>, problem
   for (const code of unique(problems.map((p) => p.code)))
     if (!reasons.some((r) => r.code === code)) reasons.push({ code, message: problems.find((p) => p.code === code)!.message });
   return reasons;
+}
+
+/**
+ * One signature counts for one signer, however many names it could carry (one key under two ids,
+ * one certificate matching two identities or two roots): a bipartite matching of signatures to
+ * signer names, required signers first, so threshold counts signatures, not names. A matched
+ * signer lasts as long as the best signature that could stand for it and stands for no other.
+ */
+function assignSigners(candidates: readonly FindingJudgement['signers'][], required: readonly string[]): Map<string, number | undefined> {
+  const owner = new Map<string, number>();
+  const claim = (i: number, allowed: (signer: string) => boolean, seen: Set<string>): boolean => {
+    for (const { signer } of candidates[i]!) {
+      if (!allowed(signer) || seen.has(signer)) continue;
+      seen.add(signer);
+      const holder = owner.get(signer);
+      if (holder === undefined || claim(holder, allowed, seen)) {
+        owner.set(signer, i);
+        return true;
+      }
+    }
+    return false;
+  };
+  const assigned = new Set<number>();
+  for (const only of [(s: string) => required.includes(s), () => true]) {
+    candidates.forEach((_, i) => {
+      if (!assigned.has(i) && claim(i, only, new Set())) assigned.add(i);
+    });
+  }
+  const signers = new Map<string, number | undefined>();
+  for (const [signer, i] of owner) {
+    const standIns = candidates.flatMap((list, k) => (k === i || !assigned.has(k) ? list.filter((c) => c.signer === signer) : []));
+    signers.set(
+      signer,
+      standIns.map((c) => c.expires).reduce((a, b) => latest(a, b)),
+    );
+  }
+  return signers;
 }
 
 /** undefined means "never expires". */

@@ -6,12 +6,12 @@ import { X509Certificate } from 'node:crypto';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial } from '@sigstore/verify';
 import type { SigstoreRoot } from '../verify/types.ts';
+import { pemBlocks } from '../input/pem-blocks.ts';
 import { asTrustAnchorMaterial } from '../verify/sigstore/der-memo.ts';
 import type { TrustEntry } from './types.ts';
 
 /** protobuf-specs trustroot mediaType: `application/vnd.dev.sigstore.trustedroot+json;version=0.1` (and v0.2). */
 const TRUSTED_ROOT_MEDIA_TYPE = /^application\/vnd\.dev\.sigstore\.trustedroot(?:\.v0\.[12]\+json|\+json;version=0\.[12])$/;
-const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 /** A PEM-given CA has no validity window of its own beyond its certificates' (RFC 3339, as protobuf JSON wants). */
 const ALWAYS = { start: '1970-01-01T00:00:00Z' };
 
@@ -59,7 +59,7 @@ export function parseTrustedRoot(text: string): TrustedRoot {
  * and each other certificate only extends a chain to an anchor given here (never an anchor itself).
  */
 export function pemTrustedRoot(pem: string): TrustedRoot {
-  const certificates = [...pem.matchAll(CERTIFICATE_BLOCK)].map((m) => new X509Certificate(m[0]));
+  const certificates = pemBlocks(pem, ['CERTIFICATE']).map((block) => new X509Certificate(block.text));
   if (certificates.length === 0) throw new TypeError('no PEM certificate');
   const selfSigned = (c: X509Certificate): boolean => c.checkIssued(c) && c.verify(c.publicKey);
   const anchors = certificates.filter(selfSigned);

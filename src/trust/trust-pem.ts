@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { TrustKind } from './types.ts';
+import { pemBlocks } from '../input/pem-blocks.ts';
 import { parseTrustedRoot, pemTrustedRoot } from './sigstore-root.ts';
 
 /*
@@ -106,11 +107,11 @@ export function checkSigstoreRoot(pem: string, trustedRoot: string | undefined):
       parseTrustedRoot(trustedRoot);
       return { ok: true, material: { pem: '', trustedRoot: JSON.stringify(JSON.parse(trustedRoot)) } };
     }
-    const blocks = [...pem.matchAll(BLOCK)];
-    if (blocks.length === 0 || blocks.some((m) => m[1] !== 'CERTIFICATE')) {
+    const blocks = pemBlocks(pem, ['CERTIFICATE']);
+    if (blocks.length === 0 || blocks.length !== pem.split('-----BEGIN ').length - 1) {
       return { ok: false, problem: 'a sigstore-root given as PEM holds certificates only (-----BEGIN CERTIFICATE-----)' };
     }
-    const certificates = blocks.map((m) => new X509Certificate(m[0]).toString());
+    const certificates = blocks.map((block) => new X509Certificate(block.text).toString());
     pemTrustedRoot(certificates.join(''));
     return { ok: true, material: { pem: certificates.join('') } };
   } catch (error) {

@@ -160,6 +160,8 @@ export interface CertificateEvidence {
   readonly signingTime: { readonly source: 'tlog' | 'tsa' | 'verification-time'; readonly at: number };
   /** The leaf certificate's notAfter, epoch ms. */
   readonly certificateNotAfter: number;
+  /** The earliest notAfter on the whole path, and the CA's end in the root: until when a certificate checked at evaluation time holds. */
+  readonly pathNotAfter: number;
 }
 
 export interface SignatureFinding {

@@ -227,7 +227,11 @@ describe('an API policy this version cannot compile', () => {
       await Promise.all([connectRedis(redis), connectRedis(subscriber)]);
       const versions = redisPolicyVersions(redis, other);
       await versions.put({ text: 'version: 1\nrules:\n  - { name: x, images: ["a//b"] }\n', hash: 'x', actor: 'kim', time: Date.now() });
-      const holder = new PolicyHolder(() => parsePolicy(FILE_POLICY, 'policy.yaml', () => {}), noopLogger, policyText(() => undefined));
+      const holder = new PolicyHolder(
+        () => parsePolicy(FILE_POLICY, 'policy.yaml', () => {}),
+        noopLogger,
+        policyText(() => undefined),
+      );
       await assert.rejects(
         followApiPolicy({ holder, versions, redis, subscriber, logger: noopLogger, now: Date.now }),
         /admin API policy v1: rules\[0\]\.images\[0\]: invalid image pattern/,

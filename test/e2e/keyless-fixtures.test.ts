@@ -53,10 +53,11 @@ ${rule('ci-21', `      keyless:\n        - { root: public-good, identities: [${M
 ${rule('ci-22', '      keyless:\n        - { root: public-good, identities: [{ subject: "this-does-not-match@example.com", issuer: "https://github.com/login/oauth" }] }\n')}
 ${rule('ci-23', `      keyless:\n        - { root: wrong-rekor, identities: [${MITR}] }\n`)}
 ${rule('ci-24', `      keyless:\n        - { root: fulcio-only, transparencyLog: off, identities: [${MITR}] }\n`)}
+${rule('ci-25', '      required: [linuxera/email]\n      keyless:\n        - { root: linuxera, transparencyLog: off, identities: [{ name: email, subject: qiwan@redhat.com }] }\n')}
+${rule('ci-25-host', '      required: [linuxera/host]\n      keyless:\n        - { root: linuxera, transparencyLog: off, identities: [{ name: host, subject: myhost.example.com }] }\n')}
 ${rule(
-  'ci-25',
+  'ci-25-both',
   `      threshold: 2
-      required: [linuxera/email, linuxera/host]
       keyless:
         - root: linuxera
           transparencyLog: off
@@ -182,7 +183,8 @@ before(async () => {
   });
   for (const name of ['ci-21', 'ci-22', 'ci-23', 'ci-24'])
     digests[name] = serve(name, manifestOf('dir-img-cosign-fulcio-rekor-valid'), fulcio);
-  for (const name of ['ci-25', 'ci-26']) digests[name] = serve(name, manifestOf('dir-img-cosign-pki-valid'), pki);
+  for (const name of ['ci-25', 'ci-25-host', 'ci-25-both', 'ci-26'])
+    digests[name] = serve(name, manifestOf('dir-img-cosign-pki-valid'), pki);
 
   const key = (id: 'cosign' | 'cosign2'): KeyFile => ({ id, pem: read(`keys/${id}.pub`).toString(), scopes: [`${upstream.host}/**`] });
   const linuxera: KeyFile = {
@@ -251,8 +253,13 @@ describe('certificate signatures (ci-21…ci-26)', () => {
       /under "fulcio-only": Failed to verify certificate chain: certificate is not valid or expired at the specified date/,
     );
   });
-  it('ci-25 private PKI (keys/linuxera.crt, kind sigstore-root), email and DNS SANs both accepted › 200', async () => {
+  it('ci-25 private PKI (keys/linuxera.crt, kind sigstore-root): the email SAN, and the DNS SAN, each accepted › 200', async () => {
     await pulled(full, 'ci-25');
+    await pulled(full, 'ci-25-host');
+  });
+  it('ci-25 one signature matching two identities is one signer: threshold 2 › threshold_not_met', async () => {
+    const message = await refused(full, 'ci-25-both', 'threshold_not_met');
+    assert.match(message, /1 of 2 required signers/);
   });
   it('ci-26 pki-valid against the Fulcio CA › certificate_untrusted', async () => {
     const message = await refused(fulcioOnly, 'ci-26', 'certificate_untrusted');

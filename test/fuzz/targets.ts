@@ -7,6 +7,7 @@ import { cosignTarget } from './targets/cosign.ts';
 import { gateTarget } from './targets/gate.ts';
 import { inputsTarget } from './targets/inputs.ts';
 import { integrityTarget } from './targets/integrity.ts';
+import { keylessTarget } from './targets/keyless.ts';
 import { notationTarget } from './targets/notation.ts';
 import { ociTarget } from './targets/oci.ts';
 import { pullAuthTarget } from './targets/pullauth.ts';
@@ -17,6 +18,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   ociTarget,
   cosignTarget,
   notationTarget,
+  keylessTarget,
   scanTarget,
   configTarget,
   inputsTarget,

@@ -96,6 +96,7 @@ function keyless(
         identity: options.identity ?? identity(),
         signingTime: options.time ?? { source: 'tlog', at: NOW - 1000 },
         certificateNotAfter: NOW - 500,
+        pathNotAfter: NOW - 600,
       },
     ],
     logEntries:

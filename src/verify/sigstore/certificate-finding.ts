@@ -14,7 +14,7 @@ export function certificateFinding(
   // A certificate checked at its signing time stays good; one checked at evaluation time (a PKI
   // root with no trusted time) counts only until it expires.
   const atVerification = outcome.certificates.filter((c) => c.signingTime.source === 'verification-time');
-  const notAfter = atVerification.length === 0 ? undefined : Math.min(...atVerification.map((c) => c.certificateNotAfter));
+  const notAfter = atVerification.length === 0 ? undefined : Math.min(...atVerification.map((c) => c.pathNotAfter));
   return {
     scheme: origin.scheme,
     source: origin.source,

@@ -4,12 +4,12 @@
 import { createHash } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
 import type { Bundle } from '@sigstore/bundle';
+import { pemBlocks } from '../../input/pem-blocks.ts';
 
 export const CERTIFICATE_ANNOTATION = 'dev.sigstore.cosign/certificate';
 export const CHAIN_ANNOTATION = 'dev.sigstore.cosign/chain';
 export const BUNDLE_ANNOTATION = 'dev.sigstore.cosign/bundle';
 
-const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
 const LOG_ID = /^[0-9a-f]{64}$/;
 
 export type Converted = { readonly ok: true; readonly bundle: Bundle } | { readonly ok: false; readonly message: string };
@@ -94,5 +94,5 @@ function logEntryOf(text: string): object | string {
 }
 
 function derBlocks(pem: string): string[] {
-  return [...pem.matchAll(CERTIFICATE_BLOCK)].map((m) => m[1]!.replace(/\s+/g, ''));
+  return pemBlocks(pem, ['CERTIFICATE']).map((block) => block.base64);
 }

@@ -3,9 +3,10 @@
 // logged for the same signature bytes under another key or certificate does not count.
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import type { TransparencyLogEntry } from '@sigstore/bundle';
+import { pemBlocks } from '../../input/pem-blocks.ts';
 
-/** The signer an entry must name: the certificate DER (and its SPKI), or the public key's SPKI DER. */
-export type ExpectedSigner = { readonly certificate: Buffer; readonly spki: Buffer } | { readonly spki: Buffer };
+/** The signer an entry must name: the certificate DER, or the public key's SPKI DER. */
+export type ExpectedSigner = { readonly certificate: Buffer } | { readonly spki: Buffer };
 
 /** What the signature signs: a message (hashedrekord entries) or a DSSE envelope (intoto, dsse entries). */
 export type SignedContent = 'message' | 'dsse';
@@ -27,12 +28,15 @@ export function bindingProblem(entry: TransparencyLogEntry, signer: ExpectedSign
   }
   const named = namedSigners(body);
   if (named === undefined) return `cannot tell which signer a ${entry.kindVersion?.kind ?? '?'} log entry names`;
-  const want = 'certificate' in signer ? signer.certificate : signer.spki;
-  // The usual case is the very certificate or key; only another encoding needs parsing.
-  if (named.some((der) => der.equals(want))) return undefined;
-  const wantSpki = 'certificate' in signer ? signer.spki : signer.spki;
-  const matches = named.some((der) => spkiOf(der)?.equals(wantSpki) === true);
-  return matches ? undefined : 'log entry names another signer (key or certificate)';
+  // A certificate signer must be logged as that very certificate (cosign compares the DER): the same
+  // key in another certificate, or bare, would let an identity stand behind an entry the log
+  // recorded for someone else. A key signer may be logged as the key or in any certificate for it.
+  if ('certificate' in signer) {
+    return named.some((der) => der.equals(signer.certificate)) ? undefined : 'log entry names another signer (certificate)';
+  }
+  return named.some((der) => der.equals(signer.spki) || spkiOf(der)?.equals(signer.spki) === true)
+    ? undefined
+    : 'log entry names another signer (key)';
 }
 
 /** The DER of each key or certificate the body names: rekor hashedrekord 0.0.1, intoto 0.0.2, dsse 0.0.1, and Rekor v2 0.0.2. */
@@ -79,8 +83,8 @@ function verifiers(values: readonly unknown[]): Buffer[] | undefined {
 }
 
 function pemToDer(pem: string): Buffer | undefined {
-  const match = /-----BEGIN (CERTIFICATE|PUBLIC KEY)-----([\s\S]*?)-----END \1-----/.exec(pem);
-  return match === null ? undefined : Buffer.from(match[2]!.replace(/\s+/g, ''), 'base64');
+  const [block] = pemBlocks(pem, ['CERTIFICATE', 'PUBLIC KEY']);
+  return block === undefined ? undefined : Buffer.from(block.base64, 'base64');
 }
 
 /** A DER certificate's SPKI, or a DER SPKI itself; undefined when neither. */

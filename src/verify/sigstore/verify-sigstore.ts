@@ -8,6 +8,7 @@ import type { SignedEntity, TrustMaterial as SigstoreTrustMaterial } from '@sigs
 import type { CertificateEvidence, LogEntryEvidence, LogProblem, SigstoreRoot, SignatureFailure, TrustedKey } from '../types.ts';
 import { readCertificateIdentity } from './certificate-identity.ts';
 import { withCachedDer } from './der-memo.ts';
+import { pathNotAfter, pathOf, purposeProblem } from './certificate-path.ts';
 import { bindingProblem, type ExpectedSigner, type SignedContent } from './log-binding.ts';
 
 type Timestamp = SignedEntity['timestamps'][number];
@@ -31,6 +32,15 @@ export function verifyCertificateBundle(
   roots: readonly SigstoreRoot[],
   now: number,
 ): CertificateOutcome {
+  try {
+    return verifyCertificates(bundle, artifact, roots, now);
+  } catch (error) {
+    // @sigstore/core reads certificates lazily: malformed ASN.1 throws from a getter, not from parse.
+    return { ok: false, kind: 'format', message: `malformed certificate material: ${messageOf(error)}` };
+  }
+}
+
+function verifyCertificates(bundle: Bundle, artifact: Buffer | undefined, roots: readonly SigstoreRoot[], now: number): CertificateOutcome {
   if (roots.length === 0)
     return { ok: false, kind: 'certificate_untrusted', message: 'certificate signature, and no sigstore root is trusted' };
   let entity: SignedEntity;
@@ -44,7 +54,7 @@ export function verifyCertificateBundle(
   const identity = readCertificateIdentity(leaf);
   if (!identity.ok) return { ok: false, kind: 'certificate_untrusted', message: identity.message };
   const intermediates = bundleIntermediates(bundle);
-  const signer: ExpectedSigner = { certificate: leaf.root.toDER(), spki: leaf.publicKey };
+  const signer: ExpectedSigner = { certificate: leaf.root.toDER() };
 
   const certificates: CertificateEvidence[] = [];
   const logEntries: LogEntryEvidence[] = [];
@@ -60,6 +70,7 @@ export function verifyCertificateBundle(
       identity: identity.identity,
       signingTime: outcome.signingTime,
       certificateNotAfter: leaf.notAfter.getTime(),
+      pathNotAfter: outcome.pathNotAfter,
     });
     logEntries.push(...outcome.logEntries);
   }
@@ -70,7 +81,7 @@ export function verifyCertificateBundle(
 }
 
 type RootOutcome =
-  | { ok: true; signingTime: CertificateEvidence['signingTime']; logEntries: LogEntryEvidence[] }
+  | { ok: true; signingTime: CertificateEvidence['signingTime']; pathNotAfter: number; logEntries: LogEntryEvidence[] }
   | { ok: false; kind: SignatureFailure; message: string };
 
 function underRoot(
@@ -99,12 +110,16 @@ function underRoot(
   } catch (error) {
     return { ok: false, ...failureOf(error) };
   }
+  const { path, end } = pathOf(leafOf(checked), material);
+  const purpose = purposeProblem(path);
+  if (purpose !== undefined) return { ok: false, kind: 'certificate_untrusted', message: purpose };
   for (const entry of checked.tlogEntries) {
     const problem = bindingProblem(entry, signer, contentOf(entity));
     if (problem !== undefined) return { ok: false, kind: 'tlog_invalid', message: `log entry ${entry.logIndex}: ${problem}` };
   }
   return {
     ok: true,
+    pathNotAfter: pathNotAfter(path, end),
     signingTime: signingTime(checked, atVerification, now),
     logEntries: checked.tlogEntries.map((e) => logEvidence(root.id, e)),
   };
@@ -123,6 +138,14 @@ export function verifyKeyLogEntries(
   key: TrustedKey,
   roots: readonly SigstoreRoot[],
 ): KeyLogOutcome {
+  try {
+    return keyLogEntries(bundle, artifact, key, roots);
+  } catch (error) {
+    return { logEntries: [], problems: [{ message: `malformed log material: ${messageOf(error)}` }] };
+  }
+}
+
+function keyLogEntries(bundle: Bundle, artifact: Buffer | undefined, key: TrustedKey, roots: readonly SigstoreRoot[]): KeyLogOutcome {
   if (bundle.verificationMaterial.tlogEntries.length === 0) return { logEntries: [], problems: [] };
   const withLogs = roots.filter((root) => !root.pki);
   if (withLogs.length === 0)
@@ -164,7 +187,10 @@ function bundleIntermediates(bundle: Bundle): SigstoreCertificate[] {
   if (content.$case !== 'x509CertificateChain') return [];
   return content.x509CertificateChain.certificates.slice(1).flatMap((c) => {
     try {
-      return [withCachedDer(SigstoreCertificate.parse(Buffer.from(c.rawBytes)))];
+      const certificate = withCachedDer(SigstoreCertificate.parse(Buffer.from(c.rawBytes)));
+      // Parsing is lazy: read what path building reads now, so a malformed extra certificate is dropped here.
+      void [certificate.isCA, certificate.subject, certificate.issuer, certificate.publicKey];
+      return [certificate];
     } catch {
       return [];
     }
@@ -238,6 +264,11 @@ function signingTime(entity: SignedEntity, atVerification: boolean, now: number)
   if (promised !== undefined) return { source: 'tlog', at: Number(promised.integratedTime) * 1000 };
   const stamped = entity.timestamps.find((t) => t.$case === 'timestamp-authority');
   return { source: 'tsa', at: stamped?.$case === 'timestamp-authority' ? stamped.timestamp.signingTime.getTime() : now };
+}
+
+function leafOf(entity: SignedEntity): SigstoreCertificate {
+  if (entity.key.$case !== 'certificate') throw new TypeError('a certificate signature has a certificate');
+  return entity.key.certificate;
 }
 
 /** A message signature has a digest to compare; a DSSE one compares its envelope. */

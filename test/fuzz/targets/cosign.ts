@@ -298,17 +298,27 @@ export const bundleMutation: fc.Arbitrary<BundleMutation> = fc.oneof(
 
 type Json = Record<string, any>; // parsed bundle JSON, edited freely
 const IN_TOTO = 'application/vnd.in-toto+json';
-const V03 = ['application/vnd.dev.sigstore.bundle.v0.3+json', 'application/vnd.dev.sigstore.bundle+json;version=0.3'];
+/**
+ * The bundle media types read (docs/wire-formats.md "Sigstore bundles"): v0.3 in both spellings, and
+ * v0.1 and v0.2, parsed with @sigstore/bundle since keyless verification landed. A key bundle with no
+ * log entries is the same signature in each (v0.1 needs a promise and v0.2 a proof only on entries it has).
+ */
+const BUNDLE_TYPES = [
+  'application/vnd.dev.sigstore.bundle.v0.3+json',
+  'application/vnd.dev.sigstore.bundle+json;version=0.3',
+  'application/vnd.dev.sigstore.bundle+json;version=0.2',
+  'application/vnd.dev.sigstore.bundle+json;version=0.1',
+];
 
 /**
- * Acceptance after arbitrary edits is only allowed when what was signed survived them: the same
- * media type family, no certificate, and (DSSE) the same payload type and payload bytes with one of
- * the original signatures, or (message signature) the same signature over this manifest.
+ * Acceptance after arbitrary edits is only allowed when what was signed survived them: a media
+ * type that is read (BUNDLE_TYPES), no certificate, and (DSSE) the same payload type and payload
+ * bytes with one of the original signatures, or (message signature) the same signature over this manifest.
  */
 function signedContentKept(original: Json, edited: unknown): boolean {
   if (typeof edited !== 'object' || edited === null) return false;
   const e = edited as Json;
-  if (!V03.includes(e['mediaType'])) return false;
+  if (!BUNDLE_TYPES.includes(e['mediaType'])) return false;
   const material = e['verificationMaterial'];
   if (typeof material !== 'object' || material === null || material['certificate'] != null || material['x509CertificateChain'] != null)
     return false;
@@ -395,7 +405,7 @@ export function bundleCase(
     case 'certificate':
       return out(make(signer, { certificate: m.der }), 'deny');
     case 'media-type':
-      return out(make(signer, { mediaType: m.mediaType }), V03.includes(m.mediaType) ? 'allow' : 'deny');
+      return out(make(signer, { mediaType: m.mediaType }), BUNDLE_TYPES.includes(m.mediaType) ? 'allow' : 'deny');
     case 'attacker-key':
       return out(make(keys.attackers[m.attacker % keys.attackers.length]!), 'deny');
     case 'other-subject': {

@@ -93,7 +93,20 @@ export function subjectOf(bytes: Buffer, mediaType: string = MediaType.ociManife
   return { digest: sha256(bytes), size: bytes.length, mediaType, bytes };
 }
 
-const FAILURES = ['format', 'crypto', 'digest', 'integrity', 'authenticity', 'expiry', 'unsupported_algorithm', 'certificate_only'];
+/** src/verify/types.ts `SignatureFailure`: keyless verification replaced `certificate_only` with the four certificate and log kinds. */
+const FAILURES = [
+  'format',
+  'crypto',
+  'digest',
+  'integrity',
+  'authenticity',
+  'expiry',
+  'unsupported_algorithm',
+  'certificate_untrusted',
+  'tlog_invalid',
+  'tlog_missing',
+  'timestamp_invalid',
+];
 
 /** A finding from the closed set: its scheme, trust-store ids only, a known failure kind; no failure means some id verified. */
 export function assertFinding(finding: SignatureFinding, scheme: Scheme, ids: readonly string[]): void {
