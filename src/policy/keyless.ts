@@ -85,7 +85,7 @@ function logAndTimeProblem(
   return undefined;
 }
 
-export function identityMatches(identity: KeylessIdentity, certificate: CertificateIdentity, pki: boolean): boolean {
+function identityMatches(identity: KeylessIdentity, certificate: CertificateIdentity, pki: boolean): boolean {
   if (
     identity.issuer === undefined
       ? certificate.issuer !== undefined
@@ -106,7 +106,7 @@ function matches(match: ValueMatch, value: string): boolean {
 }
 
 /** `"a@b.example" (issuer https://…)`: bounded, for messages. */
-export function describeIdentity(identity: CertificateIdentity): string {
+function describeIdentity(identity: CertificateIdentity): string {
   const subject = [...identity.emails, ...identity.uris, ...identity.dnsNames][0] ?? 'no subject';
   const clip = (text: string): string => (text.length > 120 ? `${text.slice(0, 120)}…` : text);
   return `"${clip(subject)}"${identity.issuer === undefined ? '' : ` (issuer ${clip(identity.issuer)})`}`;

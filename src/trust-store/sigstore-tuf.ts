@@ -16,10 +16,10 @@ import type { SigstoreTufConfig } from '../config/types.ts';
 import type { TrustEntry, TrustSnapshot, TrustStore } from '../trust/types.ts';
 
 /** The TUF target a sigstore TUF repository serves the trusted root as. */
-export const TRUSTED_ROOT_TARGET = 'trusted_root.json';
+const TRUSTED_ROOT_TARGET = 'trusted_root.json';
 /** Who the audit log names for a refresh; no token is involved. */
-export const TUF_REFRESH_ACTOR = 'tuf-refresh';
-export const TUF_REFRESH_ACTION = 'key.refresh';
+const TUF_REFRESH_ACTOR = 'tuf-refresh';
+const TUF_REFRESH_ACTION = 'key.refresh';
 /** @sigstore/tuf's own defaults: 5 s per request, 2 retries. */
 const FETCH_DEFAULTS = { timeoutMs: 5_000, retries: 2 };
 /** A failure reason in logs and outcomes is cut to this many characters. */

@@ -6,8 +6,8 @@ import type { X509Certificate as SigstoreCertificate } from '@sigstore/core';
 import type { CertificateIdentity } from '../types.ts';
 
 /** fulcio docs/oid-info.md: 1.1 is the legacy issuer (raw bytes), 1.8 the issuer as a DER UTF8String. */
-export const OID_ISSUER_V1 = '1.3.6.1.4.1.57264.1.1';
-export const OID_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
+const OID_ISSUER_V1 = '1.3.6.1.4.1.57264.1.1';
+const OID_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
 /** Legacy GitHub workflow claims (raw bytes), as cosign's `--certificate-github-workflow-*` flags read them. */
 const GITHUB_WORKFLOW_OIDS = {
   trigger: '1.3.6.1.4.1.57264.1.2',

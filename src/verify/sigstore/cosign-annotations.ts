@@ -7,7 +7,7 @@ import type { Bundle } from '@sigstore/bundle';
 import { pemBlocks } from '../../input/pem-blocks.ts';
 
 export const CERTIFICATE_ANNOTATION = 'dev.sigstore.cosign/certificate';
-export const CHAIN_ANNOTATION = 'dev.sigstore.cosign/chain';
+const CHAIN_ANNOTATION = 'dev.sigstore.cosign/chain';
 export const BUNDLE_ANNOTATION = 'dev.sigstore.cosign/bundle';
 
 const LOG_ID = /^[0-9a-f]{64}$/;
