@@ -7,8 +7,11 @@
 #   prometheus:      for promtool, which checks the shipped alert rules and Prometheus config
 #                    (test/deploy). The package also holds the Prometheus server, which Debian
 #                    enables as a service (on :9090) where systemd runs.
+#   containerd:      containerd and ctr (runc comes with it): a node's runtime pulling through trustgate
+#                    (test/e2e/containerd.test.ts starts its own, in a temp dir, and needs root). Debian
+#                    enables it as a service where systemd runs; the test never uses that one.
 set -euo pipefail
-declare -A needs=([docker-registry]=/usr/bin/docker-registry [skopeo]=/usr/bin/skopeo [redis-server]=/usr/bin/redis-server [openssl]=/usr/bin/openssl [prometheus]=/usr/bin/promtool)
+declare -A needs=([docker-registry]=/usr/bin/docker-registry [skopeo]=/usr/bin/skopeo [redis-server]=/usr/bin/redis-server [openssl]=/usr/bin/openssl [prometheus]=/usr/bin/promtool [containerd]=/usr/bin/containerd)
 missing=()
 for pkg in "${!needs[@]}"; do
   [ -x "${needs[$pkg]}" ] || missing+=("$pkg")

@@ -44,6 +44,8 @@ async function run(argv: readonly string[]): Promise<number | 'serving'> {
       return (await import('./cli/breakglass.ts')).breakglassCommand(rest, print, process.env);
     case 'audit':
       return (await import('./cli/audit.ts')).auditCommand(rest, print, process.env);
+    case 'doctor':
+      return (await import('./cli/doctor.ts')).doctorCommand(rest, print, process.env);
     case 'serve':
       return startProxy(rest);
     default:
@@ -64,7 +66,7 @@ async function startProxy(args: readonly string[]): Promise<number | 'serving'> 
   return 'serving';
 }
 
-const COMMANDS = new Set(['serve', 'sign', 'keygen', 'demo', 'revoke', 'scan-worker', 'explain', 'audit']);
+const COMMANDS = new Set(['serve', 'sign', 'keygen', 'demo', 'revoke', 'scan-worker', 'explain', 'audit', 'doctor']);
 /** Commands with subcommands: messages name both (`trustgate keys add: …`); help is the group's. */
 const GROUPS: Readonly<Record<string, readonly string[]>> = {
   token: ['mint'],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -40,9 +40,10 @@ describe('the trustgate process', () => {
     const config = join(work, 'hup.yaml');
     const policy = join(work, 'hup-policy.yaml');
     writeFileSync(policy, 'version: 1\nrules:\n  - { name: before, images: ["127.0.0.1:1/**"] }\n');
+    mkdirSync(join(work, 'hup-keys')); // an empty trust store: a keys.dir that does not exist refuses the start
     writeFileSync(
       config,
-      `listen: { address: "127.0.0.1:0", plainHttp: true }\npolicy: { file: ${policy} }\nkeys: { dir: ${join(work, 'no-keys')} }\nupstreams:\n  - { name: up, url: "http://127.0.0.1:1", repositories: ["127.0.0.1:1/**"] }\n`,
+      `listen: { address: "127.0.0.1:0", plainHttp: true }\npolicy: { file: ${policy} }\nkeys: { dir: ${join(work, 'hup-keys')} }\nupstreams:\n  - { name: up, url: "http://127.0.0.1:1", repositories: ["127.0.0.1:1/**"] }\n`,
     );
     const run = start(['--config', config]);
     const waitFor = async (pattern: RegExp): Promise<void> => {

@@ -26,6 +26,7 @@ Times: RFC 3339 (2027-01-31T12:00:00Z), a date (2027-01-31, midnight UTC) or fro
 ${API_OPTIONS}`;
 
 export const POLICY_USAGE = `usage: trustgate policy check <file>
+       trustgate policy check --config <config file> [<file>]
        trustgate policy get
        trustgate policy validate <file>
        trustgate policy apply <file>
@@ -33,7 +34,12 @@ export const POLICY_USAGE = `usage: trustgate policy check <file>
 
   check     offline: the proxy's own checks of a policy file; prints "<file>: <field>: <problem>"
             and exits 1 on the first problem, or the rule names and the policy hash and exits 0
-            (no --api, no token)
+            (no --api, no token). With --config, also the checks at start (config/README.md,
+            "Checks at start") against that config: its keys.dir, and with redis.url the trust
+            store in Redis (read, never written; $TRUSTGATE_REDIS_URL applies) with keys.dir merged
+            in as a start would merge it. <file> defaults to the config's policy.file. Prints each
+            problem as "<error|warning>: <field>: <message>", then a summary; exits 1 on any error
+            (trustgate would refuse to start), 0 with warnings only
   get       the policy the server runs: its hash, where it came from, its text
   validate  the server checks the file without applying it (every problem, as check prints them)
   apply     the server checks the file and applies it on every replica (role key-manager or admin;

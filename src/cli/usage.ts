@@ -14,6 +14,8 @@ commands:
   revoke   revoke a trust-store key in the shared (Redis) store, for every replica, for good
   scan-worker
            the reference scanner: scans queued images with trivy and posts the reports
+  doctor   check a deployment from its config: the checks at start, Redis, each upstream,
+           clocks, TLS certificates and the trust store's certificates (one line per check)
 
 admin API commands (--api <url>, a token; "trustgate keys --help" lists the common options):
   token mint   mint an admin token with the bootstrap key (for the first admin)
@@ -30,9 +32,38 @@ Exit codes: 0 ok, 1 failure (for admin commands: the server refused or failed), 
 
 export const SERVE_USAGE = `usage: trustgate serve [--config <file>]
 
-Runs the proxy until SIGINT or SIGTERM; SIGHUP reloads the policy and keys/. The config file is
+Runs the proxy until SIGINT or SIGTERM; SIGHUP reloads keys/ and the policy. The config file is
 --config, else $TRUSTGATE_CONFIG, else config/trustgate.yaml; every field is in config/README.md.
-An invalid config exits 2.`;
+An invalid config exits 2, and so does an error of the checks at start (a keys.dir that does not
+exist, an id the policy trusts that the trust store lacks: config/README.md, "Checks at start"),
+with every problem on stderr; warnings are logged (event setup_problem) and the proxy starts.`;
+
+export const DOCTOR_USAGE = `usage: trustgate doctor [--config <file>]
+
+Checks a deployment from its config (--config, else $TRUSTGATE_CONFIG, else config/trustgate.yaml;
+$TRUSTGATE_REDIS_URL applies, and the secrets it names must be readable, as for serve). Prints one
+line per check, "ok", "warn" or "fail", and exits 1 when any check fails, else 0:
+
+  config                 the config loads
+  setup                  the checks at start (config/README.md, "Checks at start") on the policy
+                         that runs (with Redis, an API policy wins over the file) against the trust
+                         store as a start would leave it (keys.dir merged into Redis): one line per
+                         problem, an error is a fail
+  redis                  reachable, its version; redis eviction: maxmemory-policy (noeviction or
+                         volatile-*); redis persistence: appendonly or save rules
+  upstream <name>        GET /v2/ with the configured credentials through the upstream client:
+                         200, directly or after the token flow, is ok
+  upstream <name> clock  this machine's clock against the upstream's Date header (warn beyond 60 s)
+  upstream <name> tls    an https upstream's certificate, checked as the client checks it (its
+                         tls.caFile, else the system CAs): trusted, for its host, not expiring
+                         within 14 days
+  listen tls             the listener's certificate (listen.tls): readable, matching its key, not
+                         expiring within 14 days (plain HTTP is a warning)
+  trust certificates     the soonest certificate end in the trust store (notation roots, TSA roots,
+                         sigstore roots' CAs; keys have none): fail when expired, warn within 30 days
+
+It writes nothing (Redis is only read) and prints no secret: no token, password or key, and the
+Redis URL only as its topology and hosts.`;
 
 export const SIGN_USAGE = `usage: trustgate sign --key <private.pem> --registry <url> <repository>:<tag> | <repository>@<digest>
 

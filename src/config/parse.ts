@@ -48,7 +48,14 @@ export function parseConfig(text: string, source: string, options: ParseOptions 
   const raw = applyOverrides(value, options.overrides ?? {});
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw fromZod(source, parsed.error);
-  return deepFreeze(compile(parsed.data, source));
+  return deepFreeze(compile(parsed.data, source, writtenKeysDir(raw)));
+}
+
+/** `keys.dir` as the file (after overrides) wrote it, before the schema fills in its default: the checks at start tell the two apart. */
+function writtenKeysDir(raw: unknown): string | undefined {
+  const keys = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['keys'] : undefined;
+  const dir = typeof keys === 'object' && keys !== null ? (keys as Record<string, unknown>)['dir'] : undefined;
+  return typeof dir === 'string' ? dir : undefined;
 }
 
 // Overrides go in before validation, so a bad TRUSTGATE_LISTEN is named like a bad listen.address.
@@ -67,7 +74,7 @@ function applyOverrides(raw: unknown, overrides: EnvOverrides): unknown {
   return out;
 }
 
-function compile(file: ConfigFile, source: string): ParsedConfig {
+function compile(file: ConfigFile, source: string, keysDirWritten: string | undefined): ParsedConfig {
   const baseDir = dirname(resolve(source));
   const { listen } = file;
   if (listen.tls === undefined && !listen.plainHttp) {
@@ -102,6 +109,7 @@ function compile(file: ConfigFile, source: string): ParsedConfig {
     upstreams,
     policyFile: resolve(baseDir, file.policy.file),
     keysDir,
+    keysDirWritten,
     gate: file.gate,
     admin: file.admin === undefined ? undefined : compileAdmin(file.admin, baseDir, keysDir, source),
     scans: file.scans,

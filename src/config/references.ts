@@ -7,6 +7,7 @@ import { ConfigError } from '../input/config-error.ts';
 import { deepFreeze, type ParsedConfig } from './parse.ts';
 import type { ParsedPullAuth, PullAuthConfig } from './pull-auth.ts';
 import type { FileRef, SecretRef } from './refs.ts';
+import { fileSecret } from './file-secret.ts';
 import { Secret } from './secret.ts';
 import type { Config, UpstreamConfig, UpstreamCredentials } from './types.ts';
 import type { ParsedUpstream } from './upstreams.ts';
@@ -28,8 +29,10 @@ export function readReferences(parsed: ParsedConfig, env: Env): Config {
 function readUpstream(u: ParsedUpstream, source: string, env: Env): UpstreamConfig {
   const secret = (ref: SecretRef): Secret => {
     const text = readText(ref, source, env);
-    // A secret file is trimmed: a trailing newline is never part of a password or token.
-    return new Secret('env' in ref ? text : text.trim());
+    if ('env' in ref) return new Secret(text);
+    // A secret file is trimmed (a trailing newline is never part of a password or token) and read
+    // again when it changes, so rotated cloud tokens need no restart (docs/presets.md "Credentials").
+    return fileSecret(ref.file, text.trim());
   };
   const credentials: UpstreamCredentials =
     u.credentials.type === 'basic'

@@ -2,8 +2,8 @@
 // reads trustgate's TRUSTGATE_* configuration variables (config/README.md, "Environment overrides").
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { loadConfig } from './load.ts';
-import type { EnvOverrides } from './parse.ts';
+import { loadConfig, loadParsedConfig } from './load.ts';
+import type { EnvOverrides, ParsedConfig } from './parse.ts';
 import type { Env } from './references.ts';
 import type { Config } from './types.ts';
 
@@ -41,6 +41,16 @@ export function planConfig(flags: ConfigFlags, env: Env): ConfigPlan {
 export function resolveConfig(flags: ConfigFlags, env: Env): Config {
   const plan = planConfig(flags, env);
   return loadConfig(resolve(plan.path), { env, overrides: plan.overrides });
+}
+
+/**
+ * The same file and overrides as resolveConfig, parsed and checked, but with the secrets and files
+ * it names still unread: for a command that needs none of them (`trustgate policy check --config`),
+ * so it runs where the proxy's secrets are not.
+ */
+export function resolveParsedConfig(flags: ConfigFlags, env: Env): ParsedConfig {
+  const plan = planConfig(flags, env);
+  return loadParsedConfig(resolve(plan.path), { overrides: plan.overrides });
 }
 
 /** `--config <file>` or `--config=<file>` from the proxy's argv (`node dist/main.js`); anything else is ignored, as it always was. */

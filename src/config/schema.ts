@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PRESET_NAMES } from './presets.ts';
 import { KEY_ID } from '../trust/key-id.ts';
 
 // The file format. Every field is documented in config/README.md; keep the two in step.
@@ -15,6 +16,33 @@ const hostPort = z
   .regex(/^(\[[0-9a-fA-F:]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/, 'expected "host:port"')
   .refine((address) => Number(address.slice(address.lastIndexOf(':') + 1)) <= 65_535, 'the port must be from 0 to 65535');
 
+/**
+ * A redirect host: `host[:port]`, where `*` inside a label matches part of one DNS label. The last
+ * two labels are always literal, so no pattern can cover a whole top-level domain (`*.com`).
+ */
+const hostPattern = z
+  .string()
+  .toLowerCase()
+  .regex(
+    /^(?:(?:[a-z0-9*-]+\.)*[a-z0-9-]+\.[a-z0-9-]+|\[[0-9a-f:.]+\]|[0-9.]+)(?::\d{1,5})?$/,
+    'a host such as "cdn.example.com", "*.blob.core.windows.net" or "cdn.example.com:8443"',
+  )
+  .refine((p) => !/\*\*/.test(p), 'one "*" per run of characters');
+
+/** 4 or 6 for an IP address literal, else 0 (the URL parser checks IPv6; no I/O). */
+function ipFamily(text: string): 0 | 4 | 6 {
+  if (/^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/.test(text)) return 4;
+  if (!text.includes(':') || !/^[0-9a-fA-F:.]+$/.test(text)) return 0;
+  return URL.canParse(`http://[${text}]/`) ? 6 : 0;
+}
+
+const cidr = z.string().refine((text) => {
+  const [net = '', bits, ...rest] = text.split('/');
+  const family = ipFamily(net);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}, 'an address or CIDR network such as "10.0.0.0/8" or "fd00::/8"');
+
 const upstreamAuth = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('anonymous') }),
   z.strictObject({ type: z.literal('basic'), username: z.string().min(1), password: secretRef }),
@@ -23,19 +51,25 @@ const upstreamAuth = z.discriminatedUnion('type', [
 
 const upstream = z.strictObject({
   name: z.string().regex(/^[a-z0-9]+(?:[-_][a-z0-9]+)*$/, 'lowercase letters, digits, "-" and "_"'),
+  /** A big public registry's settings (presets.ts); explicit fields replace the preset's. */
+  preset: z.enum(PRESET_NAMES).optional(),
+  /** Required unless the preset has a fixed URL (config/presets.ts). */
   url: z
     .url({ protocol: /^https?$/ })
     .refine((u) => !/[?#]/.test(u), 'no query or fragment')
-    .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), 'no credentials in the URL (they would be ignored and logged): use auth'),
+    .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), 'no credentials in the URL (they would be ignored and logged): use auth')
+    .optional(),
   registryHost: z
     .string()
     .regex(/^[a-z0-9.-]+(?::\d{1,5})?$/, 'a registry host such as "docker.io" or "127.0.0.1:5000"')
     .optional(),
-  aliases: z.array(z.string().min(1)).default([]),
+  // aliases, tokenRealms and the redirect host lists have no default here: absent means "the
+  // preset's value, or none" (upstreams.ts), and an explicit list, even [], replaces the preset's.
+  aliases: z.array(z.string().min(1)).optional(),
   default: z.boolean().default(false),
   repositories: z.array(z.string().min(1)).min(1),
   auth: upstreamAuth.default({ type: 'anonymous' }),
-  tokenRealms: z.array(z.url({ protocol: /^https?$/ })).default([]),
+  tokenRealms: z.array(z.url({ protocol: /^https?$/ })).optional(),
   allowAnonymousPulls: z.boolean().default(false),
   tls: z
     .strictObject({ caFile: z.string().optional(), certFile: z.string().optional(), keyFile: z.string().optional() })
@@ -47,8 +81,15 @@ const upstream = z.strictObject({
   retries: z.number().int().min(0).max(5).default(2),
   maxConcurrentRequests: z.number().int().min(1).max(10_000).default(64),
   blobRedirects: z
-    .strictObject({ mode: z.enum(['pass', 'follow']).default('pass'), allowedHosts: z.array(z.string().min(1)).default([]) })
+    .strictObject({
+      mode: z.enum(['pass', 'follow']).default('pass'),
+      allowedHosts: z.array(hostPattern).optional(),
+      /** Networks a redirect hop may resolve into although they are loopback, private, link-local or otherwise special. */
+      allowedNetworks: z.array(cidr).default([]),
+      maxHops: z.number().int().min(1).max(10).default(3),
+    })
     .prefault({}),
+  apiRedirects: z.strictObject({ allowedHosts: z.array(hostPattern).optional() }).prefault({}),
 });
 
 const listen = z.strictObject({

@@ -10,6 +10,10 @@ export type UpstreamCredentials =
 
 export interface UpstreamConfig {
   readonly name: string;
+  /** Where this upstream sits in the config (`upstreams[2]`), so errors name the setting to change. */
+  readonly field: string;
+  /** The registry preset it was built from (config/presets.ts), if any. */
+  readonly preset?: string | undefined;
   /** Base URL without a trailing slash; `/v2/...` is appended. */
   readonly url: string;
   /** The host in canonical names: `<registryHost>/<repository>`. */
@@ -28,7 +32,20 @@ export interface UpstreamConfig {
   readonly timeouts: { readonly connectMs: number; readonly headersMs: number; readonly bodyIdleMs: number };
   readonly retries: number;
   readonly maxConcurrentRequests: number;
-  readonly blobRedirects: { readonly mode: 'pass' | 'follow'; readonly allowedHosts: readonly string[] };
+  /**
+   * Blob redirects (docs/redirects.md): `pass` hands the checked Location to the client, `follow`
+   * streams it through trustgate; signature blobs are always followed. `allowedHosts` are host
+   * patterns besides the upstream's own origin; `allowedNetworks` lets hops reach special addresses
+   * (loopback, private, ...); at most `maxHops` redirects are followed in a row (API redirects too).
+   */
+  readonly blobRedirects: {
+    readonly mode: 'pass' | 'follow';
+    readonly allowedHosts: readonly string[];
+    readonly allowedNetworks: readonly string[];
+    readonly maxHops: number;
+  };
+  /** Hosts a manifest, tag or referrers request may be redirected to (registry.k8s.io's mirrors). */
+  readonly apiRedirects: { readonly allowedHosts: readonly string[] };
 }
 
 export interface ListenConfig {
@@ -86,6 +103,8 @@ export interface Config {
   /** Absolute paths. */
   readonly policyFile: string;
   readonly keysDir: string;
+  /** `keys.dir` as written in the file; undefined when it is not set and the default (relative to the file) applies. */
+  readonly keysDirWritten: string | undefined;
   readonly admin: AdminConfig | undefined;
   readonly scans: { readonly requeueAfterMs: number };
   /** The audit log keeps about this many entries (XADD MAXLEN ~). */

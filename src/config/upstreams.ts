@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { compilePattern, patternHost } from '../oci/pattern.ts';
 import { ConfigError } from '../input/config-error.ts';
+import { presetValues } from './presets.ts';
 import { secretRef, type FileRef, type SecretRef } from './refs.ts';
 import type { UpstreamFile } from './schema.ts';
 import type { UpstreamConfig } from './types.ts';
@@ -20,8 +21,11 @@ export interface ParsedUpstream extends Omit<UpstreamConfig, 'credentials' | 'tl
 }
 
 export function compileUpstream(u: UpstreamFile, field: string, source: string, baseDir: string, pullAuth = false): ParsedUpstream {
-  const url = new URL(u.url);
-  const registryHost = u.registryHost ?? url.host;
+  const preset = u.preset === undefined ? undefined : presetValues(u.preset, u.url, field, source);
+  const written = u.url ?? preset?.url;
+  if (written === undefined) throw new ConfigError(source, `${field}.url`, 'required (or name a preset that has one)');
+  const url = new URL(written);
+  const registryHost = u.registryHost ?? preset?.registryHost ?? url.host;
   const allow = u.repositories.map((pattern, j) => {
     const where = `${field}.repositories[${j}]`;
     if (patternHost(pattern) !== registryHost) {
@@ -43,20 +47,24 @@ export function compileUpstream(u: UpstreamFile, field: string, source: string, 
   }
   const file = (written: string | undefined, key: string): FileRef | undefined =>
     written === undefined ? undefined : { field: `${field}.tls.${key}`, file: resolve(baseDir, written), written };
+  const aliases = (u.aliases ?? preset?.aliases ?? []).filter((alias) => alias !== registryHost);
   return {
     name: u.name,
+    field,
+    preset: u.preset,
     url: url.href.replace(/\/+$/, ''),
     registryHost,
-    namespaces: [registryHost, ...u.aliases],
+    namespaces: [registryHost, ...aliases],
     isDefault: u.default,
     allow,
     credentials: credentialRefs(u.auth, `${field}.auth`, baseDir),
-    tokenRealms: u.tokenRealms,
+    tokenRealms: u.tokenRealms ?? preset?.tokenRealms ?? [],
     tls: dropUndefined({ ca: file(u.tls.caFile, 'caFile'), cert: file(u.tls.certFile, 'certFile'), key: file(u.tls.keyFile, 'keyFile') }),
     timeouts: u.timeouts,
     retries: u.retries,
     maxConcurrentRequests: u.maxConcurrentRequests,
-    blobRedirects: u.blobRedirects,
+    blobRedirects: { ...u.blobRedirects, allowedHosts: u.blobRedirects.allowedHosts ?? preset?.storageHosts ?? [] },
+    apiRedirects: { allowedHosts: u.apiRedirects.allowedHosts ?? preset?.apiRedirectHosts ?? [] },
   };
 }
 

@@ -36,6 +36,8 @@ export type ErrorCode =
   | 'UPSTREAM_BUSY'
   | 'UPSTREAM_DIGEST_MISMATCH'
   | 'UPSTREAM_MANIFEST_TOO_LARGE'
+  // An upstream redirect the config does not allow (host, address or hop count): reason upstream_redirect_refused.
+  | 'UPSTREAM_REDIRECT_REFUSED'
   | 'INTERNAL';
 
 export interface ErrorOptions {

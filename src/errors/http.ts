@@ -24,6 +24,8 @@ const STATUS: Record<ErrorCode, { status: number; ociCode: string }> = {
   UPSTREAM_BAD_RESPONSE: { status: 502, ociCode: 'UNAVAILABLE' },
   UPSTREAM_DIGEST_MISMATCH: { status: 502, ociCode: 'DIGEST_INVALID' },
   UPSTREAM_MANIFEST_TOO_LARGE: { status: 502, ociCode: 'MANIFEST_INVALID' },
+  // trustgate refuses to fetch from where the upstream pointed: a config or egress matter, never cached as a verdict.
+  UPSTREAM_REDIRECT_REFUSED: { status: 403, ociCode: 'DENIED' },
   UPSTREAM_BUSY: { status: 503, ociCode: 'UNAVAILABLE' },
   UPSTREAM_TIMEOUT: { status: 504, ociCode: 'UNAVAILABLE' },
   INTERNAL: { status: 500, ociCode: 'UNKNOWN' },

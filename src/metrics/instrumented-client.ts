@@ -10,6 +10,11 @@ export function instrumentClient(client: UpstreamClient, metrics: Metrics): Upst
     authorization: (scope) => client.authorization(scope),
     invalidate: (scope) => client.invalidate(scope),
     close: () => client.close(),
+    redirects: {
+      follow: (location, from, init) => counted(client.redirects.follow(location, from, init)),
+      forClient: (location, from) => counted(client.redirects.forClient(location, from)),
+      close: () => client.redirects.close(),
+    },
     async request(request) {
       const started = performance.now();
       const op = opOf(request.path);
@@ -26,6 +31,16 @@ export function instrumentClient(client: UpstreamClient, metrics: Metrics): Upst
       }
     },
   };
+
+  /** Redirect refusals and failures count like any upstream failure (kind `redirect_refused` for a refusal). */
+  async function counted<T>(pending: Promise<T>): Promise<T> {
+    try {
+      return await pending;
+    } catch (error) {
+      metrics.upstreamError(upstream, kindOf(error));
+      throw error;
+    }
+  }
 }
 
 function opOf(path: string): UpstreamOp {
@@ -40,5 +55,7 @@ function kindOf(error: unknown): UpstreamErrorKind {
   if (!isTrustgateError(error)) return 'bad_response';
   if (error.code === 'UPSTREAM_UNREACHABLE') return 'unreachable';
   if (error.code === 'UPSTREAM_TIMEOUT') return 'timeout';
+  if (error.code === 'UPSTREAM_REDIRECT_REFUSED') return 'redirect_refused';
+  if (error.code === 'TOOMANYREQUESTS') return 'rate_limited';
   return 'bad_response';
 }

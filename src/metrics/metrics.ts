@@ -2,7 +2,17 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Decision } from '../decision/decision.ts';
 
 export type UpstreamOp = 'manifest' | 'blob' | 'tags' | 'referrers' | 'token' | 'signature';
-export type UpstreamErrorKind = 'unreachable' | 'timeout' | 'bad_response' | 'rate_limited';
+/**
+ * Every kind of upstream failure, the closed set of `trustgate_upstream_errors_total{kind}`: each is
+ * exported at 0 for every configured upstream from the first scrape. Add a new kind here.
+ */
+export const UPSTREAM_ERROR_KINDS = ['unreachable', 'timeout', 'bad_response', 'rate_limited', 'redirect_refused'] as const;
+export type UpstreamErrorKind = (typeof UPSTREAM_ERROR_KINDS)[number];
+/** The upstream operations trustgate times (`op` of trustgate_upstream_request_duration_seconds), each zeroed per upstream. */
+const TIMED_UPSTREAM_OPS = ['manifest', 'blob', 'tags', 'referrers', 'signature'] as const satisfies readonly UpstreamOp[];
+/** The route template of manifest pulls (server/route-template.ts), zeroed for the dashboard's pull latency panel. */
+const MANIFEST_ROUTE = '/v2/<name>/manifests/<ref>';
+const OUTCOMES = ['allow', 'deny', 'warn'] as const satisfies readonly Decision['outcome'][];
 /** What a reload refused: the policy file, `keys/`, or the listener's certificate. */
 export type ReloadKind = 'policy' | 'keys' | 'tls';
 
@@ -24,6 +34,17 @@ export interface MetricSources {
 }
 
 /**
+ * The label values known at start. Each series over them is exported at 0 from the first scrape, so
+ * rate() and increase() count its first event and a ratio has its zero instead of no data.
+ */
+export interface KnownLabels {
+  /** The configured upstreams' names. */
+  readonly upstreams: readonly string[];
+  /** Whether the verdict cache has its shared (Redis) layer, whose lookups are counted too. */
+  readonly sharedVerdictCache: boolean;
+}
+
+/**
  * Every metric trustgate exports, on its own registry (no global default), recorded through
  * functions named after events. Labels are bounded: rule names come from the policy, reasons and
  * outcomes from closed sets, routes are templates; never an image name, tag or digest.
@@ -31,6 +52,8 @@ export interface MetricSources {
 export interface Metrics {
   readonly registry: Registry;
   decision(decision: Decision, upstream: string): void;
+  /** A denied manifest pull, once per client, name and digest within a second (pull/report.ts decides what repeats). */
+  deniedPull(decision: Decision, upstream: string): void;
   manifestRequest(method: string, upstream: string, status: number): void;
   blobBytes(upstream: string, bytes: number): void;
   requestDuration(route: string, method: string, seconds: number): void;
@@ -45,13 +68,19 @@ export interface Metrics {
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createMetrics(sources: MetricSources): Metrics {
+export function createMetrics(sources: MetricSources, known: KnownLabels = { upstreams: [], sharedVerdictCache: false }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'trustgate_' });
   const decisions = new Counter({
     name: 'trustgate_decisions_total',
     help: 'Manifest pull decisions by outcome and primary reason',
     labelNames: ['outcome', 'reason', 'rule', 'upstream'],
+    registers: [registry],
+  });
+  const deniedPulls = new Counter({
+    name: 'trustgate_denied_pulls_total',
+    help: "Denied manifest pulls by primary reason; a client's repeats of one denied name and digest within a second (HEAD then GET) count once",
+    labelNames: ['reason', 'upstream'],
     registers: [registry],
   });
   const manifests = new Counter({
@@ -99,6 +128,19 @@ export function createMetrics(sources: MetricSources): Metrics {
     labelNames: ['upstream', 'kind'],
     registers: [registry],
   });
+  // Present at 0 from the first scrape (KnownLabels). Open-ended labels are not: a decision's reason
+  // and rule, and a manifest answer's status, appear with their first event.
+  for (const upstream of known.upstreams) {
+    for (const kind of UPSTREAM_ERROR_KINDS) upstreamErrors.inc({ upstream, kind }, 0);
+    for (const op of TIMED_UPSTREAM_OPS) upstreamDurations.zero({ upstream, op });
+    for (const outcome of OUTCOMES) decisions.inc({ outcome, upstream }, 0);
+    blobBytes.inc({ upstream }, 0);
+  }
+  for (const result of OUTCOMES) verifications.zero({ result });
+  for (const method of ['GET', 'HEAD']) requests.zero({ route: MANIFEST_ROUTE, method });
+  for (const layer of known.sharedVerdictCache ? (['memory', 'redis'] as const) : (['memory'] as const)) {
+    for (const result of ['hit', 'miss']) lookups.inc({ layer, result }, 0);
+  }
   const reloadFailures = new Counter({
     name: 'trustgate_reload_failures_total',
     help: 'Reloads refused (the previous policy, trust store or certificate stays)',
@@ -194,6 +236,7 @@ export function createMetrics(sources: MetricSources): Metrics {
   return {
     registry,
     decision: (d, upstream) => decisions.inc({ outcome: d.outcome, reason: d.reasons[0]?.code ?? 'none', rule: d.rule, upstream }),
+    deniedPull: (d, upstream) => deniedPulls.inc({ reason: d.reasons[0]?.code ?? 'none', upstream }),
     manifestRequest: (method, upstream, status) => manifests.inc({ method, upstream, status: String(status) }),
     blobBytes: (upstream, bytes) => blobBytes.inc({ upstream }, bytes),
     requestDuration: (route, method, seconds) => requests.observe({ route, method }, seconds),

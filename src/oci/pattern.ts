@@ -17,9 +17,19 @@ const VALID = /^[a-zA-Z0-9.:_\-/*[\]]+$/;
  * One step of a compiled pattern: a literal character, `*` (`[^/]*`), `**` (`.*`), or the segments
  * part of a `**` between slashes (`(?:[^/]+/)*`, after the literal first slash).
  */
-type Step = { readonly kind: 'char'; readonly char: string } | { readonly kind: 'segment' | 'any' | 'segments' };
+export type Step = { readonly kind: 'char'; readonly char: string } | { readonly kind: 'segment' | 'any' | 'segments' };
 
 export function compilePattern(source: string): ImagePattern {
+  const { steps, literalLength, wildcards } = patternSteps(source);
+  return Object.freeze({ source, test: (name: string) => matches(steps, name), literalLength, wildcards });
+}
+
+/** The steps of a pattern (what `test` runs, and what pattern-overlap.ts runs two at a time); throws a TypeError for an invalid one. */
+export function patternSteps(source: string): {
+  readonly steps: readonly Step[];
+  readonly literalLength: number;
+  readonly wildcards: number;
+} {
   if (!VALID.test(source) || /\*{3,}/.test(source) || source.includes('//')) {
     throw new TypeError(`invalid image pattern "${source}"`);
   }
@@ -44,7 +54,7 @@ export function compilePattern(source: string): ImagePattern {
       literalLength += 1;
     }
   }
-  return Object.freeze({ source, test: (name: string) => matches(steps, name), literalLength, wildcards });
+  return { steps, literalLength, wildcards };
 }
 
 /**
@@ -78,7 +88,7 @@ function matches(steps: readonly Step[], name: string): boolean {
 const LINE_TERMINATORS = new Set(['\n', '\r', '\u2028', '\u2029']);
 
 /** The states plus those reached without reading: past a wildcard that matches nothing. */
-function closure(steps: readonly Step[], states: readonly number[]): number[] {
+export function closure(steps: readonly Step[], states: readonly number[]): number[] {
   const seen = new Set<number>();
   const stack = [...states];
   while (stack.length > 0) {

@@ -14,6 +14,12 @@ export interface PolicyOrigin {
 export interface PolicyHolderOptions {
   /** Compiles policy text (the same checks as the file gets); throws a ConfigError naming the field. */
   readonly compile?: (text: string, source: string) => Policy;
+  /**
+   * Called on a reload with a file policy about to replace the running one; throwing refuses it as
+   * a bad file is refused (logged, counted, the running policy stays). The runtime passes the
+   * checks at start (policy/setup-check.ts) here.
+   */
+  readonly vet?: (next: Policy) => void;
 }
 
 /**
@@ -27,6 +33,7 @@ export class PolicyHolder {
   readonly #load: () => Policy;
   readonly #logger: Logger;
   readonly #compile: ((text: string, source: string) => Policy) | undefined;
+  readonly #vet: ((next: Policy) => void) | undefined;
   readonly #listeners = new Set<(policy: Policy) => void>();
   readonly #failureListeners = new Set<() => void>();
 
@@ -34,6 +41,7 @@ export class PolicyHolder {
     this.#load = load;
     this.#logger = logger;
     this.#compile = options.compile;
+    this.#vet = options.vet;
     this.#current = load();
   }
 
@@ -56,6 +64,7 @@ export class PolicyHolder {
         return true;
       }
       if (next.hash === this.#current.hash) return true;
+      this.#vet?.(next);
       this.#swap(next, { source: 'file' });
       this.#logger.info({ event: 'policy_reloaded', hash: next.hash, rules: next.rules.length }, 'policy reloaded');
       return true;

@@ -2,8 +2,8 @@ import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'n
 import { Agent as HttpsAgent } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { createProxyMiddleware, proxyEventsPlugin, type RequestHandler } from 'http-proxy-middleware';
-import { Agent } from 'undici';
-import { TrustgateError } from '../errors/errors.ts';
+import { isTrustgateError, TrustgateError } from '../errors/errors.ts';
+import { reasonWarning } from './refusal.ts';
 import { sendError } from '../server/send-error.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -11,9 +11,10 @@ import type { Digest } from '../oci/reference.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
 import { copyBlobHeaders } from '../upstream/blob-headers.ts';
 import { pullScope } from './manifest-fetch.ts';
-import { followRedirect, planRedirect } from '../upstream/redirect.ts';
+import { isRedirect } from '../upstream/redirect.ts';
+import { pinnedCreateConnection, systemResolver, type AddressResolver } from '../upstream/egress.ts';
 import type { Source } from '../upstream/source.ts';
-import { upstreamFailure } from '../upstream/upstream-answer.ts';
+import { upstreamError, upstreamFailure } from '../upstream/upstream-answer.ts';
 
 /**
  * Client headers that may reach the upstream on a blob request; credentials, cookies and framing
@@ -36,18 +37,24 @@ export interface BlobProxy {
  * Blobs stream through http-proxy-middleware and are never buffered (docs/design.md §1 "Blobs"). One proxy
  * and one keep-alive agent per upstream, capped at the upstream's concurrency limit.
  */
-export function createBlobProxy(client: UpstreamClient, logger: Logger, metrics?: Metrics): BlobProxy {
+export function createBlobProxy(
+  client: UpstreamClient,
+  logger: Logger,
+  metrics?: Metrics,
+  resolver: AddressResolver = systemResolver,
+): BlobProxy {
   const upstream = client.config;
   const forwards = new WeakMap<IncomingMessage, Forward>();
   const timedOut = new WeakSet<IncomingMessage>();
   const started = new WeakMap<IncomingMessage, number>();
   const agentOptions = { keepAlive: true, maxSockets: upstream.maxConcurrentRequests, ...upstream.tls };
-  const agent = upstream.url.startsWith('https:') ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
-  const storage = new Agent({
-    connect: { ...upstream.tls, timeout: upstream.timeouts.connectMs },
-    headersTimeout: upstream.timeouts.headersMs,
-    bodyTimeout: upstream.timeouts.bodyIdleMs,
-  });
+  const secure = upstream.url.startsWith('https:');
+  const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  // Connections go to the address resolved once for them (upstream/egress.ts), as the client's do.
+  (agent as unknown as { createConnection: unknown }).createConnection = pinnedCreateConnection(
+    { resolver, tls: upstream.tls, timeoutMs: upstream.timeouts.connectMs },
+    secure,
+  );
 
   const proxy: RequestHandler<IncomingMessage, ServerResponse> = createProxyMiddleware<IncomingMessage, ServerResponse>({
     target: upstream.url,
@@ -67,7 +74,12 @@ export function createBlobProxy(client: UpstreamClient, logger: Logger, metrics?
         proxyReq.once('timeout', () => timedOut.add(req));
       },
       proxyRes(proxyRes, req, res) {
-        void answer(proxyRes, req, res).catch((error: unknown) => sendError(res, error, req.method === 'HEAD'));
+        void answer(proxyRes, req, res).catch((error: unknown) => {
+          const requestId = res.getHeader('x-request-id');
+          if (req.method === 'HEAD' && isTrustgateError(error) && error.code === 'UPSTREAM_REDIRECT_REFUSED' && !res.headersSent)
+            res.setHeader('warning', reasonWarning('upstream_redirect_refused', typeof requestId === 'string' ? requestId : ''));
+          sendError(res, error, req.method === 'HEAD');
+        });
       },
       error(error, req, res) {
         const failure = timedOut.has(req)
@@ -102,21 +114,33 @@ export function createBlobProxy(client: UpstreamClient, logger: Logger, metrics?
     }
     proxyRes.resume();
     const location = proxyRes.headers.location;
-    if (status >= 300 && status < 400 && location !== undefined) {
-      const plan = planRedirect(upstream, location);
-      if (plan.action === 'pass') {
-        res.writeHead(307, { location: plan.location, 'content-length': '0' });
+    if (isRedirect(status, location)) {
+      const forward = forwards.get(req);
+      const from = new URL(forward?.path ?? '/v2/', upstream.url);
+      if (upstream.blobRedirects.mode === 'pass') {
+        // Checked like a hop trustgate follows (host and addresses), then the client follows it and checks the digest.
+        res.writeHead(307, { location: await client.redirects.forClient(location, from), 'content-length': '0' });
         res.end();
         return;
       }
-      if (plan.action === 'refuse') {
-        throw new TrustgateError(
-          'UPSTREAM_BAD_RESPONSE',
-          `upstream "${upstream.name}" redirected a blob to ${plan.host}, which the config does not allow`,
-        );
+      const range = req.headers.range;
+      const followed = await client.redirects
+        .follow(location, from, {
+          kind: 'blob',
+          method: req.method === 'HEAD' ? 'HEAD' : 'GET',
+          headers: typeof range === 'string' ? { range } : {},
+          authorization: forward?.authorization,
+        })
+        .catch((error: unknown) => {
+          throw upstreamError(upstream.name, { thrown: error, timeouts: upstream.timeouts, storage: true });
+        });
+      if (followed.status !== 200 && followed.status !== 206) {
+        followed.body.on('error', () => {});
+        followed.body.destroy();
+        throw upstreamError(upstream.name, { status: followed.status, headers: followed.headers, missing: 'BLOB_UNKNOWN', storage: true });
       }
-      const forward = forwards.get(req);
-      await followRedirect(storage, plan.url, plan.sameOrigin ? forward?.authorization : undefined, req, res, upstream);
+      res.writeHead(followed.status, copyBlobHeaders(followed.headers));
+      await pipeline(followed.body, res);
       return;
     }
     if (status === 401) {
@@ -147,7 +171,6 @@ export function createBlobProxy(client: UpstreamClient, logger: Logger, metrics?
     },
     close() {
       agent.destroy();
-      void storage.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Decision } from '../decision/decision.ts';
 import type { DecisionLog } from '../gate/decision-log.ts';
 import type { Logger } from '../log/logger.ts';
@@ -25,21 +26,69 @@ export interface DecisionReporter {
 
 export interface ReporterDeps {
   readonly logger: Logger;
-  readonly metrics?: Pick<Metrics, 'decision'> | undefined;
+  readonly metrics?: Pick<Metrics, 'decision' | 'deniedPull'> | undefined;
   /** GET /admin/v1/decisions: every judged manifest (one with a digest) is recorded. */
   readonly decisions?: DecisionLog | undefined;
   readonly now: () => number;
+  /** Which denied pulls repeat one already counted; a fresh window when absent (tests pass one to watch its size). */
+  readonly deniedPullWindow?: RepeatWindow | undefined;
+}
+
+/** How long a client's repeat of a denied pull counts as the same pull: HEAD then GET, or a quick retry. */
+export const DENIED_PULL_WINDOW_MS = 1000;
+/** Keys a window holds at most; past that the oldest is forgotten (its next repeat counts again). */
+export const DENIED_PULL_WINDOW_KEYS = 4096;
+
+/**
+ * Remembers keys for `windowMs` from when each was counted, in bounded memory: at most `capacity`
+ * keys, each a fixed-size hash. Insertion order is counting order, so expired keys are dropped from
+ * the front and, when full, the oldest goes first.
+ */
+export interface RepeatWindow {
+  /** True when `key` was not counted in the last `windowMs` (and counts it now); false for a repeat. */
+  first(key: string, now: number): boolean;
+  /** Keys held now. */
+  readonly size: number;
+}
+
+export function createRepeatWindow(windowMs = DENIED_PULL_WINDOW_MS, capacity = DENIED_PULL_WINDOW_KEYS): RepeatWindow {
+  const counted = new Map<string, number>();
+  return {
+    first(key, now) {
+      for (const [oldest, at] of counted) {
+        if (now - at < windowMs && at <= now) break;
+        counted.delete(oldest);
+      }
+      const id = createHash('sha256').update(key).digest('base64');
+      const at = counted.get(id);
+      if (at !== undefined && now - at < windowMs && at <= now) return false;
+      counted.delete(id);
+      if (counted.size >= capacity) counted.delete(counted.keys().next().value as string);
+      counted.set(id, now);
+      return true;
+    },
+    get size() {
+      return counted.size;
+    },
+  };
 }
 
 /**
  * The one place a decision is logged, metered and recorded (README "Logs": the `decision` record).
  * Every kind logs the same fields; `trustgate_decisions_total` counts manifest pulls only, so a
- * blob or tag request never inflates it.
+ * blob or tag request never inflates it, and counts each of them.
+ *
+ * `trustgate_denied_pulls_total` counts denied manifest pulls as a user sees them: a client that
+ * asks for the same denied name and digest again within a second (a HEAD then a GET, as Docker does
+ * to read the error; a retry) made one pull. The client is the connection's address and the pull-auth
+ * subject; a refusal before the manifest was fetched (no digest yet) is keyed by the reference.
  */
 export function createDecisionReporter(deps: ReporterDeps): DecisionReporter {
+  const deniedPulls = deps.deniedPullWindow ?? createRepeatWindow();
   return {
     report(exchange, { decision, route, name, upstream, reference, digest, started }) {
       const subject = exchange.client?.subject;
+      const clientAddress = clientAddressOf(exchange);
       deps.logger.info(
         {
           event: 'decision',
@@ -53,13 +102,18 @@ export function createDecisionReporter(deps: ReporterDeps): DecisionReporter {
           reasons: decision.reasons.map((r) => r.code),
           ms: Math.round((performance.now() - started) * 10) / 10,
           requestId: exchange.requestId,
-          clientAddress: clientAddressOf(exchange),
+          clientAddress,
           subject,
         },
         `${route} ${decision.outcome}`,
       );
       if (route !== 'manifest') return;
       deps.metrics?.decision(decision, upstream ?? 'none');
+      if (decision.outcome === 'deny' && deps.metrics !== undefined) {
+        const what = digest ?? (reference === undefined ? '' : referenceString(reference));
+        const key = JSON.stringify([clientAddress ?? '', subject ?? '', name, what]);
+        if (deniedPulls.first(key, deps.now())) deps.metrics.deniedPull(decision, upstream ?? 'none');
+      }
       if (digest === undefined || reference === undefined) return;
       deps.decisions?.record({
         time: deps.now(),

@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { createUpstreamClient } from '../upstream/index.ts';
 import { createUpstreamOutcomes, type UpstreamHealth } from '../upstream/outcomes.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
+import type { AddressResolver } from '../upstream/egress.ts';
 import { createBlobProxy, type BlobProxy } from './blobs.ts';
 
 export interface UpstreamHandle {
@@ -20,13 +21,17 @@ export interface Upstreams {
 }
 
 /** Opens one client (manifests, tags, referrers) and one blob proxy per configured upstream. */
-export function openUpstreams(config: Config, logger: Logger, metrics?: Metrics): Upstreams {
+export function openUpstreams(config: Config, logger: Logger, metrics?: Metrics, resolver?: AddressResolver): Upstreams {
   const handles = new Map<string, UpstreamHandle>();
   const outcomes = createUpstreamOutcomes(config.upstreams.map((u) => u.name));
   for (const upstream of config.upstreams) {
-    const raw = createUpstreamClient(upstream, { logger, onOutcome: (reachable) => outcomes.record(upstream.name, reachable) });
+    const raw = createUpstreamClient(upstream, {
+      logger,
+      onOutcome: (reachable) => outcomes.record(upstream.name, reachable),
+      ...(resolver === undefined ? {} : { resolver }),
+    });
     const client = metrics === undefined ? raw : instrumentClient(raw, metrics);
-    handles.set(upstream.name, { client, blobs: createBlobProxy(client, logger, metrics) });
+    handles.set(upstream.name, { client, blobs: createBlobProxy(client, logger, metrics, resolver) });
   }
   return {
     get(name) {

@@ -1,3 +1,4 @@
+import type { AddressResolver } from '../upstream/egress.ts';
 import type { AppDeps } from './app.ts';
 import type { Config } from '../config/types.ts';
 import { createGate } from '../gate/create-gate.ts';
@@ -23,6 +24,9 @@ import { compiledView } from '../trust/view.ts';
 import { openBackend, openVerdictCache } from './backend.ts';
 import { controlDeps, policyText, sigstoreRootKind } from './control.ts';
 import { checkKeylessRoots } from '../policy/parse.ts';
+import { checkSetup, hasErrors, SetupError, type SetupProblem } from '../policy/setup-check.ts';
+import type { Policy } from '../policy/types.ts';
+import { logProblems, setupFacts } from './setup-check.ts';
 import type { CompiledTrust } from '../trust/compile.ts';
 import { parseTrustedIdentity } from '../verify/notation/index.ts';
 
@@ -37,6 +41,8 @@ export interface Runtime {
   readonly health: HealthProvider;
   /** Re-reads `keys/` into the trust store (revocations stay). */
   reloadKeys(): Promise<void>;
+  /** The checks at start (config/README.md, "Checks at start") on the running policy and trust store, now. */
+  setupProblems(): SetupProblem[];
   close(): Promise<void>;
 }
 
@@ -45,6 +51,12 @@ export interface RuntimeOptions {
   /** Overrides `redis.prefix`, so tests can share one server. */
   readonly redisPrefix?: string;
   readonly onVerify?: (canonicalName: string) => void;
+  /**
+   * Where upstream connections go (upstream/egress.ts). Only tests set it, to map a registry's
+   * real host name (ghcr.io:443) to a local front, as curl's --connect-to does; the address
+   * policy of redirects still applies to the mapped address.
+   */
+  readonly resolver?: AddressResolver;
 }
 
 /** Wires real adapters from a validated config: Redis-backed when `redis.url` is set, in memory otherwise. */
@@ -53,10 +65,12 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
   // The trust store opens after the policy (the backend needs the holder): until then no root is known.
   let trustNow: (() => CompiledTrust) | undefined;
   const rootKind = sigstoreRootKind(() => trustNow?.());
+  // The checks at start, once the trust store is open; until then a reload cannot happen.
+  let vet: ((next: Policy) => void) | undefined;
   const policy = new PolicyHolder(
     () => loadPolicy(config.policyFile, (identity) => void parseTrustedIdentity(identity), rootKind),
     logger,
-    policyText(rootKind),
+    { ...policyText(rootKind), vet: (next) => vet?.(next) },
   );
   const fileEntries = loadKeysDir(config.keysDir);
   // Redis or memory is decided there alone; an API policy is active before it resolves (it wins over the file).
@@ -82,6 +96,25 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     await backend.close();
     throw error;
   }
+  const setupProblems = (candidate: Policy): SetupProblem[] => checkSetup(candidate, setupFacts(config, trust.snapshot(), now()));
+  const policyOf = (p: Policy): Record<string, unknown> => ({
+    policy: p.hash,
+    source: p === policy.current() ? policy.origin().source : 'file',
+  });
+  // Every problem is logged, with its field; an error refuses the start (exit 2, every problem on stderr).
+  const atStart = setupProblems(policy.current());
+  logProblems(logger, atStart, { when: 'start', ...policyOf(policy.current()) });
+  if (hasErrors(atStart)) {
+    await backend.close();
+    throw new SetupError(atStart);
+  }
+  // A reloaded policy file with an error is refused like a file that does not compile: the running policy stays.
+  vet = (next) => {
+    const refused = setupProblems(next).filter((p) => p.severity === 'error' && p.field.startsWith('rules['));
+    if (refused.length === 0) return;
+    logProblems(logger, refused, { when: 'reload', ...policyOf(next) });
+    throw new SetupError(refused);
+  };
   const redisClient = backend.redis?.command;
   // Off by default; on, a background loop keeps one sigstore-root up to date from TUF (docs/tuf-refresh.md).
   const tuf =
@@ -95,15 +128,18 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
           now,
           onResult: (result) => metrics.sigstoreRootRefresh(result), // first called after start(), below
         });
-  const metrics = createMetrics({
-    trust: () => compiledTrustCounts(trustView()),
-    policyHash: () => policy.current().hash,
-    scanQueuePending: async () => (await scans.pending(1000).catch(() => [])).length,
-    redisUp: () => (redisClient === undefined ? undefined : redisClient.status === 'ready' ? 1 : 0),
-    ...(tuf === undefined
-      ? {}
-      : { sigstoreRoot: () => ({ root: tuf.root, ageSeconds: tuf.ageSeconds(), intervalSeconds: tuf.intervalMs / 1000 }) }),
-  });
+  const metrics = createMetrics(
+    {
+      trust: () => compiledTrustCounts(trustView()),
+      policyHash: () => policy.current().hash,
+      scanQueuePending: async () => (await scans.pending(1000).catch(() => [])).length,
+      redisUp: () => (redisClient === undefined ? undefined : redisClient.status === 'ready' ? 1 : 0),
+      ...(tuf === undefined
+        ? {}
+        : { sigstoreRoot: () => ({ root: tuf.root, ageSeconds: tuf.ageSeconds(), intervalSeconds: tuf.intervalMs / 1000 }) }),
+    },
+    { upstreams: config.upstreams.map((u) => u.name), sharedVerdictCache: backend.verdictLayer !== undefined },
+  );
   const verdicts = openVerdictCache(backend, policy, { ...verdictOptions, logger, onLookup: metrics.cacheLookup });
   policy.onReloadFailed(() => metrics.reloadFailure('policy'));
   if (!config.gate.blobGate) {
@@ -112,7 +148,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
       'gate.blobGate is false: any blob of an allowed repository is served, so the layers of a denied image can be pulled by digest',
     );
   }
-  const upstreams = openUpstreams(config, logger, metrics);
+  const upstreams = openUpstreams(config, logger, metrics, options.resolver);
   const health = createHealthProvider({ redis: redisClient, upstreams, trust, policy });
   const sharedStateUp =
     redisClient === undefined ? undefined : async () => redisClient.status === 'ready' && (await health.redis()) === 'up';
@@ -191,6 +227,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     scans,
     stateKind: backend.kind,
     health,
+    setupProblems: () => setupProblems(policy.current()),
     async reloadKeys() {
       try {
         await trust.upsertFromFiles(loadKeysDir(config.keysDir));

@@ -3,18 +3,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.ts';
 import { ConfigError, resolveConfig, type Config, type ConfigFlags } from '../config/index.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
+import { formatProblem, SetupError } from '../policy/setup-check.ts';
 import { buildRuntime, type Runtime } from './runtime.ts';
 import { drain } from '../server/drain.ts';
 import { createFront, type Front } from '../server/front.ts';
 import { listen, type Listening } from '../server/listen.ts';
+import { logProblems } from './setup-check.ts';
 
 /** How long closing the runtime (Redis, upstream pools) may take after the drain. */
 const CLOSE_LIMIT_MS = 5_000;
 
 /**
  * The proxy: the composition root, the one place real adapters are wired together. The config comes
- * from the resolver (config/resolve.ts) given the flags and `env`; never rejects (a bad config exits 2,
- * any other start failure exits 1).
+ * from the resolver (config/resolve.ts) given the flags and `env`; never rejects (a bad config, or an
+ * error of the checks at start, exits 2; any other start failure exits 1).
  * The listener starts first and answers /healthz and /readyz (503 `starting`) while the runtime
  * (policy, trust store, Redis) is built; then the app is swapped in and /readyz turns 200.
  */
@@ -66,17 +68,26 @@ function started(config: Config, runtime: Runtime, listening: Listening, log: Lo
   );
 }
 
-/** Reloads the policy and keys/ when the policy file changes; returns the reload for SIGHUP. */
+/**
+ * Reloads keys/ and then the policy when the policy file changes; returns the reload for SIGHUP.
+ * keys/ goes first, so a policy that trusts a key added with it is checked against that key.
+ * Then the checks at start run again and each problem is logged.
+ */
 function watchForReloads(config: Config, runtime: Runtime, log: Logger, front: Front): (why: string) => void {
   const reload = (why: string): void => {
     if (front.phase() === 'stopping') return;
     log.info({ event: 'reload', why }, 'reloading policy and keys/');
-    runtime.policy.reload();
-    runtime
+    void runtime
       .reloadKeys()
       .catch((error: unknown) =>
         log.error({ event: 'keys_reload_failed', problem: String(error) }, 'keys/ reload failed; keeping the trust store'),
-      );
+      )
+      .then(() => {
+        if (front.phase() === 'stopping') return;
+        runtime.policy.reload();
+        const running = runtime.policy.current();
+        logProblems(log, runtime.setupProblems(), { when: 'reload', policy: running.hash, source: runtime.policy.origin().source });
+      });
   };
   const onPolicyFile = (): void => reload('policy file changed');
   watchFile(config.policyFile, { interval: 2_000 }, onPolicyFile);
@@ -121,10 +132,18 @@ function stopper(
   };
 }
 
-/** A bad config or policy exits 2 with the message; anything else is rethrown (exit 1). */
+/** A bad config or policy, or an error of the checks at start, exits 2 with every problem; anything else is rethrown (exit 1). */
 function bailOnConfigError(error: unknown): never {
   if (error instanceof ConfigError) {
     process.stderr.write(`trustgate: invalid configuration: ${error.message}\n`);
+    process.exit(2);
+  }
+  if (error instanceof SetupError) {
+    const errors = error.problems.filter((p) => p.severity === 'error').length;
+    process.stderr.write(
+      `trustgate: refusing to start: ${errors} ${errors === 1 ? 'error' : 'errors'} in the checks at start (config/README.md, "Checks at start"):\n` +
+        error.problems.map((p) => `  ${formatProblem(p)}\n`).join(''),
+    );
     process.exit(2);
   }
   throw error;

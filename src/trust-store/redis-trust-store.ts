@@ -37,6 +37,17 @@ export interface RedisTrustStoreOptions extends FollowVia {
   readonly connectTimeoutMs?: number;
 }
 
+/**
+ * The trust store Redis holds, read once (the LOAD script: GET and HGETALL only) without writing,
+ * merging or subscribing: for the commands that check a deployment from its config
+ * (`trustgate policy check --config`, `trustgate doctor`), which must change nothing.
+ */
+export async function readRedisTrust(redis: RedisClient, prefix: string): Promise<TrustSnapshot> {
+  const { keys, channel } = trustKeys(redis, prefix);
+  const loaded = decodeState(await redis.eval(LOAD, keys.length, ...keys, channel, '0', '0'));
+  return loaded.snapshot;
+}
+
 /** How often each replica reads the trust version by default: 4 GETs a second, a revocation seen within 250 ms plus a load. */
 export const TRUST_POLL_MS = 250;
 

@@ -107,3 +107,19 @@ export function activeEntries(snapshot: TrustSnapshot, now: number): TrustEntry[
     (e) => !revoked.has(e.id) && (e.notBefore === undefined || now >= e.notBefore) && (e.notAfter === undefined || now < e.notAfter),
   );
 }
+
+/**
+ * `stored` after `upsertFromFiles(files)`, as both stores apply it: a revoked id is left as it is
+ * (and never added), an id stored with origin `api` keeps the stored entry, every other file entry
+ * is taken. What `trustgate policy check --config` and `trustgate doctor` check against: the trust
+ * store as a start will leave it.
+ */
+export function withFileEntries(stored: TrustSnapshot, files: readonly TrustEntry[]): TrustSnapshot {
+  const revoked = new Set(stored.revocations.map((r) => r.id));
+  const entries = new Map(stored.entries.map((e) => [e.id, e]));
+  for (const entry of files) {
+    if (revoked.has(entry.id) || entries.get(entry.id)?.origin === 'api') continue;
+    entries.set(entry.id, entry);
+  }
+  return makeSnapshot(stored.version, entries.values(), stored.revocations);
+}

@@ -4,6 +4,9 @@ import { UpstreamAuth } from './auth.ts';
 import { withRetries, type Logger } from './retry.ts';
 import { TokenCache } from './token-cache.ts';
 import { createTransport } from './transport.ts';
+import { discard, readCapped } from './capped-body.ts';
+import { systemResolver, type AddressResolver } from './egress.ts';
+import { createRedirects, isRedirect } from './redirect.ts';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './types.ts';
 
 export interface UpstreamClientOptions {
@@ -12,6 +15,8 @@ export interface UpstreamClientOptions {
   readonly logger?: Logger;
   /** Told after each exchange whether the upstream answered (false: unreachable, timed out, or 5xx). */
   readonly onOutcome?: (reachable: boolean) => void;
+  /** Where connections go (egress.ts); the system resolver unless a test maps hosts to local fronts. */
+  readonly resolver?: AddressResolver;
 }
 
 /** Headers trustgate sets itself or that only concern one hop. */
@@ -35,7 +40,9 @@ const UNREACHABLE = new Set(['UPSTREAM_UNREACHABLE', 'UPSTREAM_TIMEOUT']);
 export function createUpstreamClient(config: UpstreamConfig, options: UpstreamClientOptions = {}): UpstreamClient {
   const now = options.now ?? Date.now;
   const logger = options.logger;
-  const transport = createTransport(config);
+  const resolver = options.resolver ?? systemResolver;
+  const transport = createTransport(config, resolver);
+  const redirects = createRedirects(config, resolver);
   const auth = new UpstreamAuth({ config, transport, now, logger, cache: new TokenCache({ now }) });
   const base = new URL(config.url);
   const basePath = base.pathname.replace(/\/+$/, '');
@@ -73,16 +80,44 @@ export function createUpstreamClient(config: UpstreamConfig, options: UpstreamCl
     return probe;
   }
 
+  /**
+   * An API answer that is a redirect (registry.k8s.io sends every /v2 request to a mirror) is
+   * followed to `apiRedirects.allowedHosts` or the upstream's own origin, hop by hop, with the
+   * same checks as blob redirects; credentials go only to the upstream's own origin.
+   */
+  async function followApiRedirect(
+    answer: UpstreamResponse,
+    request: UpstreamRequest,
+    sent: string | undefined,
+  ): Promise<UpstreamResponse> {
+    const location = answer.headers['location'];
+    if (request.redirects === 'return' || !isRedirect(answer.status, location)) return answer;
+    const from = new URL(basePath + request.path, base.origin);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers ?? {})) {
+      if (!DROPPED_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
+    }
+    const followed = await redirects.follow(location, from, { kind: 'api', method: request.method, headers, authorization: sent });
+    if (request.method === 'HEAD') {
+      await discard(followed.body);
+      return { status: followed.status, headers: followed.headers, body: Buffer.alloc(0) };
+    }
+    const body = await readCapped(followed.body, followed.headers['content-length'], request.maxBytes, config.name);
+    return { status: followed.status, headers: followed.headers, body };
+  }
+
   return {
     config,
+
+    redirects,
 
     async request(request) {
       const sent = await auth.header(request.scope);
       const first = await exchange(request, sent);
-      if (first.status !== 401) return first;
+      if (first.status !== 401) return followApiRedirect(first, request, sent);
       const retryWith = await auth.answer(first.headers['www-authenticate'], request.scope, sent);
       if (retryWith === undefined) return first;
-      return exchange(request, retryWith);
+      return followApiRedirect(await exchange(request, retryWith), request, retryWith);
     },
 
     async authorization(scope) {
@@ -94,6 +129,8 @@ export function createUpstreamClient(config: UpstreamConfig, options: UpstreamCl
       auth.invalidate(scope);
     },
 
-    close: () => transport.close(),
+    close: async () => {
+      await Promise.all([transport.close(), redirects.close()]);
+    },
   };
 }

@@ -1,9 +1,9 @@
-import { request } from 'undici';
-import { TrustgateError } from '../errors/errors.ts';
+import { isTrustgateError, TrustgateError } from '../errors/errors.ts';
 import { digestOf, algorithmOf } from '../oci/digest.ts';
 import type { Digest } from '../oci/reference.ts';
 import type { RequestBudget } from './budget.ts';
-import { planRedirect } from './redirect.ts';
+import { isRedirect } from './redirect.ts';
+import { readCapped } from './capped-body.ts';
 import { repositoryPath, repositoryScope } from './registry-paths.ts';
 import type { UpstreamClient } from './types.ts';
 import { upstreamError } from './upstream-answer.ts';
@@ -32,11 +32,13 @@ export async function fetchSmallBlob(
     path: repositoryPath(repository, `blobs/${digest}`),
     scope: repositoryScope(repository),
     maxBytes,
+    redirects: 'return',
   });
   let body = response.body;
   const location = response.headers['location'];
-  if (response.status >= 300 && response.status < 400 && location !== undefined) {
-    body = await fromStorage(client, location, digest, maxBytes, budget);
+  if (isRedirect(response.status, location)) {
+    const from = new URL(`${client.config.url}${repositoryPath(repository, `blobs/${digest}`)}`);
+    body = await fromStorage(client, location, from, digest, maxBytes, budget, await client.authorization(repositoryScope(repository)));
   } else if (response.status !== 200) {
     throw upstreamError(upstream.name, { status: response.status, body: response.body, headers: response.headers, missing: 'named' });
   }
@@ -45,54 +47,53 @@ export async function fetchSmallBlob(
   return body;
 }
 
-/** Reads a redirected blob from storage: only from the upstream's origin or `blobRedirects.allowedHosts`, never with credentials. */
+/**
+ * Reads a redirected blob through the upstream's redirects (redirect.ts): allowed hosts only,
+ * addresses checked and pinned, hops bounded, credentials only to the upstream's own origin. A
+ * refusal stays UPSTREAM_REDIRECT_REFUSED (a config or egress matter, never a bad signature).
+ */
 async function fromStorage(
   client: UpstreamClient,
   location: string,
+  from: URL,
   digest: Digest,
   maxBytes: number,
   budget: RequestBudget,
+  authorization: string | undefined,
 ): Promise<Buffer> {
   const upstream = client.config;
-  const plan = planRedirect({ ...upstream, blobRedirects: { ...upstream.blobRedirects, mode: 'follow' } }, location);
-  if (plan.action !== 'follow') throw invalid(upstream.name, `redirected signature blob ${digest} to a host the config does not allow`);
   budget.spend();
   // The upstream's timeouts apply here too (undici's defaults would wait 300 s): the whole read by headersMs + bodyIdleMs (+1 s grain, as in transport.ts).
   const { headersMs, bodyIdleMs } = upstream.timeouts;
-  const signal = AbortSignal.timeout(headersMs + bodyIdleMs + 1_000);
+  const deadline = AbortSignal.timeout(headersMs + bodyIdleMs + 1_000);
   try {
-    const followed = await request(plan.url, { method: 'GET', headersTimeout: headersMs, bodyTimeout: bodyIdleMs, signal });
-    if (followed.statusCode !== 200) {
-      followed.body.on('error', () => {}); // the abort that destroying it may raise is expected
-      followed.body.destroy();
-      throw upstreamError(upstream.name, { status: followed.statusCode, headers: flat(followed.headers), missing: 'named', storage: true });
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of followed.body) {
-      total += (chunk as Buffer).length;
-      if (total > maxBytes) {
+    // The deadline covers the hops too: slow hops must not use it up before the body's watch starts.
+    const followed = await client.redirects.follow(location, from, { kind: 'blob', method: 'GET', authorization, signal: deadline });
+    const timer = () => followed.body.destroy(new Error('deadline'));
+    deadline.addEventListener('abort', timer, { once: true });
+    try {
+      if (followed.status !== 200) {
+        followed.body.on('error', () => {}); // the abort that destroying it may raise is expected
         followed.body.destroy();
-        throw invalid(upstream.name, `blob ${digest} is over the ${maxBytes}-byte cap for signatures`);
+        throw upstreamError(upstream.name, { status: followed.status, headers: followed.headers, missing: 'named', storage: true });
       }
-      chunks.push(chunk as Buffer);
+      return await readCapped(followed.body, followed.headers['content-length'], maxBytes, upstream.name).catch((error: unknown) => {
+        if (isTrustgateError(error) && error.code === 'UPSTREAM_MANIFEST_TOO_LARGE')
+          throw invalid(upstream.name, `blob ${digest} is over the ${maxBytes}-byte cap for signatures`);
+        throw error;
+      });
+    } finally {
+      deadline.removeEventListener('abort', timer);
     }
-    return Buffer.concat(chunks);
   } catch (error) {
     if (error instanceof TrustgateError) throw error;
-    if (signal.aborted)
+    if (deadline.aborted)
       throw new TrustgateError(
         'UPSTREAM_TIMEOUT',
         `blob storage of upstream "${upstream.name}" did not send ${digest} within ${headersMs + bodyIdleMs} ms`,
       );
     throw upstreamError(upstream.name, { thrown: error, timeouts: upstream.timeouts, storage: true });
   }
-}
-
-function flat(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (typeof value === 'string') out[name] = value;
-  return out;
 }
 
 function invalid(upstream: string, what: string): TrustgateError {

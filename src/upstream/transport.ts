@@ -3,6 +3,7 @@ import type { UpstreamConfig } from '../config/types.ts';
 import { TrustgateError } from '../errors/errors.ts';
 import type { UpstreamResponse } from './types.ts';
 import { discard, readCapped } from './capped-body.ts';
+import { pinnedUndiciConnector, systemResolver, type AddressResolver } from './egress.ts';
 
 /** One HTTP exchange: no auth, no retries. Throws raw transport errors (see transport-errors.ts). */
 export interface Target {
@@ -29,18 +30,15 @@ const TIMER_GRAIN_MS = 1_000;
  * the same TLS trust settings, timeouts and connection cap. Redirects are never followed (undici 7
  * agents have no redirect handling unless the redirect interceptor is composed in).
  */
-export function createTransport(config: UpstreamConfig): Transport {
+export function createTransport(config: UpstreamConfig, resolver: AddressResolver = systemResolver): Transport {
   const { connectMs, headersMs, bodyIdleMs } = config.timeouts;
   const agent = new Agent({
     connections: config.maxConcurrentRequests,
     headersTimeout: headersMs,
     bodyTimeout: bodyIdleMs,
-    connect: {
-      timeout: connectMs,
-      ...(config.tls.ca === undefined ? {} : { ca: config.tls.ca }),
-      ...(config.tls.cert === undefined ? {} : { cert: config.tls.cert }),
-      ...(config.tls.key === undefined ? {} : { key: config.tls.key }),
-    },
+    // Resolved once per connection and connected to that address (egress.ts); no address policy:
+    // the operator chose this origin and its token realms.
+    connect: pinnedUndiciConnector({ resolver, tls: config.tls, timeoutMs: connectMs }),
   });
 
   return {

@@ -1,4 +1,5 @@
 import type { UpstreamConfig } from '../config/types.ts';
+import type { Redirects } from './redirect.ts';
 
 export interface UpstreamRequest {
   readonly method: 'GET' | 'HEAD';
@@ -9,6 +10,8 @@ export interface UpstreamRequest {
   readonly scope: string;
   /** Refuse bodies over this many bytes (UPSTREAM_MANIFEST_TOO_LARGE when exceeded). */
   readonly maxBytes: number;
+  /** `return` hands a redirect back (blob reads follow storage redirects themselves); by default API redirects are followed. */
+  readonly redirects?: 'follow' | 'return';
 }
 
 export interface UpstreamResponse {
@@ -32,6 +35,8 @@ export interface UpstreamClient {
   request(request: UpstreamRequest): Promise<UpstreamResponse>;
   /** The Authorization header value to send for `scope`, or undefined when anonymous access works. */
   authorization(scope: string): Promise<string | undefined>;
+  /** This upstream's redirects (redirect.ts): every hop checked, pinned and bounded. */
+  readonly redirects: Redirects;
   /** Called when a streamed request (blobs) got a 401, so the next `authorization()` fetches a new token. */
   invalidate(scope: string): void;
   close(): Promise<void>;

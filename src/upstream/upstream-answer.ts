@@ -30,6 +30,10 @@ export type UpstreamFailure =
  * Upstream error text is never echoed (docs/wire-formats.md "Errors"), nor a transport error's
  * message (it could hold a URL or a header): only its code.
  */
+/** Retry-After as delay-seconds or an IMF-fixdate (RFC 9110 §10.2.3); anything else is dropped, never echoed. */
+const RETRY_AFTER =
+  /^(?:\d{1,6}|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT)$/;
+
 export function upstreamError(upstream: string, failure: UpstreamFailure): TrustgateError {
   const who = failure.storage === true ? `blob storage of upstream ${JSON.stringify(upstream)}` : `upstream ${JSON.stringify(upstream)}`;
   if ('thrown' in failure) return transportError(who, failure.thrown, failure.timeouts);
@@ -37,7 +41,7 @@ export function upstreamError(upstream: string, failure: UpstreamFailure): Trust
   if (status === 429) {
     const retryAfter = failure.headers?.['retry-after'];
     return new TrustgateError('TOOMANYREQUESTS', `${who} is rate limiting trustgate`, {
-      headers: retryAfter !== undefined && /^\d{1,6}$/.test(retryAfter) ? { 'retry-after': retryAfter } : {},
+      headers: retryAfter !== undefined && RETRY_AFTER.test(retryAfter.trim()) ? { 'retry-after': retryAfter.trim() } : {},
     });
   }
   if (status >= 500) return new TrustgateError('UPSTREAM_UNREACHABLE', `${who} answered ${status}`);

@@ -54,7 +54,7 @@ describe('one config resolver', () => {
     const users: string[] = [];
     for (const file of COMPOSITION.flatMap((p) => (p.endsWith('.ts') ? [p] : files(p)))) {
       const text = code(file);
-      if (/\bresolveConfig\(/.test(text)) users.push(relative(SRC, file));
+      if (/\bresolve(Parsed)?Config\(/.test(text)) users.push(relative(SRC, file));
       // The demo loads the config it has just written for itself, with no environment at all.
       if (file === join(SRC, 'tools', 'demo.ts')) continue;
       assert.doesNotMatch(
@@ -63,7 +63,14 @@ describe('one config resolver', () => {
         `${relative('.', file)} loads a config itself`,
       );
     }
-    assert.deepEqual(users.sort(), ['cli/revoke.ts', 'cli/scan-worker.ts', 'cli/token.ts', 'runtime/serve.ts']);
+    assert.deepEqual(users.sort(), [
+      'cli/doctor.ts',
+      'cli/policy.ts',
+      'cli/revoke.ts',
+      'cli/scan-worker.ts',
+      'cli/token.ts',
+      'runtime/serve.ts',
+    ]);
   });
 
   it('the check sees the ways a command used to read them', () => {

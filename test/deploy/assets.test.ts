@@ -14,7 +14,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/index.ts';
 import { loadPolicy } from '../../src/policy-store/policy-file.ts';
 import { parseRedisUrl } from '../../src/redis/url.ts';
@@ -37,6 +37,7 @@ type Json = any;
  */
 const APP_METRICS = [
   'trustgate_decisions_total',
+  'trustgate_denied_pulls_total',
   'trustgate_manifest_requests_total',
   'trustgate_blob_bytes_total',
   'trustgate_verdict_cache_lookups_total',
@@ -82,6 +83,22 @@ function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = pro
 }
 const promtool = (...args: string[]) => run('promtool', args);
 
+/**
+ * How the alert rules know trustgate's targets: the one label matcher of every `up{...}` in them
+ * (config/prometheus/alerts.yml, "Which targets are trustgate"), as [label, value].
+ */
+function targetSelector(rules: Json): [string, string] {
+  const exprs: string[] = rules.groups.flatMap((g: Json) => g.rules.map((r: Json) => String(r.expr)));
+  const matchers = new Set(exprs.flatMap((e) => [...e.matchAll(/\bup\{([^}]*)\}/g)].map((m) => m[1]!)));
+  assert.equal(matchers.size, 1, [...matchers].join(' | '));
+  const match = /^([a-z_]+)="([^"]+)"$/.exec([...matchers][0]!);
+  assert.ok(match, [...matchers][0]);
+  return [match[1]!, match[2]!];
+}
+
+/** A Kubernetes label as Prometheus's Kubernetes discovery names it (`__meta_kubernetes_pod_label_<this>`). */
+const promLabelName = (label: string): string => label.replace(/[^a-zA-Z0-9_]/g, '_');
+
 describe('Prometheus rules and config', () => {
   const rules: Json = parse(text('config/prometheus/alerts.yml'));
   const allRules: Json[] = rules.groups.flatMap((g: Json) => g.rules);
@@ -119,14 +136,38 @@ describe('Prometheus rules and config', () => {
     }
   });
 
-  it('the alerts fire, and stay quiet, on scripted series (promtool test rules)', async () => {
-    // promtool compares annotations exactly, so the expressions are tested on a copy without them;
-    // promtool check rules (above) already expands every annotation template.
-    const bare = { groups: rules.groups.map((g: Json) => ({ ...g, rules: g.rules.map(({ annotations: _, ...r }: Json) => r) })) };
-    writeFileSync(join(work, 'alerts.yml'), stringify(bare));
-    writeFileSync(join(work, 'alerts.test.yml'), stringify(ALERT_TESTS));
-    const { code, out } = await promtool('test', 'rules', join(work, 'alerts.test.yml'));
+  it('the alerts fire, and stay quiet, on scripted series: promtool test rules config/prometheus/alerts.test.yml', async () => {
+    const { code, out } = await promtool('test', 'rules', 'config/prometheus/alerts.test.yml');
     assert.equal(code, 0, out);
+    assert.match(out, /SUCCESS/);
+  });
+
+  it('alerts.test.yml tests the shipped rules: every alert firing and quiet, the availability ones under each scrape set-up', () => {
+    const tests: Json = parse(text('config/prometheus/alerts.test.yml'));
+    assert.deepEqual(tests.rule_files, ['alerts.yml']);
+    const cases: Json[] = tests.tests.flatMap((t: Json) => t.alert_rule_test);
+    const firing = (alert: string) => cases.filter((c) => c.alertname === alert && (c.exp_alerts ?? []).length > 0);
+    const quiet = (alert: string) => cases.filter((c) => c.alertname === alert && (c.exp_alerts ?? []).length === 0);
+    const untested = allRules.map((r) => r.alert).filter((alert: string) => firing(alert).length === 0 || quiet(alert).length === 0);
+    assert.deepEqual(untested, [], 'alerts without both a firing and a quiet case');
+    // job="kubernetes-pods": pods scraped by annotation; job="trustgate": the ServiceMonitor (and compose).
+    for (const alert of ['TrustgateDown', 'TrustgateInstanceDown']) {
+      const jobs = new Set(firing(alert).flatMap((c) => c.exp_alerts.map((a: Json) => a.exp_labels.job)));
+      assert.ok(jobs.has('kubernetes-pods') && jobs.has('trustgate'), `${alert} fires under ${[...jobs].join(', ')}`);
+    }
+  });
+
+  it('the availability alerts select trustgate by a label the pods carry, not by job name, and the compose job sets it', () => {
+    const [label, value] = targetSelector(rules);
+    const podLabels = parse(text('deploy/kubernetes/deployment.yaml')).spec.template.metadata.labels as Record<string, string>;
+    // The kubernetes-pods job's `labelmap __meta_kubernetes_pod_label_(.+)` turns each pod label into this target label.
+    assert.ok(
+      Object.entries(podLabels).some(([k, v]) => promLabelName(k) === label && v === value),
+      `no pod label becomes ${label}="${value}"`,
+    );
+    const prometheus: Json = parse(text('config/prometheus/prometheus.yml'));
+    const job = prometheus.scrape_configs.find((c: Json) => c.job_name === 'trustgate');
+    assert.equal(job.static_configs[0].labels[label], value);
   });
 
   it('uses only metric names trustgate exports, in expressions and runbooks', async () => {
@@ -136,129 +177,13 @@ describe('Prometheus rules and config', () => {
 
   it('the compose Prometheus scrapes trustgate on the port its compose config listens on', () => {
     const prometheus: Json = parse(text('config/prometheus/prometheus.yml'));
-    const job = prometheus.scrape_configs.find((c: Json) => c.job_name.includes('trustgate'));
+    const job = prometheus.scrape_configs.find((c: Json) => c.job_name === 'trustgate');
     assert.deepEqual(prometheus.rule_files, ['alerts.yml']);
     const port = loadConfig(at('config/trustgate.compose.yaml')).listen.port;
     assert.deepEqual(job.static_configs[0].targets, [`trustgate:${port}`]);
     assert.equal(job.metrics_path, '/metrics');
   });
 });
-
-const series = (name: string, labels: Record<string, string>, values: string) => ({
-  series: `${name}{${Object.entries({ job: 'trustgate', ...labels })
-    .map(([k, v]) => `${k}="${v}"`)
-    .join(',')}}`,
-  values,
-});
-const decisions = (outcome: string, reason: string, values: string) =>
-  series('trustgate_decisions_total', { instance: 'a', outcome, reason, rule: 'prod', upstream: 'hub' }, values);
-const fires = (alertname: string, minutes: number, severity: string, labels: Record<string, string> = { job: 'trustgate' }) => ({
-  alertname,
-  eval_time: `${minutes}m`,
-  exp_alerts: [{ exp_labels: { ...labels, severity } }],
-});
-const quiet = (alertname: string, minutes: number) => ({ alertname, eval_time: `${minutes}m`, exp_alerts: [] });
-const bucket = (le: string, values: string) =>
-  series('trustgate_verification_duration_seconds_bucket', { instance: 'a', result: 'allow', le }, values);
-
-const ALERT_TESTS = {
-  rule_files: ['alerts.yml'],
-  evaluation_interval: '1m',
-  tests: [
-    {
-      interval: '1m',
-      input_series: [series('trustgate_redis_up', { instance: 'a' }, '1 1 0x10'), series('trustgate_redis_up', { instance: 'b' }, '1x12')],
-      alert_rule_test: [quiet('TrustgateRedisDown', 4), fires('TrustgateRedisDown', 6, 'critical', { job: 'trustgate', instance: 'a' })],
-    },
-    {
-      interval: '1m',
-      input_series: [series('up', { instance: 'a' }, '1 1 0x10'), series('up', { instance: 'b' }, '1 1 0x10')],
-      alert_rule_test: [
-        quiet('TrustgateInstanceDown', 5),
-        fires('TrustgateDown', 5, 'critical'),
-        {
-          alertname: 'TrustgateInstanceDown',
-          eval_time: '8m',
-          exp_alerts: ['a', 'b'].map((instance) => ({ exp_labels: { job: 'trustgate', instance, severity: 'warning' } })),
-        },
-      ],
-    },
-    { interval: '1m', input_series: [series('up', { job: 'node' }, '1x10')], alert_rule_test: [fires('TrustgateDown', 3, 'critical', {})] },
-    {
-      interval: '1m',
-      input_series: [
-        series('trustgate_trust_store_keys', { instance: 'a', status: 'active' }, '0x10'),
-        series('trustgate_trust_store_keys', { instance: 'a', status: 'revoked' }, '2x10'),
-        series('trustgate_trust_store_keys', { job: 'trustgate-prod', instance: 'b', status: 'active' }, '3x10'),
-      ],
-      alert_rule_test: [quiet('TrustgateTrustStoreEmpty', 4), fires('TrustgateTrustStoreEmpty', 6, 'critical')],
-    },
-    // A day at 2% denials, then 60 denials a minute against 100 allows (37.5%).
-    {
-      interval: '1m',
-      input_series: [decisions('allow', 'none', '0+100x1500'), decisions('deny', 'unsigned', '0+2x1440 2940+60x59')],
-      alert_rule_test: [quiet('TrustgateBlockRateSpike', 1440), fires('TrustgateBlockRateSpike', 1460, 'warning')],
-    },
-    // A steady 30% all day is the usual, not a spike.
-    {
-      interval: '1m',
-      input_series: [decisions('allow', 'none', '0+70x1500'), decisions('deny', 'unsigned', '0+30x1500')],
-      alert_rule_test: [quiet('TrustgateBlockRateSpike', 1460)],
-    },
-    {
-      interval: '1m',
-      input_series: [
-        series('trustgate_upstream_request_duration_seconds_count', { instance: 'a', upstream: 'hub', op: 'manifest' }, '0+100x40'),
-        series('trustgate_upstream_errors_total', { instance: 'a', upstream: 'hub', kind: 'timeout' }, '0+10x40'),
-      ],
-      alert_rule_test: [
-        quiet('TrustgateUpstreamErrors', 8),
-        fires('TrustgateUpstreamErrors', 20, 'warning', { job: 'trustgate', upstream: 'hub' }),
-        quiet('TrustgateUpstreamFailing', 20),
-      ],
-    },
-    {
-      interval: '1m',
-      input_series: [bucket('1', '0x40'), bucket('5', '0x40'), bucket('10', '0+10x40'), bucket('+Inf', '0+10x40')],
-      alert_rule_test: [quiet('TrustgateVerificationSlow', 15), fires('TrustgateVerificationSlow', 30, 'warning')],
-    },
-    {
-      interval: '1m',
-      input_series: [bucket('1', '0+10x40'), bucket('5', '0+10x40'), bucket('10', '0+10x40'), bucket('+Inf', '0+10x40')],
-      alert_rule_test: [quiet('TrustgateVerificationSlow', 30)],
-    },
-    {
-      interval: '1m',
-      input_series: [series('trustgate_scan_queue_pending', { instance: 'a' }, '0+1x120')],
-      alert_rule_test: [quiet('TrustgateScanQueueGrowing', 30), fires('TrustgateScanQueueGrowing', 60, 'warning')],
-    },
-    {
-      interval: '1m',
-      input_series: [series('trustgate_scan_queue_pending', { instance: 'a' }, '50x120')],
-      alert_rule_test: [quiet('TrustgateScanQueueGrowing', 90)],
-    },
-    {
-      interval: '1m',
-      input_series: [series('trustgate_scan_queue_pending', { instance: 'a' }, '1000x60')],
-      alert_rule_test: [fires('TrustgateScanQueueGrowing', 40, 'warning')],
-    },
-    {
-      interval: '1m',
-      input_series: [
-        series('trustgate_trust_store_version', { instance: 'a' }, '5x30'),
-        series('trustgate_trust_store_version', { instance: 'b' }, '4x30'),
-        series('trustgate_policy_info', { instance: 'a', hash: 'h1' }, '1x60'),
-        series('trustgate_policy_info', { instance: 'b', hash: 'h2' }, '1x60'),
-      ],
-      alert_rule_test: [
-        quiet('TrustgateTrustVersionSkew', 5),
-        fires('TrustgateTrustVersionSkew', 15, 'warning'),
-        quiet('TrustgatePolicySkew', 20),
-        fires('TrustgatePolicySkew', 40, 'warning'),
-      ],
-    },
-  ],
-};
 
 describe('the Grafana dashboard and provisioning', () => {
   const dashboard: Json = JSON.parse(text('config/grafana/trustgate.json'));
@@ -295,6 +220,13 @@ describe('the Grafana dashboard and provisioning', () => {
       wanted.filter(([, re]) => !expressions.some((e) => re.test(e))).map(([what]) => what),
       [],
     );
+  });
+
+  it('counts replicas by the label the alert rules select trustgate by (a kubernetes-pods job scrapes other pods too)', () => {
+    const [label, value] = targetSelector(parse(text('config/prometheus/alerts.yml')));
+    const ups = expressions.filter((e) => /\bup\{/.test(e));
+    assert.ok(ups.length > 0);
+    for (const e of ups) assert.ok(e.includes(`${label}="${value}"`), e);
   });
 
   it('is well formed: unique panel ids, refIds per panel, panels on the 24-column grid, all on the datasource variable', () => {
@@ -434,11 +366,14 @@ describe('the Kubernetes manifests', () => {
     'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
     'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   };
+  // Custom resources kubernetes-models has no schema for: checked field by field in their own test.
+  const CUSTOM = new Set(['monitoring.coreos.com/v1/ServiceMonitor']);
 
   it('every object has apiVersion, kind and metadata.name, and validates against the Kubernetes schema', () => {
     assert.ok(objects.length >= 9, `${objects.length} objects in ${files.join(', ')}`);
     for (const { file, ...object } of objects) {
       assert.ok(object.apiVersion && object.kind && object.metadata?.name, `${file}: apiVersion, kind, metadata.name`);
+      if (CUSTOM.has(`${object.apiVersion}/${object.kind}`)) continue;
       const Model = MODELS[`${object.apiVersion}/${object.kind}`];
       assert.ok(Model, `${file}: no schema here for ${object.apiVersion} ${object.kind}`);
       assert.doesNotThrow(() => new Model(object).validate(), `${file}: ${object.kind} ${object.metadata.name}`);
@@ -486,6 +421,36 @@ describe('the Kubernetes manifests', () => {
     );
     assert.deepEqual(one('PodDisruptionBudget').spec.selector.matchLabels, deployment.spec.selector.matchLabels);
     assert.equal(one('HorizontalPodAutoscaler').spec.scaleTargetRef.name, deployment.metadata.name);
+  });
+
+  it('the ServiceMonitor scrapes /metrics over HTTPS on the Service port, and gives the targets the label the alert rules select', () => {
+    const monitor = one('ServiceMonitor');
+    const service = one('Service');
+    assert.equal(monitor.file, 'servicemonitor.yaml');
+    assert.equal(monitor.metadata.namespace, service.metadata.namespace);
+    // The fields the Operator reads (monitoring.coreos.com/v1): a misspelt one would be ignored, not refused.
+    const allowed = (object: Json, fields: string[], what: string) =>
+      assert.deepEqual(
+        Object.keys(object).filter((k) => !fields.includes(k)),
+        [],
+        what,
+      );
+    allowed(monitor.spec, ['selector', 'namespaceSelector', 'endpoints', 'podTargetLabels', 'targetLabels', 'jobLabel'], 'spec');
+    for (const [label, value] of Object.entries(monitor.spec.selector.matchLabels))
+      assert.equal(service.metadata.labels[label], value, label);
+    assert.equal(monitor.spec.endpoints.length, 1);
+    const endpoint = monitor.spec.endpoints[0];
+    allowed(endpoint, ['port', 'scheme', 'path', 'interval', 'scrapeTimeout', 'tlsConfig', 'relabelings', 'metricRelabelings'], 'endpoint');
+    allowed(endpoint.tlsConfig, ['ca', 'cert', 'keySecret', 'serverName', 'insecureSkipVerify'], 'tlsConfig');
+    const port = service.spec.ports.find((p: Json) => p.name === endpoint.port);
+    assert.ok(port, `the Service has no port named ${endpoint.port}`);
+    assert.equal(containerPort(port.targetPort), 5443);
+    assert.deepEqual([endpoint.scheme, endpoint.path], ['https', '/metrics']);
+    // The Operator relabels each of podTargetLabels from __meta_kubernetes_pod_label_<name>, like the kubernetes-pods job's labelmap.
+    const [label, value] = targetSelector(parse(text('config/prometheus/alerts.yml')));
+    const copied = (monitor.spec.podTargetLabels as string[]).filter((l) => promLabelName(l) === label);
+    assert.equal(copied.length, 1, `podTargetLabels: none becomes ${label}`);
+    assert.equal(deployment.spec.template.metadata.labels[copied[0]!], value);
   });
 
   it('the ConfigMap holds a config and policy trustgate loads, listening with TLS on the container port and reading the mounted files', () => {

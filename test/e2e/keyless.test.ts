@@ -4,7 +4,7 @@
 // v0.3 referrers (through the referrers fallback tag), pulled through trustgate with skopeo.
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -27,7 +27,7 @@ import {
 import { createLocalSigstore, type BundleJson, type CosignSignature, type KeylessOptions } from '../kit/sigstore-services.ts';
 import { pushBundleReferrer } from '../kit/sigstore-push.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
-import { runtimeFiles } from '../support/runtime-files.ts';
+import { runtimeFiles, type KeyFile } from '../support/runtime-files.ts';
 
 const GITHUB = 'https://token.actions.githubusercontent.com';
 const WORKFLOW = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
@@ -37,6 +37,11 @@ const MINUTE = 60_000;
 
 const work = mkdtempSync(join(tmpdir(), 'tg-keyless-e2e-'));
 const sigstore = createLocalSigstore();
+/**
+ * Another sigstore: the root of rule "other-root", which the test certificates do not chain to. Its
+ * id sorts after "local" and "stale-log", so a certificate no root anchors is still reported under those.
+ */
+const unrelated = createLocalSigstore();
 const ci = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 /** The right identity: a GitHub Actions workflow of org/repo. */
 const RELEASE: KeylessOptions['leaf'] = { uri: WORKFLOW, issuer: GITHUB };
@@ -69,19 +74,19 @@ rules:
     images: ["${registry.host}/other-root/**"]
     signatures:
       keyless:
-        - { root: elsewhere, identities: [{ issuer: "${GITHUB}", subjectRegExp: "${subjectRegExp}" }] }
+        - { root: unrelated, identities: [{ issuer: "${GITHUB}", subjectRegExp: "${subjectRegExp}" }] }
   - name: rekor
     images: ["${registry.host}/rekor/**"]
     signatures: { trust: [ci], rekor: { root: ${root} } }
 `;
 
-/** keys/<id>.json (a sigstore trusted_root.json) with keys/<id>.yaml beside it, then a reload of keys/. */
-async function trustRoot(target: RunningProxy, id: string, trustedRoot: object): Promise<void> {
-  const keys = join(target.files.dir, 'keys');
-  writeFileSync(join(keys, `${id}.json`), JSON.stringify(trustedRoot, null, 2));
-  writeFileSync(join(keys, `${id}.yaml`), 'scopes: ["**"]\n');
-  await target.runtime.reloadKeys();
-}
+/** keys/<id>.json (a sigstore trusted_root.json) with keys/<id>.yaml beside it: every root the policy names is there at start. */
+const rootFile = (id: string, trustedRoot: object): KeyFile => ({
+  id,
+  kind: 'json',
+  pem: JSON.stringify(trustedRoot, null, 2),
+  scopes: ['**'],
+});
 
 /** The one test image, pushed to `repo:v1` through the distribution API (same bytes, same digest everywhere). */
 async function pushImage(repo: string): Promise<void> {
@@ -234,15 +239,19 @@ before(async () => {
   ]);
 
   const ciKey = { id: 'ci', pem: ci.publicKey.export({ type: 'spki', format: 'pem' }).toString(), scopes: [`${registry.host}/**`] };
-  proxy = await startProxy(upstreamYaml(), { policy: policy('local'), keys: [ciKey] });
-  await trustRoot(proxy, 'local', sigstore.trustedRoot());
+  const otherRoot = rootFile('unrelated', unrelated.trustedRoot());
+  proxy = await startProxy(upstreamYaml(), {
+    policy: policy('local'),
+    keys: [ciKey, rootFile('local', sigstore.trustedRoot()), otherRoot],
+  });
   // The Rekor key valid only in 2020: every entry logged now is outside its window.
-  staleProxy = await startProxy(upstreamYaml(), { policy: policy('stale-log'), keys: [ciKey] });
-  await trustRoot(
-    staleProxy,
-    'stale-log',
-    sigstore.trustedRoot({ tlog: { validFor: { start: new Date('2020-01-01T00:00:00Z'), end: new Date('2021-01-01T00:00:00Z') } } }),
-  );
+  const staleRoot = sigstore.trustedRoot({
+    tlog: { validFor: { start: new Date('2020-01-01T00:00:00Z'), end: new Date('2021-01-01T00:00:00Z') } },
+  });
+  staleProxy = await startProxy(upstreamYaml(), {
+    policy: policy('stale-log'),
+    keys: [ciKey, rootFile('stale-log', staleRoot), otherRoot],
+  });
 });
 
 after(async () => {

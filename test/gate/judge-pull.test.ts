@@ -34,6 +34,11 @@ const emptyUpstream = (config: PullContext['upstream']): UpstreamClient => ({
   authorization: async () => undefined,
   invalidate: () => {},
   close: async () => {},
+  redirects: {
+    follow: () => Promise.reject(new Error('no redirects here')),
+    forClient: () => Promise.reject(new Error('no redirects here')),
+    close: async () => {},
+  },
 });
 
 interface Pull {

@@ -5,7 +5,7 @@
 // src/gate/judge-pull.ts:122 rejects, and the pull of the validly signed image fails with a 500
 // (no decision, no break glass) on every attempt.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -77,12 +77,10 @@ rules:
         - root: local
           identities: [{ name: release, issuer: "${GITHUB}", subject: "${WORKFLOW}" }]
 `,
+      // keys/local.json (the local sigstore's trusted_root.json) with keys/local.yaml, there at start.
+      keys: [{ id: 'local', kind: 'json', pem: JSON.stringify(sigstore.trustedRoot()), scopes: ['**'] }],
     },
   );
-  const keys = join(proxy.files.dir, 'keys');
-  writeFileSync(join(keys, 'local.json'), JSON.stringify(sigstore.trustedRoot()));
-  writeFileSync(join(keys, 'local.yaml'), 'scopes: ["**"]\n');
-  await proxy.runtime.reloadKeys();
 });
 
 after(async () => {

@@ -184,8 +184,11 @@ before(async () => {
 `;
   const env = { UPSTREAM_PASSWORD: 'upstream-password-never-sent' };
   pass = await startProxy(upstreamYaml(evil.url, others), { env });
-  follow = await startProxy(upstreamYaml(evil.url, `    blobRedirects: { mode: follow, allowedHosts: ["${storage.host}"] }\n`));
-  strict = await startProxy(upstreamYaml(evil.url, `    blobRedirects: { mode: follow, allowedHosts: ["${storage.host}"] }\n`), {
+  // The canary and the storage share 127.0.0.1, which the address policy allows here, so these
+  // tests show the host rule alone keeps the canary out (egress.test.ts covers the address rule).
+  const followStorage = `    blobRedirects: { mode: follow, allowedHosts: ["${storage.host}"], allowedNetworks: ["127.0.0.1/32"] }\n`;
+  follow = await startProxy(upstreamYaml(evil.url, followStorage));
+  strict = await startProxy(upstreamYaml(evil.url, followStorage), {
     policy: SIGNED_POLICY,
     keys: [trustKey('release', [`${evil.host}/**`])],
   });
@@ -197,30 +200,35 @@ after(async () => {
 });
 
 describe('blob redirects from the upstream', () => {
-  it('pass mode, 302 and 307 to another host › the client gets the Location; trustgate itself never calls it', async () => {
+  const refusedTo = (host: string): RegExp =>
+    new RegExp(
+      `^upstream_redirect_refused: upstream "up" redirected to ${host.replace(/[.[\]]/g, '\\$&')}, which is not an allowed storage host`,
+    );
+
+  it('pass mode, 302 and 307 to an unlisted host › 403 DENIED upstream_redirect_refused; the client is never handed the Location', async () => {
     for (const name of ['r302', 'r307']) {
       const res = await call(`${pass.url}/v2/allowed/${name}/blobs/${BLOB}`);
-      assert.equal(res.status, 307, name);
-      assert.equal(res.headers.location, `${canary.url}/stolen?x=1`);
+      assert.equal(res.status, 403, name);
+      assert.equal(res.headers.location, undefined);
+      assert.equal(errorOf(res).code, 'DENIED');
+      assert.match(errorOf(res).message, refusedTo(canary.host));
+      assert.match(errorOf(res).message, /change upstreams\[0\]\.blobRedirects\.allowedHosts$/);
     }
     untouched();
   });
 
-  it('pass mode, a non-http(s) Location (file:) › 502 UNAVAILABLE, not handed on', async () => {
+  it('pass mode, a non-http(s) Location (file:) › refused, not handed on', async () => {
     const res = await call(`${pass.url}/v2/allowed/file/blobs/${BLOB}`);
-    assert.equal(res.status, 502);
-    assert.match(errorOf(res).message, /redirected a blob to file:/);
+    assert.equal(res.status, 403);
+    assert.match(errorOf(res).message, /^upstream_redirect_refused: upstream "up" redirected to file:, which is not http or https/);
   });
 
-  it('follow mode, to a host not in allowedHosts › 502 naming the host, nothing fetched', async () => {
+  it('follow mode, to a host not in allowedHosts › 403 naming the host, nothing fetched', async () => {
     for (const name of ['r302', 'r307']) {
       const res = await call(`${follow.url}/v2/allowed/${name}/blobs/${BLOB}`);
-      assert.equal(res.status, 502, name);
-      assert.equal(errorOf(res).code, 'UNAVAILABLE');
-      assert.match(
-        errorOf(res).message,
-        new RegExp(`redirected a blob to ${canary.host.replace(/\./g, '\\.')}, which the config does not allow`),
-      );
+      assert.equal(res.status, 403, name);
+      assert.equal(errorOf(res).code, 'DENIED');
+      assert.match(errorOf(res).message, refusedTo(canary.host));
     }
     untouched();
   });
@@ -228,8 +236,8 @@ describe('blob redirects from the upstream', () => {
   it('follow mode, the canary smuggled as userinfo, scheme-relative, or behind a backslash › refused', async () => {
     for (const name of ['userinfo', 'schemeless', 'backslash']) {
       const res = await call(`${follow.url}/v2/allowed/${name}/blobs/${BLOB}`);
-      assert.equal(res.status, 502, name);
-      assert.match(errorOf(res).message, /which the config does not allow/, name);
+      assert.equal(res.status, 403, name);
+      assert.match(errorOf(res).message, /^upstream_redirect_refused: upstream "up" redirected to /, name);
     }
     untouched();
   });
@@ -243,20 +251,26 @@ describe('blob redirects from the upstream', () => {
     assert.equal(storage.headers.at(-1)?.authorization, undefined);
   });
 
-  it('follow mode, listed storage redirecting again to the canary › 502, the second hop is never taken', async () => {
+  it('follow mode, listed storage redirecting again to the canary › refused at the second hop, which is never taken', async () => {
     const res = await call(`${follow.url}/v2/allowed/chain/blobs/${BLOB}`);
-    assert.equal(res.status, 502);
-    assert.match(errorOf(res).message, /blob storage of upstream "up" answered 307/);
+    assert.equal(res.status, 403);
+    assert.match(errorOf(res).message, refusedTo(canary.host));
     untouched();
   });
 });
 
 describe('redirects of buffered answers', () => {
-  it('a manifest, tags list or referrers answer redirecting to the canary › 502 (redirects are never followed there)', async () => {
+  it('a manifest, tags list or referrers answer redirecting to the canary › refused: the canary is no allowed API redirect host', async () => {
     for (const route of ['manifests/v1', 'tags/list', `referrers/${image.digest}`]) {
       const res = await call(`${pass.url}/v2/allowed/moved/${route}`);
-      assert.equal(res.status, 502, route);
-      assert.match(errorOf(res).message, /answered 307/, route);
+      assert.equal(res.status, 403, route);
+      assert.match(
+        errorOf(res).message,
+        new RegExp(
+          `^upstream_redirect_refused: upstream "up" redirected to ${canary.host.replace(/[.]/g, '\\.')}, which is not an allowed API redirect host`,
+        ),
+        route,
+      );
     }
     untouched();
   });
@@ -439,6 +453,11 @@ describe('signature discovery (the gate reads signatures itself)', () => {
     const res = await call(`${strict.url}/v2/allowed/signed/manifests/v1`);
     assert.equal(res.status, 403);
     assert.equal(errorOf(res).code, 'DENIED');
+    // The refused redirect is named as what it is, not as a bad signature.
+    assert.match(
+      errorOf(res).message,
+      /^upstream_redirect_refused: upstream "up" redirected to 127\.0\.0\.1:\d+, which is not an allowed storage host/,
+    );
     const seen = evil.requests.slice(before);
     assert.ok(seen.includes(`GET /v2/allowed/signed/blobs/${digestOf(sigPayload)}`), seen.join('\n'));
     assert.ok(seen.includes(`GET /v2/allowed/signed/manifests/${notationManifest.digest}`), seen.join('\n'));

@@ -1,6 +1,6 @@
 // Test PKI generated with the openssl CLI: a throwaway CA plus a server
 // certificate for 127.0.0.1 / localhost, and self-signed signing certs (used
-// by the token issuer). Keys are EC P-256, valid for 2 days.
+// by the token issuer). Keys are EC P-256, valid for 2 days (makeTls: `days`).
 //
 // Layout of makeTls(dir): ca.crt, ca-key.pem, server-cert.pem,
 // server-key.pem. Only ca.crt ends in .crt, so `dir` itself is a valid
@@ -98,9 +98,13 @@ export async function makeSelfSigned(dir: string, name: string, commonName: stri
   return { certFile, keyFile };
 }
 
-/** CA + server certificate for 127.0.0.1 and localhost. Without `dir`, a new temp dir the caller removes. */
-export async function makeTls(dir?: string): Promise<TlsFiles> {
+/**
+ * CA + server certificate for 127.0.0.1 and localhost. Without `dir`, a new temp dir the caller
+ * removes. Both are valid for `days` (default 2) from now.
+ */
+export async function makeTls(dir?: string, options: { readonly days?: number } = {}): Promise<TlsFiles> {
   const root = dir ?? (await mkdtemp(join(tmpdir(), 'trustgate-tls-')));
+  const days = String(options.days ?? 2);
   const cnf = await writeCnf(root);
   const caFile = join(root, 'ca.crt');
   const caKey = join(root, 'ca-key.pem');
@@ -121,7 +125,7 @@ export async function makeTls(dir?: string): Promise<TlsFiles> {
       '-out',
       caFile,
       '-days',
-      '2',
+      days,
       '-subj',
       '/CN=trustgate-test-ca',
       '-set_serial',
@@ -143,7 +147,7 @@ export async function makeTls(dir?: string): Promise<TlsFiles> {
       '-set_serial',
       serial(),
       '-days',
-      '2',
+      days,
       '-extfile',
       cnf,
       '-extensions',

@@ -9,6 +9,7 @@ import { digestOf, manifestAnswer, startFakeUpstream, type FakeUpstream } from '
 /** The metric names dashboards and alerts may use (test/deploy checks them against this list too). */
 export const METRIC_NAMES = [
   'trustgate_decisions_total',
+  'trustgate_denied_pulls_total',
   'trustgate_manifest_requests_total',
   'trustgate_blob_bytes_total',
   'trustgate_request_duration_seconds',
@@ -107,6 +108,14 @@ after(async () => {
 });
 
 describe('metrics', () => {
+  it('before any pull, the runtime exports each error kind of the configured upstream at 0', async () => {
+    const values = await scrape();
+    for (const kind of ['unreachable', 'timeout', 'bad_response', 'rate_limited', 'redirect_refused']) {
+      assert.equal(values.get(`trustgate_upstream_errors_total{upstream="up",kind="${kind}"}`), 0, kind);
+    }
+    assert.equal(values.get('trustgate_decisions_total{outcome="deny",upstream="up"}'), 0);
+  });
+
   it('a scripted set of pulls moves each counter and histogram by exactly its share', async () => {
     const before = await scrape();
     await request(harness.app).get('/v2/allowed/signed/manifests/v1').expect(200); // verified: allow
@@ -119,6 +128,8 @@ describe('metrics', () => {
     assert.equal(d('trustgate_decisions_total{outcome="allow",reason="none",rule="signed",upstream="up"}'), 3);
     assert.equal(d('trustgate_decisions_total{outcome="deny",reason="unsigned",rule="signed",upstream="up"}'), 1);
     assert.equal(d('trustgate_decisions_total{outcome="deny",reason="source_not_allowed",rule="source-allowlist",upstream="up"}'), 1);
+    assert.equal(d('trustgate_denied_pulls_total{reason="unsigned",upstream="up"}'), 1);
+    assert.equal(d('trustgate_denied_pulls_total{reason="source_not_allowed",upstream="up"}'), 1);
     assert.equal(d('trustgate_verification_duration_seconds_count{result="allow"}'), 1);
     assert.equal(d('trustgate_verification_duration_seconds_count{result="deny"}'), 1);
     assert.equal(d('trustgate_verdict_cache_lookups_total{layer="memory",result="hit"}'), 2);

@@ -14,6 +14,8 @@ let upstream: FakeUpstream;
 let storage: FakeUpstream;
 let pass: Harness;
 let follow: Harness;
+let unlisted: Harness;
+let unlistedNetwork: Harness;
 
 function serveBlob(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
   const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
@@ -51,14 +53,22 @@ before(async () => {
     (_req, res) => void res.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data' }).end(),
   );
   // The blob gate has its own tests; these exercise streaming, so it is off here.
-  pass = await appFor(`${singleUpstream(upstream.url)}\ngate: { blobGate: false }`);
+  // The fake storage listens on loopback, a special address a redirect hop reaches only when a network lists it.
+  const allowStorage = `allowedHosts: ["${storage.host}", "169.254.169.254"], allowedNetworks: ["127.0.0.1/32"]`;
+  pass = await appFor(`${singleUpstream(upstream.url, `    blobRedirects: { ${allowStorage} }`)}\ngate: { blobGate: false }`);
   follow = await appFor(
-    `${singleUpstream(upstream.url, `    blobRedirects: { mode: follow, allowedHosts: ["${storage.host}"] }`)}\ngate: { blobGate: false }`,
+    `${singleUpstream(upstream.url, `    blobRedirects: { mode: follow, ${allowStorage} }`)}\ngate: { blobGate: false }`,
+  );
+  unlisted = await appFor(`${singleUpstream(upstream.url)}\ngate: { blobGate: false }`);
+  unlistedNetwork = await appFor(
+    `${singleUpstream(upstream.url, `    blobRedirects: { allowedHosts: ["${storage.host}"] }`)}\ngate: { blobGate: false }`,
   );
 });
 after(async () => {
   await pass.close();
   await follow.close();
+  await unlisted.close();
+  await unlistedNetwork.close();
   await upstream.close();
   await storage.close();
 });
@@ -115,9 +125,50 @@ describe('blob redirects', () => {
     assert.equal(storage.headers.at(-1)?.authorization, undefined);
   });
 
-  it('in follow mode to a host the config does not name › 502 and nothing is fetched', async () => {
+  it('in pass mode to a host the config does not list › 403 DENIED upstream_redirect_refused naming the host and the setting', async () => {
+    const res = await request(unlisted.app).get(`/v2/allowed/redirected/blobs/${DIGEST}`);
+    assert.equal(res.status, 403);
+    assert.equal(res.headers.location, undefined);
+    assert.equal(ociError(res).code, 'DENIED');
+    assert.equal(
+      ociError(res).message,
+      `upstream_redirect_refused: upstream "up" redirected to ${storage.host}, which is not an allowed storage host; to allow it, change upstreams[0].blobRedirects.allowedHosts`,
+    );
+  });
+
+  it('a HEAD refused that way › 403 with no body, and a Warning carrying only the reason code and the request id', async () => {
+    const res = await request(unlisted.app).head(`/v2/allowed/redirected/blobs/${DIGEST}`).set('x-request-id', 'req-42');
+    assert.equal(res.status, 403);
+    assert.equal(res.headers['x-request-id'], 'req-42');
+    assert.equal(res.headers.warning, '299 trustgate "upstream_redirect_refused request-id=req-42"');
+  });
+
+  it('in pass mode to a listed host on a loopback address no network lists › refused: the client is never handed it', async () => {
+    const res = await request(unlistedNetwork.app).get(`/v2/allowed/redirected/blobs/${DIGEST}`);
+    assert.equal(res.status, 403);
+    assert.equal(res.headers.location, undefined);
+    assert.equal(
+      ociError(res).message,
+      `upstream_redirect_refused: upstream "up" redirected to 127.0.0.1, it resolves to a loopback address; to allow it, change upstreams[0].blobRedirects.allowedNetworks`,
+    );
+  });
+
+  it('in follow mode to a listed link-local host (cloud metadata) › refused by the address policy, nothing fetched', async () => {
     const res = await request(follow.app).get(`/v2/allowed/elsewhere/blobs/${DIGEST}`);
-    assert.equal(res.status, 502);
-    assert.match(ociError(res).message, /redirected a blob to 169\.254\.169\.254/);
+    assert.equal(res.status, 403);
+    assert.equal(ociError(res).code, 'DENIED');
+    assert.equal(
+      ociError(res).message,
+      'upstream_redirect_refused: upstream "up" redirected to 169.254.169.254, it resolves to a link-local address; to allow it, change upstreams[0].blobRedirects.allowedNetworks',
+    );
+  });
+
+  it('in pass mode to the cloud metadata address, not listed › refused, never handed to the client', async () => {
+    const res = await request(unlisted.app).get(`/v2/allowed/elsewhere/blobs/${DIGEST}`);
+    assert.equal(res.status, 403);
+    assert.match(
+      ociError(res).message,
+      /^upstream_redirect_refused: upstream "up" redirected to 169\.254\.169\.254, which is not an allowed storage host/,
+    );
   });
 });

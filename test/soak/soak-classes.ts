@@ -43,7 +43,7 @@ export const DECISION_OF: Readonly<Record<ClassName, 'allow' | 'deny unsigned' |
   'denied GET tag': 'deny unsigned',
   'denied GET digest': 'deny unsigned',
   'denied source': 'deny source',
-  // Blob requests are not manifest pulls: the blob gate refuses without recording a decision.
+  // Blob requests are not manifest pulls: a blob-gate refusal is logged, never counted in trustgate_decisions_total.
   'blob 1 MiB': 'none',
   'blob config': 'none',
   'denied blob': 'none',

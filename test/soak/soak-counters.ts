@@ -1,11 +1,15 @@
 // The counter arithmetic of the soak: trustgate's own metrics, scraped before the first request and
 // after the last answer (nothing in flight either time), against what the soak sent over the run.
 //
-// How trustgate counts (read from src/proxy/manifests.ts, src/app.ts, src/gate/signature-gate.ts):
+// How trustgate counts (read from src/pull/report.ts, src/pull/manifests.ts, src/pull/registry-handler.ts):
 // - every manifest GET or HEAD, by tag or by digest, verdict cached or not, records exactly one
 //   decision in serveManifest, after the gate answers (a by-digest cache hit skips the upstream,
-//   not the gate); a repository off the allowlist records one in sourceFor, before anything goes
+//   not the gate); a repository off the allowlist records one at admission, before anything goes
 //   upstream (rule `source-allowlist`);
+// - trustgate_denied_pulls_total counts a client's denied pulls: repeats of one name and digest (or,
+//   before the manifest is fetched, reference) by one client within a second count once. Every soak
+//   request comes from one client (127.0.0.1, no pull auth), and the unsigned image by tag and by
+//   digest is one name and digest: each denied class counts at most once per second of the run;
 // - a manifest request that fails before the gate (upstream down, digest mismatch) records none:
 //   the soak expects none of those, and counts any as an unexpected answer;
 // - blob requests record no decision, whether served or refused by the blob gate;
@@ -27,6 +31,7 @@ export interface Check {
 }
 
 const DECISIONS = 'trustgate_decisions_total';
+const DENIED_PULLS = 'trustgate_denied_pulls_total';
 const ANSWERS = 'trustgate_manifest_requests_total';
 const VERIFICATIONS = 'trustgate_verification_duration_seconds_count';
 
@@ -66,6 +71,19 @@ export function counterChecks(before: Scrape, after: Scrape, classes: readonly S
   const answered403 = d(ANSWERS, { status: '403' });
   const answeredAll = d(ANSWERS);
 
+  // One client, one key per denied class: counted once per window (1 s) at most, and at least once.
+  const perKeyBound = Math.ceil(durationMs / 1000) + 1;
+  const deniedPulls = {
+    total: d(DENIED_PULLS),
+    unsigned: d(DENIED_PULLS, { reason: 'unsigned', upstream: 'local' }),
+    source: d(DENIED_PULLS, { reason: 'source_not_allowed', upstream: 'local' }),
+  };
+  const within = (got: number, sent: number): boolean => got >= Math.min(1, sent) && got <= Math.min(sent, perKeyBound);
+  const deniedPullsOk =
+    deniedPulls.total === deniedPulls.unsigned + deniedPulls.source &&
+    within(deniedPulls.unsigned, denyUnsigned) &&
+    within(deniedPulls.source, denySource);
+
   const verifiedAllow = d(VERIFICATIONS, { result: 'allow' });
   const verifiedDeny = d(VERIFICATIONS, { result: 'deny' });
   // The unsigned digest's deny verdict lives DENY_TTL_MS; each expiry costs one verification.
@@ -79,6 +97,13 @@ export function counterChecks(before: Scrape, after: Scrape, classes: readonly S
         `sent ${manifests} manifest requests (${allow} allowed incl. ${cold} cold, ${denyUnsigned} unsigned, ${denySource} off the allowlist); ` +
         `trustgate_decisions_total rose by ${got.total} (allow ${got.allow}, of which rule ${SOAK_RULE} ${got.allowSoak}; deny unsigned ${got.denyUnsigned}; ` +
         `deny source_not_allowed ${got.denySource}; warn ${got.warn}) [${series}]`,
+    },
+    {
+      name: 'denied pulls counted once per client, name and digest per second',
+      ok: deniedPullsOk,
+      detail:
+        `trustgate_denied_pulls_total rose by ${deniedPulls.total}: unsigned ${deniedPulls.unsigned} for ${denyUnsigned} denied requests, ` +
+        `source_not_allowed ${deniedPulls.source} for ${denySource} (each 1 to ${perKeyBound} over ${Math.round(durationMs / 1000)} s, never more than sent)`,
     },
     {
       name: 'manifest answers counted by status',

@@ -51,6 +51,7 @@ describe(`soak: ${CI_CONCURRENCY} concurrent mixed pulls for 30 s`, () => {
   it('the decision counters add up to the manifest requests sent', () => {
     check('decision counters add up to the manifest requests sent');
     check('manifest answers counted by status');
+    check('denied pulls counted once per client, name and digest per second');
   });
   it('cold pulls are verified once each; cached pulls are not verified again', () => {
     check('each cold image verified exactly once; warm pulls answered from the verdict cache');

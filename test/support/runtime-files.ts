@@ -7,9 +7,9 @@ export const OPEN_POLICY = 'version: 1\nrules:\n  - { name: open, images: ["**"]
 
 export interface KeyFile {
   readonly id: string;
-  /** PEM public key (.pub) or certificate (.crt). */
+  /** PEM public key (.pub), certificate (.crt), or a sigstore trusted_root.json (.json). */
   readonly pem: string;
-  readonly kind?: 'pub' | 'crt';
+  readonly kind?: 'pub' | 'crt' | 'json';
   readonly scopes: readonly string[];
   readonly purposes?: readonly string[];
   /** More metadata YAML lines (notBefore, notAfter). */

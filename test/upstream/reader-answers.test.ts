@@ -56,10 +56,12 @@ describe('one mapper: an upstream answer becomes the same error for every read',
     });
   }
 
-  it('429 › TOOMANYREQUESTS passing a numeric Retry-After on, and nothing else', async (t) => {
+  it('429 › TOOMANYREQUESTS passing Retry-After on (seconds or an HTTP date), and nothing else', async (t) => {
     for (const [retryAfter, passed] of [
       ['17', { 'retry-after': '17' }],
-      ['Wed, 21 Oct 2015 07:28:00 GMT', {}],
+      ['Wed, 21 Oct 2015 07:28:00 GMT', { 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' }],
+      ['soon <script>', {}],
+      ['Wed, 21 Oct 2015 07:28:00 GMT; evil', {}],
     ] as const) {
       const client = await reader(t, answering(429, {}, { 'retry-after': retryAfter }));
       for (const [what, read] of Object.entries(reads(client))) {
@@ -110,14 +112,26 @@ describe('one mapper: an upstream answer becomes the same error for every read',
     }
   });
 
-  it('a redirect or any other status for a buffered read › UPSTREAM_BAD_RESPONSE "answered <status>" (never followed)', async (t) => {
-    for (const status of [307, 400, 405]) {
+  it('any other status for a buffered read › UPSTREAM_BAD_RESPONSE "answered <status>"; a redirect to an unlisted host › refused', async (t) => {
+    for (const status of [300, 400, 405]) {
       const client = await reader(t, answering(status, {}, { location: 'http://canary.invalid/x' }));
       const { manifest, referrers } = reads(client);
       for (const read of [manifest, referrers]) {
         const error = await rejection(read());
         assert.equal(error.code, 'UPSTREAM_BAD_RESPONSE');
         assert.equal(error.message, `upstream "local" answered ${status}`);
+      }
+    }
+    for (const status of [301, 302, 303, 307, 308]) {
+      const client = await reader(t, answering(status, {}, { location: 'http://canary.invalid/x' }));
+      const { manifest, referrers } = reads(client);
+      for (const read of [manifest, referrers]) {
+        const error = await rejection(read());
+        assert.equal(error.code, 'UPSTREAM_REDIRECT_REFUSED', String(status));
+        assert.match(
+          error.message,
+          /^upstream_redirect_refused: upstream "local" redirected to canary\.invalid, which is not an allowed API redirect host/,
+        );
       }
     }
   });

@@ -69,7 +69,7 @@ describe('fetchSmallBlob', () => {
     const registry = await serve(t, send(307, Buffer.alloc(0), { location: `${storage.origin}/bucket/blob` }));
     const config = upstreamConfig(registry.origin, {
       credentials: { type: 'bearer', token: new Secret('upstream-token') },
-      blobRedirects: { mode: 'pass', allowedHosts: [new URL(storage.origin).host] },
+      blobRedirects: { mode: 'pass', allowedHosts: [new URL(storage.origin).host], allowedNetworks: ['127.0.0.0/8'], maxHops: 3 },
     });
     const budget = new RequestBudget(2);
     assert.ok((await read(t, config, BLOB.length, budget)).equals(BLOB));
@@ -82,8 +82,11 @@ describe('fetchSmallBlob', () => {
     const canary = await serve(t, send(200, BLOB));
     const registry = await serve(t, send(302, Buffer.alloc(0), { location: `${canary.origin}/x` }));
     const error = await rejection(read(t, upstreamConfig(registry.origin)));
-    assert.equal(error.code, 'UPSTREAM_BAD_RESPONSE');
-    assert.match(error.message, /to a host the config does not allow/);
+    assert.equal(error.code, 'UPSTREAM_REDIRECT_REFUSED');
+    assert.equal(
+      error.message,
+      `upstream_redirect_refused: upstream "local" redirected to ${new URL(canary.origin).host}, which is not an allowed storage host; to allow it, change upstreams[0].blobRedirects.allowedHosts`,
+    );
     assert.equal(canary.requests.length, 0);
   });
 
@@ -95,7 +98,9 @@ describe('fetchSmallBlob', () => {
     ] as const) {
       const storage = await serve(t, send(status));
       const registry = await serve(t, send(307, Buffer.alloc(0), { location: `${storage.origin}/b` }));
-      const config = upstreamConfig(registry.origin, { blobRedirects: { mode: 'pass', allowedHosts: [new URL(storage.origin).host] } });
+      const config = upstreamConfig(registry.origin, {
+        blobRedirects: { mode: 'pass', allowedHosts: [new URL(storage.origin).host], allowedNetworks: ['127.0.0.0/8'], maxHops: 3 },
+      });
       const error = await rejection(read(t, config));
       assert.equal(error.code, code, String(status));
       assert.equal(error.message, `blob storage of upstream "local" answered ${status}`);

@@ -43,16 +43,59 @@ describe('requests', () => {
     assert.equal(res.headers['docker-content-digest'], 'sha256:abc');
   });
 
-  it('do not follow redirects', async (t) => {
+  it('an API redirect to a host apiRedirects does not list › refused, that host never called; `redirects: return` hands it back', async (t) => {
     const elsewhere = await server(t, (_req, res) => sendJson(res, 200, {}));
     const s = await server(t, (_req, res) => {
       res.writeHead(307, { location: `${elsewhere.origin}/blob` });
       res.end();
     });
-    const res = await client(t, upstreamConfig(s.origin)).request(MANIFEST);
+    const error = await rejection(client(t, upstreamConfig(s.origin)).request(MANIFEST));
+    assert.equal(error.code, 'UPSTREAM_REDIRECT_REFUSED');
+    assert.match(
+      error.message,
+      /which is not an allowed API redirect host; to allow it, change upstreams\[0\]\.apiRedirects\.allowedHosts$/,
+    );
+    const res = await client(t, upstreamConfig(s.origin)).request({ ...MANIFEST, redirects: 'return' });
     assert.equal(res.status, 307);
     assert.equal(res.headers['location'], `${elsewhere.origin}/blob`);
     assert.equal(elsewhere.requests.length, 0);
+  });
+
+  it('an API redirect to a listed host › followed with the same Accept, without the upstream’s credentials', async (t) => {
+    const mirror = await server(t, (_req, res) => sendJson(res, 200, { mirrored: true }));
+    const s = await server(t, (req, res) => {
+      res.writeHead(308, { location: `${mirror.origin}/v2/prefix${req.url ?? ''}` });
+      res.end();
+    });
+    const config = upstreamConfig(s.origin, {
+      credentials: { type: 'bearer', token: new Secret('upstream-token') },
+      apiRedirects: { allowedHosts: [new URL(mirror.origin).host] },
+      blobRedirects: { mode: 'pass', allowedHosts: [], allowedNetworks: ['127.0.0.1/32'], maxHops: 3 },
+    });
+    const res = await client(t, config).request({ ...MANIFEST, headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    assert.equal(res.status, 200);
+    assert.deepEqual(JSON.parse(res.body.toString()), { mirrored: true });
+    assert.equal(mirror.requests.length, 1);
+    assert.equal(mirror.requests[0]?.path, `/v2/prefix${MANIFEST.path}`);
+    assert.equal(mirror.requests[0]?.accept, 'application/vnd.oci.image.manifest.v1+json');
+    assert.equal(mirror.requests[0]?.authorization, undefined);
+    assert.equal(s.requests[0]?.authorization, 'Bearer upstream-token');
+  });
+
+  it('an API redirect to a listed host on a loopback address without allowedNetworks › refused by the address policy', async (t) => {
+    const mirror = await server(t, (_req, res) => sendJson(res, 200, {}));
+    const s = await server(t, (_req, res) => {
+      res.writeHead(307, { location: `${mirror.origin}/v2/x` });
+      res.end();
+    });
+    const config = upstreamConfig(s.origin, { apiRedirects: { allowedHosts: [new URL(mirror.origin).host] } });
+    const error = await rejection(client(t, config).request(MANIFEST));
+    assert.equal(error.code, 'UPSTREAM_REDIRECT_REFUSED');
+    assert.equal(
+      error.message,
+      `upstream_redirect_refused: upstream "local" redirected to 127.0.0.1, it resolves to a loopback address; to allow it, change upstreams[0].blobRedirects.allowedNetworks`,
+    );
+    assert.equal(mirror.requests.length, 0);
   });
 
   it('refuse a path that does not start with /v2/', async (t) => {

@@ -4,6 +4,7 @@ import type { UpstreamConfig } from '../../../src/config/types.ts';
 export function upstreamConfig(url: string, overrides: Partial<UpstreamConfig> = {}): UpstreamConfig {
   return {
     name: 'local',
+    field: 'upstreams[0]',
     url,
     registryHost: new URL(url).host,
     namespaces: [new URL(url).host],
@@ -15,7 +16,8 @@ export function upstreamConfig(url: string, overrides: Partial<UpstreamConfig> =
     timeouts: { connectMs: 2_000, headersMs: 2_000, bodyIdleMs: 2_000 },
     retries: 2,
     maxConcurrentRequests: 8,
-    blobRedirects: { mode: 'pass', allowedHosts: [] },
+    blobRedirects: { mode: 'pass', allowedHosts: [], allowedNetworks: [], maxHops: 3 },
+    apiRedirects: { allowedHosts: [] },
     ...overrides,
   };
 }

@@ -6,6 +6,7 @@ export interface SeenRequest {
   readonly method: string;
   readonly path: string;
   readonly authorization: string | undefined;
+  readonly accept?: string | undefined;
 }
 
 export interface FakeServer {
@@ -27,7 +28,12 @@ export async function startServer(handler: Handler, tls?: ServerOptions): Promis
   const requests: SeenRequest[] = [];
   let fake: FakeServer | undefined;
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    requests.push({ method: req.method ?? '', path: req.url ?? '', authorization: req.headers.authorization });
+    requests.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      authorization: req.headers.authorization,
+      ...(req.headers.accept === undefined ? {} : { accept: req.headers.accept }),
+    });
     Promise.resolve(handler(req, res, fake as FakeServer)).catch((error: unknown) => {
       res.statusCode = 500;
       res.end(String(error));
