@@ -2,8 +2,10 @@
 // peer trustgate is compared with. The harness writes its own nginx.conf in a
 // temp dir and runs nginx from there (`-p <dir> -c <conf>`), in the foreground,
 // as the user running the bench, so it needs no root-owned path: pid file,
-// error log and every temp path live in that dir. One worker, keep-alive to the
-// registry, everything else nginx's defaults (proxy_buffering on).
+// error log and every temp path live in that dir. Configured as an operator
+// would for a registry (#15): one worker per CPU, keep-alive to the registry,
+// and streaming (proxy_buffering off), so nginx neither spools blobs to disk
+// nor holds them in buffers.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -31,7 +33,7 @@ export function nginxConf(dir: string, port: number, upstream: string): string {
   return [
     '# Written by the trustgate bench (bench/nginx.ts) for one run.',
     'daemon off;',
-    'worker_processes 1;',
+    'worker_processes auto;',
     ...user,
     `pid ${path('nginx.pid')};`,
     `error_log ${path('error.log')} warn;`,
@@ -55,6 +57,8 @@ export function nginxConf(dir: string, port: number, upstream: string): string {
     '      proxy_http_version 1.1;',
     '      proxy_set_header Connection "";',
     '      proxy_set_header Host $http_host;',
+    '      proxy_buffering off;',
+    '      proxy_request_buffering off;',
     '    }',
     '  }',
     '}',

@@ -262,7 +262,7 @@ export function formatReport({ info, scenarios, memory, targets }: Report): stri
     'signature enforcement: on (rule "bench", threshold 1, one ECDSA P-256 key made for this run; rule "keyless", one identity under ' +
       "a local sigstore made for this run, log required); the signed images' verdicts are cached before measuring, an unsigned image " +
       'was refused with 403',
-    'nginx: a plain reverse proxy (Debian nginx, 1 worker, HTTP/1.1 keepalive 64 to the registry, proxy_buffering on as by default, access log off)',
+    'nginx: a plain reverse proxy configured as for a registry (Debian nginx, one worker per CPU, HTTP/1.1 keepalive 64 to the registry, proxy_buffering off, access log off)',
     `pinning: ${info.pinning}`,
     `tools: ${info.tools}`,
     '',
@@ -287,7 +287,7 @@ export function formatReport({ info, scenarios, memory, targets }: Report): stri
     ...blobTable(loads),
     '',
     'GiB/s = response body bytes per second (blob-10mib: req/s × 10 MiB); ratios of those. RSS growth: the largest (max − sample just ' +
-      'before the stream) over every stream of blob-1gib, sampled every 100 ms from /proc/<pid>/status (nginx: master + worker).',
+      'before the stream) over every stream of blob-1gib, sampled every 100 ms from /proc/<pid>/status (nginx: master + workers).',
     '',
     '### Cold verification',
     '',

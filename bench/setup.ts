@@ -123,7 +123,10 @@ export async function startTrustgate(
     const port = await freePort();
     const configFile = join(workDir, `${name}.yaml`);
     await writeFile(configFile, configYaml(port, registryUrl, signer, extra));
-    const [bin, args] = pinned(cpu, process.execPath, [join(ROOT, 'dist', 'main.js'), '--config', configFile]);
+    // BENCH_PROFILE_DIR=<dir>: every trustgate process writes a V8 CPU profile there when it stops (bench/README.md, "Profiling").
+    const profileDir = process.env['BENCH_PROFILE_DIR'];
+    const profile = profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+    const [bin, args] = pinned(cpu, process.execPath, [...profile, join(ROOT, 'dist', 'main.js'), '--config', configFile]);
     const child = spawn(bin, args, { cwd: ROOT, env: trustgateEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     const output = collectOutput(child);
     let exit: string | undefined;
@@ -170,7 +173,7 @@ export async function setUp(pins: PinPlan, load: LoadSettings, settings: Scenari
   await buildTrustgate();
   say('starting trustgate');
   const proxy = await startTrustgate(workDir, registry.url, signer, pins.server);
-  say('starting nginx (plain reverse proxy, 1 worker, keepalive 64 to the registry)');
+  say('starting nginx (streaming reverse proxy, one worker per CPU, keepalive 64 to the registry)');
   const nginx = await startNginx(workDir, registry.host, pins.server);
 
   return {

@@ -102,10 +102,18 @@ export function createBlobProxy(
     const status = proxyRes.statusCode ?? 502;
     if (status === 200 || status === 206 || status === 304 || status === 416) {
       res.writeHead(status, copyBlobHeaders(proxyRes.headers));
+      // Bytes are counted without a per-chunk listener (#15): the declared length once the whole body
+      // went out, else what the client's socket took (headers included) for a stream cut short.
+      const socket = res.socket;
+      const before = socket?.bytesWritten ?? 0;
+      const declared = Number(proxyRes.headers['content-length']);
       let bytes = 0;
-      proxyRes.on('data', (chunk: Buffer) => (bytes += chunk.length));
       try {
         await pipeline(proxyRes, res);
+        bytes = Number.isSafeInteger(declared) ? declared : (socket?.bytesWritten ?? before) - before;
+      } catch (error) {
+        bytes = Math.max(0, (socket?.bytesWritten ?? before) - before);
+        throw error;
       } finally {
         metrics?.blobBytes(upstream.name, bytes);
         metrics?.upstreamRequest(upstream.name, 'blob', (performance.now() - (started.get(req) ?? performance.now())) / 1000);

@@ -82,6 +82,18 @@ describe('blob pulls', () => {
     assert.equal(res.headers['set-cookie'], undefined, 'upstream cookies stay behind');
   });
 
+  it('count the bytes streamed: a whole blob adds its length to trustgate_blob_bytes_total, a range its slice', async () => {
+    const counted = async (): Promise<number> => {
+      const text = (await request(pass.app).get('/metrics')).text;
+      return Number(/^trustgate_blob_bytes_total\{upstream="up"\} (\d+)$/m.exec(text)?.[1]);
+    };
+    const before = await counted();
+    await request(pass.app).get(PATH).buffer(true).parse(binary).expect(200);
+    assert.equal(await counted(), before + blob.length);
+    await request(pass.app).get(PATH).set('range', 'bytes=10-19').buffer(true).parse(binary).expect(206);
+    assert.equal(await counted(), before + blob.length + 10);
+  });
+
   it('pass Range through › 206 with the slice', async () => {
     const res = await request(pass.app).get(PATH).set('range', 'bytes=10-19').buffer(true).parse(binary);
     assert.equal(res.status, 206);
