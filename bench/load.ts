@@ -60,7 +60,7 @@ export async function runLoad(
   const tool = toolFor(request.method);
   const toolArgs =
     tool === 'wrk'
-      ? await wrkArgs(request, settings.connections, durationSec, scriptDir)
+      ? await wrkArgs(request, settings.connections, durationSec, scriptDir, settings.wrkThreads)
       : heyArgs(request, settings.connections, durationSec);
   const [bin, args] = pinned(settings.cpu, BIN[tool], toolArgs);
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -33,7 +33,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --big-blob-mib <n>      blob-1gib: size of the big blob in MiB (default 1024)
   --blob-streams <n>      blob-1gib: streams of the big blob per target per round (default 2)
   --herd <n>              thundering-herd: pulls sent at once (default 1000)
-  --pinning <layout>      shared: registry and proxy on one CPU (default); split: the registry on a CPU of its own
+  --pinning <layout>      shared: registry and proxy on one CPU (default); split: the registry on a CPU of its own;
+                          unpinned: nothing pinned, wrk on 2 threads
   --only <name,...>       run only these scenarios (e.g. cold-verification,cold-verification-keyless,cold-verification-keyless-bundle)
   --json <file>           also write the results as JSON
   --help                  show this`;
@@ -46,8 +47,8 @@ function positiveInt(name: string, raw: string | undefined, fallback: number, mi
 }
 
 function pinLayout(raw: string | undefined): PinLayout {
-  if (raw === undefined || raw === 'shared' || raw === 'split') return raw ?? 'shared';
-  throw new Error(`--pinning must be "shared" or "split", got "${raw}"`);
+  if (raw === undefined || raw === 'shared' || raw === 'split' || raw === 'unpinned') return raw ?? 'shared';
+  throw new Error(`--pinning must be "shared", "split" or "unpinned", got "${raw}"`);
 }
 
 /** Parses argv; returns undefined when --help was asked for. Throws on bad input. */

@@ -16,9 +16,9 @@ export const TASKSET_BIN = '/usr/bin/taskset';
  * `shared` (the default): the registry and the proxy in front of it share one CPU, as on a one-core
  * host, so every CPU cycle a proxy spends is taken from the registry. `split`: the registry has a
  * CPU of its own, as an upstream on its own host would; the proxies share the other with the load
- * generators.
+ * generators. `unpinned`: nothing pinned, as on a shared node (the harness that measured #15's figures).
  */
-export type PinLayout = 'shared' | 'split';
+export type PinLayout = 'shared' | 'split' | 'unpinned';
 
 export interface PinPlan {
   layout: PinLayout;
@@ -44,6 +44,8 @@ export function parseCpuList(list: string): number[] {
 
 export async function planPinning(layout: PinLayout = 'shared'): Promise<PinPlan> {
   const unpinned = (note: string): PinPlan => ({ layout, registry: undefined, server: undefined, load: undefined, note });
+  // #15: as on a shared node, every process on every CPU, and wrk on 2 threads.
+  if (layout === 'unpinned') return unpinned('unpinned (layout unpinned): every process may run on every CPU; wrk uses 2 threads');
   if (!existsSync(TASKSET_BIN)) return unpinned('unpinned: taskset not found (Debian package util-linux)');
   const { stdout } = await run(TASKSET_BIN, ['-cp', String(process.pid)]);
   const cpus = parseCpuList(stdout.slice(stdout.lastIndexOf(':') + 1));

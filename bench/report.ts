@@ -3,9 +3,9 @@
 // memory and fds, targets), each with its legend. A table whose scenarios did
 // not run still appears, with a "not run" row.
 import type { PhaseSeries, Range } from './sampler.ts';
-import type { ColdSummary, HerdSummary, LoadSummary, Ratios, ScenarioSummary } from './summary.ts';
+import { median, type ColdSummary, type HerdSummary, type LoadSummary, type Ratios, type ScenarioSummary } from './summary.ts';
 import type { TargetCheck } from './targets.ts';
-import type { HerdShare, LoadResult } from './types.ts';
+import type { HerdShare, LoadResult, LoadRound } from './types.ts';
 
 export interface RunInfo {
   durationSec: number;
@@ -81,6 +81,40 @@ function throughputTable(loads: readonly LoadSummary[]): string[] {
   return table(
     header,
     header.map((_, i) => i > 0 && i < 10),
+    rows.length > 0 ? rows : [notRun(header.length, 'no load scenario run')],
+  );
+}
+
+/**
+ * Per load row and target, req/s over rounds as min / median / max, and the spread: the larger of
+ * (max − median) and (median − min), as a share of the median (#15's target: within ±15%).
+ */
+function spreadTable(loads: readonly LoadSummary[]): string[] {
+  const header = [
+    'scenario',
+    'rounds',
+    'direct req/s min / med / max',
+    'nginx req/s min / med / max',
+    'trustgate req/s min / med / max',
+    'spread d / n / t',
+  ];
+  const stats = (values: readonly number[]): { cell: string; spread: string } => {
+    if (values.length === 0) return { cell: '-', spread: '-' };
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = median(sorted);
+    const [min, max] = [sorted[0]!, sorted.at(-1)!];
+    const spread = mid > 0 ? Math.max(max - mid, mid - min) / mid : 0;
+    return { cell: three(min.toFixed(1), mid.toFixed(1), max.toFixed(1)), spread: `±${(spread * 100).toFixed(0)}%` };
+  };
+  const rows = loads.map((s) => {
+    const per = (pick: (r: LoadRound) => LoadResult) =>
+      stats(s.rounds.map(pick).flatMap((r) => (r.requestsPerSec === null ? [] : [r.requestsPerSec])));
+    const [d, n, t] = [per((r) => r.direct), per((r) => r.nginx), per((r) => r.trustgate)];
+    return [s.scenario, String(s.rounds.length), d.cell, n.cell, t.cell, three(d.spread, n.spread, t.spread)];
+  });
+  return table(
+    header,
+    header.map((_, i) => i > 0),
     rows.length > 0 ? rows : [notRun(header.length, 'no load scenario run')],
   );
 }
@@ -256,7 +290,7 @@ export function formatReport({ info, scenarios, memory, targets }: Report): stri
   const warmup = info.warmupSec > 0 ? `${info.warmupSec} s warm-up per target` : 'no warm-up';
   return [
     `trustgate bench: ${info.rounds} round(s); in each, every load scenario runs direct, then via nginx, then via trustgate; ` +
-      `${info.durationSec} s per load measurement, ${info.connections} connections (wrk: 1 thread), ${warmup}; ` +
+      `${info.durationSec} s per load measurement, ${info.connections} connections (wrk: ${info.pinning.startsWith('unpinned (layout unpinned)') ? '2 threads' : '1 thread'}), ${warmup}; ` +
       `cold-verification: ${info.coldImages} images per round; blob-1gib: ${info.bigBlobMib} MiB, ${info.blobStreams} stream(s) per target per round; ` +
       `thundering-herd: ${info.herdPulls} pulls at once; figures are medians over rounds; the run took ${Math.round(info.wallSec)} s`,
     'signature enforcement: on (rule "bench", threshold 1, one ECDSA P-256 key made for this run; rule "keyless", one identity under ' +
@@ -273,6 +307,12 @@ export function formatReport({ info, scenarios, memory, targets }: Report): stri
     'ratios use the medians in the row (same run, interleaved); errors = responses with status >= 400 plus socket errors, summed over rounds; ' +
       'wrk for GET, hey for HEAD (wrk 4.1 waits for a body after a HEAD response with Content-Length, wg/wrk#198): compare targets ' +
       'within a row. blob-1gib: req/s = streams per second, p50/p99 = whole-stream times (node http, one stream at a time).',
+    '',
+    '### Spread over rounds',
+    '',
+    ...spreadTable(loads),
+    '',
+    'req/s of each round; spread = the larger distance from the median to the slowest or the fastest round, as a share of the median.',
     '',
     '### CPU per request',
     '',

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   say(pins.note);
   const setup = await setUp(
     pins,
-    { durationSec: options.durationSec, connections: options.connections, cpu: pins.load },
+    { durationSec: options.durationSec, connections: options.connections, cpu: pins.load, wrkThreads: pins.layout === 'unpinned' ? 2 : 1 },
     {
       coldImages: options.coldImages,
       bigBlobMib: options.bigBlobMib,

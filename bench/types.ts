@@ -107,6 +107,8 @@ export interface LoadSettings {
   connections: number;
   /** `taskset -c` CPU list for wrk, or undefined to run unpinned. */
   cpu: string | undefined;
+  /** wrk's threads: 1 when pinned to one CPU, 2 in the unpinned layout (as on a shared node). */
+  wrkThreads: number;
 }
 
 /** What every scenario gets: the three targets, the image, and a scratch dir. */

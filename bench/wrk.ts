@@ -16,13 +16,13 @@ const luaString = (s: string): string => {
 };
 
 /** Writes the Lua script for this method and these headers into dir (same request, same file) and returns wrk's arguments. */
-export async function wrkArgs(request: LoadRequest, connections: number, durationSec: number, dir: string): Promise<string[]> {
+export async function wrkArgs(request: LoadRequest, connections: number, durationSec: number, dir: string, threads = 1): Promise<string[]> {
   const lines = [`wrk.method = ${luaString(request.method)}`];
   for (const [name, value] of Object.entries(request.headers)) lines.push(`wrk.headers[${luaString(name)}] = ${luaString(value)}`);
   const text = lines.join('\n') + '\n';
   const script = join(dir, `wrk-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.lua`);
   await writeFile(script, text);
-  return ['-t1', `-c${connections}`, `-d${durationSec}s`, '--timeout', '20s', '--latency', '-s', script, request.url];
+  return [`-t${threads}`, `-c${connections}`, `-d${durationSec}s`, '--timeout', '20s', '--latency', '-s', script, request.url];
 }
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
