@@ -48,3 +48,18 @@ export function toHttpError(error: unknown): HttpError {
     body: JSON.stringify({ errors: [entry] }),
   };
 }
+
+/**
+ * The `Warning` for a refusal answered without a body (a HEAD, which containerd resolves with):
+ * RFC 9111 §5.5 warn-code 299, warn-agent `trustgate`, and a quoted text of two ASCII tokens, the
+ * primary reason code and `request-id=<id>`. Never an image name or free text. Undefined for an
+ * error that carries no reason code (only refusals do: a denial's `reasons`, a redirect's `reason`).
+ */
+export function refusalWarning(error: unknown, requestId: string): string | undefined {
+  if (!(error instanceof TrustgateError) || typeof error.detail !== 'object' || error.detail === null) return undefined;
+  const detail = error.detail as { reason?: unknown; reasons?: unknown };
+  const code = Array.isArray(detail.reasons) ? detail.reasons[0] : detail.reason;
+  if (typeof code !== 'string') return undefined;
+  const token = (text: string): string => text.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64);
+  return `299 trustgate "${token(code)} request-id=${token(requestId)}"`;
+}

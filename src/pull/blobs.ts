@@ -2,8 +2,7 @@ import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'n
 import { Agent as HttpsAgent } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { createProxyMiddleware, proxyEventsPlugin, type RequestHandler } from 'http-proxy-middleware';
-import { isTrustgateError, TrustgateError } from '../errors/errors.ts';
-import { reasonWarning } from './refusal.ts';
+import { TrustgateError } from '../errors/errors.ts';
 import { sendError } from '../server/send-error.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -74,12 +73,7 @@ export function createBlobProxy(
         proxyReq.once('timeout', () => timedOut.add(req));
       },
       proxyRes(proxyRes, req, res) {
-        void answer(proxyRes, req, res).catch((error: unknown) => {
-          const requestId = res.getHeader('x-request-id');
-          if (req.method === 'HEAD' && isTrustgateError(error) && error.code === 'UPSTREAM_REDIRECT_REFUSED' && !res.headersSent)
-            res.setHeader('warning', reasonWarning('upstream_redirect_refused', typeof requestId === 'string' ? requestId : ''));
-          sendError(res, error, req.method === 'HEAD');
-        });
+        void answer(proxyRes, req, res).catch((error: unknown) => sendError(res, error, req.method === 'HEAD'));
       },
       error(error, req, res) {
         const failure = timedOut.has(req)

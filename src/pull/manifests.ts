@@ -1,9 +1,9 @@
 import type { Decision } from '../decision/decision.ts';
+import { denialError } from '../decision/denial.ts';
 import type { Gate } from '../gate/types.ts';
 import type { Reference } from '../oci/reference.ts';
 import type { Exchange } from '../server/exchange.ts';
 import type { VerifiedManifest } from './manifest-cache.ts';
-import { refusal } from './refusal.ts';
 import type { DecisionReporter } from './report.ts';
 import type { Source } from '../upstream/source.ts';
 import type { PullContext } from '../gate/types.ts';
@@ -32,7 +32,7 @@ export async function serveManifest(
     digest: manifest.digest,
     started,
   });
-  if (decision.outcome === 'deny') throw refusal(exchange, decision, source.canonicalName);
+  if (decision.outcome === 'deny') throw denialError(decision, source.canonicalName);
   if (decision.outcome === 'warn') res.setHeader('warning', warning(decision));
   const etag = `"${manifest.digest}"`;
   res.statusCode = req.headers['if-none-match'] === etag ? 304 : 200;

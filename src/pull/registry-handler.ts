@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/types.ts';
+import { denialError } from '../decision/denial.ts';
 import { isTrustgateError, TrustgateError } from '../errors/errors.ts';
 import { blobDenied } from '../gate/source-check.ts';
 import type { Gate } from '../gate/types.ts';
@@ -15,7 +16,6 @@ import type { ManifestFetchOptions } from './manifest-fetch.ts';
 import { serveManifest } from './manifests.ts';
 import { admit, preparePull, type Admission } from './prepare.ts';
 import { serveReferrers } from './referrers.ts';
-import { reasonWarning, refusal } from './refusal.ts';
 import type { DecisionReporter } from './report.ts';
 import { serveSignatureBlob } from './signature-blob.ts';
 import { serveTags } from './tags.ts';
@@ -139,7 +139,7 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
         if (denied === undefined) return;
         const where = { name: source.canonicalName, upstream: source.upstream.name };
         reporter.report(exchange, { decision: denied, route: 'blob', ...where, reference: undefined, digest: route.digest, started });
-        throw refusal(exchange, denied, source.canonicalName);
+        throw denialError(denied, source.canonicalName);
       }
       case 'tags':
         return serveTags(exchange, source, upstream.client);
@@ -159,7 +159,7 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
     const reference = route.kind === 'manifest' ? route.reference : undefined;
     const { decision, name, upstream } = refused;
     reporter.report(exchange, { decision, route: route.kind, name, upstream, reference, digest: undefined, started });
-    throw refusal(exchange, decision, name);
+    throw denialError(decision, name);
   }
 
   return (req, res) => {
@@ -172,8 +172,6 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
     });
     handle(exchange, timing, started).catch((error: unknown) => {
       if (!isTrustgateError(error)) logger.error({ event: 'internal_error', err: error, path: exchange.path }, 'unexpected error');
-      else if (exchange.isHead && error.code === 'UPSTREAM_REDIRECT_REFUSED' && !res.headersSent)
-        res.setHeader('warning', reasonWarning('upstream_redirect_refused', exchange.requestId));
       sendError(res, error, exchange.isHead);
     });
   };

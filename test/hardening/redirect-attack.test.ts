@@ -31,7 +31,7 @@ import { fetchSmallBlob } from '../../src/upstream/fetch-blob.ts';
 import { RequestBudget } from '../../src/upstream/budget.ts';
 import { MANIFEST, upstreamConfig } from '../upstream/helpers/config.ts';
 import { makeTestPki, type TestPki } from '../upstream/helpers/certs.ts';
-import { sendJson, startServer, type FakeServer, type Handler } from '../upstream/helpers/fake-server.ts';
+import { sendJson, startServer, serverFor as server } from '../upstream/helpers/fake-server.ts';
 import { rejection } from '../support/rejection.ts';
 import { appFor, singleUpstream } from '../support/app-harness.ts';
 import { digestOf, manifestAnswer, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
@@ -42,12 +42,6 @@ import { ociError } from '../support/oci-error.ts';
 import { startCanary, type Canary } from './canary.ts';
 import { imageManifest } from './fixtures.ts';
 import { ociErrorOf } from './raw-http.ts';
-
-async function server(t: TestContext, handler: Handler, tls?: Parameters<typeof startServer>[1]): Promise<FakeServer> {
-  const s = await startServer(handler, tls);
-  t.after(() => s.close());
-  return s;
-}
 
 async function canaryFor(t: TestContext): Promise<Canary> {
   const c = await startCanary();

@@ -5,7 +5,7 @@ import { Secret } from '../../src/config/secret.ts';
 import type { UpstreamConfig } from '../../src/config/types.ts';
 import { createUpstreamClient, type UpstreamClient } from '../../src/upstream/index.ts';
 import { MANIFEST, upstreamConfig } from './helpers/config.ts';
-import { sendJson, startServer, type FakeServer } from './helpers/fake-server.ts';
+import { sendJson, serverFor as server } from './helpers/fake-server.ts';
 import { startTokenRegistry, type TokenRegistry, type TokenRegistryOptions } from './helpers/registry.ts';
 import { rejection } from '../support/rejection.ts';
 
@@ -15,12 +15,6 @@ async function registry(t: TestContext, options?: TokenRegistryOptions): Promise
   const server = await startTokenRegistry(options);
   t.after(() => server.close());
   return server;
-}
-
-async function server(t: TestContext, handler: Parameters<typeof startServer>[0]): Promise<FakeServer> {
-  const s = await startServer(handler);
-  t.after(() => s.close());
-  return s;
 }
 
 function client(t: TestContext, config: UpstreamConfig, now?: () => number): UpstreamClient {

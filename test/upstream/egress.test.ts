@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { createUpstreamClient } from '../../src/upstream/index.ts';
 import {
@@ -13,14 +13,8 @@ import {
 import { hostMatches } from '../../src/upstream/redirect.ts';
 import { TrustgateError } from '../../src/errors/errors.ts';
 import { MANIFEST, upstreamConfig } from './helpers/config.ts';
-import { sendJson, startServer, type FakeServer, type Handler } from './helpers/fake-server.ts';
+import { sendJson, serverFor as server } from './helpers/fake-server.ts';
 import { rejection } from '../support/rejection.ts';
-
-async function server(t: TestContext, handler: Handler): Promise<FakeServer> {
-  const s = await startServer(handler);
-  t.after(() => s.close());
-  return s;
-}
 
 const refusal = (host: string, why: string): TrustgateError => new TrustgateError('UPSTREAM_REDIRECT_REFUSED', `${host}: ${why}`);
 const octet = fc.integer({ min: 0, max: 255 });

@@ -5,14 +5,8 @@ import { Secret } from '../../src/config/secret.ts';
 import type { UpstreamConfig } from '../../src/config/types.ts';
 import { createUpstreamClient, type UpstreamClient } from '../../src/upstream/index.ts';
 import { MANIFEST, upstreamConfig } from './helpers/config.ts';
-import { sendJson, startServer, unusedPort, type FakeServer, type Handler } from './helpers/fake-server.ts';
+import { sendJson, unusedPort, serverFor as server } from './helpers/fake-server.ts';
 import { rejection } from '../support/rejection.ts';
-
-async function server(t: TestContext, handler: Handler): Promise<FakeServer> {
-  const s = await startServer(handler);
-  t.after(() => s.close());
-  return s;
-}
 
 function client(t: TestContext, config: UpstreamConfig, logger?: { warn(obj: object, msg?: string): void }): UpstreamClient {
   const c = createUpstreamClient(config, logger === undefined ? {} : { logger });

@@ -73,3 +73,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
+
+/** startServer, closed when the test `t` ends. */
+export async function serverFor(t: { after(fn: () => Promise<void>): void }, handler: Handler, tls?: ServerOptions): Promise<FakeServer> {
+  const s = await startServer(handler, tls);
+  t.after(() => s.close());
+  return s;
+}
