@@ -10,7 +10,7 @@ import { compilePattern } from '../oci/pattern.ts';
 import { isWithin } from './paths.ts';
 import { compilePullAuth, type ParsedPullAuth } from './pull-auth.ts';
 import { configSchema, type ConfigFile } from './schema.ts';
-import { DEFAULT_BOOTSTRAP_DIR, type AdminConfig, type Config, type SigstoreTufConfig } from './types.ts';
+import { DEFAULT_BOOTSTRAP_DIR, type AdminConfig, type BlobCacheConfig, type Config, type SigstoreTufConfig } from './types.ts';
 import { checkUnique, compileUpstream, type ParsedUpstream } from './upstreams.ts';
 
 /** Values that replace fields of the file (the resolver takes them from TRUSTGATE_* variables). */
@@ -106,6 +106,7 @@ function compile(file: ConfigFile, source: string, keysDirWritten: string | unde
     log: file.log,
     redis: file.redis,
     manifests: file.manifests,
+    blobCache: compileBlobCache(file, source, baseDir, keysDir),
     upstreams,
     policyFile: resolve(baseDir, file.policy.file),
     keysDir,
@@ -117,6 +118,24 @@ function compile(file: ConfigFile, source: string, keysDirWritten: string | unde
     pullAuth: compilePullAuth(file.pullAuth, source, baseDir, host),
     trust: { sigstoreTuf: compileSigstoreTuf(file.trust.sigstoreTuf, baseDir, keysDir, source) },
   };
+}
+
+function compileBlobCache(file: ConfigFile, source: string, baseDir: string, keysDir: string): BlobCacheConfig {
+  const cache = file.blobCache;
+  const directory = resolve(baseDir, cache.directory);
+  if (cache.failStatic && !cache.enabled)
+    throw new ConfigError(source, 'blobCache.failStatic', 'needs blobCache.enabled: true (it serves from the cache)');
+  if (cache.enabled && !file.gate.blobGate) {
+    throw new ConfigError(
+      source,
+      'blobCache.enabled',
+      'needs gate.blobGate: true: a cached blob is served only under an allowed manifest that names it',
+    );
+  }
+  if (cache.enabled && isWithin(keysDir, directory)) {
+    throw new ConfigError(source, 'blobCache.directory', `must be outside the trust store's keys.dir (${keysDir}): trustgate writes to it`);
+  }
+  return { enabled: cache.enabled, directory, maxBytes: cache.maxBytes, failStatic: cache.failStatic };
 }
 
 function compileSigstoreTuf(

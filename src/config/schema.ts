@@ -270,6 +270,23 @@ export const configSchema = z.strictObject({
       tagTtlMs: z.number().int().min(0).max(300_000).default(0),
     })
     .prefault({}),
+  /**
+   * The verified pull-through blob cache (docs/blob-cache.md); off by default. Blobs (and, for fail
+   * static, manifests) on local disk under `directory`, at most `maxBytes`, least recently used evicted.
+   */
+  blobCache: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      directory: z.string().min(1).default('/var/cache/trustgate/blobs'),
+      maxBytes: z
+        .number()
+        .int()
+        .min(16 * 1_048_576)
+        .default(10 * 1_073_741_824),
+      /** Opt-in: while the upstream is unreachable, serve by digest from the cache under still-valid verdicts only. */
+      failStatic: z.boolean().default(false),
+    })
+    .prefault({}),
   upstreams: z.array(upstream).min(1),
   /** The policy file, relative to this config file. */
   policy: z.strictObject({ file: z.string().min(1).default('policy.yaml') }).prefault({}),

@@ -100,6 +100,8 @@ export interface Config {
   readonly redis: { readonly url?: string; readonly prefix: string };
   readonly manifests: { readonly maxBytes: number; readonly cacheMaxBytes: number; readonly tagTtlMs: number };
   readonly upstreams: readonly UpstreamConfig[];
+  /** The verified pull-through blob cache (docs/blob-cache.md); `directory` is absolute. */
+  readonly blobCache: BlobCacheConfig;
   /** Absolute paths. */
   readonly policyFile: string;
   readonly keysDir: string;
@@ -120,6 +122,14 @@ export interface Config {
     /** Most digests with a decision-record list in Redis; the least recently pulled are evicted past it. */
     readonly decisionLog: { readonly maxDigests: number };
   };
+}
+
+export interface BlobCacheConfig {
+  readonly enabled: boolean;
+  readonly directory: string;
+  readonly maxBytes: number;
+  /** While an upstream is unreachable (connection errors, timeouts, 5xx), serve by digest from the cache under still-valid verdicts only. */
+  readonly failStatic: boolean;
 }
 
 /** Where `admin.bootstrap` keeps its signing key when the file names no dataDir, relative to the working directory. */

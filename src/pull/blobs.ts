@@ -1,4 +1,5 @@
-import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Transform } from 'node:stream';
 import { Agent as HttpsAgent } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { createProxyMiddleware, proxyEventsPlugin, type RequestHandler } from 'http-proxy-middleware';
@@ -27,8 +28,15 @@ interface Forward {
   readonly authorization: string | undefined;
 }
 
+/**
+ * What may sit between a whole (200) upstream answer and the client: the verified cache's fill
+ * (pull/cached-blobs.ts), which hashes and stores the bytes as they stream and cuts the stream when
+ * they do not match the digest. Called once the upstream's headers are in; undefined: plain stream.
+ */
+export type BlobTap = (headers: IncomingHttpHeaders) => Transform | undefined;
+
 export interface BlobProxy {
-  serve(req: IncomingMessage, res: ServerResponse, source: Source, digest: Digest): Promise<void>;
+  serve(req: IncomingMessage, res: ServerResponse, source: Source, digest: Digest, tap?: BlobTap): Promise<void>;
   close(): void;
 }
 
@@ -46,6 +54,7 @@ export function createBlobProxy(
   const forwards = new WeakMap<IncomingMessage, Forward>();
   const timedOut = new WeakSet<IncomingMessage>();
   const started = new WeakMap<IncomingMessage, number>();
+  const taps = new WeakMap<IncomingMessage, BlobTap>();
   const agentOptions = { keepAlive: true, maxSockets: upstream.maxConcurrentRequests, ...upstream.tls };
   const secure = upstream.url.startsWith('https:');
   const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
@@ -102,8 +111,9 @@ export function createBlobProxy(
       const before = socket?.bytesWritten ?? 0;
       const declared = Number(proxyRes.headers['content-length']);
       let bytes = 0;
+      const through = status === 200 ? taps.get(req)?.(proxyRes.headers) : undefined;
       try {
-        await pipeline(proxyRes, res);
+        await (through === undefined ? pipeline(proxyRes, res) : pipeline(proxyRes, through, res));
         bytes = Number.isSafeInteger(declared) ? declared : (socket?.bytesWritten ?? before) - before;
       } catch (error) {
         bytes = Math.max(0, (socket?.bytesWritten ?? before) - before);
@@ -142,7 +152,8 @@ export function createBlobProxy(
         throw upstreamError(upstream.name, { status: followed.status, headers: followed.headers, missing: 'BLOB_UNKNOWN', storage: true });
       }
       res.writeHead(followed.status, copyBlobHeaders(followed.headers));
-      await pipeline(followed.body, res);
+      const through = followed.status === 200 ? taps.get(req)?.(followed.headers) : undefined;
+      await (through === undefined ? pipeline(followed.body, res) : pipeline(followed.body, through, res));
       return;
     }
     if (status === 401) {
@@ -153,7 +164,7 @@ export function createBlobProxy(
   }
 
   return {
-    async serve(req, res, source, digest) {
+    async serve(req, res, source, digest, tap) {
       // http-proxy pipes the client's request stream upstream. The registry handler refused every
       // request with body framing, so node's parser gives that stream no bytes; checked here again,
       // where the pipe happens, so no route can ever relay a client body (docs/integrity.md).
@@ -168,6 +179,7 @@ export function createBlobProxy(
       const authorization = await client.authorization(scope);
       forwards.set(req, { path: `/v2/${source.repository}/blobs/${digest}`, scope, authorization });
       started.set(req, performance.now());
+      if (tap !== undefined) taps.set(req, tap);
       req.headers = upstreamHeaders(req.headers, authorization); // http-proxy copies these into the upstream request
       await proxy(req, res);
     },

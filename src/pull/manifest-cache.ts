@@ -10,6 +10,8 @@ export interface VerifiedManifest {
   readonly parsed: ParsedManifest;
   /** Why this manifest's format is refused (schema 1, an unknown type): the gate denies it. Never cached. */
   readonly unsupported?: string;
+  /** Recalled from the fail-static copy while the upstream is unreachable: served only under a cached verdict, never by break glass. */
+  readonly static?: true;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isTrustgateError } from '../errors/errors.ts';
 import type { ParsedManifest } from '../oci/manifest.ts';
 import { upstreamAccept } from '../oci/media-types.ts';
 import type { Digest, Reference } from '../oci/reference.ts';
@@ -10,6 +11,15 @@ export interface ManifestFetchOptions {
   readonly client: UpstreamClient;
   readonly cache: ManifestCache;
   readonly maxBytes: number;
+  /** Fail static (pull/fail-static.ts): keeps what is fetched, and answers by digest from it while the upstream is unreachable. */
+  readonly staticCopy?: StaticManifests | undefined;
+}
+
+/** Manifests kept on disk for fail static; `recall` answers only when the upstream is unreachable (the caller checked). */
+export interface StaticManifests {
+  keep(source: Source, manifest: VerifiedManifest): void;
+  /** The kept manifest, re-hashed, marked `static`; undefined when none is kept for this repository. */
+  recall(source: Source, digest: Digest): Promise<VerifiedManifest | undefined>;
 }
 
 /**
@@ -49,14 +59,30 @@ export async function fetchManifest(
   if (reference.kind === 'digest') {
     // Content addressed: concurrent pulls of one digest (with one Accept) can share one upstream GET.
     return cache.fetches.run(`${source.upstream.name} ${source.canonicalName}@${reference.digest} ${accept}`, async () => {
-      const manifest = await getManifest(source, reference, accept, options);
-      if (manifest.unsupported === undefined) cache.put(source.canonicalName, manifest, undefined);
+      const manifest = await getManifest(source, reference, accept, options).catch(async (error: unknown) => {
+        const recalled = isUnreachable(error) ? await options.staticCopy?.recall(source, reference.digest) : undefined;
+        if (recalled === undefined) throw error;
+        return recalled;
+      });
+      if (manifest.unsupported === undefined && manifest.static !== true) {
+        cache.put(source.canonicalName, manifest, undefined);
+        options.staticCopy?.keep(source, manifest);
+      }
       return manifest;
     });
   }
+  // By tag while the upstream is unreachable: refused (the error passes on), unless `tagTtlMs` answered above.
   const manifest = await getManifest(source, reference, accept, options);
-  if (manifest.unsupported === undefined) cache.put(source.canonicalName, manifest, reference.tag);
+  if (manifest.unsupported === undefined) {
+    cache.put(source.canonicalName, manifest, reference.tag);
+    options.staticCopy?.keep(source, manifest);
+  }
   return manifest;
+}
+
+/** What fail static answers for: no connection, a timeout or a 5xx; never a 401, 403 or 404 (docs/blob-cache.md "Fail static"). */
+export function isUnreachable(error: unknown): boolean {
+  return isTrustgateError(error) && (error.code === 'UPSTREAM_UNREACHABLE' || error.code === 'UPSTREAM_TIMEOUT');
 }
 
 function headDigest(source: Source, tag: string, accept: string, options: ManifestFetchOptions): Promise<Digest | undefined> {

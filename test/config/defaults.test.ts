@@ -21,6 +21,7 @@ const SECTIONS: Readonly<Record<string, string>> = {
   '`log`': 'log',
   '`redis`': 'redis',
   '`manifests`': 'manifests',
+  '`blobCache`': 'blobCache',
   '`policy`, `keys`': '',
   '`gate`': 'gate',
   '`admin`': 'admin',
