@@ -1,6 +1,7 @@
 // Every scenario, in the order they run and are reported. Add new ones here.
-import { blob10Mib } from './scenarios/blob-10mib.ts';
-import { blob1Gib } from './scenarios/blob-1gib.ts';
+import { blob10Mib, blob10MibCached } from './scenarios/blob-10mib.ts';
+import { blob1Gib, blob1GibCached } from './scenarios/blob-1gib.ts';
+import { coldStart } from './scenarios/cold-start.ts';
 import { coldVerification, coldVerificationKeyless, coldVerificationKeylessBundle } from './scenarios/cold-verification.ts';
 import { manifestGetByDigest } from './scenarios/manifest-get-by-digest.ts';
 import { manifestGetByTag } from './scenarios/manifest-get-by-tag.ts';
@@ -13,7 +14,10 @@ export const SCENARIOS: readonly Scenario[] = [
   manifestGetByDigest,
   manifestHeadByTag,
   blob10Mib,
+  blob10MibCached,
   blob1Gib,
+  blob1GibCached,
+  coldStart,
   coldVerification,
   coldVerificationKeyless,
   coldVerificationKeylessBundle,

@@ -1,12 +1,14 @@
 // A scenario that sends one fixed request over and over: straight to the
-// registry, then through nginx, then through trustgate, with the same load
-// generator settings.
+// registry, then through nginx, then through trustgate (or, with `proxy:
+// 'cached'`, through the second trustgate, the one with the blob cache on),
+// with the same load generator settings.
 import { createHash } from 'node:crypto';
+import { dirBytes } from './blob-cache.ts';
 import { runLoad, toolFor } from './load.ts';
 import { cpuMicros, processTree } from './proc-stats.ts';
 import type { LoadRequest } from './load.ts';
-import { TARGETS, targetUrl } from './types.ts';
-import type { BenchEnv, LoadResult, LoadRound, Scenario, TargetName } from './types.ts';
+import { proxyOf, TARGETS, targetUrl } from './types.ts';
+import type { BenchEnv, LoadResult, LoadRound, ProxyChoice, Scenario, TargetName } from './types.ts';
 
 /** The Accept header containerd sends when it resolves a reference. */
 export const CONTAINERD_ACCEPT = [
@@ -29,13 +31,21 @@ export interface HttpScenarioSpec {
   bodyBytes?(env: BenchEnv): number;
   /** Untimed, before the check: push what the request needs and let trustgate see it. */
   prepare?(env: BenchEnv): Promise<void>;
+  /** The process measured as "trustgate": the main one (default) or the one with the blob cache on. */
+  proxy?: ProxyChoice;
 }
+
+const urlOf = (spec: HttpScenarioSpec, env: BenchEnv, target: TargetName): string =>
+  target === 'trustgate' ? proxyOf(env, spec.proxy ?? 'trustgate').url : targetUrl(env, target);
 
 function request(spec: HttpScenarioSpec, env: BenchEnv, target: TargetName): LoadRequest {
-  return { method: spec.method, url: `${targetUrl(env, target)}${spec.path(env)}`, headers: { Accept: CONTAINERD_ACCEPT } };
+  return { method: spec.method, url: `${urlOf(spec, env, target)}${spec.path(env)}`, headers: { Accept: CONTAINERD_ACCEPT } };
 }
 
-const WHERE: Record<TargetName, string> = { direct: 'direct', nginx: 'via nginx', trustgate: 'via trustgate' };
+const where = (spec: HttpScenarioSpec, target: TargetName): string =>
+  target === 'trustgate' && spec.proxy === 'cached'
+    ? 'via trustgate-cached'
+    : { direct: 'direct', nginx: 'via nginx', trustgate: 'via trustgate' }[target];
 
 async function checkOne(spec: HttpScenarioSpec, env: BenchEnv, target: string, req: LoadRequest): Promise<void> {
   const where = `${spec.name} ${target}: ${req.method} ${req.url}`;
@@ -56,7 +66,8 @@ async function checkOne(spec: HttpScenarioSpec, env: BenchEnv, target: string, r
 
 export function httpScenario(spec: HttpScenarioSpec): Scenario {
   const measure = async (env: BenchEnv, target: TargetName): Promise<LoadResult> => {
-    const proxy = target === 'direct' ? [] : await processTree(target === 'nginx' ? env.nginxPid : env.proxyPid);
+    const proxy =
+      target === 'direct' ? [] : await processTree(target === 'nginx' ? env.nginxPid : proxyOf(env, spec.proxy ?? 'trustgate').pid);
     const before = { registry: await cpuMicros([env.registryPid]), proxy: await cpuMicros(proxy) };
     const measured = await runLoad(request(spec, env, target), env.load, env.workDir);
     const per = (after: number, start: number): number => (measured.requests > 0 ? (after - start) / measured.requests : 0);
@@ -74,15 +85,17 @@ export function httpScenario(spec: HttpScenarioSpec): Scenario {
     name: spec.name,
     measures: spec.measures,
     tools: [toolFor(spec.method), 'nginx'],
+    ...(spec.proxy === 'cached' ? { cachedTrustgate: true } : {}),
     async check(env) {
       await spec.prepare?.(env);
-      for (const target of TARGETS) await checkOne(spec, env, WHERE[target], request(spec, env, target));
+      for (const target of TARGETS) await checkOne(spec, env, where(spec, target), request(spec, env, target));
     },
     async run(env): Promise<LoadRound> {
       const direct = await measure(env, 'direct');
       const nginx = await measure(env, 'nginx');
       const trustgate = await measure(env, 'trustgate');
-      return { kind: 'load', direct, nginx, trustgate };
+      const cache = spec.proxy === 'cached' ? env.cachedProxy : undefined;
+      return { kind: 'load', direct, nginx, trustgate, ...(cache === undefined ? {} : { cacheDirBytes: await dirBytes(cache.cacheDir) }) };
     },
     async warmUp(env, seconds) {
       for (const target of TARGETS) await runLoad(request(spec, env, target), env.load, env.workDir, seconds);

@@ -9,7 +9,7 @@ export interface BenchOptions {
   warmupSec: number;
   /** Fresh signed images per round for cold-verification. */
   coldImages: number;
-  /** blob-1gib: the big blob's size in MiB, and how many times each target streams it per round. */
+  /** blob-1gib(-cached): the big blob's size in MiB, and how many times each target streams it per round. */
   bigBlobMib: number;
   blobStreams: number;
   /** thundering-herd: pulls sent at once. */
@@ -30,8 +30,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --rounds <n>            rounds; each round measures every scenario direct, via nginx, via trustgate (default 3)
   --warmup <s>            seconds of untimed load on each target before round 1 (default 1, 0 to skip)
   --cold-images <n>       cold-verification(-keyless, -keyless-bundle): fresh signed images pulled once each, per round (default 40)
-  --big-blob-mib <n>      blob-1gib: size of the big blob in MiB (default 1024)
-  --blob-streams <n>      blob-1gib: streams of the big blob per target per round (default 2)
+  --big-blob-mib <n>      blob-1gib, blob-1gib-cached: size of the big blob in MiB (default 1024)
+  --blob-streams <n>      blob-1gib, blob-1gib-cached: streams of the big blob per target per round (default 2)
   --herd <n>              thundering-herd: pulls sent at once (default 1000)
   --pinning <layout>      shared: registry and proxy on one CPU (default); split: the registry on a CPU of its own;
                           unpinned: nothing pinned, wrk on 2 threads

@@ -24,7 +24,7 @@ export interface PinPlan {
   layout: PinLayout;
   /** CPU list for the registry, or undefined (unpinned). */
   registry: string | undefined;
-  /** CPU list for nginx and trustgate (and the herd's replicas), or undefined (unpinned). */
+  /** CPU list for nginx and every trustgate process (trustgate-cached, cold-start's, the herd's replicas), or undefined (unpinned). */
   server: string | undefined;
   /** CPU list for wrk, hey and the harness after set-up, or undefined (unpinned). */
   load: string | undefined;
@@ -59,8 +59,8 @@ export async function planPinning(layout: PinLayout = 'shared'): Promise<PinPlan
       server: load,
       load,
       note:
-        `taskset (layout split): the registry alone on CPU ${server}; nginx, trustgate (and the herd's replicas), wrk, hey and the harness ` +
-        `(its own requests: cold-verification, blob-1gib, thundering-herd) share CPU ${load}${unused}`,
+        `taskset (layout split): the registry alone on CPU ${server}; nginx, trustgate (and trustgate-cached, cold-start's fresh processes, the herd's replicas), wrk, hey and the harness ` +
+        `(its own requests: cold-verification, blob-1gib(-cached), cold-start, thundering-herd) share CPU ${load}${unused}`,
     };
   }
   return {
@@ -69,8 +69,8 @@ export async function planPinning(layout: PinLayout = 'shared'): Promise<PinPlan
     server,
     load,
     note:
-      `taskset (layout shared): registry, nginx and trustgate (and the herd's replicas) share CPU ${server}; wrk, hey and the harness ` +
-      `(its own requests: cold-verification, blob-1gib, thundering-herd) run on CPU ${load}` +
+      `taskset (layout shared): registry, nginx and trustgate (and trustgate-cached, cold-start's fresh processes, the herd's replicas) share CPU ${server}; wrk, hey and the harness ` +
+      `(its own requests: cold-verification, blob-1gib(-cached), cold-start, thundering-herd) run on CPU ${load}` +
       unused,
   };
 }

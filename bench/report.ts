@@ -1,10 +1,21 @@
 // The one report layout: a few context lines, then the same tables in the same
-// order every time (throughput, blobs, cold verification, thundering herd,
-// memory and fds, targets), each with its legend. A table whose scenarios did
-// not run still appears, with a "not run" row.
+// order every time (throughput, spread over rounds, CPU per request, blobs,
+// cold start, cold verification, thundering herd, memory and fds, targets),
+// each with its legend. A table whose scenarios did not run still appears,
+// with a "not run" row.
 import type { PhaseSeries, Range } from './sampler.ts';
-import { median, type ColdSummary, type HerdSummary, type LoadSummary, type Ratios, type ScenarioSummary } from './summary.ts';
+import {
+  spreadOf,
+  type ColdSummary,
+  type HerdSummary,
+  type LoadSummary,
+  type Ratios,
+  type ScenarioSummary,
+  type StartFigures,
+  type StartSummary,
+} from './summary.ts';
 import type { TargetCheck } from './targets.ts';
+import { COLD_START_BLOBS } from './types.ts';
 import type { HerdShare, LoadResult, LoadRound } from './types.ts';
 
 export interface RunInfo {
@@ -99,12 +110,9 @@ function spreadTable(loads: readonly LoadSummary[]): string[] {
     'spread d / n / t',
   ];
   const stats = (values: readonly number[]): { cell: string; spread: string } => {
-    if (values.length === 0) return { cell: '-', spread: '-' };
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = median(sorted);
-    const [min, max] = [sorted[0]!, sorted.at(-1)!];
-    const spread = mid > 0 ? Math.max(max - mid, mid - min) / mid : 0;
-    return { cell: three(min.toFixed(1), mid.toFixed(1), max.toFixed(1)), spread: `±${(spread * 100).toFixed(0)}%` };
+    const s = spreadOf(values);
+    if (s === undefined) return { cell: '-', spread: '-' };
+    return { cell: three(s.min.toFixed(1), s.median.toFixed(1), s.max.toFixed(1)), spread: `±${(s.spread * 100).toFixed(0)}%` };
   };
   const rows = loads.map((s) => {
     const per = (pick: (r: LoadRound) => LoadResult) =>
@@ -148,6 +156,7 @@ function blobTable(loads: readonly LoadSummary[]): string[] {
     'trustgate÷nginx',
     'nginx÷direct',
     'RSS growth MB nginx / trustgate',
+    'cache dir MiB',
   ];
   const blobs = loads.filter((s) => s.byteRatios !== null);
   const gib = (r: LoadResult): string => fixed(r.bytesPerSec === null ? null : r.bytesPerSec / GIB, 2);
@@ -158,6 +167,7 @@ function blobTable(loads: readonly LoadSummary[]): string[] {
     gib(s.trustgate),
     ...ratioCells(s.byteRatios!),
     s.rssGrowthMb === null ? '-' : `${s.rssGrowthMb.nginx.toFixed(1)} / ${s.rssGrowthMb.trustgate.toFixed(1)}`,
+    s.cacheDirBytes === null ? '-' : (s.cacheDirBytes / 1024 ** 2).toFixed(1),
   ]);
   return table(
     header,
@@ -204,6 +214,37 @@ function coldTable(colds: readonly ColdSummary[]): string[] {
     header,
     header.map((_, i) => i > 0),
     rows.length > 0 ? rows : [notRun(header.length, 'cold-verification not run')],
+  );
+}
+
+function startTable(start: StartSummary | undefined): string[] {
+  const header = [
+    'round',
+    'ready ms',
+    'manifest GET ms',
+    '1st blob GET ms',
+    `first ${COLD_START_BLOBS} mean / median ms`,
+    `steady ${COLD_START_BLOBS} mean / median ms`,
+    'first÷steady mean',
+    'first÷steady median',
+    'failed GETs first / steady',
+  ];
+  const row = (label: string, f: StartFigures): string[] => [
+    label,
+    f.readyMs.toFixed(0),
+    fixed(f.manifestMs, 1),
+    fixed(f.firstGetMs, 1),
+    `${fixed(f.firstMeanMs, 1)} / ${fixed(f.firstMedianMs, 1)}`,
+    `${fixed(f.steadyMeanMs, 1)} / ${fixed(f.steadyMedianMs, 1)}`,
+    fixed(f.meanRatio, 2),
+    fixed(f.medianRatio, 2),
+    `${f.errors.first} / ${f.errors.steady}`,
+  ];
+  const rows = start === undefined ? [] : [...start.perRound.map((f, i) => row(String(i + 1), f)), row('median', start.median)];
+  return table(
+    header,
+    header.map((_, i) => i > 0),
+    rows.length > 0 ? rows : [notRun(header.length, 'cold-start not run')],
   );
 }
 
@@ -273,30 +314,39 @@ function memoryTable(memory: readonly PhaseSeries[]): string[] {
 }
 
 function targetTable(targets: readonly TargetCheck[]): string[] {
-  const header = ['measure', 'target', 'measured', 'verdict'];
+  const header = ['issue', 'measure', 'target', 'measured', 'verdict'];
   const rows = targets.map((t) => [
+    t.issue,
     t.measure,
     t.target,
     t.measured,
     t.aim === undefined ? t.verdict : `${t.verdict} (aim ${t.aim.goal}: ${t.aim.verdict})`,
   ]);
-  return table(header, [false, false, false, false], rows);
+  return table(header, [false, false, false, false, false], rows);
 }
 
 export function formatReport({ info, scenarios, memory, targets }: Report): string {
   const loads = scenarios.filter((s): s is LoadSummary => s.kind === 'load');
   const colds = scenarios.filter((s): s is ColdSummary => s.kind === 'cold');
   const herd = scenarios.find((s): s is HerdSummary => s.kind === 'herd');
+  const start = scenarios.find((s): s is StartSummary => s.kind === 'start');
+  const cached = loads.filter((s) => s.cacheDirBytes !== null).map((s) => s.scenario);
   const warmup = info.warmupSec > 0 ? `${info.warmupSec} s warm-up per target` : 'no warm-up';
   return [
     `trustgate bench: ${info.rounds} round(s); in each, every load scenario runs direct, then via nginx, then via trustgate; ` +
       `${info.durationSec} s per load measurement, ${info.connections} connections (wrk: ${info.pinning.startsWith('unpinned (layout unpinned)') ? '2 threads' : '1 thread'}), ${warmup}; ` +
-      `cold-verification: ${info.coldImages} images per round; blob-1gib: ${info.bigBlobMib} MiB, ${info.blobStreams} stream(s) per target per round; ` +
+      `cold-verification: ${info.coldImages} images per round; blob-1gib(-cached): ${info.bigBlobMib} MiB, ${info.blobStreams} stream(s) per target per round; ` +
       `thundering-herd: ${info.herdPulls} pulls at once; figures are medians over rounds; the run took ${Math.round(info.wallSec)} s`,
     'signature enforcement: on (rule "bench", threshold 1, one ECDSA P-256 key made for this run; rule "keyless", one identity under ' +
       "a local sigstore made for this run, log required); the signed images' verdicts are cached before measuring, an unsigned image " +
       'was refused with 403',
     'nginx: a plain reverse proxy configured as for a registry (Debian nginx, one worker per CPU, HTTP/1.1 keepalive 64 to the registry, proxy_buffering off, access log off)',
+    ...(cached.length === 0
+      ? []
+      : [
+          `blob cache: in ${cached.join(', ')} the trustgate column is trustgate-cached, a second trustgate process with the same config plus ` +
+            'blobCache.enabled: true (directory in the temp dir); its check filled the cache before the rounds',
+        ]),
     `pinning: ${info.pinning}`,
     `tools: ${info.tools}`,
     '',
@@ -327,7 +377,19 @@ export function formatReport({ info, scenarios, memory, targets }: Report): stri
     ...blobTable(loads),
     '',
     'GiB/s = response body bytes per second (blob-10mib: req/s × 10 MiB); ratios of those. RSS growth: the largest (max − sample just ' +
-      'before the stream) over every stream of blob-1gib, sampled every 100 ms from /proc/<pid>/status (nginx: master + workers).',
+      'before the stream) over every stream of blob-1gib(-cached), sampled every 100 ms from /proc/<pid>/status (nginx: master + workers). ' +
+      '-cached rows: the trustgate columns are trustgate-cached (blob cache on); cache dir = bytes in its blobCache.directory after the last round ' +
+      '(0: nothing was cached, the row measured an uncached trustgate).',
+    '',
+    '### Cold start',
+    '',
+    ...startTable(start),
+    '',
+    `per round: a fresh trustgate process (built dist, the main trustgate's config, its own port); ready = spawn to the first 200 on /v2/ ` +
+      `(polled every 100 ms); then one manifest GET (it allows the layer; in a fresh process it verifies the signature), then ${COLD_START_BLOBS} ` +
+      `sequential GETs of the 10 MiB layer (node http, one keep-alive connection), and the process is stopped; steady = the same ${COLD_START_BLOBS} ` +
+      'GETs on the long-running, warmed trustgate, each right after the fresh one (alternating). Each GET is timed to its last body byte; ratios within the round; ' +
+      "the median row takes each column's median over rounds (failed GETs summed).",
     '',
     '### Cold verification',
     '',
@@ -359,7 +421,7 @@ export function formatReport({ info, scenarios, memory, targets }: Report): stri
     'sampled every second and at every phase change from /proc/<pid>/status (VmRSS) and /proc/<pid>/fd, process and children ' +
       "(MB = 10^6 bytes); a phase's figures span all its rounds.",
     '',
-    '### Targets (issue #7)',
+    '### Targets (issues #7 and #15)',
     '',
     ...targetTable(targets),
   ].join('\n');

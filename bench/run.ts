@@ -1,5 +1,6 @@
 // `npm run bench -- [options]`: sets up registry + nginx + trustgate (signature
-// enforcement on), checks that a signed image is served and an unsigned one
+// enforcement on; a second trustgate with the blob cache on when a -cached
+// scenario is selected), checks that a signed image is served and an unsigned one
 // refused, checks every selected scenario answers 200 on every target (which
 // caches the verdicts: the load scenarios measure the warm path), runs the
 // scenarios interleaved (direct, nginx, trustgate, every scenario once per
@@ -51,15 +52,20 @@ async function main(): Promise<void> {
       blobStreams: options.blobStreams,
       herdPulls: options.herdPulls,
     },
+    scenarios.some((s) => s.cachedTrustgate === true),
   );
   const { env } = setup;
-  // From here on this process only sends requests (cold-verification, blob-1gib and the herd time them itself): it belongs with the load generators.
+  // From here on this process only sends requests (cold-verification, blob-1gib(-cached), cold-start and the herd time them itself): it belongs with the load generators.
   if (pins.load !== undefined) await pinRunning(process.pid, pins.load);
   const assertServersAlive = (): void => {
-    const exited = setup.proxyExited() ?? setup.nginxExited();
+    const exited = setup.proxyExited() ?? setup.cachedProxyExited() ?? setup.nginxExited();
     if (exited !== undefined) throw new Error(exited);
   };
-  const sampler = startSampler({ trustgate: env.proxyPid, nginx: env.nginxPid });
+  const sampler = startSampler({
+    trustgate: env.proxyPid,
+    ...(env.cachedProxy === undefined ? {} : { 'trustgate-cached': env.cachedProxy.pid }),
+    nginx: env.nginxPid,
+  });
   onCleanup('sampler', () => sampler.stop());
 
   await sampler.phase('pre-check');

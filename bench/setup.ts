@@ -1,16 +1,17 @@
 // Everything the scenarios measure against: a throwaway registry (test kit) with
 // one signed and one unsigned image, a key, a local sigstore (keyless), policy and
 // trust store made for this run, trustgate built from this checkout and running as its own process in
-// front of the registry with signature enforcement on, and nginx as a plain
-// reverse proxy in front of the same registry. Every piece registers its own
-// teardown.
+// front of the registry with signature enforcement on, when a scenario needs it a second trustgate
+// with the blob cache on, and nginx as a plain reverse proxy in front of the same registry. Every
+// piece registers its own teardown.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildImage, freePort, push, REGISTRY_BIN, startRegistry } from '../test/kit/index.ts';
+import { blobCacheLines } from './blob-cache.ts';
 import { onCleanup } from './cleanup.ts';
 import { KEYLESS_PREFIX } from './keyless.ts';
 import { startNginx } from './nginx.ts';
@@ -32,6 +33,8 @@ export interface Setup {
   proxyExited(): string | undefined;
   /** The same for nginx. */
   nginxExited(): string | undefined;
+  /** The same for the cached trustgate (undefined when it was not started). */
+  cachedProxyExited(): string | undefined;
 }
 
 /** Per-scenario settings from the command line, passed through to BenchEnv. */
@@ -47,6 +50,8 @@ export interface RunningTrustgate {
   pid: number;
   /** undefined while it runs; else why it stopped and its last output. */
   exited(): string | undefined;
+  /** Stops it (SIGTERM, then SIGKILL after 5 s) and drops its teardown step. */
+  stop(): Promise<void>;
 }
 
 const say = (line: string): void => {
@@ -140,7 +145,15 @@ export async function startTrustgate(
     const url = `http://127.0.0.1:${port}`;
     try {
       await waitForOk(name, `${url}/v2/`, child, output);
-      return { url, pid: child.pid!, exited: () => (exit === undefined ? undefined : `${exit}:\n${output()}`) };
+      return {
+        url,
+        pid: child.pid!,
+        exited: () => (exit === undefined ? undefined : `${exit}:\n${output()}`),
+        stop: async () => {
+          await stopProcess(child);
+          unregister();
+        },
+      };
     } catch (error) {
       await stopProcess(child);
       unregister();
@@ -149,7 +162,8 @@ export async function startTrustgate(
   }
 }
 
-export async function setUp(pins: PinPlan, load: LoadSettings, settings: ScenarioSettings): Promise<Setup> {
+/** `withCache`: also start the second trustgate, `trustgate-cached` (blob cache on), for the -cached scenarios. */
+export async function setUp(pins: PinPlan, load: LoadSettings, settings: ScenarioSettings, withCache: boolean): Promise<Setup> {
   for (const bin of [REGISTRY_BIN, '/usr/bin/skopeo']) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`bash scripts/ensure-packages.sh\` (npm test runs it too)`);
   }
@@ -173,6 +187,13 @@ export async function setUp(pins: PinPlan, load: LoadSettings, settings: Scenari
   await buildTrustgate();
   say('starting trustgate');
   const proxy = await startTrustgate(workDir, registry.url, signer, pins.server);
+  let cached: RunningTrustgate | undefined;
+  const cacheDir = join(workDir, 'blob-cache');
+  if (withCache) {
+    say(`starting trustgate-cached (the same config plus blobCache.enabled: true, directory ${cacheDir})`);
+    await mkdir(cacheDir, { recursive: true });
+    cached = await startTrustgate(workDir, registry.url, signer, pins.server, 'trustgate-cached', blobCacheLines(cacheDir));
+  }
   say('starting nginx (streaming reverse proxy, one worker per CPU, keepalive 64 to the registry)');
   const nginx = await startNginx(workDir, registry.host, pins.server);
 
@@ -183,6 +204,7 @@ export async function setUp(pins: PinPlan, load: LoadSettings, settings: Scenari
       registryPid,
       proxyUrl: proxy.url,
       proxyPid: proxy.pid,
+      cachedProxy: cached === undefined ? undefined : { url: cached.url, pid: cached.pid, cacheDir },
       nginxUrl: nginx.url,
       nginxPid: nginx.pid,
       image,
@@ -195,5 +217,6 @@ export async function setUp(pins: PinPlan, load: LoadSettings, settings: Scenari
     },
     proxyExited: proxy.exited,
     nginxExited: nginx.exited,
+    cachedProxyExited: () => cached?.exited(),
   };
 }

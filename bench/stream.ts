@@ -3,6 +3,7 @@
 // does not grow with the blob.
 import { createHash } from 'node:crypto';
 import { get } from 'node:http';
+import type { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 export interface Streamed {
@@ -14,11 +15,12 @@ export interface Streamed {
   digest: string | undefined;
 }
 
-export function streamGet(url: string, options: { hash?: boolean; timeoutMs?: number } = {}): Promise<Streamed> {
+/** `agent`: a keep-alive agent to reuse connections (cold-start); by default every GET opens its own. */
+export function streamGet(url: string, options: { hash?: boolean; timeoutMs?: number; agent?: Agent } = {}): Promise<Streamed> {
   const started = performance.now();
   const hash = options.hash ? createHash('sha256') : undefined;
   return new Promise((resolve, reject) => {
-    const req = get(url, { agent: false, timeout: options.timeoutMs ?? 120_000 }, (res) => {
+    const req = get(url, { agent: options.agent ?? false, timeout: options.timeoutMs ?? 120_000 }, (res) => {
       let bytes = 0;
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length;

@@ -43,8 +43,10 @@ export interface LoadRound {
   direct: LoadResult;
   nginx: LoadResult;
   trustgate: LoadResult;
-  /** blob-1gib only. */
+  /** blob-1gib and blob-1gib-cached only. */
   rssGrowthMb?: RssGrowth;
+  /** The -cached scenarios: bytes in the cached trustgate's blobCache.directory at the end of the round. */
+  cacheDirBytes?: number;
 }
 
 /** trustgate's own account of a batch of first pulls, from /metrics deltas. */
@@ -89,7 +91,31 @@ export interface HerdRound {
   replicas: { shares: HerdShare[]; ms: number } | { skipped: string };
 }
 
-export type ScenarioResult = LoadRound | ColdRound | HerdRound;
+/** One run of sequential timed GETs of the 10 MiB blob (cold-start). */
+export interface TimedSeries {
+  /** Each GET from the call to the last body byte, in order, ms (the failed ones left out). */
+  ms: number[];
+  /** GETs that failed, answered other than 200, or with another size. */
+  errors: number;
+}
+
+/** cold-start: GETs per series (#15 names the first 10 blobs after start). */
+export const COLD_START_BLOBS = 10;
+
+/** cold-start's round: a fresh trustgate process's first blob GETs against the long-running one's. */
+export interface StartRound {
+  kind: 'start';
+  /** From spawning the process to its first 200 on /v2/ (polled every 100 ms), ms. */
+  readyMs: number;
+  /** The first manifest GET on the fresh process (verification included), ms; null when it failed. */
+  manifestMs: number | null;
+  /** The fresh process's first GETs of the blob. */
+  first: TimedSeries;
+  /** The same number of GETs on the long-running, warmed trustgate, each right after the fresh one's. */
+  steady: TimedSeries;
+}
+
+export type ScenarioResult = LoadRound | ColdRound | HerdRound | StartRound;
 
 /** The image pushed for the benchmark. */
 export interface BenchImage {
@@ -123,6 +149,11 @@ export interface BenchEnv {
   proxyUrl: string;
   /** trustgate's pid (RSS and fd sampling). */
   proxyPid: number;
+  /**
+   * The second trustgate, with `blobCache.enabled: true` (the -cached scenarios' trustgate target); undefined
+   * unless a selected scenario needs it.
+   */
+  cachedProxy: { url: string; pid: number; cacheDir: string } | undefined;
   /** http://127.0.0.1:PORT of nginx, a plain reverse proxy in front of the same registry. */
   nginxUrl: string;
   /** nginx's master pid (its worker is a child). */
@@ -151,6 +182,16 @@ export interface BenchEnv {
 export const targetUrl = (env: BenchEnv, target: TargetName): string =>
   target === 'direct' ? env.registryUrl : target === 'nginx' ? env.nginxUrl : env.proxyUrl;
 
+/** Which trustgate process a load scenario measures as its "trustgate" target. */
+export type ProxyChoice = 'trustgate' | 'cached';
+
+/** The URL and pid of that process; throws when the cached one was not started. */
+export function proxyOf(env: BenchEnv, choice: ProxyChoice): { url: string; pid: number } {
+  if (choice === 'trustgate') return { url: env.proxyUrl, pid: env.proxyPid };
+  if (env.cachedProxy === undefined) throw new Error('the cached trustgate was not started (the scenario must set cachedTrustgate)');
+  return env.cachedProxy;
+}
+
 export interface Scenario {
   /** kebab-case, used by --only and in the tables. */
   name: string;
@@ -158,6 +199,8 @@ export interface Scenario {
   measures: string;
   /** Tools it runs (installed before set-up when missing). */
   tools: readonly BenchTool[];
+  /** Set when it measures the second trustgate (blobCache enabled): set-up then starts it. */
+  cachedTrustgate?: boolean;
   /** Throws with a clear message when a target is not ready to be measured (may push what the scenario needs first). */
   check(env: BenchEnv): Promise<void>;
   /** Optional untimed load on every target before round 1 (JIT, connection pools, caches). */

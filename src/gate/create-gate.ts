@@ -11,7 +11,7 @@ import { explanationOf } from './explanation.ts';
 import { judgePull } from './judge-pull.ts';
 import { createManifestClassifier } from './manifest-kind.ts';
 import { NO_EFFECTS, type DecisionEffects, type DecisionReads } from './ports.ts';
-import { createLiveness } from './provenance.ts';
+import { createLiveness, sourceKind } from './provenance.ts';
 import type { BlobAccess, Gate } from './types.ts';
 
 export interface GateDeps {
@@ -57,11 +57,12 @@ export function createGate(deps: GateDeps, effects: DecisionEffects): Gate {
     decide: async (context) => (await judgePull(context, reads, effects)).decision,
     explain: async (context) => explanationOf(await judgePull(context, reads, NO_EFFECTS), context, reads),
     async blobAccess(canonicalName, digest): Promise<BlobAccess> {
-      if (!deps.blobGate) return { kind: 'stream' };
+      if (!deps.blobGate) return { kind: 'stream', from: 'ungated' };
       const generation = generationOf(deps.policy(), deps.trust());
       const allowance = await deps.allowSets.blobAllowance(generation, canonicalName, digest, live);
       if (allowance === undefined) return { kind: 'deny' };
-      return allowance.format === undefined ? { kind: 'stream' } : { kind: 'check', format: allowance.format, size: allowance.size ?? 0 };
+      if (allowance.format !== undefined) return { kind: 'check', format: allowance.format, size: allowance.size ?? 0 };
+      return { kind: 'stream', from: sourceKind(allowance.source) === 'verdict' ? 'verdict' : 'break-glass' };
     },
   };
 }

@@ -37,7 +37,8 @@ export async function judgePull(context: PullContext, reads: DecisionReads, effe
   const input = decisionInput(reads.policy(), reads.trust(), context);
   const judging: Judging = { context, input, reads, effects, trace };
   const decided = (await judgedWithParent(judging)) ?? (await byVerdict(judging));
-  if (decided.outcome !== 'deny') return { decision: decided, trace, input };
+  // Fail static: the upstream is unreachable, and break glass never reaches a recalled manifest (docs/blob-cache.md).
+  if (decided.outcome !== 'deny' || context.failStatic === true) return { decision: decided, trace, input };
   const now = reads.now();
   const overridden = breakGlassOverride(context, decided, reads.breakGlass(now), now);
   if (overridden === undefined) return { decision: decided, trace, input };

@@ -20,11 +20,15 @@ export interface LivenessDeps {
   readonly now: () => number;
 }
 
+/** The kind of an allowance's source (`verdict`, `breakglass`, `artifact`, or anything older). */
+export function sourceKind(source: string): string {
+  return source.slice(0, source.indexOf(':'));
+}
+
 export function createLiveness(deps: LivenessDeps): Liveness {
   return async (allowance: Allowance) => {
-    const colon = allowance.source.indexOf(':');
-    const kind = allowance.source.slice(0, colon);
-    const id = allowance.source.slice(colon + 1);
+    const kind = sourceKind(allowance.source);
+    const id = allowance.source.slice(kind.length + 1);
     const now = deps.now();
     switch (kind) {
       case 'verdict':

@@ -29,6 +29,11 @@ export interface PullContext {
   /** The allowed index this manifest was listed in, when known. */
   readonly parentIndex: Digest | undefined;
   readonly client: ClientIdentity | undefined;
+  /**
+   * The manifest was recalled from the fail-static copy while its upstream is unreachable
+   * (docs/blob-cache.md "Fail static"): only a verdict already held can allow it; break glass does not.
+   */
+  readonly failStatic?: true;
 }
 
 /** The scan state behind a decision, for explain: what is on record and how the rule judges it. */
@@ -62,7 +67,17 @@ export interface Explanation {
  * read whole and parses as `format` (reachable only through a signature artifact), or not at all.
  */
 export type BlobAccess =
-  { readonly kind: 'stream' } | { readonly kind: 'check'; readonly format: string; readonly size: number } | { readonly kind: 'deny' };
+  StreamAccess | { readonly kind: 'check'; readonly format: string; readonly size: number } | { readonly kind: 'deny' };
+
+/**
+ * A blob that may stream, and what allows it: a cached verdict of a manifest naming it, a
+ * break-glass entry, or nothing at all because the blob gate is off. Fail static serves from the
+ * cache only what a verdict allows (docs/blob-cache.md "Fail static").
+ */
+export interface StreamAccess {
+  readonly kind: 'stream';
+  readonly from: 'verdict' | 'break-glass' | 'ungated';
+}
 
 export interface Gate {
   decide(context: PullContext): Promise<Decision>;

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Decision } from '../decision/decision.ts';
+import { NO_BLOB_CACHE_METRICS, registerBlobCacheMetrics, type BlobCacheMetrics } from './blob-cache-metrics.ts';
 
 export type UpstreamOp = 'manifest' | 'blob' | 'tags' | 'referrers' | 'token' | 'signature';
 /**
@@ -42,6 +43,8 @@ export interface KnownLabels {
   readonly upstreams: readonly string[];
   /** Whether the verdict cache has its shared (Redis) layer, whose lookups are counted too. */
   readonly sharedVerdictCache: boolean;
+  /** `blobCache.maxBytes` when the blob cache is on (its series are registered only then). */
+  readonly blobCacheMaxBytes?: number | undefined;
 }
 
 /**
@@ -49,7 +52,7 @@ export interface KnownLabels {
  * functions named after events. Labels are bounded: rule names come from the policy, reasons and
  * outcomes from closed sets, routes are templates; never an image name, tag or digest.
  */
-export interface Metrics {
+export interface Metrics extends BlobCacheMetrics {
   readonly registry: Registry;
   decision(decision: Decision, upstream: string): void;
   /** A denied manifest pull, once per client, name and digest within a second (pull/report.ts decides what repeats). */
@@ -233,7 +236,12 @@ export function createMetrics(sources: MetricSources, known: KnownLabels = { ups
       if (up !== undefined) this.set(up);
     },
   });
+  const blobCache =
+    known.blobCacheMaxBytes === undefined
+      ? NO_BLOB_CACHE_METRICS
+      : registerBlobCacheMetrics(registry, known.upstreams, known.blobCacheMaxBytes);
   return {
+    ...blobCache,
     registry,
     decision: (d, upstream) => decisions.inc({ outcome: d.outcome, reason: d.reasons[0]?.code ?? 'none', rule: d.rule, upstream }),
     deniedPull: (d, upstream) => deniedPulls.inc({ reason: d.reasons[0]?.code ?? 'none', upstream }),

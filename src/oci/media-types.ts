@@ -36,7 +36,30 @@ export function bareMediaType(contentType: string | undefined): string {
  * every supported type.
  */
 export function upstreamAccept(clientAccept: string | undefined): string {
-  const kept = (clientAccept ?? '')
+  const key = clientAccept ?? '';
+  let accept = ACCEPT_MEMO.get(key);
+  if (accept === undefined) {
+    accept = narrowAccept(key);
+    // Bounded: the header is the client's, so only short ones are kept, and the memo is emptied when full.
+    if (key.length <= ACCEPT_MEMO_MAX_CHARS) {
+      if (ACCEPT_MEMO.size >= ACCEPT_MEMO_MAX_ENTRIES) ACCEPT_MEMO.clear();
+      ACCEPT_MEMO.set(key, accept);
+    }
+  }
+  return accept;
+}
+
+/**
+ * `upstreamAccept` by the client's header. Clients send a handful of distinct Accept headers, and
+ * narrowing one (split, trim, lowercase, twice over) took 6 µs per pull, about 2% of trustgate's
+ * CPU on a warm pull by tag (bench profile of #15); a memo hit takes well under 0.1 µs.
+ */
+const ACCEPT_MEMO = new Map<string, string>();
+const ACCEPT_MEMO_MAX_ENTRIES = 256;
+const ACCEPT_MEMO_MAX_CHARS = 1024;
+
+function narrowAccept(clientAccept: string): string {
+  const kept = clientAccept
     .split(',')
     .map((part) => part.trim())
     .filter((part) => part !== '' && !isSchema1(bareMediaType(part)));

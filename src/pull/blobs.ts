@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Transform } from 'node:stream';
 import { Agent as HttpsAgent } from 'node:https';
 import { pipeline } from 'node:stream/promises';
@@ -49,12 +49,17 @@ export function createBlobProxy(
   logger: Logger,
   metrics?: Metrics,
   resolver: AddressResolver = systemResolver,
+  /** What each blob request found the upstream to be (upstream/outcomes.ts): fail static needs to know an outage from blobs too. */
+  onOutcome: (reachable: boolean) => void = () => {},
 ): BlobProxy {
   const upstream = client.config;
   const forwards = new WeakMap<IncomingMessage, Forward>();
   const timedOut = new WeakSet<IncomingMessage>();
   const started = new WeakMap<IncomingMessage, number>();
   const taps = new WeakMap<IncomingMessage, BlobTap>();
+  // For the one retry after a stale pooled socket (retryable below): the request in flight upstream,
+  // what its socket had read before it, whether the upstream answered, and whether it was retried.
+  const attempts = new WeakMap<IncomingMessage, Attempt>();
   const agentOptions = { keepAlive: true, maxSockets: upstream.maxConcurrentRequests, ...upstream.tls };
   const secure = upstream.url.startsWith('https:');
   const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
@@ -80,11 +85,32 @@ export function createBlobProxy(
         // with every pooled socket busy the request's headers are already flushed by then.
         // http-proxy aborts on proxyTimeout and reports a plain ECONNRESET; remember why.
         proxyReq.once('timeout', () => timedOut.add(req));
+        const attempt = attempts.get(req);
+        if (attempt !== undefined) {
+          attempt.request = proxyReq;
+          attempt.answered = false;
+          // http-proxy emits proxyReq from the request's 'socket' event: the socket is there, and
+          // what it has read so far belongs to the answers before this one.
+          attempt.readBefore = proxyReq.socket?.bytesRead;
+        }
       },
       proxyRes(proxyRes, req, res) {
+        const attempt = attempts.get(req);
+        if (attempt !== undefined) attempt.answered = true;
         void answer(proxyRes, req, res).catch((error: unknown) => sendError(res, error, req.method === 'HEAD'));
       },
       error(error, req, res) {
+        if ('writeHead' in res && retryable(error, req, res)) {
+          // The upstream closed an idle keep-alive connection just as this request went out on it
+          // (a race every pooled client has): nothing was answered, so the GET or HEAD goes once more.
+          logger.info(
+            { event: 'upstream_stale_socket', upstream: upstream.name },
+            'blob upstream reset a reused connection; retrying once',
+          );
+          attempts.get(req)!.retried = true;
+          void proxy(req, res).catch((retryError: unknown) => sendError(res, retryError, req.method === 'HEAD'));
+          return;
+        }
         const failure = timedOut.has(req)
           ? new TrustgateError(
               'UPSTREAM_TIMEOUT',
@@ -96,13 +122,34 @@ export function createBlobProxy(
             );
         logger.warn({ event: 'upstream_error', upstream: upstream.name, code: (error as NodeJS.ErrnoException).code }, 'blob proxy error');
         metrics?.upstreamError(upstream.name, timedOut.has(req) ? 'timeout' : 'unreachable');
+        onOutcome(false);
         if ('writeHead' in res) sendError(res, failure, req.method === 'HEAD');
       },
     },
   });
 
+  /**
+   * A request is sent again only when all of these hold: GET or HEAD; not retried yet; not timed out;
+   * the socket was a reused keep-alive one; it was reset (ECONNRESET, or EPIPE while writing) before any
+   * byte of the answer came back (no response event, and the socket read nothing since it was handed
+   * this request); and nothing has gone to the client. Never after headers, never on a fresh socket.
+   */
+  function retryable(error: Error, req: IncomingMessage, res: ServerResponse): boolean {
+    const attempt = attempts.get(req);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (attempt === undefined || attempt.retried || attempt.answered || timedOut.has(req)) return false;
+    if (code !== 'ECONNRESET' && code !== 'EPIPE') return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const sent = attempt.request;
+    if (sent === undefined || !sent.reusedSocket) return false;
+    const socket = sent.socket;
+    if (attempt.readBefore === undefined || socket === null || socket.bytesRead !== attempt.readBefore) return false;
+    return !res.headersSent && !res.writableEnded && req.socket.destroyed !== true;
+  }
+
   async function answer(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const status = proxyRes.statusCode ?? 502;
+    onOutcome(status < 500);
     if (status === 200 || status === 206 || status === 304 || status === 416) {
       res.writeHead(status, copyBlobHeaders(proxyRes.headers));
       // Bytes are counted without a per-chunk listener (#15): the declared length once the whole body
@@ -180,6 +227,7 @@ export function createBlobProxy(
       forwards.set(req, { path: `/v2/${source.repository}/blobs/${digest}`, scope, authorization });
       started.set(req, performance.now());
       if (tap !== undefined) taps.set(req, tap);
+      attempts.set(req, { request: undefined, readBefore: undefined, answered: false, retried: false });
       req.headers = upstreamHeaders(req.headers, authorization); // http-proxy copies these into the upstream request
       await proxy(req, res);
     },
@@ -187,6 +235,15 @@ export function createBlobProxy(
       agent.destroy();
     },
   };
+}
+
+/** One blob request's current upstream attempt (see `retryable`). */
+interface Attempt {
+  request: ClientRequest | undefined;
+  /** The socket's bytesRead when this attempt got it; undefined until then. */
+  readBefore: number | undefined;
+  answered: boolean;
+  retried: boolean;
 }
 
 /** The client's headers that may reach the upstream, plus trustgate's own credentials for it. */

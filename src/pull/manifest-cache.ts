@@ -49,6 +49,15 @@ export class ManifestCache {
     if (tag !== undefined) this.#tagHints.set(`${canonicalName}:${tag}`, { digest: manifest.digest, at: this.#now() });
   }
 
+  /**
+   * The tag resolved again just now to `digest`, a manifest this cache holds (`get` found it, and
+   * so also made it the most recently used): only the hint is renewed. `put` would set the manifest
+   * again as well, an LRU write on every pull by tag (bench profile of #15).
+   */
+  retag(canonicalName: string, tag: string, digest: Digest): void {
+    this.#tagHints.set(`${canonicalName}:${tag}`, { digest, at: this.#now() });
+  }
+
   /** The digest this tag last resolved to, and whether that resolution is still fresh enough to trust. */
   tagHint(canonicalName: string, tag: string): { digest: Digest; fresh: boolean } | undefined {
     const hint = this.#tagHints.get(`${canonicalName}:${tag}`);

@@ -11,13 +11,18 @@ export interface ManifestFetchOptions {
   readonly client: UpstreamClient;
   readonly cache: ManifestCache;
   readonly maxBytes: number;
-  /** Fail static (pull/fail-static.ts): keeps what is fetched, and answers by digest from it while the upstream is unreachable. */
+  /** Fail static (pull/fail-static.ts): answers by digest from the kept copies while the upstream is unreachable. */
   readonly staticCopy?: StaticManifests | undefined;
 }
 
-/** Manifests kept on disk for fail static; `recall` answers only when the upstream is unreachable (the caller checked). */
+/**
+ * Manifests kept on disk for fail static: `keep` is called once a manifest is served under a verdict
+ * (pull/manifests.ts), `recall` only when the upstream is unreachable (the caller checked).
+ */
 export interface StaticManifests {
   keep(source: Source, manifest: VerifiedManifest): void;
+  /** Throws the upstream's failure unless it answers for this manifest now (break glass needs the upstream: docs/blob-cache.md). */
+  confirm(source: Source, digest: Digest): Promise<void>;
   /** The kept manifest, re-hashed, marked `static`; undefined when none is kept for this repository. */
   recall(source: Source, digest: Digest): Promise<VerifiedManifest | undefined>;
 }
@@ -46,7 +51,7 @@ export async function fetchManifest(
     if (hinted !== undefined) {
       const current = await headDigest(source, reference.tag, accept, options);
       if (current === hinted.digest) {
-        cache.put(source.canonicalName, hinted, reference.tag); // the tag resolved again just now
+        cache.retag(source.canonicalName, reference.tag, hinted.digest); // the tag resolved again just now
         return hinted;
       }
       const known = current === undefined ? undefined : cache.get(source.canonicalName, current);
@@ -64,19 +69,13 @@ export async function fetchManifest(
         if (recalled === undefined) throw error;
         return recalled;
       });
-      if (manifest.unsupported === undefined && manifest.static !== true) {
-        cache.put(source.canonicalName, manifest, undefined);
-        options.staticCopy?.keep(source, manifest);
-      }
+      if (manifest.unsupported === undefined && manifest.static !== true) cache.put(source.canonicalName, manifest, undefined);
       return manifest;
     });
   }
   // By tag while the upstream is unreachable: refused (the error passes on), unless `tagTtlMs` answered above.
   const manifest = await getManifest(source, reference, accept, options);
-  if (manifest.unsupported === undefined) {
-    cache.put(source.canonicalName, manifest, reference.tag);
-    options.staticCopy?.keep(source, manifest);
-  }
+  if (manifest.unsupported === undefined) cache.put(source.canonicalName, manifest, reference.tag);
   return manifest;
 }
 

@@ -85,5 +85,6 @@ export function pullContext(
     },
     parentIndex: undefined,
     client,
+    ...(manifest.static === true ? { failStatic: true } : {}),
   };
 }

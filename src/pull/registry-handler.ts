@@ -12,7 +12,7 @@ import { exchangeOf, singleQuery, type Exchange } from '../server/exchange.ts';
 import { sendError } from '../server/send-error.ts';
 import type { Source } from '../upstream/source.ts';
 import type { ManifestCache } from './manifest-cache.ts';
-import type { ManifestFetchOptions } from './manifest-fetch.ts';
+import type { ManifestFetchOptions, StaticManifests } from './manifest-fetch.ts';
 import { serveManifest } from './manifests.ts';
 import { admit, preparePull, type Admission } from './prepare.ts';
 import { serveReferrers } from './referrers.ts';
@@ -32,6 +32,8 @@ export interface RegistryDeps {
   readonly reporter: DecisionReporter;
   /** Pull-side access control: authenticates (or throws the 401 challenge) and returns the grant check. */
   readonly pullAuth?: EnforcePullAuth | undefined;
+  /** With `blobCache.failStatic`: manifests kept for, and recalled during, an upstream outage (pull/fail-static.ts). */
+  readonly staticManifests?: StaticManifests | undefined;
 }
 
 /** Route templates for metric labels: never an image name, tag or digest. */
@@ -86,7 +88,12 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
   const fetchOptionsFor = (upstream: string): ManifestFetchOptions => {
     let found = fetchOptions.get(upstream);
     if (found === undefined) {
-      found = { client: deps.upstreams.get(upstream).client, cache: deps.manifestCache, maxBytes: deps.config.manifests.maxBytes };
+      found = {
+        client: deps.upstreams.get(upstream).client,
+        cache: deps.manifestCache,
+        maxBytes: deps.config.manifests.maxBytes,
+        staticCopy: deps.staticManifests,
+      };
       fetchOptions.set(upstream, found);
     }
     return found;
@@ -120,7 +127,12 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
       const request = { name: route.name, ns, reference: route.reference, accept: exchange.req.headers.accept, client: exchange.client };
       const pull = await preparePull(request, deps.config.upstreams, authorize, fetchOptionsFor, admitted);
       if (!pull.ok) return refuse(exchange, route, pull, started);
-      return serveManifest(exchange, { ...pull, reference: route.reference }, started, { gate: deps.gate, reporter });
+      // Fail static: while the upstream is unreachable, a manifest from memory is held to the recalled one's rule too.
+      const outage =
+        deps.staticManifests !== undefined && pull.context.failStatic !== true && deps.upstreams.down(pull.source.upstream.name);
+      const context = outage ? { ...pull.context, failStatic: true as const } : pull.context;
+      const serving = { gate: deps.gate, reporter, staticCopy: deps.staticManifests };
+      return serveManifest(exchange, { ...pull, context, reference: route.reference }, started, serving);
     }
     const admission = await admit(deps.config.upstreams, route.name, ns, authorize);
     if (!admission.ok) return refuse(exchange, route, admission, started);
@@ -130,7 +142,7 @@ export function createRegistryHandler(deps: RegistryDeps): (req: IncomingMessage
     switch (route.kind) {
       case 'blob': {
         const access = await deps.gate.blobAccess(source.canonicalName, route.digest);
-        if (access.kind === 'stream') return upstream.blobs.serve(exchange.req, res, source, route.digest);
+        if (access.kind === 'stream') return upstream.blobs.serve(exchange.req, res, source, route.digest, access);
         const maxBytes = deps.config.gate.discovery.maxBlobBytes;
         const denied =
           access.kind === 'deny'

@@ -1,6 +1,7 @@
 import type { AddressResolver } from '../upstream/egress.ts';
 import type { AppDeps } from './app.ts';
 import type { Config } from '../config/types.ts';
+import { ConfigError } from '../input/config-error.ts';
 import { createGate } from '../gate/create-gate.ts';
 import { createPullEffects } from '../gate/effects.ts';
 import { createHealthProvider, type HealthProvider } from '../health/report.ts';
@@ -9,6 +10,8 @@ import { PolicyHolder } from '../policy-store/holder.ts';
 import { loadPolicy } from '../policy-store/policy-file.ts';
 import { ManifestCache } from '../pull/manifest-cache.ts';
 import { openUpstreams } from '../pull/upstreams.ts';
+import { openBlobStore } from '../blobcache/store.ts';
+import { createStaticManifests } from '../pull/fail-static.ts';
 import { createDecisionReporter } from '../pull/report.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { compiledTrustCounts } from '../metrics/trust-counts.ts';
@@ -138,7 +141,11 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
         ? {}
         : { sigstoreRoot: () => ({ root: tuf.root, ageSeconds: tuf.ageSeconds(), intervalSeconds: tuf.intervalMs / 1000 }) }),
     },
-    { upstreams: config.upstreams.map((u) => u.name), sharedVerdictCache: backend.verdictLayer !== undefined },
+    {
+      upstreams: config.upstreams.map((u) => u.name),
+      sharedVerdictCache: backend.verdictLayer !== undefined,
+      blobCacheMaxBytes: config.blobCache.enabled ? config.blobCache.maxBytes : undefined,
+    },
   );
   const verdicts = openVerdictCache(backend, policy, { ...verdictOptions, logger, onLookup: metrics.cacheLookup });
   policy.onReloadFailed(() => metrics.reloadFailure('policy'));
@@ -148,7 +155,34 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
       'gate.blobGate is false: any blob of an allowed repository is served, so the layers of a denied image can be pulled by digest',
     );
   }
-  const upstreams = openUpstreams(config, logger, metrics, options.resolver);
+  const blobStore = config.blobCache.enabled
+    ? await openBlobStore({
+        directory: config.blobCache.directory,
+        maxBytes: config.blobCache.maxBytes,
+        logger,
+        events: {
+          evicted: metrics.blobCacheEvicted,
+          verificationFailed: metrics.blobCacheVerificationFailed,
+          bypassed: metrics.blobCacheBypassed,
+          sizeChanged: metrics.blobCacheSize,
+        },
+      }).catch((error: unknown) => {
+        // A directory trustgate cannot create or read at start is a setup error, named like any other (a read-only one opens: fills are bypassed and counted).
+        const code = (error as NodeJS.ErrnoException).code ?? 'error';
+        throw new ConfigError(config.source, 'blobCache.directory', `cannot open ${config.blobCache.directory} (${code})`);
+      })
+    : undefined;
+  const upstreams = openUpstreams(config, logger, metrics, options.resolver, blobStore);
+  const staticManifests =
+    blobStore === undefined || !config.blobCache.failStatic
+      ? undefined
+      : createStaticManifests(
+          blobStore,
+          (name) => upstreams.get(name).client,
+          config.manifests.maxBytes,
+          logger,
+          metrics.failStaticManifest,
+        );
   const health = createHealthProvider({ redis: redisClient, upstreams, trust, policy });
   const sharedStateUp =
     redisClient === undefined ? undefined : async () => redisClient.status === 'ready' && (await health.redis()) === 'up';
@@ -219,6 +253,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
       logger,
       metrics,
       reporter,
+      staticManifests,
       ...(admin === undefined ? {} : { admin }),
       ...(pullAuth === undefined ? {} : { pullAuth }),
     },
@@ -239,6 +274,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     async close() {
       await tuf?.stop();
       await upstreams.close();
+      await blobStore?.close();
       await verdicts.close();
       await backend.close();
     },

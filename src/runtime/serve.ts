@@ -9,6 +9,7 @@ import { drain } from '../server/drain.ts';
 import { createFront, type Front } from '../server/front.ts';
 import { listen, type Listening } from '../server/listen.ts';
 import { logProblems } from './setup-check.ts';
+import { warmUp, warmupDisabled } from './warmup.ts';
 
 /** How long closing the runtime (Redis, upstream pools) may take after the drain. */
 const CLOSE_LIMIT_MS = 5_000;
@@ -46,7 +47,10 @@ async function start(flags: ConfigFlags, env: NodeJS.ProcessEnv): Promise<void> 
   process.on('SIGTERM', onSignal);
   let reload: ((why: string) => void) | undefined;
   process.on('SIGHUP', () => reload?.('SIGHUP')); // ignored until started, instead of ending the process
+  // The blob path warms up (runtime/warmup.ts) while the runtime is built; the app takes pulls after both.
+  const warming = warmupDisabled(env) ? Promise.resolve(undefined) : warmUp(log);
   runtime = await buildRuntime(config, log).catch(bailOnConfigError);
+  await warming;
   if (front.phase() === 'stopping') return; // a signal came first: the drain exits the process
   front.ready(createApp(runtime.deps), runtime.health);
   started(config, runtime, listening, log);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../log/logger.ts';
+import { logsAt, type Logger } from '../log/logger.ts';
 import { routeTemplate } from './route-template.ts';
 
 /**
@@ -8,6 +8,9 @@ import { routeTemplate } from './route-template.ts';
  * never logged, so neither Authorization nor cookies can leak.
  */
 export function logAccess(req: IncomingMessage, res: ServerResponse, logger: Logger, requestId: string): void {
+  // When debug records are not written (the default level is info), nothing is: no route template (up to ten
+  // regexes), no listeners, no closure per request (bench profile of #15).
+  if (!logsAt(logger, 'debug')) return;
   const started = performance.now();
   const route = routeTemplate(req.url); // now: routers rewrite req.url while they run
   let logged = false;

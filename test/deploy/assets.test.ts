@@ -21,6 +21,7 @@ import { parseRedisUrl } from '../../src/redis/url.ts';
 import { parseTrustedIdentity } from '../../src/verify/notation/index.ts';
 import { makeTls } from '../kit/index.ts';
 import { startProxy } from '../support/proxy-server.ts';
+import { BLOB_CACHE_METRICS } from '../support/blob-cache-metric-names.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const at = (path: string): string => join(root, path);
@@ -50,6 +51,8 @@ const APP_METRICS = [
   'trustgate_sigstore_root_age_seconds',
   'trustgate_sigstore_root_refresh_interval_seconds',
   'trustgate_sigstore_root_refresh_total',
+  // Only with blobCache.enabled: test/e2e/blob-cache.test.ts checks them against a live registry.
+  ...BLOB_CACHE_METRICS,
 ];
 const APP_HISTOGRAMS = [
   'trustgate_request_duration_seconds',

@@ -159,6 +159,12 @@ describe('judgePull: one decision for /v2 and explain', () => {
         // The gate's own verdict is cached even when break glass overrides it; the override never is.
         assert.equal(written.verdict, overridden ? 'deny' : decided.outcome);
         assert.equal(written.layer, decided.outcome === 'deny' ? undefined : overridden ? 'breakglass' : 'verdict');
+        // What the blob gate says lets the layer stream: fail static serves from the cache only under a verdict.
+        const access = await pulling.gate.blobAccess(NAME, LAYER);
+        assert.deepEqual(
+          access,
+          decided.outcome === 'deny' ? { kind: 'deny' } : { kind: 'stream', from: overridden ? 'break-glass' : 'verdict' },
+        );
         const unscanned = p.scanRequired && decided.reasons.some((r) => r.code === 'unscanned');
         assert.deepEqual(written.queued, unscanned ? [DIGEST] : []);
         assert.deepEqual(written.audited, overridden ? ['breakglass.use'] : []);
@@ -201,7 +207,7 @@ describe('judgePull: one decision for /v2 and explain', () => {
     );
     assert.deepEqual(await w.gate.blobAccess(NAME, LAYER), { kind: 'deny' }, 'explaining granted nothing');
     await w.gate.decide(contextOf());
-    assert.deepEqual(await w.gate.blobAccess(NAME, LAYER), { kind: 'stream' });
+    assert.deepEqual(await w.gate.blobAccess(NAME, LAYER), { kind: 'stream', from: 'break-glass' });
     assert.equal(await w.breakGlass.end('bg1'), true);
     assert.deepEqual(await w.gate.blobAccess(NAME, LAYER), { kind: 'deny' }, 'the entry ended, so its grant did');
     assert.equal((await w.gate.decide(contextOf())).rule, 'r', 'and the pull is judged by its rule again');
