@@ -12,7 +12,7 @@ import { addLink, hasLink } from './links.ts';
 import { LinksFile } from './links-file.ts';
 import { LruIndex, type IndexEntry } from './lru-index.ts';
 import { clearTemp, ensureTree, scanEntries } from './scan-directory.ts';
-import type { BlobStore, BlobStoreEvents, ByteRange, Fill, StoredEntry } from './types.ts';
+import type { BlobStore, BlobStoreEvents, ByteRange, Fill, OpenFile, StoredEntry } from './types.ts';
 
 export interface BlobStoreOptions {
   readonly directory: string;
@@ -104,6 +104,19 @@ class DiskBlobStore implements BlobStore, FillHost {
     const bounds = range === undefined ? {} : { start: range.start, end: Math.min(range.end, entry.size - 1) };
     // The stream owns the handle (closes it at the end): an entry evicted meanwhile is still read whole (POSIX unlink).
     return handle.createReadStream({ ...bounds, highWaterMark: READ_CHUNK_BYTES });
+  }
+
+  async openFile(digest: Digest, range?: ByteRange): Promise<OpenFile | undefined> {
+    const entry = this.entry(digest);
+    if (entry === undefined) return undefined;
+    if (range !== undefined && !validRange(range, entry.size)) {
+      throw new TypeError(`BlobStore.openFile: range ${range.start}-${range.end} outside 0-${entry.size - 1}`);
+    }
+    const handle = await this.openVerified(entry);
+    if (handle === undefined) return undefined;
+    return range === undefined
+      ? { handle, start: 0, end: entry.size - 1 }
+      : { handle, start: range.start, end: Math.min(range.end, entry.size - 1) };
   }
 
   async readBytes(digest: Digest, maxBytes: number): Promise<Buffer | undefined> {

@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/reference.ts';
 
@@ -19,6 +20,11 @@ export interface BlobStore {
    * verification failure, and `undefined` is returned, so a corrupt or partial file is never served.
    */
   open(digest: Digest, range?: ByteRange): Promise<Readable | undefined>;
+  /**
+   * Like `open`, but hands over the open file itself (verified the same way), for `sendFile`
+   * (send-file.ts): `start`..`end` inclusive, the whole entry when no range is given. The caller closes it.
+   */
+  openFile(digest: Digest, range?: ByteRange): Promise<OpenFile | undefined>;
   /** Reads a small committed entry whole (a manifest for fail static); verified like `open`. */
   readBytes(digest: Digest, maxBytes: number): Promise<Buffer | undefined>;
   /**
@@ -32,6 +38,13 @@ export interface BlobStore {
   /** Bytes held by committed entries. */
   size(): number;
   close(): Promise<void>;
+}
+
+export interface OpenFile {
+  readonly handle: FileHandle;
+  readonly start: number;
+  /** Inclusive; start - 1 for an empty entry. */
+  readonly end: number;
 }
 
 export interface StoredEntry {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Transform, type TransformCallback } from 'node:stream';
+import { sendFile } from '../blobcache/send-file.ts';
 import type { BlobStore, Fill } from '../blobcache/types.ts';
 import { TrustgateError } from '../errors/errors.ts';
 import type { StreamAccess } from '../gate/types.ts';
@@ -126,55 +126,51 @@ export function createCachedBlobs(deps: CachedBlobsDeps): BlobServer {
 
   /** Serves a committed entry (whole, one range, or HEAD); false when the entry turned out unusable (it was dropped). */
   async function fromCache(req: IncomingMessage, res: ServerResponse, digest: Digest, size: number, down: boolean): Promise<boolean> {
-    // Opened (and, on its first read in this process, hashed whole and its size checked) before any
-    // header goes out, for a HEAD too: a HEAD 200 is an answer about the bytes.
-    const whole = await store.open(digest);
-    if (whole === undefined) return false;
     const ifRange = req.headers['if-range'];
     const range = ifRange === undefined || ifRange === `"${digest}"` ? parseRange(req.headers.range, size) : { kind: 'whole' as const };
-    const headers: Record<string, string | number> = {
-      'content-type': 'application/octet-stream',
-      'docker-content-digest': digest,
-      etag: `"${digest}"`,
-      'accept-ranges': 'bytes',
-    };
-    if (range.kind === 'unsatisfiable') {
-      whole.destroy();
-      res.writeHead(416, { ...headers, 'content-range': unsatisfiedRange(size), 'content-length': 0 });
-      res.end();
-      return true;
-    }
     const part = range.kind === 'range' ? { start: range.start, end: range.end } : undefined;
-    const length = part === undefined ? size : part.end - part.start + 1;
-    let stream: Readable | undefined = whole;
-    if (req.method === 'HEAD' || part !== undefined) {
-      whole.destroy();
-      stream = req.method === 'HEAD' ? undefined : await store.open(digest, part);
-      if (req.method !== 'HEAD' && stream === undefined) return false;
-    }
-    metrics?.blobCacheRequest(upstream, down ? 'static' : 'hit');
-    res.writeHead(part === undefined ? 200 : 206, {
-      ...headers,
-      'content-length': length,
-      ...(part === undefined ? {} : { 'content-range': contentRange(part.start, part.end, size) }),
-    });
-    if (stream === undefined) {
-      res.end();
-      return true;
-    }
-    const socket = res.socket;
-    const before = socket?.bytesWritten ?? 0;
-    let sent = length;
+    // Opened (and, on its first read in this process, hashed whole and its size checked) before any
+    // header goes out, for a HEAD and a 416 too: every answer from the cache is an answer about the bytes.
+    const file = await store.openFile(digest, part);
+    if (file === undefined) return false;
     try {
-      await pipeline(stream, res);
-    } catch (error) {
-      sent = Math.max(0, (socket?.bytesWritten ?? before) - before);
-      throw error;
+      const headers: Record<string, string | number> = {
+        'content-type': 'application/octet-stream',
+        'docker-content-digest': digest,
+        etag: `"${digest}"`,
+        'accept-ranges': 'bytes',
+      };
+      if (range.kind === 'unsatisfiable') {
+        res.writeHead(416, { ...headers, 'content-range': unsatisfiedRange(size), 'content-length': 0 });
+        res.end();
+        return true;
+      }
+      const length = file.end - file.start + 1;
+      metrics?.blobCacheRequest(upstream, down ? 'static' : 'hit');
+      res.writeHead(part === undefined ? 200 : 206, {
+        ...headers,
+        'content-length': length,
+        ...(part === undefined ? {} : { 'content-range': contentRange(file.start, file.end, size) }),
+      });
+      if (req.method === 'HEAD') {
+        res.end();
+        return true;
+      }
+      let sent = 0;
+      try {
+        sent = await sendFile(file.handle, file.start, file.end, res);
+        res.end();
+      } catch (error) {
+        res.destroy(); // the Content-Length promised more: the client sees the answer cut, never a short 200
+        throw error;
+      } finally {
+        metrics?.blobBytes(upstream, sent);
+        metrics?.blobCacheServedBytes(upstream, sent);
+      }
+      return true;
     } finally {
-      metrics?.blobBytes(upstream, sent);
-      metrics?.blobCacheServedBytes(upstream, sent);
+      await file.handle.close().catch(() => {});
     }
-    return true;
   }
 
   return {
