@@ -28,11 +28,13 @@ function variablesRead(text: string): string[] {
 
 const SRC = 'src';
 const resolver = join(SRC, 'config', 'resolve.ts');
-/** TRUSTGATE_* variables that are not configuration: the admin CLI's connection and the scan worker's token. */
+/** TRUSTGATE_* variables that are not configuration: the admin CLI's connection, the scan worker's token, the warm-up switch. */
 const NOT_CONFIG: Readonly<Record<string, readonly string[]>> = {
   [join(SRC, 'cli', 'api-flags.ts')]: ['TRUSTGATE_API', 'TRUSTGATE_TOKEN'],
   // Its token, and the prefix it strips from trivy's environment.
   [join(SRC, 'cli', 'scan-worker.ts')]: ['TRUSTGATE_', 'TRUSTGATE_SCANNER_TOKEN'],
+  // The switch for the blob path's warm-up at start (config/README.md): how the process starts, not what it enforces.
+  [join(SRC, 'runtime', 'warmup.ts')]: ['TRUSTGATE_WARMUP'],
 };
 const CONFIG_VARIABLES = ['TRUSTGATE_CONFIG', 'TRUSTGATE_LISTEN', 'TRUSTGATE_LOG_LEVEL', 'TRUSTGATE_REDIS_URL'];
 const COMPOSITION = [join(SRC, 'cli'), join(SRC, 'runtime'), join(SRC, 'tools'), join(SRC, 'main.ts'), join(SRC, 'cli.ts')];
@@ -44,7 +46,7 @@ describe('one config resolver', () => {
     for (const name of CONFIG_VARIABLES) assert.match(readme, new RegExp(`\\| \`${name}\` \\|`), `config/README.md lists ${name}`);
   });
 
-  it('no other file in src/ reads a TRUSTGATE_* variable, but the two that are not configuration', () => {
+  it('no other file in src/ reads a TRUSTGATE_* variable, but the three that are not configuration', () => {
     for (const file of files(SRC).filter((f) => f !== resolver)) {
       assert.deepEqual(variablesRead(code(file)), NOT_CONFIG[file] ?? [], `${relative('.', file)} reads TRUSTGATE_* itself`);
     }
