@@ -9,6 +9,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The security console's source: `npm run build` bundles it into dist/admin-ui/ (docs/console.md).
+COPY console ./console
 # Compile, then drop the dev dependencies: only production dependencies reach the final image.
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 

@@ -10,8 +10,10 @@
 #   containerd:      containerd and ctr (runc comes with it): a node's runtime pulling through trustgate
 #                    (test/e2e/containerd.test.ts starts its own, in a temp dir, and needs root). Debian
 #                    enables it as a service where systemd runs; the test never uses that one.
+#   chromium:        the headless browser test/browser/ drives with playwright-core (the security
+#                    console at /admin/ui/); nothing is downloaded at test time.
 set -euo pipefail
-declare -A needs=([docker-registry]=/usr/bin/docker-registry [skopeo]=/usr/bin/skopeo [redis-server]=/usr/bin/redis-server [openssl]=/usr/bin/openssl [prometheus]=/usr/bin/promtool [containerd]=/usr/bin/containerd)
+declare -A needs=([docker-registry]=/usr/bin/docker-registry [skopeo]=/usr/bin/skopeo [redis-server]=/usr/bin/redis-server [openssl]=/usr/bin/openssl [prometheus]=/usr/bin/promtool [containerd]=/usr/bin/containerd [chromium]=/usr/bin/chromium)
 missing=()
 for pkg in "${!needs[@]}"; do
   [ -x "${needs[$pkg]}" ] || missing+=("$pkg")

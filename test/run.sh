@@ -8,5 +8,7 @@ echo "trustgate tests: type-checking" >&2
 npx tsc --noEmit -p .
 echo "trustgate tests: checking the format (npm run format fixes it)" >&2
 npm run --silent format:check
+echo "trustgate tests: building the security console (test/browser drives it)" >&2
+npm run --silent build:console
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 exec node --import tsx --test --test-timeout=180000 "$@" "${files[@]}"

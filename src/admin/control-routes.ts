@@ -7,6 +7,7 @@ import type { ApiPolicy } from '../policy-store/api-policy.ts';
 import { registerBreakGlassRoutes } from './break-glass-routes.ts';
 import { registerExplainRoutes, type ExplainRoutesDeps } from './explain-routes.ts';
 import type { Guard } from './route-table.ts';
+import { registerPolicyHistoryRoutes } from './policy-history-routes.ts';
 import { registerPolicyRoutes } from './policy-routes.ts';
 import type { AuditLog } from '../audit/types.ts';
 
@@ -28,6 +29,7 @@ export function registerControlRoutes(
   deps: ControlDeps & Omit<ExplainRoutesDeps, 'gate' | 'decisions'> & { readonly audit: AuditLog; readonly now: () => number },
 ): void {
   registerPolicyRoutes(router, guarded, deps);
+  registerPolicyHistoryRoutes(router, guarded, deps);
   registerBreakGlassRoutes(router, guarded, { breakGlass: deps.breakGlass, audit: deps.audit, now: deps.now });
   registerExplainRoutes(router, guarded, deps);
 }

@@ -1,7 +1,8 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { TrustgateError } from '../errors/errors.ts';
 import { KEY_ID } from '../trust/key-id.ts';
-import { holdsPrivateKey } from '../trust/trust-pem.ts';
+import { holdsPrivateKeyMaterial } from '../audit/private-key-material.ts';
+import { refusePrivateKeyInBody } from './private-key-input.ts';
 
 const MAX_BYTES = 65_536;
 const parser = express.raw({ type: () => true, limit: MAX_BYTES });
@@ -10,7 +11,8 @@ const parser = express.raw({ type: () => true, limit: MAX_BYTES });
  * Reads a JSON body after the guard (so an unauthenticated caller never makes trustgate read one).
  * Parsed here rather than by express.json, whose errors carry the raw body into the error log. A
  * body with a private key anywhere in it is refused whole, so no field can smuggle one into the
- * store, the logs or the audit log; only a well-formed `id` is kept, as the audit target (`note`).
+ * store, the logs or the audit log; the refusal names the field, never the value
+ * (private-key-input.ts). Only a well-formed `id` is kept, as the audit target (`note`).
  */
 export async function readJsonBody(req: Request, res: Response, note?: { target?: string }): Promise<Record<string, unknown>> {
   await readRawBody(parser, req, res, MAX_BYTES);
@@ -24,13 +26,9 @@ export async function readJsonBody(req: Request, res: Response, note?: { target?
   }
   const body = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   const id = body?.['id'];
-  if (note !== undefined && typeof id === 'string' && KEY_ID.test(id)) note.target = id; // so even a refusal is filed under the key id
-  if (holdsPrivateKey(text)) {
-    throw new TrustgateError(
-      'BAD_REQUEST',
-      'the request holds a private key; the trust store takes public keys and certificates only, and nothing was stored',
-    );
-  }
+  // So even a refusal is filed under the key id.
+  if (note !== undefined && typeof id === 'string' && KEY_ID.test(id) && !holdsPrivateKeyMaterial(id)) note.target = id;
+  refusePrivateKeyInBody(text, value);
   if (body === undefined) throw new TrustgateError('BAD_REQUEST', 'the body must be a JSON object');
   return body;
 }

@@ -6,6 +6,8 @@ import { validatePolicy, type PolicyProblem } from '../policy/validate.ts';
 import type { ApiPolicy } from '../policy-store/api-policy.ts';
 import { audited } from './audit-calls.ts';
 import { readRawBody } from './json-body.ts';
+import { withLines } from './policy-lines.ts';
+import { refusePrivateKeyInYaml } from './private-key-input.ts';
 import { mountRoutes, type Guard } from './route-table.ts';
 import { requireUnscoped } from './scope.ts';
 import type { AdminIdentity, Role } from './tokens.ts';
@@ -52,15 +54,18 @@ function describe(holder: PolicyHolder, withText = false): Record<string, unknow
 
 async function readText(req: Request, res: Response): Promise<string> {
   await readRawBody(textBody, req, res, MAX_BYTES);
-  return Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+  const text = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+  refusePrivateKeyInYaml(text);
+  return text;
 }
 
 const check = (text: string, deps: PolicyRoutesDeps) => validatePolicy(text, 'policy', (t, source) => deps.policy.compile(t, source));
 
 async function validate(req: Request, res: Response, deps: PolicyRoutesDeps): Promise<void> {
-  const result = check(await readText(req, res), deps);
+  const text = await readText(req, res);
+  const result = check(text, deps);
   if (result.ok) res.json({ ok: true, hash: result.policy.hash, rules: result.policy.rules.length });
-  else res.status(400).json({ ok: false, errors: result.errors });
+  else res.status(400).json({ ok: false, errors: withLines(text, result.errors) });
 }
 
 function requireApi(deps: PolicyRoutesDeps): ApiPolicy {
@@ -80,9 +85,10 @@ async function apply(req: Request, res: Response, who: AdminIdentity, deps: Poli
       note.target = 'policy';
       requireUnscoped(who, 'key-manager', GLOBAL_POLICY);
       const api = requireApi(deps);
-      const result = check(await readText(req, res), deps);
+      const text = await readText(req, res);
+      const result = check(text, deps);
       if (!result.ok) {
-        problems = result.errors;
+        problems = withLines(text, result.errors);
         const first = result.errors[0];
         throw new TrustgateError('BAD_REQUEST', `policy refused: ${first?.field === '' ? '' : `${first?.field}: `}${first?.message ?? ''}`);
       }

@@ -3,9 +3,12 @@ import type { RobotStore } from '../pullauth/robots.ts';
 import { registerRobotRoutes } from './robots-routes.ts';
 import { auditDenied } from './audit-calls.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
+import { registerConsoleConfigRoute } from './console-config-routes.ts';
 import { registerControlRoutes, type ControlDeps } from './control-routes.ts';
 import { registerKeyRoutes, type KeyRoutesDeps } from './keys-routes.ts';
+import { registerOverviewRoutes } from './overview-routes.ts';
 import { readRawBody } from './json-body.ts';
+import { refusePrivateKeyInBody, refusePrivateKeyInRequestLine } from './private-key-input.ts';
 import type { AdminRateLimit } from './rate-limit.ts';
 import { getQueue, getScan, postScan, type ScanRoutesDeps } from './scans.ts';
 import { requireRole, type AdminIdentity, type Role } from './tokens.ts';
@@ -40,6 +43,7 @@ export function createAdminRouter(deps: AdminDeps): express.Router {
     await limit?.authenticated(identity.subject, address);
     try {
       requireRole(identity, roles);
+      refusePrivateKeyInRequestLine(req); // before a handler reads, or an audit entry records, a query or path value
     } catch (error) {
       await auditDenied(deps.audit, req, identity, error);
       throw error;
@@ -48,11 +52,20 @@ export function createAdminRouter(deps: AdminDeps): express.Router {
   };
   const maxBodyBytes = deps.config.admin?.maxBodyBytes ?? 16 * 1_048_576;
   const body = express.raw({ type: () => true, limit: maxBodyBytes });
+  // The one route without a token: the console's sign-in settings, public values only.
+  registerConsoleConfigRoute(router, { admin: deps.config.admin, logger: deps.logger, now: deps.now });
   // The body is read after the guard: an unauthenticated caller never makes trustgate read one.
   router.post(
     '/scans',
     guarded(['scanner'], async (req, res, who) => {
       await readRawBody(body, req, res, maxBodyBytes);
+      const text = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+      try {
+        refusePrivateKeyInBody(text, jsonOrUndefined(text));
+      } catch (error) {
+        await auditDenied(deps.audit, req, who, error); // refused before postScan's own audit
+        throw error;
+      }
       await postScan(req, res, who, deps);
     }),
   );
@@ -68,5 +81,17 @@ export function createAdminRouter(deps: AdminDeps): express.Router {
   registerAuditRoutes(router, guarded, deps);
   if (deps.robots !== undefined) registerRobotRoutes(router, guarded, { robots: deps.robots, audit: deps.audit, now: deps.now });
   if (deps.control !== undefined) registerControlRoutes(router, guarded, { ...deps, ...deps.control });
+  if (deps.control !== undefined) {
+    const { decisions, breakGlass } = deps.control;
+    registerOverviewRoutes(router, guarded, { decisions, breakGlass, trust: deps.trust, scans: deps.scans, now: deps.now });
+  }
   return router;
+}
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }

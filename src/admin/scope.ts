@@ -44,3 +44,35 @@ export function requireWithin(identity: AdminIdentity, role: Role, scopes: reado
 export function requireUnscoped(identity: AdminIdentity, role: Role, message: string): void {
   if (scopeOf(identity, role) !== undefined) throw new TrustgateError('DENIED', message);
 }
+
+/**
+ * What a read shows a caller whose reading roles are all repository-scoped: a test over canonical
+ * names (any of their patterns), or undefined when they hold one of `roles` unscoped (or admin) and
+ * see everything. Used by the overview and the decision feed, which list images.
+ */
+export function visibleTo(identity: AdminIdentity, roles: readonly Role[]): ((name: string) => boolean) | undefined {
+  if (identity.roles.includes('admin')) return undefined;
+  const patterns: string[] = [];
+  for (const role of roles) {
+    if (!identity.roles.includes(role)) continue;
+    const scoped = scopeOf(identity, role);
+    if (scoped === undefined) return undefined;
+    patterns.push(...scoped);
+  }
+  const compiled = patterns.flatMap((p) => {
+    try {
+      return [compilePattern(p)];
+    } catch {
+      return [];
+    }
+  });
+  return (name) => compiled.some((p) => p.test(name));
+}
+
+/** Whether a break-glass image (a pattern, or `<name>@<digest>`) lies within what `visible`'s caller may see. */
+export function imageVisible(image: string, identity: AdminIdentity, roles: readonly Role[]): boolean {
+  if (visibleTo(identity, roles) === undefined) return true;
+  const name = image.includes('@') ? image.slice(0, image.indexOf('@')) : image;
+  const patterns = roles.flatMap((role) => scopeOf(identity, role) ?? []);
+  return patterns.some((p) => scopeWithin(name, p));
+}

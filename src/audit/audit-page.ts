@@ -11,12 +11,14 @@ export type ReadBatch = (before: string | undefined, count: number) => Promise<r
  */
 export async function collectPage(query: AuditQuery, read: ReadBatch, maxScan = 10_000): Promise<AuditPage> {
   const entries: AuditEntry[] = [];
+  // `since` ends the read at the first older entry. Times are the appending replica's, not the ids' (Redis's clock), so filter by time only.
   let cursor = query.after;
   let examined = 0;
   const batch = Math.max(query.limit, 100);
   for (;;) {
     const chunk = await read(cursor, batch);
     for (const entry of chunk) {
+      if (query.since !== undefined && entry.time < query.since) return { entries };
       examined += 1;
       cursor = entry.id;
       if (matches(entry, query)) entries.push(entry);

@@ -38,6 +38,13 @@ export interface AuditQuery {
   readonly actor?: string;
   /** An exact action, or a prefix ending in `.*` (`key.*`). */
   readonly action?: string;
+  /** An exact target (a key id, an image, a path). */
+  readonly target?: string;
+  readonly outcome?: AuditOutcome;
+  /** Epoch ms: only entries at or after it (reading stops at the first older entry). */
+  readonly since?: number;
+  /** Epoch ms: only entries at or before it. */
+  readonly until?: number;
 }
 
 export interface AuditPage {

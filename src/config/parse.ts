@@ -10,7 +10,15 @@ import { compilePattern } from '../oci/pattern.ts';
 import { isWithin } from './paths.ts';
 import { compilePullAuth, type ParsedPullAuth } from './pull-auth.ts';
 import { configSchema, type ConfigFile } from './schema.ts';
-import { DEFAULT_BOOTSTRAP_DIR, type AdminConfig, type BlobCacheConfig, type Config, type SigstoreTufConfig } from './types.ts';
+import { secretRef, type SecretRef } from './refs.ts';
+import {
+  DEFAULT_BOOTSTRAP_DIR,
+  type AdminConfig,
+  type BlobCacheConfig,
+  type Config,
+  type NotificationsConfigOf,
+  type SigstoreTufConfig,
+} from './types.ts';
 import { checkUnique, compileUpstream, type ParsedUpstream } from './upstreams.ts';
 
 /** Values that replace fields of the file (the resolver takes them from TRUSTGATE_* variables). */
@@ -25,9 +33,11 @@ export interface ParseOptions {
 }
 
 /** A Config whose upstream credentials, upstream TLS files and pull signing key are still references. */
-export interface ParsedConfig extends Omit<Config, 'upstreams' | 'pullAuth'> {
+export interface ParsedConfig extends Omit<Config, 'upstreams' | 'pullAuth' | 'notifications'> {
   readonly upstreams: readonly ParsedUpstream[];
   readonly pullAuth: ParsedPullAuth | undefined;
+  /** Webhook URLs and signing secrets still references. */
+  readonly notifications: NotificationsConfigOf<SecretRef> | undefined;
 }
 
 /** Validates and compiles one YAML text. Throws ConfigError naming the field on any problem. Relative paths are relative to `source`. */
@@ -117,6 +127,7 @@ function compile(file: ConfigFile, source: string, keysDirWritten: string | unde
     audit: file.audit,
     pullAuth: compilePullAuth(file.pullAuth, source, baseDir, host),
     trust: { sigstoreTuf: compileSigstoreTuf(file.trust.sigstoreTuf, baseDir, keysDir, source) },
+    notifications: compileNotifications(file.notifications, baseDir, source),
   };
 }
 
@@ -167,6 +178,33 @@ function compileSigstoreTuf(
     scopes: tuf.scopes,
     purposes: tuf.purposes,
   };
+}
+
+/** `notifications:` (docs/notifications.md): endpoint names unique (logs and metrics name endpoints by them), secrets left as references. */
+function compileNotifications(
+  section: ConfigFile['notifications'],
+  baseDir: string,
+  source: string,
+): NotificationsConfigOf<SecretRef> | undefined {
+  if (section === undefined) return undefined;
+  const seen = new Set<string>();
+  const endpoints = section.endpoints.map((e, i) => {
+    const field = `notifications.endpoints[${i}]`;
+    if (seen.has(e.name)) throw new ConfigError(source, `${field}.name`, `"${e.name}" is used by another endpoint: names must be unique`);
+    seen.add(e.name);
+    return {
+      name: e.name,
+      field,
+      url: secretRef(e.url, `${field}.url`, baseDir),
+      secret: e.secret === undefined ? undefined : secretRef(e.secret, `${field}.secret`, baseDir),
+      format: e.format,
+      events: e.events,
+      timeoutMs: e.timeoutMs,
+    };
+  });
+  if (section.queue.maxBackoffMs < section.queue.backoffMs)
+    throw new ConfigError(source, 'notifications.queue.maxBackoffMs', 'must be at least notifications.queue.backoffMs');
+  return { ...section, instance: section.instance, endpoints };
 }
 
 function compileAdmin(admin: NonNullable<ConfigFile['admin']>, baseDir: string, keysDir: string, source: string): AdminConfig {

@@ -9,7 +9,7 @@ import type { ParsedPullAuth, PullAuthConfig } from './pull-auth.ts';
 import type { FileRef, SecretRef } from './refs.ts';
 import { fileSecret } from './file-secret.ts';
 import { Secret } from './secret.ts';
-import type { Config, UpstreamConfig, UpstreamCredentials } from './types.ts';
+import type { Config, NotificationsConfig, NotificationsConfigOf, UpstreamConfig, UpstreamCredentials } from './types.ts';
 import type { ParsedUpstream } from './upstreams.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -23,6 +23,7 @@ export function readReferences(parsed: ParsedConfig, env: Env): Config {
     ...parsed,
     upstreams: parsed.upstreams.map((u) => readUpstream(u, source, env)),
     pullAuth: parsed.pullAuth === undefined ? undefined : readPullAuth(parsed.pullAuth, source, env),
+    notifications: parsed.notifications === undefined ? undefined : readNotifications(parsed.notifications, source, env),
   });
 }
 
@@ -70,6 +71,40 @@ function readPullAuth(pullAuth: ParsedPullAuth, source: string, env: Env): PullA
   const jwksFile = pullAuth.oidc?.jwks.file;
   if (jwksFile !== undefined) checkJwksFile(jwksFile, source);
   return { ...pullAuth, signingKey: new Secret(pem) };
+}
+
+/** Plain http only to a loopback host (a receiver beside trustgate, or a test); https elsewhere. */
+const LOOPBACK_HOST = /^(127(?:\.\d{1,3}){3}|\[::1\]|localhost)$/;
+
+/**
+ * Webhook URLs and signing secrets (docs/notifications.md). A URL is a secret (Slack's path holds
+ * its token), so no error here ever repeats it: only the field and what is wrong.
+ */
+function readNotifications(n: NotificationsConfigOf<SecretRef>, source: string, env: Env): NotificationsConfig {
+  return {
+    ...n,
+    endpoints: n.endpoints.map((e) => {
+      const text = readText(e.url, source, env).trim();
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw new ConfigError(source, e.url.field, 'not an absolute URL');
+      }
+      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOST.test(url.hostname)))
+        throw new ConfigError(source, e.url.field, 'must be https:// (plain http only to a loopback address)');
+      if (url.username !== '' || url.password !== '') throw new ConfigError(source, e.url.field, 'no credentials before the host');
+      if (url.hash !== '') throw new ConfigError(source, e.url.field, 'no fragment');
+      let secret: Secret | undefined;
+      if (e.secret !== undefined) {
+        const key = readText(e.secret, source, env).trim();
+        if (key.length < 16)
+          throw new ConfigError(source, e.secret.field, 'at least 16 characters (32 random bytes, hex or base64, is the advice)');
+        secret = new Secret(key);
+      }
+      return { ...e, url: new Secret(url.href), secret };
+    }),
+  };
 }
 
 /** A secret's text. An unset or blank variable is an error naming the variable, never a value. */

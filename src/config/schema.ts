@@ -131,6 +131,45 @@ const gate = z.strictObject({
   decisionLog: z.strictObject({ maxDigests: z.number().int().min(100).max(10_000_000).default(100_000) }).prefault({}),
 });
 
+/** `admin.console`: the security console at /admin/ui/ and its OIDC sign-in (authorization code + PKCE). */
+const CONSOLE_LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+/** https, or http on a loopback host (a console run on the operator's machine); no fragment (RFC 6749 §3.1.2). */
+const consoleUrl = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(2048)
+    .refine((text) => {
+      try {
+        const url = new URL(text);
+        return url.hash === '' && (url.protocol === 'https:' || (url.protocol === 'http:' && CONSOLE_LOOPBACK.has(url.hostname)));
+      } catch {
+        return false;
+      }
+    }, `${what} must be an https URL (or http on 127.0.0.1, [::1] or localhost), without a fragment`);
+const adminConsole = z
+  .strictObject({
+    /** Serve the console beside the admin API (the API enforces every check either way). */
+    enabled: z.boolean().default(true),
+    /** The console's OIDC client at the admin issuer; absent: the console takes a pasted token only. */
+    oidc: z
+      .strictObject({
+        clientId: z.string().min(1).max(256),
+        /** Compared as an exact string by the issuer: give it exactly as registered there. */
+        redirectUri: consoleUrl('the redirect URI'),
+        scopes: z
+          .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/, 'a scope is printable ASCII without spaces, quotes or backslashes'))
+          .min(1)
+          .max(32)
+          .optional(),
+        /** Absent: read from the issuer's /.well-known/openid-configuration. */
+        authorizationEndpoint: consoleUrl('the authorization endpoint').optional(),
+        tokenEndpoint: consoleUrl('the token endpoint').optional(),
+      })
+      .optional(),
+  })
+  .prefault({});
+
 const admin = z
   .strictObject({
     /** The JWKS that verifies admin bearer tokens: a local file, or a remote issuer's jwks_uri. */
@@ -159,6 +198,7 @@ const admin = z
         failedAuthPerMinute: z.number().int().min(1).max(100_000).default(20),
       })
       .prefault({}),
+    console: adminConsole,
   })
   .refine((a) => a.jwks !== undefined || a.bootstrap !== undefined, { path: ['jwks'], message: 'required unless admin.bootstrap is set' })
   .optional();
@@ -240,6 +280,86 @@ const sigstoreTuf = z.strictObject({
 
 const trust = z.strictObject({ sigstoreTuf: sigstoreTuf.optional() });
 
+// The `notifications:` section (docs/notifications.md). Absent: no webhooks are sent.
+/** Every event a webhook may carry, a closed set (docs/notifications.md "Events"). */
+export const NOTIFICATION_TYPES = [
+  'pull.denied',
+  'breakglass.opened',
+  'breakglass.used',
+  'breakglass.ended',
+  'key.revoked',
+  'key.expiring',
+  'policy.applied',
+  'scans.stalled',
+] as const;
+export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+
+/** An event type, `<group>.*` (`breakglass.*`) or `*`. */
+const notificationFilter = z
+  .string()
+  .refine(
+    (f) =>
+      f === '*' ||
+      (NOTIFICATION_TYPES as readonly string[]).includes(f) ||
+      (f.endsWith('.*') && NOTIFICATION_TYPES.some((t) => t.startsWith(f.slice(0, -1)))),
+    `an event type (${NOTIFICATION_TYPES.join(', ')}), a group such as "breakglass.*", or "*"`,
+  );
+
+const notificationEndpoint = z
+  .strictObject({
+    /** Logs and metrics name the endpoint by this, never by its URL (a URL is a secret: Slack's holds its token). */
+    name: z
+      .string()
+      .regex(/^[a-z0-9]+(?:[-_][a-z0-9]+)*$/, 'lowercase letters, digits, "-" and "_"')
+      .max(64),
+    url: secretRef,
+    /** The HMAC-SHA256 key of `X-Trustgate-Signature`. */
+    secret: secretRef.optional(),
+    format: z.enum(['generic', 'slack', 'teams']).default('generic'),
+    events: z.array(notificationFilter).min(1).default(['*']),
+    timeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+  })
+  .refine((e) => e.format !== 'generic' || e.secret !== undefined, {
+    path: ['secret'],
+    message: 'required for format "generic": receivers verify the signature with it',
+  });
+
+const notifications = z
+  .strictObject({
+    endpoints: z.array(notificationEndpoint).min(1),
+    /** `trustgate.instance` in every payload; absent: the host name. */
+    instance: z.string().min(1).max(128).optional(),
+    /** Networks an endpoint may resolve into although they are loopback, private, link-local or otherwise special (docs/redirects.md). */
+    allowedNetworks: z.array(cidr).default([]),
+    queue: z
+      .strictObject({
+        maxPending: z.number().int().min(1).max(1_000_000).default(10_000),
+        maxAttempts: z.number().int().min(1).max(30).default(8),
+        backoffMs: z.number().int().min(100).max(600_000).default(1_000),
+        maxBackoffMs: z.number().int().min(100).max(86_400_000).default(300_000),
+      })
+      .prefault({}),
+    denials: z
+      .strictObject({
+        windowMs: z.number().int().min(1_000).max(86_400_000).default(600_000),
+        maxKeys: z.number().int().min(1).max(1_000_000).default(10_000),
+      })
+      .prefault({}),
+    keyExpiry: z
+      .strictObject({
+        warnDays: z.array(z.number().int().min(1).max(365)).min(1).default([14]),
+        checkIntervalMs: z.number().int().min(60_000).max(86_400_000).default(3_600_000),
+      })
+      .prefault({}),
+    scanStall: z
+      .strictObject({
+        afterMs: z.number().int().min(60_000).max(86_400_000).default(1_800_000),
+        checkIntervalMs: z.number().int().min(1_000).max(3_600_000).default(60_000),
+      })
+      .prefault({}),
+  })
+  .optional();
+
 export const configSchema = z.strictObject({
   listen: listen.prefault({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
@@ -302,8 +422,11 @@ export const configSchema = z.strictObject({
   pullAuth,
   /** Trust-store sources beyond keys/ and the admin API; `trust.sigstoreTuf` absent: no refresh. */
   trust: trust.prefault({}),
+  /** Outbound webhooks (docs/notifications.md); absent: none. */
+  notifications,
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;
 export type UpstreamFile = z.infer<typeof upstream>;
 export type PullAuthFile = z.infer<typeof pullAuth>;
+export type NotificationsFile = z.infer<typeof notifications>;

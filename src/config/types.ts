@@ -2,6 +2,7 @@ import type { ImagePattern } from '../oci/pattern.ts';
 import type { Secret } from './secret.ts';
 import type { PullAuthConfig } from './pull-auth.ts';
 import type { Purpose } from '../trust/types.ts';
+import type { NotificationType } from './schema.ts';
 
 export type UpstreamCredentials =
   | { readonly type: 'anonymous' }
@@ -73,6 +74,20 @@ export interface AdminConfig {
   readonly maxClockSkewMs: number;
   /** Per minute: authenticated calls per subject and per address; failed authentications (401) per address. */
   readonly rateLimit: { readonly requestsPerMinute: number; readonly failedAuthPerMinute: number };
+  /** The security console at /admin/ui/ (`admin.console`). */
+  readonly console: AdminConsoleConfig;
+}
+
+/** `admin.console`: whether the console is served, and its OIDC client (authorization code + PKCE). */
+export interface AdminConsoleConfig {
+  readonly enabled: boolean;
+  readonly oidc?: {
+    readonly clientId: string;
+    readonly redirectUri: string;
+    readonly scopes?: readonly string[];
+    readonly authorizationEndpoint?: string;
+    readonly tokenEndpoint?: string;
+  };
 }
 
 /**
@@ -115,6 +130,8 @@ export interface Config {
   readonly pullAuth: PullAuthConfig | undefined;
   /** Trust-store sources beyond keys/ and the admin API. */
   readonly trust: { readonly sigstoreTuf: SigstoreTufConfig | undefined };
+  /** Outbound webhooks; undefined: none. */
+  readonly notifications: NotificationsConfig | undefined;
   readonly gate: {
     readonly blobGate: boolean;
     readonly verdicts: { readonly allowTtlMs: number; readonly denyTtlMs: number; readonly memoryEntries: number };
@@ -123,6 +140,34 @@ export interface Config {
     readonly decisionLog: { readonly maxDigests: number };
   };
 }
+
+/** One webhook endpoint (docs/notifications.md); `S` is a Secret once read, a SecretRef before. */
+export interface NotificationEndpointOf<S> {
+  readonly name: string;
+  /** Where it sits in the config (`notifications.endpoints[0]`). */
+  readonly field: string;
+  readonly url: S;
+  readonly secret: S | undefined;
+  readonly format: 'generic' | 'slack' | 'teams';
+  /** Event types, `<group>.*` or `*`. */
+  readonly events: readonly string[];
+  readonly timeoutMs: number;
+}
+
+/** `notifications:`: outbound webhooks, configured in the file only. */
+export interface NotificationsConfigOf<S> {
+  readonly endpoints: readonly NotificationEndpointOf<S>[];
+  readonly instance: string | undefined;
+  readonly allowedNetworks: readonly string[];
+  readonly queue: { readonly maxPending: number; readonly maxAttempts: number; readonly backoffMs: number; readonly maxBackoffMs: number };
+  readonly denials: { readonly windowMs: number; readonly maxKeys: number };
+  readonly keyExpiry: { readonly warnDays: readonly number[]; readonly checkIntervalMs: number };
+  readonly scanStall: { readonly afterMs: number; readonly checkIntervalMs: number };
+}
+
+export type NotificationEndpointConfig = NotificationEndpointOf<Secret>;
+export type NotificationsConfig = NotificationsConfigOf<Secret>;
+export type { NotificationType };
 
 export interface BlobCacheConfig {
   readonly enabled: boolean;

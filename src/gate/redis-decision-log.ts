@@ -1,4 +1,4 @@
-import { DECISIONS_PER_DIGEST, type DecisionLog, type DecisionRecord } from './decision-log.ts';
+import { DECISIONS_PER_DIGEST, feedMatches, RECENT_DECISIONS, type DecisionLog, type DecisionRecord } from './decision-log.ts';
 import { noopLogger, type Logger } from '../log/logger.ts';
 import type { RedisClient } from '../redis/connection.ts';
 import { createFailureLog } from '../redis/throttled-log.ts';
@@ -13,14 +13,21 @@ export interface RedisDecisionLogOptions {
   readonly ttlMs?: number;
   /** Most digests with a list in Redis; past it the least recently pulled go. Default 100000. */
   readonly maxDigests?: number;
+  /** Records in the feed across digests (XADD MAXLEN ~). Default RECENT_DECISIONS. */
+  readonly recentCap?: number;
 }
 
 export const DEFAULT_MAX_DIGESTS = 100_000;
 /** Evictions one write may make: a lowered cap is reached over a few writes, never in one long script. */
 const EVICT_PER_WRITE = 1_000;
+/** Records read per XREVRANGE when paging the feed. */
+const FEED_BATCH = 500;
+/** Replicas' clocks (the record's time) and Redis's (the stream id) may differ by this much; the id bounds a read only this loosely. */
+const FEED_SKEW_MS = 5 * 60_000;
 
-// KEYS[1] the digest's list, KEYS[2] the index (ZSET digest → last pull, in µs of Redis's clock).
-// ARGV: record, digest, records per digest, ttl ms, max digests, evictions per write.
+// KEYS[1] the digest's list, KEYS[2] the index (ZSET digest → last pull, in µs of Redis's clock),
+// KEYS[3] the feed across digests (a stream, trimmed to about ARGV[7] entries).
+// ARGV: record, digest, records per digest, ttl ms, max digests, evictions per write, feed cap.
 // A list key is the digest appended to the same key prefix as KEYS[1], so evicted lists are named
 // from it (any ioredis keyPrefix included; one Cluster slot through the prefix's hash tag).
 // Scores are strictly increasing, so the digest just written is never the oldest.
@@ -35,6 +42,8 @@ redis.call('LPUSH', list, ARGV[1])
 redis.call('LTRIM', list, 0, tonumber(ARGV[3]) - 1)
 redis.call('PEXPIRE', list, ttl)
 redis.call('PEXPIRE', index, ttl)
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'r', ARGV[1])
+redis.call('PEXPIRE', KEYS[3], ttl)
 redis.call('ZADD', index, string.format('%.0f', now), digest)
 redis.call('ZREMRANGEBYSCORE', index, '-inf', string.format('%.0f', now - ttl * 1000))
 local over = redis.call('ZCARD', index) - tonumber(ARGV[5])
@@ -51,8 +60,10 @@ return #victims`;
  * the newest DECISIONS_PER_DIGEST, expiring `ttlMs` after the digest's last pull), and the index
  * `<prefix>decisions-index` (ZSET digest → last pull) that bounds how many digests have a list:
  * past `maxDigests`, the least recently pulled digests' lists are deleted. One script does it all,
- * atomically, and drops index members whose list has expired. Writes are fire and forget, so a
- * pull never waits for them; reads fall back to this replica's ring.
+ * atomically, and drops index members whose list has expired; it also appends the record to the
+ * feed across digests, the stream `<prefix>decisions-recent` (XADD MAXLEN ~ `recentCap`, expiring
+ * `ttlMs` after the last pull). Writes are fire and forget, so a pull never waits for them; reads
+ * fall back to this replica's rings.
  */
 export function createRedisDecisionLog(o: RedisDecisionLogOptions): DecisionLog {
   const { redis, memory } = o;
@@ -64,11 +75,15 @@ export function createRedisDecisionLog(o: RedisDecisionLogOptions): DecisionLog 
   const failures = createFailureLog(o.logger ?? noopLogger, 'decision record not stored in redis; this replica keeps it in memory');
   const key = (digest: string): string => `${o.prefix}decisions:${digest}`;
   const index = `${o.prefix}decisions-index`;
-  const args = [String(DECISIONS_PER_DIGEST), String(ttl), String(maxDigests), String(EVICT_PER_WRITE)];
+  const stream = `${o.prefix}decisions-recent`;
+  const recentCap = o.recentCap ?? RECENT_DECISIONS;
+  if (!Number.isSafeInteger(recentCap) || recentCap < 1)
+    throw new TypeError(`decision log recentCap must be a positive integer, not ${recentCap}`);
+  const args = [String(DECISIONS_PER_DIGEST), String(ttl), String(maxDigests), String(EVICT_PER_WRITE), String(recentCap)];
   return {
     record(record) {
       memory.record(record);
-      redis.eval(RECORD, 2, key(record.digest), index, JSON.stringify(record), record.digest, ...args).then(
+      redis.eval(RECORD, 3, key(record.digest), index, stream, JSON.stringify(record), record.digest, ...args).then(
         () => failures.reset(),
         (error: unknown) => failures.failed(error),
       );
@@ -89,5 +104,35 @@ export function createRedisDecisionLog(o: RedisDecisionLogOptions): DecisionLog 
       });
       return { records, from: 'redis' };
     },
+    async feed(query) {
+      const records: DecisionRecord[] = [];
+      const low = query.since === undefined ? '-' : String(Math.max(0, query.since - FEED_SKEW_MS));
+      let cursor = '+';
+      let scanned = 0;
+      try {
+        for (;;) {
+          const rows = await redis.xrevrange(stream, cursor, low, 'COUNT', FEED_BATCH);
+          for (const [id, fields] of rows) {
+            scanned += 1;
+            cursor = `(${id}`;
+            const record = parse(fields[fields.indexOf('r') + 1]);
+            if (record !== undefined && feedMatches(record, query)) records.push(record);
+            if (records.length === query.limit) return { records, from: 'redis', exhausted: false };
+            if (scanned >= recentCap) return { records, from: 'redis', exhausted: true };
+          }
+          if (rows.length < FEED_BATCH) return { records, from: 'redis', exhausted: true };
+        }
+      } catch {
+        return memory.feed(query);
+      }
+    },
   };
+}
+
+function parse(row: string | undefined): DecisionRecord | undefined {
+  try {
+    return JSON.parse(row ?? '') as DecisionRecord;
+  } catch {
+    return undefined;
+  }
 }

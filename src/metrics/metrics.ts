@@ -20,6 +20,13 @@ export type ReloadKind = 'policy' | 'keys' | 'tls';
 /** How one refresh of a sigstore-root from TUF ended (docs/tuf-refresh.md). */
 export type SigstoreRootRefreshResult = 'ok' | 'failed' | 'unchanged';
 
+/**
+ * How one webhook delivery attempt, or a queued one, ended (docs/notifications.md "Metrics"), the
+ * closed set of `trustgate_notifications_total{result}`.
+ */
+export const NOTIFICATION_RESULTS = ['delivered', 'retried', 'rejected', 'exhausted', 'refused', 'overflow'] as const;
+export type NotificationResult = (typeof NOTIFICATION_RESULTS)[number];
+
 /** Live values read at scrape time. */
 export interface MetricSources {
   trust(): { readonly version: number; readonly active: number; readonly revoked: number };
@@ -32,6 +39,8 @@ export interface MetricSources {
    * absent otherwise): seconds since its last good refresh (or since it was loaded), and the interval.
    */
   sigstoreRoot?(): { readonly root: string; readonly ageSeconds: number; readonly intervalSeconds: number } | undefined;
+  /** Webhook deliveries queued, by endpoint name, when `notifications` is configured (the gauge is absent otherwise). */
+  notificationQueueDepth?(): Promise<Readonly<Record<string, number>>>;
 }
 
 /**
@@ -45,6 +54,8 @@ export interface KnownLabels {
   readonly sharedVerdictCache: boolean;
   /** `blobCache.maxBytes` when the blob cache is on (its series are registered only then). */
   readonly blobCacheMaxBytes?: number | undefined;
+  /** The configured webhook endpoints' names (`notifications.endpoints[].name`). */
+  readonly notificationEndpoints?: readonly string[] | undefined;
 }
 
 /**
@@ -67,6 +78,8 @@ export interface Metrics extends BlobCacheMetrics {
   reloadFailure(kind: ReloadKind): void;
   adminThrottled(reason: 'failed_auth' | 'requests'): void;
   sigstoreRootRefresh(result: SigstoreRootRefreshResult): void;
+  /** A webhook delivery to the endpoint named (never its URL) ended so. */
+  notification(endpoint: string, result: NotificationResult): void;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -236,6 +249,26 @@ export function createMetrics(sources: MetricSources, known: KnownLabels = { ups
       if (up !== undefined) this.set(up);
     },
   });
+  const notifications = new Counter({
+    name: 'trustgate_notifications_total',
+    help: 'Webhook deliveries by configured endpoint name and result (retried, rejected, exhausted, refused and overflow are failures)',
+    labelNames: ['endpoint', 'result'],
+    registers: [registry],
+  });
+  for (const endpoint of known.notificationEndpoints ?? []) {
+    for (const result of NOTIFICATION_RESULTS) notifications.inc({ endpoint, result }, 0);
+  }
+  new Gauge({
+    name: 'trustgate_notification_queue_depth',
+    help: "Webhook deliveries waiting or being retried, by endpoint (with Redis: every replica's, shared)",
+    labelNames: ['endpoint'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const depths = (await sources.notificationQueueDepth?.().catch(() => undefined)) ?? {};
+      for (const [endpoint, depth] of Object.entries(depths)) this.set({ endpoint }, depth);
+    },
+  });
   const blobCache =
     known.blobCacheMaxBytes === undefined
       ? NO_BLOB_CACHE_METRICS
@@ -255,5 +288,6 @@ export function createMetrics(sources: MetricSources, known: KnownLabels = { ups
     reloadFailure: (kind) => reloadFailures.inc({ kind }),
     adminThrottled: (reason) => adminThrottled.inc({ reason }),
     sigstoreRootRefresh: (result) => sigstoreRefreshes.inc({ result }),
+    notification: (endpoint, result) => notifications.inc({ endpoint, result }),
   };
 }

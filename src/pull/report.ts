@@ -32,6 +32,18 @@ export interface ReporterDeps {
   readonly now: () => number;
   /** Which denied pulls repeat one already counted; a fresh window when absent (tests pass one to watch its size). */
   readonly deniedPullWindow?: RepeatWindow | undefined;
+  /** Each denied manifest pull, for webhooks (notify/: it rate-limits them); never throws. */
+  readonly onDenied?: ((denial: DeniedPull) => void) | undefined;
+}
+
+/** A denied manifest pull as webhooks see it: public data only. */
+export interface DeniedPull {
+  readonly name: string;
+  readonly upstream: string | undefined;
+  readonly reference: string | undefined;
+  readonly digest: Digest | undefined;
+  readonly rule: string;
+  readonly reasons: Decision['reasons'];
 }
 
 /** How long a client's repeat of a denied pull counts as the same pull: HEAD then GET, or a quick retry. */
@@ -113,6 +125,15 @@ export function createDecisionReporter(deps: ReporterDeps): DecisionReporter {
       }
       if (route !== 'manifest') return;
       deps.metrics?.decision(decision, upstream ?? 'none');
+      if (decision.outcome === 'deny')
+        deps.onDenied?.({
+          name,
+          upstream,
+          reference: reference && referenceString(reference),
+          digest,
+          rule: decision.rule,
+          reasons: decision.reasons,
+        });
       if (decision.outcome === 'deny' && deps.metrics !== undefined) {
         const what = digest ?? (reference === undefined ? '' : referenceString(reference));
         const key = JSON.stringify([clientAddress ?? '', subject ?? '', name, what]);

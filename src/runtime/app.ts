@@ -4,6 +4,7 @@ import { isTrustgateError, TrustgateError } from '../errors/errors.ts';
 import { sendError } from '../server/send-error.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { EnforcePullAuth } from '../pullauth/middleware.ts';
+import { createConsoleRouter } from '../console/index.ts';
 import { createRegistryHandler, isRegistryPath, type RegistryDeps } from '../pull/registry-handler.ts';
 import { parseRoute } from '../oci/route.ts';
 import { requestIds } from '../server/request-id.ts';
@@ -13,6 +14,8 @@ import { pathOf } from '../server/route-template.ts';
 export interface AppDeps extends Omit<RegistryDeps, 'pullAuth'> {
   /** The admin API, mounted at /admin/v1 when configured. */
   readonly admin?: express.Router;
+  /** Where the console bundle is (default: the package's dist/admin-ui/); served at /admin/ui with the admin API. */
+  readonly consoleDir?: string;
   /** Pull-side access control, when `pullAuth` is configured: GET /token, and bearer tokens on /v2. */
   readonly pullAuth?: {
     readonly router: express.Router;
@@ -43,7 +46,10 @@ export function createApp(deps: AppDeps): RequestListener {
     res.status(200).json({ status: 'ok' });
   });
 
-  if (deps.admin !== undefined) app.use('/admin/v1', deps.admin);
+  if (deps.admin !== undefined) {
+    app.use('/admin/v1', deps.admin);
+    app.use('/admin/ui', createConsoleRouter(deps.consoleDir)); // the security console (docs/console.md), only beside the API
+  }
   app.use('/admin', () => {
     throw new TrustgateError('NAME_UNKNOWN', 'no such admin endpoint (is the admin API configured?)');
   });

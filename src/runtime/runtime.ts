@@ -14,6 +14,7 @@ import { openBlobStore } from '../blobcache/store.ts';
 import { createStaticManifests } from '../pull/fail-static.ts';
 import { createDecisionReporter } from '../pull/report.ts';
 import { createMetrics } from '../metrics/metrics.ts';
+import { notifyingAudit, notifyPolicyFileReloads, openNotifier, startPeriodicChecks } from '../notify/index.ts';
 import { compiledTrustCounts } from '../metrics/trust-counts.ts';
 import type { ScanStore } from '../scan-store/types.ts';
 import { createAdminRouter } from '../admin/router.ts';
@@ -83,7 +84,7 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     policy,
     ...(options.redisPrefix === undefined ? {} : { redisPrefix: options.redisPrefix }),
   });
-  const { trust, scans, allowSets, audit } = backend;
+  const { trust, scans, allowSets } = backend;
   try {
     if (fileEntries.length > 0) await trust.upsertFromFiles(fileEntries); // entries changed through the admin API win
   } catch (error) {
@@ -119,6 +120,20 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     throw new SetupError(refused);
   };
   const redisClient = backend.redis?.command;
+  // Webhooks (docs/notifications.md), queued where the backend keeps state. Admin changes and
+  // break-glass use reach them through the audit log, which already records each once.
+  const notifier =
+    config.notifications === undefined
+      ? undefined
+      : openNotifier(config.notifications, {
+          redis: redisClient === undefined ? undefined : { client: redisClient, prefix: options.redisPrefix ?? config.redis.prefix },
+          logger,
+          now,
+          resolver: options.resolver,
+          onResult: (endpoint, result) => metrics.notification(endpoint, result), // first called after start(), below
+        });
+  const audit = notifier === undefined ? backend.audit : notifyingAudit(backend.audit, notifier, now);
+  if (notifier !== undefined) notifyPolicyFileReloads(policy, notifier, now);
   // Off by default; on, a background loop keeps one sigstore-root up to date from TUF (docs/tuf-refresh.md).
   const tuf =
     config.trust.sigstoreTuf === undefined
@@ -140,11 +155,13 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
       ...(tuf === undefined
         ? {}
         : { sigstoreRoot: () => ({ root: tuf.root, ageSeconds: tuf.ageSeconds(), intervalSeconds: tuf.intervalMs / 1000 }) }),
+      ...(notifier === undefined ? {} : { notificationQueueDepth: () => notifier.depths() }),
     },
     {
       upstreams: config.upstreams.map((u) => u.name),
       sharedVerdictCache: backend.verdictLayer !== undefined,
       blobCacheMaxBytes: config.blobCache.enabled ? config.blobCache.maxBytes : undefined,
+      notificationEndpoints: config.notifications?.endpoints.map((e) => e.name),
     },
   );
   const verdicts = openVerdictCache(backend, policy, { ...verdictOptions, logger, onLookup: metrics.cacheLookup });
@@ -215,7 +232,13 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
     },
     effects,
   );
-  const reporter = createDecisionReporter({ logger, metrics, decisions: backend.decisions, now });
+  const reporter = createDecisionReporter({
+    logger,
+    metrics,
+    decisions: backend.decisions,
+    now,
+    ...(notifier === undefined ? {} : { onDenied: (denial) => notifier.denied(denial) }),
+  });
   const manifestCache = new ManifestCache(config.manifests.cacheMaxBytes, { tagTtlMs: config.manifests.tagTtlMs, now });
   const pullAuth =
     config.pullAuth === undefined || backend.pullAuth === undefined
@@ -244,6 +267,17 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
           control: controlDeps(backend, policy, gate),
         });
   tuf?.start(); // the first refresh runs in the background: start-up never waits on the network
+  notifier?.start();
+  const stopChecks =
+    notifier === undefined || config.notifications === undefined
+      ? undefined
+      : startPeriodicChecks({
+          expiry: { trust, notifier, warnDays: config.notifications.keyExpiry.warnDays, now },
+          stall: { scans, notifier, afterMs: config.notifications.scanStall.afterMs, now },
+          expiryIntervalMs: config.notifications.keyExpiry.checkIntervalMs,
+          stallIntervalMs: config.notifications.scanStall.checkIntervalMs,
+          logger,
+        });
   return {
     deps: {
       config,
@@ -272,6 +306,8 @@ export async function buildRuntime(config: Config, logger: Logger, options: Runt
       }
     },
     async close() {
+      stopChecks?.();
+      await notifier?.close();
       await tuf?.stop();
       await upstreams.close();
       await blobStore?.close();

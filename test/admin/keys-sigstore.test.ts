@@ -116,8 +116,9 @@ describe('POST /admin/v1/keys › sigstore-root and tsa', () => {
 
   it('refuses with 400 and the problem: both, neither, trustedRoot for a key, a bad mediaType, an intermediate alone, a private key', async () => {
     const [privateKey] = privatePems();
-    // The body is refused whole before any field is read (src/admin/json-body.ts).
-    const PRIVATE = 'the request holds a private key; the trust store takes public keys and certificates only, and nothing was stored';
+    // The body is refused whole before any field is read, naming the field (src/admin/private-key-input.ts).
+    const PRIVATE = (field: string) =>
+      `"${field}" holds a private key; the admin API takes public keys and certificates only, and nothing was stored`;
     const root = (extra: object) => ({ kind: 'sigstore-root', scopes: [SCOPE], ...extra });
     const cases: [string, object, string][] = [
       ['both', root({ pem: PKI_ROOT, trustedRoot: PUBLIC_GOOD }), 'give exactly one of "pem" and "trustedRoot"'],
@@ -133,9 +134,9 @@ describe('POST /admin/v1/keys › sigstore-root and tsa', () => {
         root({ pem: PKI_INTERMEDIATE }),
         'not a usable sigstore root: no self-signed root certificate: intermediates alone are never trust anchors',
       ],
-      ['private-in-pem', root({ pem: `${PKI_ROOT}${privateKey!.pem}` }), PRIVATE],
-      ['private-in-json', root({ trustedRoot: { ...PUBLIC_GOOD, note: privateKey!.pem } }), PRIVATE],
-      ['private-tsa', { kind: 'tsa', pem: privateKey!.pem, scopes: [SCOPE] }, PRIVATE],
+      ['private-in-pem', root({ pem: `${PKI_ROOT}${privateKey!.pem}` }), PRIVATE('pem')],
+      ['private-in-json', root({ trustedRoot: { ...PUBLIC_GOOD, note: privateKey!.pem } }), PRIVATE('trustedRoot.note')],
+      ['private-tsa', { kind: 'tsa', pem: privateKey!.pem, scopes: [SCOPE] }, PRIVATE('pem')],
     ];
     for (const [id, body, message] of cases) {
       const res = await post('/keys', { id, ...body });

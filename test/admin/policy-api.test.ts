@@ -90,9 +90,12 @@ describe('GET and validate', () => {
       .expect(400);
     assert.equal(syntax.body.errors[0].field, '');
     assert.match(syntax.body.errors[0].message, /not valid YAML at line/);
+    assert.equal(typeof syntax.body.errors[0].line, 'number');
     const threshold = 'version: 1\nrules:\n  - { name: t, images: ["reg/**"], signatures: { trust: [one], threshold: 2 } }\n';
     const compiled = await request(a.app).post('/admin/v1/policy/validate').set('authorization', auditor).send(threshold).expect(400);
-    assert.deepEqual(compiled.body.errors, [{ field: 'rules[0].signatures.threshold', message: '2 signers needed but only 1 trusted' }]);
+    assert.deepEqual(compiled.body.errors, [
+      { field: 'rules[0].signatures.threshold', message: '2 signers needed but only 1 trusted', line: 3 },
+    ]);
     const pattern = await request(a.app)
       .post('/admin/v1/policy/validate')
       .set('authorization', km)

@@ -13,6 +13,7 @@ const MINIMAL = {
   upstreams: [{ name: 'up', url: 'http://127.0.0.1:5000', repositories: ['127.0.0.1:5000/**'] }],
   admin: { issuer: 'https://issuer.test', audience: 'trustgate', bootstrap: {} },
   pullAuth: { signingKey: { env: 'KEY' }, oidc: { issuer: 'https://k8s.test', jwksUrl: 'https://k8s.test/jwks', audience: 'trustgate' } },
+  notifications: { endpoints: [{ name: 'ops', url: { env: 'HOOK_URL' }, secret: { env: 'HOOK_SECRET' } }] },
 };
 
 /** Where each README section's fields sit in the file. */
@@ -29,6 +30,8 @@ const SECTIONS: Readonly<Record<string, string>> = {
   '`pullAuth`': 'pullAuth',
   '`scans`': 'scans',
   '`upstreams[]`': 'upstreams.0',
+  '`notifications`': 'notifications',
+  '`notifications.endpoints[]`': 'notifications.endpoints.0',
 };
 
 /** Path → the default cell of every `| field | default | meaning |` row naming one field. */

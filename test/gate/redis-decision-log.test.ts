@@ -143,3 +143,71 @@ upstreams:
     }
   });
 });
+
+describe('the decision feed across digests', () => {
+  const at = (i: number, outcome: 'allow' | 'deny', code: string, name = '127.0.0.1:5000/team/app'): DecisionRecord => ({
+    ...record(i, 1_000_000 + i * 1000),
+    name,
+    outcome,
+    reasons: [{ code: code as DecisionRecord['reasons'][number]['code'], message: code }],
+  });
+  const sample = (): DecisionRecord[] => [
+    at(1, 'deny', 'unsigned'),
+    at(2, 'allow', 'signed'),
+    at(3, 'deny', 'scan_failed', '127.0.0.1:5000/other/app'),
+    at(4, 'deny', 'unsigned', '127.0.0.1:5000/other/app'),
+    at(5, 'deny', 'unsigned'),
+  ];
+
+  for (const backend of ['memory', 'redis'] as const) {
+    it(`${backend}: newest first, filtered by outcome, reason, since and name, at most limit`, async (t) => {
+      const defer = scope(t);
+      let log = createMemoryDecisionLog();
+      if (backend === 'redis') {
+        const prefix = await sharedPrefix(defer, 'decisions');
+        log = createRedisDecisionLog({ redis: await client(defer, SHARED_REDIS_URL), prefix, memory: createMemoryDecisionLog() });
+      }
+      for (const r of sample()) log.record(r);
+      const refs = async (q: Parameters<typeof log.feed>[0]) => {
+        const page = await log.feed(q);
+        assert.equal(page.from, backend);
+        return page.records.map((r) => r.reference);
+      };
+      // Redis writes are fire and forget: wait until the feed holds all five.
+      while ((await log.feed({ limit: 10 })).records.length < 5) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(await refs({ limit: 10 }), ['v5', 'v4', 'v3', 'v2', 'v1']);
+      assert.deepEqual(await refs({ limit: 10, outcome: 'deny', reason: 'unsigned' }), ['v5', 'v4', 'v1']);
+      assert.deepEqual(await refs({ limit: 2, outcome: 'deny' }), ['v5', 'v4']);
+      assert.deepEqual(await refs({ limit: 10, since: 1_003_000 }), ['v5', 'v4', 'v3']);
+      assert.deepEqual(await refs({ limit: 10, visible: (n) => n.includes('/other/') }), ['v4', 'v3']);
+      assert.equal((await log.feed({ limit: 2 })).exhausted, false);
+      assert.equal((await log.feed({ limit: 10 })).exhausted, true);
+    });
+  }
+
+  it('memory: keeps the newest recentCap records', async () => {
+    const log = createMemoryDecisionLog(DECISIONS_PER_DIGEST, 100, 30);
+    for (let i = 0; i < 200; i += 1) log.record(record(i));
+    const page = await log.feed({ limit: 1000 });
+    assert.equal(page.records.length, 30);
+    assert.equal(page.records[0]?.reference, 'v199');
+    assert.equal(page.records[29]?.reference, 'v170');
+  });
+
+  it('redis: the stream is capped near recentCap, and a read never returns more than recentCap', async (t) => {
+    const defer = scope(t);
+    const prefix = await sharedPrefix(defer, 'decisions');
+    const redis = await client(defer, SHARED_REDIS_URL);
+    const raw = await client(defer, SHARED_REDIS_URL);
+    const log = createRedisDecisionLog({ redis, prefix, memory: createMemoryDecisionLog(), recentCap: 100 });
+    for (let i = 0; i < 1000; i += 1) log.record(record(i % 7, i));
+    await redis.ping();
+    const length = await raw.xlen(`${prefix}decisions-recent`);
+    assert.ok(length >= 100 && length < 300, `stream length ${length}`);
+    const page = await log.feed({ limit: 1000 });
+    assert.equal(page.records.length, 100);
+    assert.equal(page.records[0]?.time, 999);
+    assert.ok((await raw.pttl(`${prefix}decisions-recent`)) > 0, 'the stream expires');
+    assert.throws(() => createRedisDecisionLog({ redis, prefix, memory: createMemoryDecisionLog(), recentCap: 0 }), TypeError);
+  });
+});

@@ -1,0 +1,2 @@
+export { createConsoleRouter, CONSOLE_DIR } from './serve-console.ts';
+export { CONSOLE_CSP } from './headers.ts';
