@@ -18,7 +18,7 @@ import {
 import { trustKeys } from './redis-trust-keys.ts';
 import { trustStoreClosed, trustStoreUnavailable } from '../trust/trust-errors.ts';
 import { apiKeptMessage, checkFileEntries, checkRevoke, makeSnapshot, normalizeEntry } from '../trust/trust-snapshot.ts';
-import { createTrustSync } from './redis-trust-sync.ts';
+import { createTrustSync, type StoreCounts } from './redis-trust-sync.ts';
 import type { TrustSnapshot, TrustStore } from '../trust/types.ts';
 
 export interface RedisTrustStoreOptions extends FollowVia {
@@ -93,9 +93,14 @@ export async function createRedisTrustStore(options: RedisTrustStoreOptions): Pr
   const load = async (): Promise<void> => {
     if (!accept(await run(LOAD, []))) await merge();
   };
-  const versionInRedis = async (): Promise<number | undefined> => {
-    const text = await redis.get(keys[2]);
-    return text === null ? undefined : Number(text);
+  const inRedis = async (): Promise<StoreCounts> => {
+    // One round trip; the keys share the prefix's hash tag, so this works on a Cluster too.
+    const replies = (await redis.multi().get(keys[2]).hlen(keys[0]).hlen(keys[1]).exec()) ?? [];
+    const [version, entries, revocations] = replies.map(([error, value]) => {
+      if (error !== null) throw error;
+      return value;
+    });
+    return { version: version == null ? undefined : Number(version), entries: Number(entries), revocations: Number(revocations) };
   };
   const { follower, release } = followerFor(redis, options, logger);
   const sync = createTrustSync({
@@ -103,8 +108,8 @@ export async function createRedisTrustStore(options: RedisTrustStoreOptions): Pr
     channel,
     merge,
     load,
-    versionInRedis,
-    mine: () => current.version,
+    inRedis,
+    mine: () => ({ version: current.version, entries: current.entries.length, revocations: current.revocations.length }),
     failures,
     pollIntervalMs: options.pollIntervalMs ?? TRUST_POLL_MS,
   });

@@ -7,8 +7,11 @@ import type { FailureLog } from '../redis/throttled-log.ts';
  * - a message with a version other than ours → load;
  * - the follower's reread after any reconnect (the subscriber subscribed again) → merge, which
  *   also writes back what Redis lost, then loads;
- * - a timer re-reads the version (one GET, a few times a second) for a lost message while both
- *   stayed connected, e.g. a subscription that silently stopped delivering; one read at a time.
+ * - a timer re-reads the version and how many entries and tombstones Redis holds (one round trip,
+ *   a few times a second) for a lost message while both stayed connected, e.g. a subscription that
+ *   silently stopped delivering; one read at a time. Fewer entries or tombstones than this replica
+ *   holds → merge, whatever the version says: both only ever grow, so fewer means Redis lost data,
+ *   even when the store re-created there happens to carry this replica's very version number.
  * Work is coalesced: one task runs at a time, and a merge covers any load asked for meanwhile.
  */
 export interface TrustSyncOptions {
@@ -17,10 +20,17 @@ export interface TrustSyncOptions {
   readonly channel: string;
   readonly merge: () => Promise<void>;
   readonly load: () => Promise<void>;
-  readonly versionInRedis: () => Promise<number | undefined>;
-  readonly mine: () => number;
+  /** The version (undefined when missing) and the number of entries and tombstones in Redis. */
+  readonly inRedis: () => Promise<StoreCounts>;
+  readonly mine: () => StoreCounts;
   readonly failures: FailureLog;
   readonly pollIntervalMs: number;
+}
+
+export interface StoreCounts {
+  readonly version: number | undefined;
+  readonly entries: number;
+  readonly revocations: number;
 }
 
 export interface TrustSync {
@@ -65,10 +75,12 @@ export function createTrustSync(o: TrustSyncOptions): TrustSync {
     if (polling || stopped) return; // a slow or hung Redis: never more than one read waiting
     polling = true;
     try {
-      const version = await o.versionInRedis();
+      const redis = await o.inRedis();
       if (stopped) return;
-      if (version === undefined || version < o.mine()) void request(MERGE);
-      else if (version > o.mine()) void request(LOAD);
+      const mine = o.mine();
+      const lost = redis.entries < mine.entries || redis.revocations < mine.revocations;
+      if (redis.version === undefined || redis.version < (mine.version ?? 0) || lost) void request(MERGE);
+      else if (redis.version > (mine.version ?? 0)) void request(LOAD);
     } catch (error) {
       o.failures.failed(error);
     } finally {
@@ -81,7 +93,8 @@ export function createTrustSync(o: TrustSyncOptions): TrustSync {
       following = await o.follower.follow({
         channel: o.channel,
         what: 'trust store',
-        onMessage: (message) => void (Number(message) !== o.mine() && request(LOAD)),
+        // Our own version announced by someone else: a store re-created after Redis lost data can carry it by chance, so check the counts.
+        onMessage: (message) => void (Number(message) !== o.mine().version ? request(LOAD) : poll()),
         reread: () => request(MERGE),
       });
       if (o.pollIntervalMs > 0) {
