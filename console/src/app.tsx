@@ -1,26 +1,53 @@
 import type { JSX } from 'preact';
+import type { Api } from './api.ts';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { createApi } from './api.ts';
 import { Link } from './components.tsx';
 import { formatTime, relative } from './format.ts';
+import { isAuthorizationResponse } from './oidc.ts';
+import { AuditPage } from './pages/audit.tsx';
 import { BreakGlassPage } from './pages/break-glass.tsx';
+import { CallbackPage } from './pages/callback.tsx';
 import { ExplainPage } from './pages/explain.tsx';
+import { KeysPage } from './pages/keys.tsx';
+import { OverviewPage } from './pages/overview.tsx';
+import { PolicyPage } from './pages/policy.tsx';
+import { ScansPage } from './pages/scans.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { may, type Action } from './roles.ts';
-import { href, useLocation } from './router.ts';
+import { href, navigate, useLocation } from './router.ts';
 import { clearSession, loadSession, saveSession, type Session } from './session.ts';
+
+/** What every page is given. */
+interface PageProps {
+  readonly api: Api;
+  readonly session: Session;
+  readonly params: URLSearchParams;
+}
 
 interface PageEntry {
   readonly path: string;
   readonly title: string;
   /** The role check for showing the page in the nav at all. */
   readonly needs: Action;
+  readonly render: (props: PageProps) => JSX.Element;
 }
 
+/** The console's routes, in nav order. A new page is one line here. */
 const PAGES: readonly PageEntry[] = [
-  { path: '/explain', title: 'Explain', needs: 'explain' },
-  { path: '/breakglass', title: 'Break glass', needs: 'breakglass.read' },
+  { path: '/overview', title: 'Overview', needs: 'overview.read', render: (p) => <OverviewPage {...p} /> },
+  { path: '/explain', title: 'Explain', needs: 'explain', render: (p) => <ExplainPage {...p} /> },
+  { path: '/breakglass', title: 'Break glass', needs: 'breakglass.read', render: (p) => <BreakGlassPage {...p} /> },
+  { path: '/keys', title: 'Keys and roots', needs: 'keys.read', render: (p) => <KeysPage {...p} /> },
+  { path: '/policy', title: 'Policy', needs: 'policy.read', render: (p) => <PolicyPage {...p} /> },
+  { path: '/scans', title: 'Scans', needs: 'scans.read', render: (p) => <ScansPage {...p} /> },
+  { path: '/audit', title: 'Audit', needs: 'audit.read', render: (p) => <AuditPage {...p} /> },
 ];
+
+/** The landing page: the first page in the table the roles may see (Overview for every reading role). */
+function home(session: Session): string {
+  return (PAGES.find((p) => may(session, p.needs)) ?? PAGES[0]!).path;
+}
 
 export function App(): JSX.Element {
   const [session, setSession] = useState<Session | undefined>(loadSession);
@@ -61,13 +88,24 @@ export function App(): JSX.Element {
     if (document.activeElement !== document.body) main.current?.focus();
   }, [location.page]);
 
-  const page = location.page === '/' ? '/explain' : location.page;
+  const page = location.page === '/' && session !== undefined ? home(session) : location.page;
   const entry = PAGES.find((p) => p.path === page);
   useEffect(() => {
     document.title = session === undefined ? 'Sign in · trustgate console' : `${entry?.title ?? 'Not found'} · trustgate console`;
   }, [entry, session]);
 
   if (session === undefined) {
+    if (isAuthorizationResponse(location.params))
+      return (
+        <CallbackPage
+          onSignIn={(s) => {
+            saveSession(s);
+            setNotice(undefined);
+            setSession(s);
+            navigate(href('/'), true);
+          }}
+        />
+      );
     return (
       <SignInPage
         notice={notice}
@@ -109,10 +147,8 @@ export function App(): JSX.Element {
             <h1>Not found</h1>
             <p>The console has no page here.</p>
           </>
-        ) : entry.path === '/explain' ? (
-          <ExplainPage api={api} session={session} params={location.params} />
         ) : (
-          <BreakGlassPage api={api} session={session} params={location.params} />
+          entry.render({ api, session, params: location.params })
         )}
       </main>
     </>

@@ -1,2 +1,2 @@
-export { createConsoleRouter, CONSOLE_DIR } from './serve-console.ts';
-export { CONSOLE_CSP } from './headers.ts';
+export { createConsoleRouter, CONSOLE_DIR, type ConsoleRouterOptions } from './serve-console.ts';
+export { CONSOLE_CSP, consoleCsp, tokenEndpointOrigin } from './headers.ts';

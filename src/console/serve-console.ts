@@ -12,16 +12,21 @@ export const CONSOLE_DIR = resolve(import.meta.dirname, '..', '..', 'dist', 'adm
 
 const YEAR_SECONDS = 31_536_000;
 
+export interface ConsoleRouterOptions {
+  /** The OIDC token endpoint's origin (tokenEndpointOrigin): added to the CSP's connect-src, and nothing else. */
+  readonly tokenOrigin?: string;
+}
+
 /**
  * /admin/ui: the security console, a single-page app served from disk on the admin API's origin,
  * so its bearer token only ever goes to same-origin /admin/v1. Hashed assets are immutable;
  * index.html, served for every other path under /admin/ui/ (the app's routes), is never cached,
  * so a new build is picked up at once.
  */
-export function createConsoleRouter(dir: string = CONSOLE_DIR): express.Router {
+export function createConsoleRouter(dir: string = CONSOLE_DIR, options: ConsoleRouterOptions = {}): express.Router {
   const router = express.Router();
   const index = join(dir, 'index.html');
-  router.use(consoleHeaders);
+  router.use(consoleHeaders(options.tokenOrigin));
   router.use((req, res, next) => {
     res.locals['route'] = '/admin/ui';
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new TrustgateError('UNSUPPORTED', 'the console serves GET and HEAD only');

@@ -4,7 +4,7 @@ import { isTrustgateError, TrustgateError } from '../errors/errors.ts';
 import { sendError } from '../server/send-error.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { EnforcePullAuth } from '../pullauth/middleware.ts';
-import { createConsoleRouter } from '../console/index.ts';
+import { createConsoleRouter, tokenEndpointOrigin } from '../console/index.ts';
 import { createRegistryHandler, isRegistryPath, type RegistryDeps } from '../pull/registry-handler.ts';
 import { parseRoute } from '../oci/route.ts';
 import { requestIds } from '../server/request-id.ts';
@@ -48,7 +48,8 @@ export function createApp(deps: AppDeps): RequestListener {
 
   if (deps.admin !== undefined) {
     app.use('/admin/v1', deps.admin);
-    app.use('/admin/ui', createConsoleRouter(deps.consoleDir)); // the security console (docs/console.md), only beside the API
+    // The security console (docs/console.md), only beside the API; its CSP lets it reach the OIDC token endpoint.
+    app.use('/admin/ui', createConsoleRouter(deps.consoleDir, { tokenOrigin: tokenEndpointOrigin(deps.config.admin) }));
   }
   app.use('/admin', () => {
     throw new TrustgateError('NAME_UNKNOWN', 'no such admin endpoint (is the admin API configured?)');

@@ -137,6 +137,9 @@ describe('the security console at /admin/ui/', () => {
       (await page.getByRole('region', { name: 'Signed in as' }).textContent()) ?? '',
       /Token expires \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \(in (59 min|1 h)\)/,
     );
+    await page.getByRole('link', { name: 'Explain' }).click(); // the landing page is the Overview
+    await page.getByRole('heading', { name: 'Explain', level: 1 }).waitFor();
+    await page.waitForLoadState('networkidle');
     await page.getByLabel('Image reference').fill(`${name()}:v1`);
     await page.getByLabel('Image reference').press('Enter');
     await page.getByTestId('outcome').waitFor();
@@ -258,7 +261,15 @@ describe('the security console at /admin/ui/', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Break glass', level: 1 }).waitFor();
     assert.match(page.url(), /\/admin\/ui\/breakglass$/);
-    await page.goBack();
+    await page.goBack(); // the home page: the Overview
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    // The route change moves focus to <main> in an effect Preact runs after paint: let it run first,
+    // or it takes the focus back from the link below (this raced under the full suite's load).
+    await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 0))))');
+    await page.getByRole('link', { name: 'Explain', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Explain', level: 1 }).waitFor();
+    await page.waitForLoadState('networkidle');
     await page.getByLabel('Image reference').focus();
     await page.keyboard.insertText(`${name()}:v1`);
     await page.keyboard.press('Enter');

@@ -1,5 +1,5 @@
 import type { JSX } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.ts';
 import { Field, Link, Problem } from '../components.tsx';
 import { formatTime } from '../format.ts';
@@ -55,9 +55,13 @@ export function ExplainPage(props: { api: Api; session: Session; params: URLSear
   const asked = props.params.get('image') ?? '';
   const [image, setImage] = useState(asked);
   const [state, setState] = useState<State>({ kind: 'idle' });
+  // The field follows the URL when it changes, not on mount: an effect runs after the first paint,
+  // and resetting the field then would drop what was already typed into it.
+  const shown = useRef(asked);
 
   useEffect(() => {
-    setImage(asked);
+    if (shown.current !== asked) setImage(asked);
+    shown.current = asked;
     if (asked === '') {
       setState({ kind: 'idle' });
       return;

@@ -1,5 +1,6 @@
 import type { JSX } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { authorizationUrl, loadConsoleConfig, oidcOf, redirectProblem, type OidcConfig } from '../oidc.ts';
 import { readToken, type Session } from '../session.ts';
 
 /**
@@ -9,6 +10,24 @@ import { readToken, type Session } from '../session.ts';
 export function SignInPage(props: { notice: string | undefined; onSignIn: (session: Session) => void }): JSX.Element {
   const [token, setToken] = useState('');
   const [problem, setProblem] = useState<string | undefined>(undefined);
+  const [oidc, setOidc] = useState<OidcConfig | undefined>(undefined);
+  const [oidcProblem, setOidcProblem] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    loadConsoleConfig().then(
+      (config) => {
+        const found = oidcOf(config);
+        if (found === undefined) return;
+        const wrong = redirectProblem(found);
+        if (wrong === undefined) setOidc(found);
+        else setOidcProblem(`OIDC sign-in is configured but cannot work here: ${wrong}`);
+      },
+      () => undefined, // the pasted-token form still works
+    );
+  }, []);
+  const startOidc = async (): Promise<void> => {
+    if (oidc === undefined) return;
+    window.location.assign(await authorizationUrl(oidc));
+  };
   const submit = (event: Event): void => {
     event.preventDefault();
     const session = readToken(token);
@@ -27,6 +46,19 @@ export function SignInPage(props: { notice: string | undefined; onSignIn: (sessi
           {props.notice}
         </p>
       )}
+      {oidc === undefined ? null : (
+        <section aria-labelledby="oidc-heading" class="oidc">
+          <h2 id="oidc-heading">With your identity provider</h2>
+          <p class="help">
+            Signs in at <code>{oidc.issuer}</code> and comes back here with an access token for trustgate&apos;s admin API.
+          </p>
+          <button type="button" onClick={() => void startOidc()}>
+            Sign in with your identity provider
+          </button>
+          <h2>Or with a token</h2>
+        </section>
+      )}
+      {oidcProblem === undefined ? null : <p class="problem">{oidcProblem}</p>}
       <form onSubmit={submit} noValidate>
         <label for="token">Admin token</label>
         <p id="token-help" class="help">
